@@ -1,0 +1,68 @@
+//! The one HTTP client every outgoing check shares, so connections and TLS
+//! sessions are reused across rounds instead of rebuilt per call.
+
+use std::time::Duration;
+
+/// Names Switchboard to status pages, whose WAFs are kinder to honest bots.
+pub const USER_AGENT: &str = concat!(
+    "Switchboard/",
+    env!("CARGO_PKG_VERSION"),
+    " (LLM provider health monitor; +https://github.com/switchboard-app/switchboard)"
+);
+
+/// Connect timeout: a provider that cannot even accept a TCP connection in this
+/// long is unreachable, whatever the overall `timeout_secs` says.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client: {0}")]
+pub struct ClientError(#[from] reqwest::Error);
+
+/// Builds the shared client. Per-request timeouts are set by each caller.
+pub fn client() -> Result<reqwest::Client, ClientError> {
+    Ok(reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build()?)
+}
+
+/// Maps a transport error (no HTTP response) to why it failed.
+pub fn net_failure(err: &reqwest::Error) -> crate::model::NetFailure {
+    use crate::model::NetFailure;
+    if err.is_timeout() {
+        return NetFailure::Timeout;
+    }
+    // reqwest does not expose the cause as a type; walk the source chain.
+    let mut chain = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(err);
+    while let Some(e) = source {
+        chain.push_str(&e.to_string().to_lowercase());
+        chain.push(' ');
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return NetFailure::Refused,
+                std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::UnexpectedEof => return NetFailure::Reset,
+                std::io::ErrorKind::TimedOut => return NetFailure::Timeout,
+                _ => {}
+            }
+        }
+        source = e.source();
+    }
+    if chain.contains("dns")
+        || chain.contains("failed to lookup")
+        || chain.contains("name or service not known")
+    {
+        NetFailure::Dns
+    } else if chain.contains("certificate") || chain.contains("tls") || chain.contains("handshake") {
+        NetFailure::Tls
+    } else if chain.contains("refused") {
+        NetFailure::Refused
+    } else if chain.contains("reset") || chain.contains("closed") || chain.contains("incomplete message") {
+        NetFailure::Reset
+    } else {
+        NetFailure::Other
+    }
+}

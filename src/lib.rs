@@ -1,0 +1,13 @@
+//! Switchboard's engine: watches LLM providers (status pages and active probes),
+//! decides their health, and publishes what it finds.
+//!
+//! This crate knows nothing of Tauri or any GUI: the desktop shell, the web
+//! server and the CLI are clients of it.
+
+pub mod catalog;
+pub mod config;
+pub mod http;
+pub mod model;
+pub mod probe;
+pub mod secrets;
+pub mod status;

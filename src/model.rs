@@ -1,0 +1,397 @@
+//! The shared vocabulary: provider states, probe outcomes, status-page views and
+//! the report that `status --json`, the JSON API and the tray all read.
+//!
+//! Everything here is plain data. Deciding *which* state applies lives in
+//! `probe::classify`, `status` and `health`; this module only names things.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A provider's health, in DESIGN's vocabulary.
+///
+/// Variants are declared from best to worst so that `Ord` ranks severity:
+/// `max()` over a set of states is the worst one, which is what the tray colour
+/// and the CLI exit code follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Operational,
+    /// We cannot tell: the user's own network is down. Never alarms.
+    Offline,
+    Unknown,
+    RateLimited,
+    Degraded,
+    /// The user's key or account is the problem, not the provider.
+    AuthError,
+    Outage,
+}
+
+impl State {
+    pub const ALL: [State; 7] = [
+        State::Operational,
+        State::Offline,
+        State::Unknown,
+        State::RateLimited,
+        State::Degraded,
+        State::AuthError,
+        State::Outage,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Operational => "operational",
+            State::Offline => "offline",
+            State::Unknown => "unknown",
+            State::RateLimited => "rate_limited",
+            State::Degraded => "degraded",
+            State::AuthError => "auth_error",
+            State::Outage => "outage",
+        }
+    }
+
+    /// Words for people (menus, tables, notifications).
+    pub fn label(self) -> &'static str {
+        match self {
+            State::Operational => "operational",
+            State::Offline => "offline (your network)",
+            State::Unknown => "unknown",
+            State::RateLimited => "rate limited",
+            State::Degraded => "degraded",
+            State::AuthError => "credential problem",
+            State::Outage => "outage",
+        }
+    }
+
+    /// Monitoring-plugin exit code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            State::Operational => 0,
+            State::Degraded | State::RateLimited => 1,
+            State::Outage | State::AuthError => 2,
+            State::Unknown | State::Offline => 3,
+        }
+    }
+
+    /// States that make the user's calls fail (what an outage notification is for).
+    pub fn is_failing(self) -> bool {
+        matches!(self, State::Outage | State::AuthError)
+    }
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a probe did not get an HTTP response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NetFailure {
+    Timeout,
+    Dns,
+    Refused,
+    Reset,
+    Tls,
+    Other,
+}
+
+impl NetFailure {
+    pub fn describe(self) -> &'static str {
+        match self {
+            NetFailure::Timeout => "timed out",
+            NetFailure::Dns => "DNS lookup failed",
+            NetFailure::Refused => "connection refused",
+            NetFailure::Reset => "connection reset",
+            NetFailure::Tls => "TLS handshake failed",
+            NetFailure::Other => "connection failed",
+        }
+    }
+}
+
+/// The kind of quota behind a 429, because "slow down" and "out of credit"
+/// need different reactions from the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuotaKind {
+    /// Requests or tokens per minute: waiting helps.
+    RateLimit,
+    /// Billing quota exhausted (`insufficient_quota`): waiting does not help.
+    InsufficientQuota,
+    /// Gemini's `RESOURCE_EXHAUSTED`.
+    ResourceExhausted,
+}
+
+/// What one probe result means, per DESIGN's classification table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "class", rename_all = "snake_case")]
+pub enum ProbeClass {
+    Ok,
+    Slow,
+    Auth,
+    RateLimited {
+        retry_after_secs: Option<u64>,
+        quota: QuotaKind,
+    },
+    Overloaded,
+    /// A 5xx (or another status the provider should never send to a valid probe).
+    ServerError,
+    /// No HTTP response at all. Counts towards `offline` when every provider fails this way.
+    Unreachable {
+        failure: NetFailure,
+    },
+}
+
+impl ProbeClass {
+    /// The state this single result implies, before any hysteresis.
+    pub fn state(&self) -> State {
+        match self {
+            ProbeClass::Ok => State::Operational,
+            ProbeClass::Slow | ProbeClass::Overloaded => State::Degraded,
+            ProbeClass::Auth => State::AuthError,
+            ProbeClass::RateLimited { .. } => State::RateLimited,
+            ProbeClass::ServerError | ProbeClass::Unreachable { .. } => State::Outage,
+        }
+    }
+
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, ProbeClass::Unreachable { .. })
+    }
+}
+
+/// One probe, as shown in `status --json` under `probe`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeReport {
+    pub ok: bool,
+    pub http_status: Option<u16>,
+    pub error_type: Option<String>,
+    pub message: Option<String>,
+    pub request_id: Option<String>,
+    pub latency_ms: u64,
+    pub at: DateTime<Utc>,
+    /// Seconds from `retry-after` (or Gemini's `RetryInfo`), when the provider sent one.
+    pub retry_after_secs: Option<u64>,
+    #[serde(flatten)]
+    pub class: ProbeClass,
+}
+
+impl ProbeReport {
+    /// One line a person can read: "HTTP 500 api_error: Internal server error".
+    pub fn summary(&self) -> String {
+        let detail = match (&self.error_type, &self.message) {
+            (Some(t), Some(m)) => format!("{t}: {m}"),
+            (Some(t), None) => t.clone(),
+            (None, Some(m)) => m.clone(),
+            (None, None) => String::new(),
+        };
+        match (&self.class, self.http_status) {
+            (ProbeClass::Ok, _) => format!("OK in {} ms", self.latency_ms),
+            (ProbeClass::Slow, _) => format!("slow: answered in {} ms", self.latency_ms),
+            (ProbeClass::Unreachable { failure }, _) => match &self.message {
+                Some(m) => format!("{}: {m}", failure.describe()),
+                None => failure.describe().to_string(),
+            },
+            (_, Some(code)) if detail.is_empty() => format!("HTTP {code}"),
+            (_, Some(code)) => format!("HTTP {code} {detail}"),
+            (_, None) => detail,
+        }
+    }
+}
+
+/// A status page's overall indicator (Statuspage `status.indicator`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Indicator {
+    None,
+    Minor,
+    Major,
+    Critical,
+    Maintenance,
+    /// The page did not answer with its feed (bot challenge, HTML, 403...).
+    #[serde(other)]
+    Unknown,
+}
+
+impl Indicator {
+    pub fn state(self) -> State {
+        match self {
+            Indicator::None => State::Operational,
+            Indicator::Minor | Indicator::Maintenance => State::Degraded,
+            Indicator::Major | Indicator::Critical => State::Outage,
+            Indicator::Unknown => State::Unknown,
+        }
+    }
+}
+
+/// A component's status, accepting both Statuspage and incident.io words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComponentStatus {
+    Operational,
+    DegradedPerformance,
+    PartialOutage,
+    MajorOutage,
+    /// incident.io's name for `major_outage`.
+    FullOutage,
+    UnderMaintenance,
+    #[serde(other)]
+    Unknown,
+}
+
+impl ComponentStatus {
+    pub fn state(self) -> State {
+        match self {
+            ComponentStatus::Operational => State::Operational,
+            ComponentStatus::DegradedPerformance
+            | ComponentStatus::PartialOutage
+            | ComponentStatus::UnderMaintenance => State::Degraded,
+            ComponentStatus::MajorOutage | ComponentStatus::FullOutage => State::Outage,
+            ComponentStatus::Unknown => State::Unknown,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComponentStatus::Operational => "operational",
+            ComponentStatus::DegradedPerformance => "degraded_performance",
+            ComponentStatus::PartialOutage => "partial_outage",
+            ComponentStatus::MajorOutage => "major_outage",
+            ComponentStatus::FullOutage => "full_outage",
+            ComponentStatus::UnderMaintenance => "under_maintenance",
+            ComponentStatus::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Component {
+    /// Stable id on the page (names change over time; ids do not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+    pub status: ComponentStatus,
+    /// Name of the group row this component sits under, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incident {
+    pub name: String,
+    /// investigating | identified | monitoring | ... (free text across page formats).
+    pub status: String,
+    /// none | minor | major | critical | maintenance, or the page's own word.
+    pub impact: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    /// Component names (or ids) this incident affects, when the page says.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<String>,
+}
+
+/// What a status page says, normalised across formats.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageStatus {
+    pub indicator: Indicator,
+    pub description: String,
+    pub components: Vec<Component>,
+    /// Unresolved incidents.
+    pub incidents: Vec<Incident>,
+    /// Scheduled or in-progress maintenance.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub maintenances: Vec<Incident>,
+}
+
+impl PageStatus {
+    /// The view of a page that could not be read as a feed: `unknown`, never an outage.
+    pub fn unknown(description: impl Into<String>) -> Self {
+        PageStatus {
+            indicator: Indicator::Unknown,
+            description: description.into(),
+            components: Vec::new(),
+            incidents: Vec::new(),
+            maintenances: Vec::new(),
+        }
+    }
+}
+
+/// One provider in `status --json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProviderReport {
+    pub id: String,
+    pub name: String,
+    pub state: State,
+    pub since: Option<DateTime<Utc>>,
+    pub summary: String,
+    pub confirmed_by_status_page: bool,
+    pub probe: Option<ProbeReport>,
+    pub status_page: Option<PageStatus>,
+    /// Where the credential came from: keyring | env | none | unavailable (keyring error).
+    pub credential: CredentialSource,
+    /// The page a person opens to read more (status page URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_url: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialSource {
+    Keyring,
+    Env,
+    None,
+    /// The provider needs no key (Ollama, status-only surfaces).
+    NotNeeded,
+    /// The keyring could not be read (locked, no Secret Service) and no env var was set.
+    Unavailable,
+}
+
+/// The whole picture: `status --json`, `GET /api/status`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatusReport {
+    pub checked_at: DateTime<Utc>,
+    pub preferred: Option<String>,
+    pub overall: State,
+    pub providers: Vec<ProviderReport>,
+}
+
+impl StatusReport {
+    /// Worst state over the providers shown (`operational` when none are).
+    pub fn worst(providers: &[ProviderReport]) -> State {
+        providers
+            .iter()
+            .map(|p| p.state)
+            .max()
+            .unwrap_or(State::Operational)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_order_matches_design() {
+        // outage > auth_error > degraded > rate_limited > unknown > offline > operational
+        let mut sorted = State::ALL;
+        sorted.sort();
+        assert_eq!(sorted, State::ALL);
+        assert!(State::Outage > State::AuthError);
+        assert!(State::Offline > State::Operational);
+    }
+
+    #[test]
+    fn exit_codes_follow_plugin_convention() {
+        let codes: Vec<u8> = State::ALL.iter().map(|s| s.exit_code()).collect();
+        assert_eq!(codes, vec![0, 3, 3, 1, 1, 2, 2]);
+    }
+
+    #[test]
+    fn incident_io_words_deserialize() {
+        let s: ComponentStatus = serde_json::from_str("\"full_outage\"").unwrap();
+        assert_eq!(s.state(), State::Outage);
+        let s: ComponentStatus = serde_json::from_str("\"something_new\"").unwrap();
+        assert_eq!(s, ComponentStatus::Unknown);
+    }
+}
