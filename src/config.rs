@@ -50,12 +50,6 @@ pub enum ProviderKind {
     Status,
 }
 
-impl ProviderKind {
-    /// Whether probing this kind needs a credential at all.
-    pub fn needs_key(self) -> bool {
-        !matches!(self, ProviderKind::Ollama | ProviderKind::Status)
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -197,6 +191,18 @@ pub struct Provider {
     pub api_key_env: Option<String>,
     pub model: Option<String>,
     pub enabled: bool,
+}
+
+impl Provider {
+    /// Whether probing this provider needs a credential. An OpenAI-compatible
+    /// server without `api_key_env` (a local llama.cpp) is probed without one.
+    pub fn needs_key(&self) -> bool {
+        match self.kind {
+            ProviderKind::Ollama | ProviderKind::Status => false,
+            ProviderKind::OpenaiCompatible => self.api_key_env.is_some(),
+            _ => true,
+        }
+    }
 }
 
 impl Config {

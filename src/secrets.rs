@@ -195,7 +195,7 @@ impl Credentials {
 
     /// Blocking lookup (keyring D-Bus call). Use [`Credentials::resolve`] from async code.
     pub fn resolve_blocking(&self, provider: &Provider) -> Credential {
-        if !provider.kind.needs_key() {
+        if !provider.needs_key() {
             return Credential {
                 secret: None,
                 source: CredentialSource::NotNeeded,

@@ -1,0 +1,14 @@
+//! One integration-test binary (faster to link than one per file). Every network
+//! peer is a fake started on 127.0.0.1 by the test itself.
+
+// Shared fakes and helpers.
+mod common;
+
+// Status-page adapters against realistic payloads and misbehaving servers.
+mod status;
+// Probe classification for every provider kind and every DESIGN table row.
+mod probe;
+// The CLI end to end (seed scenario, exit codes, prefer, providers, key).
+mod cli;
+// Keyring round trip against a real Secret Service (skipped without one).
+mod keyring;
