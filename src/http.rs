@@ -18,13 +18,44 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 #[error("cannot build the HTTP client: {0}")]
 pub struct ClientError(#[from] reqwest::Error);
 
-/// Builds the shared client. Per-request timeouts are set by each caller.
+/// Redirects followed before giving up (`status.anthropic.com` → `status.claude.com` is one).
+const MAX_REDIRECTS: usize = 5;
+
+/// The client for public pages (status feeds): follows redirects across hosts.
+/// Per-request timeouts are set by each caller.
 pub fn client() -> Result<reqwest::Client, ClientError> {
-    Ok(reqwest::Client::builder()
+    Ok(builder()
+        .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+        .build()?)
+}
+
+/// The client for authenticated probes: follows redirects only within the same
+/// host and port. reqwest strips `Authorization` on a cross-host redirect but
+/// not `x-api-key` or `x-goog-api-key`, so a key must never follow one.
+pub fn probe_client() -> Result<reqwest::Client, ClientError> {
+    Ok(builder()
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            let same_origin = attempt.previous().first().is_some_and(|first| {
+                first.host_str() == attempt.url().host_str()
+                    && first.port_or_known_default() == attempt.url().port_or_known_default()
+                    && first.scheme() == attempt.url().scheme()
+            });
+            if !same_origin {
+                attempt.stop()
+            } else if attempt.previous().len() > MAX_REDIRECTS {
+                attempt.error("too many redirects")
+            } else {
+                attempt.follow()
+            }
+        }))
+        .build()?)
+}
+
+fn builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(CONNECT_TIMEOUT)
         .pool_idle_timeout(Duration::from_secs(90))
-        .build()?)
 }
 
 /// Maps a transport error (no HTTP response) to why it failed.

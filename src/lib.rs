@@ -5,7 +5,11 @@
 //! server and the CLI are clients of it.
 
 pub mod catalog;
+pub mod check;
 pub mod config;
+pub mod config_edit;
+pub mod engine;
+pub mod health;
 pub mod http;
 pub mod model;
 pub mod probe;

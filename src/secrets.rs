@@ -169,6 +169,9 @@ pub struct Credential {
     pub keyring_error: Option<String>,
 }
 
+/// Looks up an environment variable by name.
+pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// Resolves credentials: keyring first, then the provider's env var.
 ///
 /// The environment is passed in as a lookup function so that callers (and tests)
@@ -176,11 +179,11 @@ pub struct Credential {
 #[derive(Clone)]
 pub struct Credentials {
     store: Arc<dyn SecretStore>,
-    env: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    env: EnvLookup,
 }
 
 impl Credentials {
-    pub fn new(store: Arc<dyn SecretStore>, env: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>) -> Self {
+    pub fn new(store: Arc<dyn SecretStore>, env: EnvLookup) -> Self {
         Credentials { store, env }
     }
 

@@ -8,6 +8,8 @@ mod common;
 mod status;
 // Probe classification for every provider kind and every DESIGN table row.
 mod probe;
+// Engine timelines on paused time (scheduling, damping, offline, sleep).
+mod engine;
 // The CLI end to end (seed scenario, exit codes, prefer, providers, key).
 mod cli;
 // Keyring round trip against a real Secret Service (skipped without one).

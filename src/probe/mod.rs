@@ -1,25 +1,378 @@
 //! Provider probes: the cheapest authenticated call that proves an API answers
 //! and costs no tokens, and the classification of what came back.
 //!
-//! `classify` is pure (status, headers, body, latency → [`ProbeReport`]); the
-//! per-kind files only say which request to send. Deciding the provider's state
-//! over time is `health`'s job, not this module's.
+//! Each provider kind has one file with the same shape, an [`Endpoint`] that
+//! only says which request to send (URL from the user's `base_url`, headers
+//! carrying the key). Sending, timing, reading a capped body and classifying are
+//! shared: [`classify`] is pure (status, headers, body, latency → [`ProbeReport`]).
+//!
+//! Left out on purpose: deciding a provider's state over time and "offline" when
+//! every provider is unreachable at once (`health`), and Bedrock / Vertex, whose
+//! signed requests arrive with the gateway.
+//!
+//! The key is only ever read into a sensitive header value. It is scrubbed from
+//! anything the provider echoes back, so no report, log or error can carry it.
+
+pub mod classify;
+mod error_body;
+
+mod anthropic;
+mod gemini;
+mod ollama;
+mod openai;
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
+use tokio::time::{timeout_at, Instant};
+use url::Url;
 
-use crate::config::{CheckConfig, Provider};
-use crate::model::ProbeReport;
+use crate::config::{CheckConfig, Provider, ProviderKind};
+use crate::model::{NetFailure, ProbeClass, ProbeReport};
 use crate::secrets::Secret;
 
+pub use classify::{classify, transport_error, unreachable};
+
+/// Most body bytes read from one answer. Probe answers are a few kilobytes; the
+/// cap keeps a misbehaving server (or a wrong `base_url` serving a big file)
+/// from costing memory or time. What fits is classified; the rest is ignored.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Stands in for the key wherever a provider echoed it back.
+const REDACTED: &str = "<redacted>";
+
+/// What one provider kind contributes to a probe: where it goes and how it is
+/// signed. Everything else (sending, timing, classifying) is shared, so a kind
+/// file stays a request builder with unit tests.
+pub(crate) trait Endpoint: Sync {
+    /// The probe URL under the user's `base_url`, which follows the kind's own
+    /// ecosystem convention and may carry a path prefix.
+    fn url(&self, base: &Url) -> Url;
+    /// Headers carrying the key (as sensitive values) and any version pins.
+    /// `key` is `None` for a keyless OpenAI-compatible server.
+    fn headers(&self, key: Option<&Secret>) -> Result<HeaderMap, InvalidKey>;
+}
+
+/// The stored key cannot travel in an HTTP header. Deliberately carries no part
+/// of the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the stored key contains characters that cannot be sent in an HTTP header (a pasted line break?); set it again")]
+pub struct InvalidKey;
+
+/// The endpoint for `kind`, or `None` when this module has no probe for it.
+fn endpoint(kind: ProviderKind) -> Option<&'static dyn Endpoint> {
+    match kind {
+        ProviderKind::Anthropic => Some(&anthropic::Anthropic),
+        ProviderKind::Openai | ProviderKind::OpenaiCompatible => Some(&openai::OpenAi),
+        ProviderKind::Gemini => Some(&gemini::Gemini),
+        ProviderKind::Ollama => Some(&ollama::Ollama),
+        // Status-only surfaces have nothing to probe; Bedrock (SigV4) and Vertex
+        // (OAuth) come with the gateway's credentials.
+        ProviderKind::Bedrock | ProviderKind::Vertex | ProviderKind::Status => None,
+    }
+}
+
 /// Probes `provider` once. `None` when its kind has no probe here (status-only,
-/// Bedrock and Vertex until the gateway brings their credentials) or when a key is
-/// needed and missing.
+/// Bedrock and Vertex until the gateway brings their credentials), when a key is
+/// needed and missing (the status page decides then), or when the provider has no
+/// `base_url` (validated configs always give probed kinds one).
+///
+/// Otherwise always a report: a transport failure is
+/// [`ProbeClass::Unreachable`] with no HTTP status. The whole call, body
+/// included, is bounded by `check.timeout`; `started_at` becomes the report's `at`.
 pub async fn probe(
-    _client: &reqwest::Client,
-    _provider: &Provider,
-    _key: Option<&Secret>,
-    _check: &CheckConfig,
-    _started_at: DateTime<Utc>,
+    client: &reqwest::Client,
+    provider: &Provider,
+    key: Option<&Secret>,
+    check: &CheckConfig,
+    started_at: DateTime<Utc>,
 ) -> Option<ProbeReport> {
-    None
+    let endpoint = endpoint(provider.kind)?;
+    if provider.needs_key() && key.is_none() {
+        return None;
+    }
+    let base = provider.base_url.as_ref()?;
+    let mut report = match endpoint.headers(key) {
+        Ok(headers) => {
+            send(
+                client,
+                endpoint.url(base),
+                headers,
+                provider.kind,
+                key,
+                check,
+                started_at,
+            )
+            .await
+        }
+        Err(e) => invalid_key_report(e, started_at),
+    };
+    if let Some(key) = key {
+        redact_report(&mut report, key.expose().trim());
+    }
+    tracing::debug!(
+        provider = %provider.id,
+        class = ?report.class,
+        http_status = ?report.http_status,
+        latency_ms = report.latency_ms,
+        "probe finished"
+    );
+    Some(report)
+}
+
+/// Sends one probe and classifies the answer (or its absence).
+async fn send(
+    client: &reqwest::Client,
+    url: Url,
+    headers: HeaderMap,
+    kind: ProviderKind,
+    key: Option<&Secret>,
+    check: &CheckConfig,
+    at: DateTime<Utc>,
+) -> ProbeReport {
+    let start = Instant::now();
+    let deadline = start + check.timeout;
+    let request = client
+        .get(url)
+        .headers(headers)
+        .header(ACCEPT, HeaderValue::from_static("application/json"));
+
+    let mut response = match timeout_at(deadline, request.send()).await {
+        Err(_) => {
+            return unreachable(
+                NetFailure::Timeout,
+                Some(no_answer_within(check.timeout)),
+                start.elapsed(),
+                at,
+            )
+        }
+        Ok(Err(e)) => return transport_error(&e, start.elapsed(), at),
+        Ok(Ok(response)) => response,
+    };
+    let status = response.status().as_u16();
+    let headers = std::mem::take(response.headers_mut());
+    let (mut body, cut) = read_capped(&mut response, deadline).await;
+    let latency = start.elapsed();
+
+    // A success is only a success once its body has arrived. An error status is
+    // decisive on its own, so a cut-off error body is classified with what came.
+    if let Some(cut) = cut.filter(|_| (200..300).contains(&status)) {
+        let (failure, cause) = match &cut {
+            Cut::Timeout => (NetFailure::Timeout, no_answer_within(check.timeout)),
+            Cut::Transport(e) => (crate::http::net_failure(e), classify::root_cause(e)),
+        };
+        let detail = format!("{cause} (while reading the HTTP {status} body)");
+        return unreachable(failure, Some(detail), latency, at);
+    }
+    if let Some(key) = key {
+        body = redact_bytes(body, key.expose().trim().as_bytes());
+    }
+    classify(kind, status, &headers, &body, latency, check.slow, at)
+}
+
+/// Why a body stopped before its end.
+enum Cut {
+    Timeout,
+    Transport(reqwest::Error),
+}
+
+/// Reads the body up to [`MAX_BODY_BYTES`] or `deadline`, whichever comes first.
+/// Returns what arrived, and why it stopped early if it did (reaching the cap is
+/// not a failure: the answer is long enough to classify).
+async fn read_capped(response: &mut reqwest::Response, deadline: Instant) -> (Vec<u8>, Option<Cut>) {
+    let mut body = Vec::new();
+    loop {
+        match timeout_at(deadline, response.chunk()).await {
+            Err(_) => return (body, Some(Cut::Timeout)),
+            Ok(Err(e)) => return (body, Some(Cut::Transport(e))),
+            Ok(Ok(None)) => return (body, None),
+            Ok(Ok(Some(chunk))) => {
+                let room = MAX_BODY_BYTES - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if body.len() >= MAX_BODY_BYTES {
+                    return (body, None);
+                }
+            }
+        }
+    }
+}
+
+fn no_answer_within(timeout: Duration) -> String {
+    if timeout.subsec_millis() == 0 {
+        format!("no complete answer within {} s", timeout.as_secs())
+    } else {
+        format!("no complete answer within {} ms", timeout.as_millis())
+    }
+}
+
+/// A key that cannot be sent is the user's credential problem, found before any
+/// request: `Auth`, with no HTTP status.
+fn invalid_key_report(err: InvalidKey, at: DateTime<Utc>) -> ProbeReport {
+    ProbeReport {
+        ok: false,
+        http_status: None,
+        error_type: Some("invalid_key".to_string()),
+        message: Some(err.to_string()),
+        request_id: None,
+        latency_ms: 0,
+        at,
+        retry_after_secs: None,
+        class: ProbeClass::Auth,
+    }
+}
+
+/// `base` with `path` appended below its own path (keeping a prefix such as
+/// `/prefix` or `/v1`, with or without a trailing slash) and `query` appended.
+pub(crate) fn join(base: &Url, path: &str, query: &[(&str, &str)]) -> Url {
+    let mut url = base.clone();
+    let joined = format!(
+        "{}/{}",
+        base.path().trim_end_matches('/'),
+        path.trim_start_matches('/')
+    );
+    url.set_path(&joined);
+    url.set_fragment(None);
+    if !query.is_empty() {
+        url.query_pairs_mut().extend_pairs(query);
+    }
+    url
+}
+
+/// A header value holding (part of) a key: surrounding whitespace trimmed (keys
+/// pasted with a line break), and marked sensitive so that reqwest and `Debug`
+/// never print it.
+pub(crate) fn secret_header(value: &str) -> Result<HeaderValue, InvalidKey> {
+    let mut header = HeaderValue::from_str(value.trim()).map_err(|_| InvalidKey)?;
+    header.set_sensitive(true);
+    Ok(header)
+}
+
+/// Replaces every occurrence of `secret` in `body`, before the body is parsed
+/// and truncated (truncation could otherwise keep a recognisable part of it).
+fn redact_bytes(body: Vec<u8>, secret: &[u8]) -> Vec<u8> {
+    if secret.is_empty() || body.len() < secret.len() {
+        return body;
+    }
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        if body[i..].starts_with(secret) {
+            out.extend_from_slice(REDACTED.as_bytes());
+            i += secret.len();
+        } else {
+            out.push(body[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Scrubs the key from every text field: headers (request ids) and transport
+/// errors reach the report without passing through [`redact_bytes`].
+fn redact_report(report: &mut ProbeReport, secret: &str) {
+    if secret.is_empty() {
+        return;
+    }
+    for text in [
+        &mut report.error_type,
+        &mut report.message,
+        &mut report.request_id,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if text.contains(secret) {
+            *text = text.replace(secret, REDACTED);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_keeps_prefixes_and_handles_slashes() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert_eq!(
+            join(&u("http://h:1"), "v1/models", &[]).as_str(),
+            "http://h:1/v1/models"
+        );
+        assert_eq!(
+            join(&u("http://h:1/"), "/v1/models", &[]).as_str(),
+            "http://h:1/v1/models"
+        );
+        assert_eq!(
+            join(&u("http://h:1/p"), "v1/models", &[]).as_str(),
+            "http://h:1/p/v1/models"
+        );
+        assert_eq!(
+            join(&u("http://h:1/p//"), "v1/models", &[]).as_str(),
+            "http://h:1/p/v1/models"
+        );
+        assert_eq!(
+            join(&u("http://h:1/p?tenant=a#frag"), "models", &[("limit", "1")]).as_str(),
+            "http://h:1/p/models?tenant=a&limit=1"
+        );
+    }
+
+    #[test]
+    fn endpoints_exist_only_for_probed_kinds() {
+        for kind in [ProviderKind::Bedrock, ProviderKind::Vertex, ProviderKind::Status] {
+            assert!(endpoint(kind).is_none(), "{kind:?}");
+        }
+        for kind in [
+            ProviderKind::Anthropic,
+            ProviderKind::Openai,
+            ProviderKind::OpenaiCompatible,
+            ProviderKind::Gemini,
+            ProviderKind::Ollama,
+        ] {
+            assert!(endpoint(kind).is_some(), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn keys_are_trimmed_sensitive_and_checked() {
+        let h = secret_header(" sk-abc\n").unwrap();
+        assert_eq!(h, "sk-abc");
+        assert!(h.is_sensitive());
+        assert_eq!(secret_header("sk-a\nbc"), Err(InvalidKey));
+        assert!(!InvalidKey.to_string().contains("sk-"));
+        let report = invalid_key_report(InvalidKey, Utc::now());
+        assert_eq!(report.class, ProbeClass::Auth);
+        assert_eq!(report.http_status, None);
+    }
+
+    #[test]
+    fn redaction_covers_body_and_report() {
+        let body = br#"{"error":{"message":"bad key sk-secret-1 (sk-secret-1)"}}"#.to_vec();
+        assert_eq!(
+            redact_bytes(body, b"sk-secret-1"),
+            br#"{"error":{"message":"bad key <redacted> (<redacted>)"}}"#.to_vec()
+        );
+        assert_eq!(
+            redact_bytes(b"short".to_vec(), b"longer-than-body"),
+            b"short".to_vec()
+        );
+        let mut report = invalid_key_report(InvalidKey, Utc::now());
+        report.message = Some("echo sk-secret-1".into());
+        report.request_id = Some("sk-secret-1".into());
+        redact_report(&mut report, "sk-secret-1");
+        assert_eq!(report.message.as_deref(), Some("echo <redacted>"));
+        assert_eq!(report.request_id.as_deref(), Some("<redacted>"));
+    }
+
+    #[test]
+    fn timeout_words() {
+        assert_eq!(
+            no_answer_within(Duration::from_secs(30)),
+            "no complete answer within 30 s"
+        );
+        assert_eq!(
+            no_answer_within(Duration::from_millis(1500)),
+            "no complete answer within 1500 ms"
+        );
+    }
 }

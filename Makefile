@@ -1,0 +1,71 @@
+# Switchboard: the two commands a user or CI needs.
+#
+#   make run    install what is missing, build, start Switchboard (ARGS="..." passes arguments)
+#   make test   install what is missing, then format, lint, dependency and test checks
+#
+# Also: make setup | build | clean.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+.DELETE_ON_ERROR:
+
+# Build output lives outside the clone, so repeated CI runs in fresh clones start
+# warm. It must be absolute: the test stage runs under a different HOME and cwd.
+CARGO_TARGET_DIR ?= $(HOME)/.cache/switchboard-target
+override CARGO_TARGET_DIR := $(abspath $(CARGO_TARGET_DIR))
+export CARGO_TARGET_DIR
+
+# CI may start us without ~/.cargo/bin on PATH (non-login shell).
+ifeq ($(shell command -v cargo),)
+export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
+endif
+
+# Debian packages the build and the tests need. `make setup` installs only the
+# missing ones.
+#   build-essential, pkg-config, libssl-dev  C toolchain for -sys crates (aws-lc-sys, later Tauri)
+#   dbus             dbus-run-session: the private session bus of the keyring tests
+#   gnome-keyring    the real Secret Service the keyring tests write to
+#   libsecret-tools  secret-tool: the tests check that keys land where other tools find them
+# Not needed: libdbus-1-dev (zbus is pure Rust), dbus-x11 (no X autolaunch; the
+# session comes from dbus-run-session).
+DEB_PACKAGES := build-essential pkg-config libssl-dev dbus gnome-keyring libsecret-tools
+# ---- desktop shell (Tauri) packages go here --------------------------------
+# e.g. libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+#      xvfb python3-dbusmock
+DEB_PACKAGES_DESKTOP :=
+# -----------------------------------------------------------------------------
+
+CARGO ?= cargo
+BIN := $(CARGO_TARGET_DIR)/release/switchboard
+ARGS ?=
+STAGE := scripts/stage.sh
+
+.PHONY: setup build run test clean
+
+setup:
+	@$(STAGE) setup scripts/setup.sh $(DEB_PACKAGES) $(DEB_PACKAGES_DESKTOP)
+
+build:
+	@$(STAGE) build $(CARGO) build --release --locked --bin switchboard
+
+# Until the desktop app exists, "run" is the headless engine.
+run: setup build
+	$(BIN) watch $(ARGS)
+
+# Every stage runs even when an earlier one failed, so one log shows all
+# problems; the summary at the end gives each stage's time and the exit status.
+# SWITCHBOARD_REQUIRE_KEYRING=1: the keyring tests fail instead of skipping when
+# the Secret Service is missing.
+test: setup
+	@export SWITCHBOARD_REQUIRE_KEYRING=1; \
+	STAGE_SUMMARY=$$(mktemp); export STAGE_SUMMARY; \
+	t0=$$(date +%s); \
+	$(STAGE) fmt $(CARGO) fmt --all -- --check || true; \
+	$(STAGE) clippy $(CARGO) clippy --all-targets --locked -- -D warnings || true; \
+	$(STAGE) no-tauri scripts/check-no-tauri.sh || true; \
+	$(STAGE) tests scripts/with-secret-service.sh $(CARGO) test --locked --all-targets || true; \
+	scripts/stage.sh --summary "$$STAGE_SUMMARY" "$$t0"
+
+clean:
+	$(CARGO) clean

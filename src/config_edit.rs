@@ -1,0 +1,143 @@
+//! Writing the config back: changes one key and keeps the user's comments and
+//! formatting (`toml_edit`), replacing the file atomically so a crash never
+//! leaves half a config behind.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid TOML, so it was left untouched: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Sets `preferred = "<id>"` in the file at `path`, creating the file (and its
+/// directory) when there is none yet.
+pub fn set_preferred(path: &Path, id: &str) -> Result<(), EditError> {
+    edit(path, |doc| set_top_level(doc, "preferred", id.into()))
+}
+
+/// Sets `auto_switch = <on>`.
+pub fn set_auto_switch(path: &Path, on: bool) -> Result<(), EditError> {
+    edit(path, |doc| set_top_level(doc, "auto_switch", on.into()))
+}
+
+/// Replaces a top-level value, keeping the whitespace and comment around it.
+fn set_top_level(doc: &mut toml_edit::DocumentMut, key: &str, mut value: toml_edit::Value) {
+    if let Some(old) = doc.get(key).and_then(|i| i.as_value()) {
+        *value.decor_mut() = old.decor().clone();
+    }
+    doc[key] = toml_edit::Item::Value(value);
+}
+
+fn edit(path: &Path, change: impl FnOnce(&mut toml_edit::DocumentMut)) -> Result<(), EditError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => {
+            return Err(EditError::Read {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    let mut doc: toml_edit::DocumentMut =
+        text.parse().map_err(|e: toml_edit::TomlError| EditError::Parse {
+            path: path.to_path_buf(),
+            message: e.message().to_string(),
+        })?;
+    change(&mut doc);
+    write_atomic(path, doc.to_string().as_bytes())
+}
+
+/// Writes to a sibling temp file, syncs it, then renames it over `path`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EditError> {
+    let err = |source| EditError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(err)?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        // Keep the original's permissions (a config may be private).
+        if let Ok(meta) = std::fs::metadata(path) {
+            f.set_permissions(meta.permissions())?;
+        }
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_comments_and_formatting() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let original =
+            "# my setup\npreferred = \"anthropic\"   # the good one\n\n[check]\ninterval_secs = 30 # fast\n";
+        std::fs::write(&path, original).unwrap();
+        set_preferred(&path, "openai").unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "# my setup\npreferred = \"openai\"   # the good one\n\n[check]\ninterval_secs = 30 # fast\n"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left behind"
+        );
+    }
+
+    #[test]
+    fn creates_a_missing_file_and_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("switchboard/config.toml");
+        set_preferred(&path, "ollama").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap().trim(),
+            "preferred = \"ollama\""
+        );
+    }
+
+    #[test]
+    fn refuses_to_rewrite_invalid_toml() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "preferred = [unclosed\n").unwrap();
+        assert!(matches!(
+            set_preferred(&path, "openai"),
+            Err(EditError::Parse { .. })
+        ));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "preferred = [unclosed\n");
+    }
+}

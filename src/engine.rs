@@ -1,0 +1,382 @@
+//! The engine: one tokio task that owns the config, every provider's health
+//! machine and the latest report, runs checks on a deadline schedule, and
+//! publishes what changes.
+//!
+//! Nobody else decides health. The tray, the web server, the notifier and the
+//! gateway hold an [`EngineHandle`]: they read the latest [`StatusReport`]
+//! (`watch`), subscribe to [`Event`]s (`broadcast`) and send [`Command`]s.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::time::{sleep_until, Instant};
+use tracing::{debug, info, warn};
+
+use crate::check::{self, CheckSource, ProviderCheck, Round, Verdict};
+use crate::config::{Config, Provider};
+use crate::config_edit;
+use crate::health::{Context, HealthMachine, IncidentRecord, Observation, Thresholds, Transition};
+use crate::model::{State, StatusReport};
+
+/// A wall-clock jump larger than the monotonic time elapsed by this much means
+/// the machine slept (or the clock was set): the next round only settles.
+pub const SLEEP_JUMP: Duration = Duration::from_secs(30);
+
+/// Events kept for slow subscribers before they start missing some.
+const EVENT_BUFFER: usize = 256;
+
+/// Where wall-clock time comes from. Injected so tests can simulate a suspend.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    StateChanged { id: String, from: State, to: State },
+    IncidentOpened { id: String, incident: IncidentRecord },
+    IncidentAcknowledged { id: String, incident: IncidentRecord },
+    IncidentClosed { id: String, incident: IncidentRecord },
+    CheckFinished { report: Arc<StatusReport> },
+    PreferredChanged { id: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("unknown provider {0:?}")]
+    UnknownProvider(String),
+    #[error(transparent)]
+    Edit(#[from] config_edit::EditError),
+    #[error("the engine has stopped")]
+    Stopped,
+}
+
+pub enum Command {
+    CheckNow(oneshot::Sender<Arc<StatusReport>>),
+    SetPreferred(String, oneshot::Sender<Result<(), EngineError>>),
+    Reload(Box<Config>),
+    Shutdown,
+}
+
+/// A client's handle on the running engine. Cheap to clone.
+#[derive(Clone)]
+pub struct EngineHandle {
+    commands: mpsc::Sender<Command>,
+    status: watch::Receiver<Arc<StatusReport>>,
+    events: broadcast::Sender<Event>,
+}
+
+impl EngineHandle {
+    /// The latest report (what `GET /api/status` serves).
+    pub fn status(&self) -> Arc<StatusReport> {
+        self.status.borrow().clone()
+    }
+
+    pub fn watch_status(&self) -> watch::Receiver<Arc<StatusReport>> {
+        self.status.clone()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// Runs a full round now and returns its report.
+    pub async fn check_now(&self) -> Result<Arc<StatusReport>, EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::CheckNow(tx))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)
+    }
+
+    /// Makes `id` the preferred provider and writes it to the config file.
+    pub async fn set_preferred(&self, id: &str) -> Result<(), EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::SetPreferred(id.to_string(), tx))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    pub async fn reload(&self, config: Config) -> Result<(), EngineError> {
+        self.commands
+            .send(Command::Reload(Box::new(config)))
+            .await
+            .map_err(|_| EngineError::Stopped)
+    }
+
+    pub async fn shutdown(&self) {
+        let _ = self.commands.send(Command::Shutdown).await;
+    }
+}
+
+struct Tracked {
+    machine: HealthMachine,
+    last: Option<ProviderCheck>,
+}
+
+pub struct Engine {
+    config: Config,
+    checker: Arc<dyn CheckSource>,
+    clock: Arc<dyn Clock>,
+    providers: HashMap<String, Tracked>,
+    status: watch::Sender<Arc<StatusReport>>,
+    events: broadcast::Sender<Event>,
+    commands: mpsc::Receiver<Command>,
+    /// Wall and monotonic time of the last round, to notice a suspend.
+    last_round: Option<(DateTime<Utc>, Instant)>,
+    next_confirm: Option<Instant>,
+}
+
+impl Engine {
+    /// Starts the engine on the current tokio runtime. The first round runs at once.
+    pub fn spawn(
+        config: Config,
+        checker: Arc<dyn CheckSource>,
+        clock: Arc<dyn Clock>,
+    ) -> (EngineHandle, tokio::task::JoinHandle<()>) {
+        let (cmd_tx, cmd_rx) = mpsc::channel(32);
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let initial = Arc::new(StatusReport {
+            checked_at: clock.now(),
+            preferred: config.preferred.clone(),
+            overall: State::Unknown,
+            providers: Vec::new(),
+        });
+        let (status_tx, status_rx) = watch::channel(initial);
+        let mut engine = Engine {
+            config,
+            checker,
+            clock,
+            providers: HashMap::new(),
+            status: status_tx,
+            events: events.clone(),
+            commands: cmd_rx,
+            last_round: None,
+            next_confirm: None,
+        };
+        engine.sync_providers();
+        engine.publish_report(None);
+        let handle = EngineHandle {
+            commands: cmd_tx,
+            status: status_rx,
+            events,
+        };
+        (handle, tokio::spawn(engine.run()))
+    }
+
+    async fn run(mut self) {
+        let mut next_full = Instant::now();
+        loop {
+            let confirm_at = self.next_confirm;
+            tokio::select! {
+                _ = sleep_until(next_full) => {
+                    self.round(true).await;
+                    next_full = next_deadline(next_full, self.config.check.interval);
+                }
+                _ = sleep_until(confirm_at.unwrap_or_else(Instant::now)), if confirm_at.is_some() => {
+                    self.round(false).await;
+                }
+                cmd = self.commands.recv() => match cmd {
+                    None | Some(Command::Shutdown) => break,
+                    Some(Command::CheckNow(reply)) => {
+                        let report = self.round(true).await;
+                        next_full = Instant::now() + self.config.check.interval;
+                        let _ = reply.send(report);
+                    }
+                    Some(Command::SetPreferred(id, reply)) => {
+                        let _ = reply.send(self.set_preferred(id).await);
+                    }
+                    Some(Command::Reload(config)) => {
+                        self.config = *config;
+                        self.sync_providers();
+                        self.publish_report(None);
+                        next_full = Instant::now();
+                    }
+                },
+            }
+        }
+        debug!("engine stopped");
+    }
+
+    /// Keeps one machine per enabled provider, preserving history across reloads.
+    fn sync_providers(&mut self) {
+        let thresholds = Thresholds::from(&self.config.check);
+        let ids: Vec<String> = self.config.enabled_providers().map(|p| p.id.clone()).collect();
+        self.providers.retain(|id, _| ids.contains(id));
+        for id in ids {
+            self.providers
+                .entry(id)
+                .or_insert_with(|| Tracked {
+                    machine: HealthMachine::new(thresholds),
+                    last: None,
+                })
+                .machine
+                .set_thresholds(thresholds);
+        }
+    }
+
+    async fn set_preferred(&mut self, id: String) -> Result<(), EngineError> {
+        if self.config.provider(&id).is_none() {
+            return Err(EngineError::UnknownProvider(id));
+        }
+        if let Some(path) = self.config.path.clone() {
+            let id2 = id.clone();
+            tokio::task::spawn_blocking(move || config_edit::set_preferred(&path, &id2))
+                .await
+                .map_err(|_| EngineError::Stopped)??;
+        }
+        self.config.preferred = Some(id.clone());
+        info!(provider = %id, "preferred provider changed");
+        self.publish_report(None);
+        let _ = self.events.send(Event::PreferredChanged { id });
+        Ok(())
+    }
+
+    /// One round: check, feed the machines, publish. `full` also fetches status pages.
+    async fn round(&mut self, full: bool) -> Arc<StatusReport> {
+        let providers: Vec<Provider> = self.config.enabled_providers().cloned().collect();
+        let refs: Vec<&Provider> = providers.iter().collect();
+        let started = self.clock.now();
+        let round = self
+            .checker
+            .run_round(&refs, &self.config.check, full, started)
+            .await;
+
+        let now_wall = self.clock.now();
+        let now_mono = Instant::now();
+        let context = if round.offline {
+            Context::Offline
+        } else if self.slept(now_wall, now_mono) {
+            info!("wall clock jumped: resumed from sleep? this round only settles");
+            Context::Settling
+        } else {
+            Context::Normal
+        };
+        self.last_round = Some((now_wall, now_mono));
+
+        let mut events = Vec::new();
+        let mut wants_confirm = false;
+        for (p, c) in providers.iter().zip(round.checks.iter()) {
+            let Some(tracked) = self.providers.get_mut(&p.id) else {
+                continue;
+            };
+            let ctx = if context == Context::Offline && check::is_local_provider(p) {
+                Context::Normal
+            } else {
+                context
+            };
+            let assessment = c.assess(p);
+            let transitions = tracked.machine.observe(Observation {
+                at: round.at,
+                assessment: &assessment,
+                from_probe: c.probe.is_some(),
+                request_id: c.probe.as_ref().and_then(|r| r.request_id.as_deref()),
+                context: ctx,
+            });
+            wants_confirm |= tracked.machine.wants_confirmation() && c.probe.is_some();
+            tracked.last = Some(c.clone());
+            for t in transitions {
+                events.push(match t {
+                    Transition::Changed { from, to } => {
+                        info!(provider = %p.id, %from, %to, summary = %tracked.machine.summary(), "state changed");
+                        Event::StateChanged {
+                            id: p.id.clone(),
+                            from,
+                            to,
+                        }
+                    }
+                    Transition::Opened(incident) => {
+                        warn!(provider = %p.id, cause = %incident.cause, "incident began");
+                        Event::IncidentOpened {
+                            id: p.id.clone(),
+                            incident,
+                        }
+                    }
+                    Transition::Acknowledged(incident) => Event::IncidentAcknowledged {
+                        id: p.id.clone(),
+                        incident,
+                    },
+                    Transition::Closed(incident) => {
+                        info!(provider = %p.id, "incident ended");
+                        Event::IncidentClosed {
+                            id: p.id.clone(),
+                            incident,
+                        }
+                    }
+                });
+            }
+        }
+        self.next_confirm = wants_confirm.then(|| Instant::now() + self.config.check.confirm);
+        let report = self.publish_report(Some(&round));
+        for e in events {
+            let _ = self.events.send(e);
+        }
+        let _ = self.events.send(Event::CheckFinished {
+            report: report.clone(),
+        });
+        report
+    }
+
+    fn slept(&self, now_wall: DateTime<Utc>, now_mono: Instant) -> bool {
+        let Some((wall, mono)) = self.last_round else {
+            return false;
+        };
+        let wall_elapsed = (now_wall - wall).to_std().unwrap_or(Duration::ZERO);
+        let mono_elapsed = now_mono.duration_since(mono);
+        wall_elapsed > mono_elapsed + SLEEP_JUMP
+    }
+
+    fn publish_report(&mut self, round: Option<&Round>) -> Arc<StatusReport> {
+        let reports: Vec<_> = self
+            .config
+            .enabled_providers()
+            .filter_map(|p| {
+                let t = self.providers.get(&p.id)?;
+                let m = &t.machine;
+                Some(check::provider_report(
+                    p,
+                    t.last.as_ref(),
+                    Verdict {
+                        state: m.state(),
+                        since: m.since(),
+                        summary: m.summary().to_string(),
+                        confirmed_by_status_page: m.confirmed_by_status_page(),
+                    },
+                ))
+            })
+            .collect();
+        let report = Arc::new(StatusReport {
+            checked_at: round.map_or_else(|| self.status.borrow().checked_at, |r| r.at),
+            preferred: self.config.preferred.clone(),
+            overall: StatusReport::worst(&reports),
+            providers: reports,
+        });
+        self.status.send_replace(report.clone());
+        report
+    }
+}
+
+/// The next deadline after `prev`, skipping missed ticks instead of bursting
+/// through them (after a suspend, one round, not twenty).
+fn next_deadline(prev: Instant, interval: Duration) -> Instant {
+    let now = Instant::now();
+    let mut next = prev + interval;
+    if next <= now {
+        next = now + interval;
+    }
+    next
+}

@@ -1,0 +1,8 @@
+//! Health decisions: one moment's verdict (`assess`) and its course over time
+//! (`machine`). Both are pure; the engine owns the instances and the clock.
+
+pub mod assess;
+pub mod machine;
+
+pub use assess::{assess, Assessment};
+pub use machine::{Context, HealthMachine, IncidentRecord, Observation, Thresholds, Transition};
