@@ -9,6 +9,8 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := build
 .DELETE_ON_ERROR:
+# Stages share cargo's lock and one log: never interleave them.
+.NOTPARALLEL:
 
 # Build output lives outside the clone, so repeated CI runs in fresh clones start
 # warm. It must be absolute: the test stage runs under a different HOME and cwd.

@@ -50,6 +50,7 @@ bus_call() {
         /org/freedesktop/DBus "org.freedesktop.DBus.$1" "string:org.freedesktop.secrets" 2>/dev/null
 }
 
+# shellcheck disable=SC2317 # called from a trap
 stop_daemon() {
     if [[ -n ${gkd_pid-} ]] && kill -0 "$gkd_pid" 2>/dev/null; then
         kill "$gkd_pid" 2>/dev/null || true
@@ -131,6 +132,7 @@ if [[ -n ${CARGO_TARGET_DIR-} && $CARGO_TARGET_DIR != /* ]]; then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/switchboard-ss.XXXXXX")
+# shellcheck disable=SC2317 # called from a trap
 cleanup() {
     # The daemon normally exits with its bus; make sure, then drop the keyring.
     local pid

@@ -333,6 +333,8 @@ pub fn one_shot_report(config: &Config, providers: &[&Provider], round: &Round) 
     StatusReport {
         checked_at: round.at,
         preferred: config.preferred.clone(),
+        fallback: config.fallback.clone(),
+        auto_switch: config.auto_switch,
         overall: StatusReport::worst(&reports),
         providers: reports,
     }

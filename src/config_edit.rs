@@ -29,6 +29,14 @@ pub fn set_preferred(path: &Path, id: &str) -> Result<(), EditError> {
     edit(path, |doc| set_top_level(doc, "preferred", id.into()))
 }
 
+/// Sets `fallback = [..]`.
+pub fn set_fallback(path: &Path, order: &[String]) -> Result<(), EditError> {
+    let array: toml_edit::Array = order.iter().map(String::as_str).collect();
+    edit(path, |doc| {
+        set_top_level(doc, "fallback", toml_edit::Value::Array(array))
+    })
+}
+
 /// Sets `auto_switch = <on>`.
 pub fn set_auto_switch(path: &Path, on: bool) -> Result<(), EditError> {
     edit(path, |doc| set_top_level(doc, "auto_switch", on.into()))
@@ -116,6 +124,19 @@ mod tests {
             1,
             "no temp file left behind"
         );
+    }
+
+    #[test]
+    fn fallback_and_auto_switch_are_written_as_toml() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[check]\ninterval_secs = 30\n").unwrap();
+        set_fallback(&path, &["openai".into(), "ollama".into()]).unwrap();
+        set_auto_switch(&path, true).unwrap();
+        let cfg = crate::config::Config::load(&path).unwrap();
+        assert_eq!(cfg.fallback, ["openai", "ollama"]);
+        assert!(cfg.auto_switch);
+        assert_eq!(cfg.check.interval.as_secs(), 30);
     }
 
     #[test]

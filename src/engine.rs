@@ -44,12 +44,31 @@ impl Clock for SystemClock {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
-    StateChanged { id: String, from: State, to: State },
-    IncidentOpened { id: String, incident: IncidentRecord },
-    IncidentAcknowledged { id: String, incident: IncidentRecord },
-    IncidentClosed { id: String, incident: IncidentRecord },
-    CheckFinished { report: Arc<StatusReport> },
-    PreferredChanged { id: String },
+    StateChanged {
+        id: String,
+        from: State,
+        to: State,
+    },
+    IncidentOpened {
+        id: String,
+        incident: IncidentRecord,
+    },
+    IncidentAcknowledged {
+        id: String,
+        incident: IncidentRecord,
+    },
+    IncidentClosed {
+        id: String,
+        incident: IncidentRecord,
+    },
+    CheckFinished {
+        report: Arc<StatusReport>,
+    },
+    PreferredChanged {
+        id: String,
+    },
+    /// Fallback order or auto-switch changed.
+    SettingsChanged,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +84,9 @@ pub enum EngineError {
 pub enum Command {
     CheckNow(oneshot::Sender<Arc<StatusReport>>),
     SetPreferred(String, oneshot::Sender<Result<(), EngineError>>),
+    SetFallback(Vec<String>, oneshot::Sender<Result<(), EngineError>>),
+    SetAutoSwitch(bool, oneshot::Sender<Result<(), EngineError>>),
+    Config(oneshot::Sender<Box<Config>>),
     Reload(Box<Config>),
     Shutdown,
 }
@@ -111,6 +133,36 @@ impl EngineHandle {
         rx.await.map_err(|_| EngineError::Stopped)?
     }
 
+    /// Sets the fallback order (every id must be a configured provider) and writes it.
+    pub async fn set_fallback(&self, order: Vec<String>) -> Result<(), EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::SetFallback(order, tx))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    /// Turns "switch automatically when preferred fails" on or off and writes it.
+    pub async fn set_auto_switch(&self, on: bool) -> Result<(), EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::SetAutoSwitch(on, tx))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    /// The config the engine runs on now.
+    pub async fn config(&self) -> Result<Config, EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Config(tx))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        rx.await.map(|c| *c).map_err(|_| EngineError::Stopped)
+    }
+
     pub async fn reload(&self, config: Config) -> Result<(), EngineError> {
         self.commands
             .send(Command::Reload(Box::new(config)))
@@ -153,6 +205,8 @@ impl Engine {
         let initial = Arc::new(StatusReport {
             checked_at: clock.now(),
             preferred: config.preferred.clone(),
+            fallback: config.fallback.clone(),
+            auto_switch: config.auto_switch,
             overall: State::Unknown,
             providers: Vec::new(),
         });
@@ -200,6 +254,15 @@ impl Engine {
                     Some(Command::SetPreferred(id, reply)) => {
                         let _ = reply.send(self.set_preferred(id).await);
                     }
+                    Some(Command::SetFallback(order, reply)) => {
+                        let _ = reply.send(self.set_fallback(order).await);
+                    }
+                    Some(Command::SetAutoSwitch(on, reply)) => {
+                        let _ = reply.send(self.set_auto_switch(on).await);
+                    }
+                    Some(Command::Config(reply)) => {
+                        let _ = reply.send(Box::new(self.config.clone()));
+                    }
                     Some(Command::Reload(config)) => {
                         self.config = *config;
                         self.sync_providers();
@@ -243,6 +306,34 @@ impl Engine {
         info!(provider = %id, "preferred provider changed");
         self.publish_report(None);
         let _ = self.events.send(Event::PreferredChanged { id });
+        Ok(())
+    }
+
+    async fn set_fallback(&mut self, order: Vec<String>) -> Result<(), EngineError> {
+        if let Some(bad) = order.iter().find(|id| self.config.provider(id).is_none()) {
+            return Err(EngineError::UnknownProvider(bad.clone()));
+        }
+        if let Some(path) = self.config.path.clone() {
+            let order2 = order.clone();
+            tokio::task::spawn_blocking(move || config_edit::set_fallback(&path, &order2))
+                .await
+                .map_err(|_| EngineError::Stopped)??;
+        }
+        self.config.fallback = order;
+        self.publish_report(None);
+        let _ = self.events.send(Event::SettingsChanged);
+        Ok(())
+    }
+
+    async fn set_auto_switch(&mut self, on: bool) -> Result<(), EngineError> {
+        if let Some(path) = self.config.path.clone() {
+            tokio::task::spawn_blocking(move || config_edit::set_auto_switch(&path, on))
+                .await
+                .map_err(|_| EngineError::Stopped)??;
+        }
+        self.config.auto_switch = on;
+        self.publish_report(None);
+        let _ = self.events.send(Event::SettingsChanged);
         Ok(())
     }
 
@@ -362,6 +453,8 @@ impl Engine {
         let report = Arc::new(StatusReport {
             checked_at: round.map_or_else(|| self.status.borrow().checked_at, |r| r.at),
             preferred: self.config.preferred.clone(),
+            fallback: self.config.fallback.clone(),
+            auto_switch: self.config.auto_switch,
             overall: StatusReport::worst(&reports),
             providers: reports,
         });

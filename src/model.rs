@@ -352,6 +352,11 @@ pub enum CredentialSource {
 pub struct StatusReport {
     pub checked_at: DateTime<Utc>,
     pub preferred: Option<String>,
+    /// Order for switching and the gateway (config `fallback`).
+    #[serde(default)]
+    pub fallback: Vec<String>,
+    #[serde(default)]
+    pub auto_switch: bool,
     pub overall: State,
     pub providers: Vec<ProviderReport>,
 }

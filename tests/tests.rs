@@ -12,5 +12,9 @@ mod probe;
 mod engine;
 // The CLI end to end (seed scenario, exit codes, prefer, providers, key).
 mod cli;
+// History store contract (SQLite and in-memory), uptime, crash safety.
+mod store;
+// The local HTTP server: API, SSE, security, metrics.
+mod server;
 // Keyring round trip against a real Secret Service (skipped without one).
 mod keyring;

@@ -375,15 +375,24 @@ mod tests {
             S::Operational,
             S::Operational,
             S::Operational,
-            vec![incident("Elevated errors on Claude Opus", &["Claude API (api.anthropic.com)"])],
+            vec![incident(
+                "Elevated errors on Claude Opus",
+                &["Claude API (api.anthropic.com)"],
+            )],
         );
         let (v, _) = verdict(&page, &wanted(&["k8w3r06qmzrp"]));
         assert_eq!(v.state, State::Degraded);
         assert_eq!(v.cause.as_deref(), Some("Elevated errors on Claude Opus"));
         // Not for another surface, and not once resolved.
-        assert_eq!(verdict(&page, &wanted(&["rwppv331jlwc"])).0.state, State::Operational);
+        assert_eq!(
+            verdict(&page, &wanted(&["rwppv331jlwc"])).0.state,
+            State::Operational
+        );
         page.incidents[0].status = "resolved".into();
-        assert_eq!(verdict(&page, &wanted(&["k8w3r06qmzrp"])).0.state, State::Operational);
+        assert_eq!(
+            verdict(&page, &wanted(&["k8w3r06qmzrp"])).0.state,
+            State::Operational
+        );
     }
 
     #[test]
