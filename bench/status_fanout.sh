@@ -7,17 +7,11 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:-${CARGO_TARGET_DIR:-$HOME/.cache/switchboard-target}/release/switchboard}
 tmp=$(mktemp -d)
-trap 'kill $fake 2>/dev/null; rm -rf "$tmp"' EXIT
-python3 "$here/fake_providers.py" 5,0.05,0.1,0.15,0.2,0.25,0.3 >"$tmp/port" &
-fake=$!
-for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
-port=$(cat "$tmp/port")
-{
-  echo 'use_catalog = false'
-  for i in 0 1 2 3 4 5 6; do
-    printf '[[providers]]\nid = "p%s"\nkind = "anthropic"\nbase_url = "http://127.0.0.1:%s/p%s"\nstatus_page = "http://127.0.0.1:%s"\nstatus_format = "statuspage"\napi_key_env = "BENCH_KEY"\n' "$i" "$port" "$i" "$port"
-  done
-} >"$tmp/config.toml"
+fake= sb=
+trap 'kill $fake $sb 2>/dev/null; rm -rf "$tmp"' EXIT
+. "$here/lib.sh"
+start_fakes 5,0.05,0.1,0.15,0.2,0.25,0.3
+write_config "$tmp/config.toml"
 start=$(date +%s.%N)
 BENCH_KEY=bench "$bin" --config "$tmp/config.toml" status --json >"$tmp/out.json" || true
 end=$(date +%s.%N)

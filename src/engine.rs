@@ -113,54 +113,39 @@ impl EngineHandle {
         self.events.subscribe()
     }
 
-    /// Runs a full round now and returns its report.
-    pub async fn check_now(&self) -> Result<Arc<StatusReport>, EngineError> {
+    /// Sends a command and waits for its answer.
+    async fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, EngineError> {
         let (tx, rx) = oneshot::channel();
         self.commands
-            .send(Command::CheckNow(tx))
+            .send(command(tx))
             .await
             .map_err(|_| EngineError::Stopped)?;
         rx.await.map_err(|_| EngineError::Stopped)
     }
 
+    /// Runs a full round now and returns its report.
+    pub async fn check_now(&self) -> Result<Arc<StatusReport>, EngineError> {
+        self.ask(Command::CheckNow).await
+    }
+
     /// Makes `id` the preferred provider and writes it to the config file.
     pub async fn set_preferred(&self, id: &str) -> Result<(), EngineError> {
-        let (tx, rx) = oneshot::channel();
-        self.commands
-            .send(Command::SetPreferred(id.to_string(), tx))
-            .await
-            .map_err(|_| EngineError::Stopped)?;
-        rx.await.map_err(|_| EngineError::Stopped)?
+        self.ask(|tx| Command::SetPreferred(id.to_string(), tx)).await?
     }
 
     /// Sets the fallback order (every id must be a configured provider) and writes it.
     pub async fn set_fallback(&self, order: Vec<String>) -> Result<(), EngineError> {
-        let (tx, rx) = oneshot::channel();
-        self.commands
-            .send(Command::SetFallback(order, tx))
-            .await
-            .map_err(|_| EngineError::Stopped)?;
-        rx.await.map_err(|_| EngineError::Stopped)?
+        self.ask(|tx| Command::SetFallback(order, tx)).await?
     }
 
     /// Turns "switch automatically when preferred fails" on or off and writes it.
     pub async fn set_auto_switch(&self, on: bool) -> Result<(), EngineError> {
-        let (tx, rx) = oneshot::channel();
-        self.commands
-            .send(Command::SetAutoSwitch(on, tx))
-            .await
-            .map_err(|_| EngineError::Stopped)?;
-        rx.await.map_err(|_| EngineError::Stopped)?
+        self.ask(|tx| Command::SetAutoSwitch(on, tx)).await?
     }
 
     /// The config the engine runs on now.
     pub async fn config(&self) -> Result<Config, EngineError> {
-        let (tx, rx) = oneshot::channel();
-        self.commands
-            .send(Command::Config(tx))
-            .await
-            .map_err(|_| EngineError::Stopped)?;
-        rx.await.map(|c| *c).map_err(|_| EngineError::Stopped)
+        self.ask(Command::Config).await.map(|c| *c)
     }
 
     pub async fn reload(&self, config: Config) -> Result<(), EngineError> {
@@ -292,16 +277,28 @@ impl Engine {
         }
     }
 
+    /// Writes a settings change to the config file (off the async threads), when
+    /// the engine runs from a file.
+    async fn persist(
+        &self,
+        write: impl FnOnce(&std::path::Path) -> Result<(), config_edit::EditError> + Send + 'static,
+    ) -> Result<(), EngineError> {
+        let Some(path) = self.config.path.clone() else {
+            return Ok(());
+        };
+        tokio::task::spawn_blocking(move || write(&path))
+            .await
+            .map_err(|_| EngineError::Stopped)??;
+        Ok(())
+    }
+
     async fn set_preferred(&mut self, id: String) -> Result<(), EngineError> {
         if self.config.provider(&id).is_none() {
             return Err(EngineError::UnknownProvider(id));
         }
-        if let Some(path) = self.config.path.clone() {
-            let id2 = id.clone();
-            tokio::task::spawn_blocking(move || config_edit::set_preferred(&path, &id2))
-                .await
-                .map_err(|_| EngineError::Stopped)??;
-        }
+        let id2 = id.clone();
+        self.persist(move |path| config_edit::set_preferred(path, &id2))
+            .await?;
         self.config.preferred = Some(id.clone());
         info!(provider = %id, "preferred provider changed");
         self.publish_report(None);
@@ -313,12 +310,9 @@ impl Engine {
         if let Some(bad) = order.iter().find(|id| self.config.provider(id).is_none()) {
             return Err(EngineError::UnknownProvider(bad.clone()));
         }
-        if let Some(path) = self.config.path.clone() {
-            let order2 = order.clone();
-            tokio::task::spawn_blocking(move || config_edit::set_fallback(&path, &order2))
-                .await
-                .map_err(|_| EngineError::Stopped)??;
-        }
+        let order2 = order.clone();
+        self.persist(move |path| config_edit::set_fallback(path, &order2))
+            .await?;
         self.config.fallback = order;
         self.publish_report(None);
         let _ = self.events.send(Event::SettingsChanged);
@@ -326,11 +320,8 @@ impl Engine {
     }
 
     async fn set_auto_switch(&mut self, on: bool) -> Result<(), EngineError> {
-        if let Some(path) = self.config.path.clone() {
-            tokio::task::spawn_blocking(move || config_edit::set_auto_switch(&path, on))
-                .await
-                .map_err(|_| EngineError::Stopped)??;
-        }
+        self.persist(move |path| config_edit::set_auto_switch(path, on))
+            .await?;
         self.config.auto_switch = on;
         self.publish_report(None);
         let _ = self.events.send(Event::SettingsChanged);

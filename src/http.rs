@@ -97,3 +97,20 @@ pub fn net_failure(err: &reqwest::Error) -> crate::model::NetFailure {
         NetFailure::Other
     }
 }
+
+/// `base` with `suffix` appended below its own path, keeping a prefix such as
+/// `/prefix` or `/v1` (with or without a trailing slash); query and fragment
+/// are dropped. Users paste base URLs the way their tools take them, so every
+/// request URL is built this way.
+pub fn join_path(base: &url::Url, suffix: &str) -> url::Url {
+    let mut url = base.clone();
+    let path = format!(
+        "{}/{}",
+        base.path().trim_end_matches('/'),
+        suffix.trim_start_matches('/')
+    );
+    url.set_path(&path);
+    url.set_query(None);
+    url.set_fragment(None);
+    url
+}

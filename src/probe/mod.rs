@@ -222,17 +222,12 @@ fn invalid_key_report(err: InvalidKey, at: DateTime<Utc>) -> ProbeReport {
     }
 }
 
-/// `base` with `path` appended below its own path (keeping a prefix such as
-/// `/prefix` or `/v1`, with or without a trailing slash) and `query` appended.
+/// `base` with `path` appended below its own path (see [`crate::http::join_path`]),
+/// keeping the base URL's own query (proxies such as Azure's need their
+/// `api-version`), and `query` appended.
 pub(crate) fn join(base: &Url, path: &str, query: &[(&str, &str)]) -> Url {
-    let mut url = base.clone();
-    let joined = format!(
-        "{}/{}",
-        base.path().trim_end_matches('/'),
-        path.trim_start_matches('/')
-    );
-    url.set_path(&joined);
-    url.set_fragment(None);
+    let mut url = crate::http::join_path(base, path);
+    url.set_query(base.query());
     if !query.is_empty() {
         url.query_pairs_mut().extend_pairs(query);
     }

@@ -7,15 +7,13 @@
 //! an empty array means everything is operational. The per-region RSS feeds and
 //! the authenticated Health API are not used.
 
-use std::collections::HashMap;
-
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use url::Url;
 
-use super::{component_severity, decode_json, join_path, ParseError, StatusAdapter};
-use crate::model::{Component, ComponentStatus, Incident, Indicator, PageStatus};
+use super::{decode_json, join_path, ComponentSet, ParseError, StatusAdapter};
+use crate::model::{ComponentStatus, Incident, Indicator, PageStatus};
 
 /// The feed's path below `https://health.aws.amazon.com`.
 pub const CURRENT_EVENTS_PATH: &str = "public/currentevents";
@@ -46,8 +44,7 @@ impl StatusAdapter for AwsHealth {
         let text = decode_text(body)?;
         let events: Vec<AwsEvent> = decode_json(text.as_bytes(), "AWS Health events (expected an array)")?;
 
-        let mut components: Vec<Component> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut set = ComponentSet::default();
         let mut incidents = Vec::new();
         for event in events.iter().filter(|e| e.is_open()) {
             let status = event.component_status();
@@ -57,22 +54,7 @@ impl StatusAdapter for AwsHealth {
                 .or_else(|| event.service_name.clone())
                 .unwrap_or_else(|| "unknown-service".to_string());
             let name = event.display_name(&id);
-            match index.get(&id) {
-                Some(&i) => {
-                    if component_severity(status) > component_severity(components[i].status) {
-                        components[i].status = status;
-                    }
-                }
-                None => {
-                    index.insert(id.clone(), components.len());
-                    components.push(Component {
-                        id: Some(id.clone()),
-                        name: name.clone(),
-                        status,
-                        group: None,
-                    });
-                }
-            }
+            set.raise(&id, &name, status);
             incidents.push(Incident {
                 name: event
                     .summary
@@ -93,6 +75,7 @@ impl StatusAdapter for AwsHealth {
             });
         }
 
+        let components = set.into_vec();
         let disrupted = components
             .iter()
             .any(|c| c.status == ComponentStatus::MajorOutage);

@@ -8,16 +8,15 @@
 //! (`verdict` treats "no match" as operational). The product catalogue
 //! (`products.json`) and the Atom feed are not read.
 
-use std::collections::HashMap;
-
 use bytes::Bytes;
 use serde::Deserialize;
 use url::Url;
 
 use super::{
-    component_severity, decode_json, join_path, names_json_file, parse_time, ParseError, StatusAdapter,
+    component_severity, decode_json, join_path, names_json_file, parse_time, ComponentSet, ParseError,
+    StatusAdapter,
 };
-use crate::model::{Component, ComponentStatus, Incident, Indicator, PageStatus};
+use crate::model::{ComponentStatus, Incident, Indicator, PageStatus};
 
 /// The history grows without bound (600 KB in 2021, several MB since), so this
 /// feed gets a larger cap than the other formats' [`super::MAX_FEED_BYTES`].
@@ -84,29 +83,13 @@ impl StatusAdapter for GoogleCloud {
         let open: Vec<GcIncident> = history.into_iter().filter(GcIncident::is_open).collect();
 
         // Worst status per product, in order of first appearance.
-        let mut components: Vec<Component> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut set = ComponentSet::default();
         let mut incidents = Vec::new();
         for incident in &open {
             let status = impact_status(incident.status_impact.as_deref());
             let products = incident.products();
             for (id, title) in &products {
-                match index.get(id) {
-                    Some(&i) => {
-                        if component_severity(status) > component_severity(components[i].status) {
-                            components[i].status = status;
-                        }
-                    }
-                    None => {
-                        index.insert(id.clone(), components.len());
-                        components.push(Component {
-                            id: Some(id.clone()),
-                            name: title.clone(),
-                            status,
-                            group: None,
-                        });
-                    }
-                }
+                set.raise(id, title, status);
             }
             incidents.push(Incident {
                 name: incident
@@ -125,6 +108,7 @@ impl StatusAdapter for GoogleCloud {
             });
         }
 
+        let components = set.into_vec();
         let worst = components
             .iter()
             .map(|c| c.status)

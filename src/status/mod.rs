@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::config::StatusFormat;
-use crate::model::{ComponentStatus, Indicator, NetFailure, PageStatus, State};
+use crate::model::{Component, ComponentStatus, Indicator, NetFailure, PageStatus, State};
 
 pub mod aws_health;
 pub mod detect;
@@ -146,18 +146,40 @@ pub(crate) fn parse_time(raw: Option<&str>) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// A URL whose path is `page`'s path (keeping any prefix) followed by `suffix`.
-pub(crate) fn join_path(page: &Url, suffix: &str) -> Url {
-    let mut url = page.clone();
-    let path = format!(
-        "{}/{}",
-        page.path().trim_end_matches('/'),
-        suffix.trim_start_matches('/')
-    );
-    url.set_path(&path);
-    url.set_query(None);
-    url.set_fragment(None);
-    url
+pub(crate) use crate::http::join_path;
+
+/// Components synthesised from incident-style feeds (AWS, Google): one per
+/// service or product, holding the worst status any open event gives it.
+#[derive(Default)]
+pub(crate) struct ComponentSet {
+    components: Vec<Component>,
+    index: std::collections::HashMap<String, usize>,
+}
+
+impl ComponentSet {
+    /// Adds `id` with `status`, or raises its status when this one is worse.
+    pub(crate) fn raise(&mut self, id: &str, name: &str, status: ComponentStatus) {
+        match self.index.get(id) {
+            Some(&i) => {
+                if component_severity(status) > component_severity(self.components[i].status) {
+                    self.components[i].status = status;
+                }
+            }
+            None => {
+                self.index.insert(id.to_string(), self.components.len());
+                self.components.push(Component {
+                    id: Some(id.to_string()),
+                    name: name.to_string(),
+                    status,
+                    group: None,
+                });
+            }
+        }
+    }
+
+    pub(crate) fn into_vec(self) -> Vec<Component> {
+        self.components
+    }
 }
 
 /// Whether the last path segment of `url` names a file (`summary.json`, `incidents.json`).
