@@ -12,8 +12,10 @@ use switchboard::check::{self, Checker};
 use switchboard::config::{self, Config, ConfigError};
 use switchboard::config_edit;
 use switchboard::engine::{Engine, Event, SystemClock};
+use switchboard::metrics::Metrics;
 use switchboard::model::{CredentialSource, ProviderReport, State, StatusReport};
 use switchboard::secrets::{Credentials, Secret, SERVICE};
+use switchboard::{server, store};
 
 /// Exit code for a config the user must fix (and for usage errors, like clap).
 const EXIT_CONFIG: u8 = 2;
@@ -51,8 +53,14 @@ enum Command {
         #[arg(long = "provider", value_name = "ID")]
         providers: Vec<String>,
     },
-    /// Run the engine headless until interrupted, logging state changes.
-    Watch,
+    /// Run the engine headless until interrupted: dashboard, JSON API and
+    /// metrics on [server].listen, history recorded, state changes logged.
+    Watch {
+        /// Serve on a non-loopback [server].listen (for a team's Prometheus).
+        /// The API can change keys: only do this on a trusted network.
+        #[arg(long)]
+        allow_remote: bool,
+    },
     /// Manage API keys in the OS keyring (service "switchboard", account = provider id).
     Key {
         #[command(subcommand)]
@@ -60,6 +68,15 @@ enum Command {
     },
     /// Make ID the preferred provider (writes the config, keeping its comments).
     Prefer { id: String },
+    /// Uptime (24 h, 7 d, 30 d) and incidents, from the history `watch` records.
+    History {
+        /// How far back to list incidents: a number and a unit, like 30m, 24h, 7d or 90d.
+        #[arg(long, default_value = "24h", value_parser = switchboard::store::parse_since)]
+        since: std::time::Duration,
+        /// Print JSON (the same shape as GET /api/history).
+        #[arg(long)]
+        json: bool,
+    },
     /// List the configured providers.
     Providers,
 }
@@ -75,6 +92,7 @@ enum KeyAction {
 }
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     init_logging(&cli);
     match run(cli) {
@@ -91,10 +109,21 @@ fn main() -> ExitCode {
     }
 }
 
+/// `switchboard status | head` should end quietly like any Unix tool. Rust
+/// ignores SIGPIPE, which turns a closed stdout into a `println!` panic.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any other thread exists;
+    // resetting a signal to its default disposition has no other effect.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn init_logging(cli: &Cli) {
     let default = match (&cli.command, cli.verbose) {
         (_, 2..) => "switchboard=debug,info",
-        (Command::Watch, _) | (_, 1) => "switchboard=info,warn",
+        (Command::Watch { .. }, _) | (_, 1) => "switchboard=info,warn",
         _ => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -127,9 +156,10 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match &cli.command {
         Command::Status { json, providers } => status(&cli, *json, providers),
-        Command::Watch => watch(&cli),
+        Command::Watch { allow_remote } => watch(&cli, *allow_remote),
         Command::Key { action } => key(&cli, action),
         Command::Prefer { id } => prefer(&cli, id),
+        Command::History { since, json } => history(&cli, *since, *json),
         Command::Providers => list_providers(&cli),
     }
 }
@@ -209,54 +239,111 @@ fn describe(p: &ProviderReport) -> String {
     s
 }
 
-fn watch(cli: &Cli) -> anyhow::Result<u8> {
+fn watch(cli: &Cli, allow_remote: bool) -> anyhow::Result<u8> {
     let config = load_config(cli)?;
     let rt = runtime()?;
     rt.block_on(async {
-        let checker = Checker::new(Credentials::system())?;
-        let n = config.enabled_providers().count();
+        // Bind first: a taken port or a non-loopback address fails before anything starts.
+        let listener = server::bind(config.server_listen, allow_remote).await?;
+        let token_dir = config
+            .path
+            .as_deref()
+            .and_then(std::path::Path::parent)
+            .context("the config path has no directory for the API token")?;
+        let token = Arc::new(server::Token::load_or_create(token_dir)?);
+        let history = open_history();
+        // One credential source for the checker and the API, so a key stored
+        // through the dashboard is the key the next probe uses.
+        let credentials = Credentials::system();
+        let checker = Checker::new(credentials.clone())?;
         tracing::info!(
-            providers = n,
+            providers = config.enabled_providers().count(),
             config = %config.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
             "watching; Ctrl-C to stop"
         );
-        let (handle, task) = Engine::spawn(config, Arc::new(checker), Arc::new(SystemClock));
-        let mut events = handle.subscribe();
-        let log = tokio::spawn(async move {
-            loop {
-                match events.recv().await {
-                    Ok(Event::IncidentOpened { id, incident }) => {
-                        println!(
-                            "{} {id}: began: {}",
-                            incident.detected_at.to_rfc3339(),
-                            incident.cause
-                        )
-                    }
-                    Ok(Event::IncidentClosed { id, incident }) => println!(
-                        "{} {id}: ended after {} min",
-                        incident.ended_at.unwrap_or(incident.detected_at).to_rfc3339(),
-                        incident
-                            .ended_at
-                            .map(|e| (e - incident.started_at).num_minutes())
-                            .unwrap_or(0)
-                    ),
-                    Ok(Event::StateChanged { id, from, to }) => {
-                        println!("{} {id}: {from} -> {to}", chrono::Utc::now().to_rfc3339())
-                    }
-                    Ok(_) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                }
-            }
+        let listen = config.server_listen;
+        let (handle, engine_task) = Engine::spawn(config, Arc::new(checker), Arc::new(SystemClock));
+        let metrics = Arc::new(Metrics::new());
+        let metrics_task = switchboard::metrics::spawn_metrics(&handle, metrics.clone());
+        let mut state = server::AppState::new(handle.clone(), credentials, token, metrics);
+        let recorder = history.map(|db| {
+            state = state.clone().with_history(db.clone());
+            store::spawn_recorder(&handle, db, store::COMPACT_INTERVAL)
         });
-        shutdown_signal().await;
+        if allow_remote {
+            state = state.allow_remote(listen);
+        }
+        let log = tokio::spawn(log_events(handle.subscribe()));
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let mut server_task = tokio::spawn(server::serve(listener, state, async {
+            let _ = stop_rx.await;
+        }));
+        let served = tokio::select! {
+            _ = shutdown_signal() => None,
+            result = &mut server_task => Some(result),
+        };
         tracing::info!("stopping");
+        let _ = stop_tx.send(());
+        let served = match served {
+            Some(result) => result,
+            None => server_task.await,
+        };
         handle.shutdown().await;
-        let _ = task.await;
+        let _ = engine_task.await;
         log.abort();
+        metrics_task.abort();
+        if let Some(r) = recorder {
+            r.abort();
+        }
+        served.context("the server task failed")??;
         anyhow::Ok(())
     })?;
     Ok(0)
+}
+
+/// The history database, or `None` (with a warning) when it cannot be opened:
+/// monitoring goes on without history rather than not at all.
+fn open_history() -> Option<Arc<dyn store::HistoryStore>> {
+    let Some(path) = store::default_path() else {
+        tracing::warn!("no data directory (is HOME set?): running without history");
+        return None;
+    };
+    match store::SqliteStore::open(&path) {
+        Ok(db) => Some(Arc::new(db)),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), "cannot open the history database, running without it: {e}");
+            None
+        }
+    }
+}
+
+/// Prints incidents and state changes as they happen (the log of `watch`).
+async fn log_events(mut events: tokio::sync::broadcast::Receiver<Event>) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match events.recv().await {
+            Ok(Event::IncidentOpened { id, incident }) => {
+                println!(
+                    "{} {id}: began: {}",
+                    incident.detected_at.to_rfc3339(),
+                    incident.cause
+                )
+            }
+            Ok(Event::IncidentClosed { id, incident }) => println!(
+                "{} {id}: ended after {} min",
+                incident.ended_at.unwrap_or(incident.detected_at).to_rfc3339(),
+                incident
+                    .ended_at
+                    .map(|e| (e - incident.started_at).num_minutes())
+                    .unwrap_or(0)
+            ),
+            Ok(Event::StateChanged { id, from, to }) => {
+                println!("{} {id}: {from} -> {to}", chrono::Utc::now().to_rfc3339())
+            }
+            Ok(_) | Err(RecvError::Lagged(_)) => {}
+            Err(RecvError::Closed) => break,
+        }
+    }
 }
 
 async fn shutdown_signal() {
@@ -416,4 +503,125 @@ fn list_providers(cli: &Cli) -> anyhow::Result<u8> {
     }
     println!("\n* preferred; fallback order: {}", config.fallback.join(", "));
     Ok(0)
+}
+
+/// `switchboard history`: reads the store `watch` writes; never creates it.
+fn history(cli: &Cli, since: std::time::Duration, json: bool) -> anyhow::Result<u8> {
+    use switchboard::store::{self, MemoryStore, SqliteStore};
+    let config = load_config(cli)?;
+    let providers: Vec<(String, String)> = config
+        .enabled_providers()
+        .map(|p| (p.id.clone(), p.name.clone()))
+        .collect();
+    let max_gap = store::max_gap_for(config.check.interval);
+    let now = chrono::Utc::now();
+    let from = now - chrono::TimeDelta::from_std(since).context("--since is too long")?;
+    let path = store::default_path().context("cannot find a data directory (is HOME set?)")?;
+    let db = SqliteStore::open_existing(&path)
+        .with_context(|| format!("cannot read the history in {}", path.display()))?;
+    let report = match db {
+        Some(db) => store::history_report_with(&db, &providers, from, now, max_gap)?,
+        None if json => store::history_report_with(&MemoryStore::new(), &providers, from, now, max_gap)?,
+        None => {
+            println!("no history yet: run `switchboard watch`");
+            return Ok(0);
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_history(&report, since);
+    }
+    Ok(0)
+}
+
+fn print_history(report: &switchboard::store::HistoryReport, since: std::time::Duration) {
+    let pct = |u: Option<f64>| match u {
+        // Rounded down: 99.999 % is not 100 %.
+        Some(u) => format!("{:.2}%", (u * 100.0).floor() / 100.0),
+        None => "-".to_string(),
+    };
+    let minutes = |m: i64| {
+        if m < 120 {
+            format!("{m} min")
+        } else {
+            format!("{} h {} min", m / 60, m % 60)
+        }
+    };
+    let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M");
+    let window = short_duration(since);
+    let w = report
+        .providers
+        .iter()
+        .map(|p| p.name.chars().count())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let incidents_col = format!("INCIDENTS ({window})");
+    println!(
+        "{:<w$}  {:>8}  {:>8}  {:>8}  {incidents_col}  AHEAD OF STATUS PAGE",
+        "PROVIDER", "24H", "7D", "30D"
+    );
+    for p in &report.providers {
+        println!(
+            "{:<w$}  {:>8}  {:>8}  {:>8}  {:<width$}  {}",
+            p.name,
+            pct(p.uptime.day),
+            pct(p.uptime.week),
+            pct(p.uptime.month),
+            p.incidents.len(),
+            p.detection_lead_minutes.map_or_else(|| "-".to_string(), minutes),
+            width = incidents_col.len()
+        );
+    }
+    let all: Vec<_> = report
+        .providers
+        .iter()
+        .flat_map(|p| p.incidents.iter().map(move |i| (p, i)))
+        .collect();
+    if all.is_empty() {
+        println!("\nNo incidents in the last {window}.");
+        return;
+    }
+    println!("\nIncidents in the last {window}:");
+    for (p, i) in all {
+        let r = &i.record;
+        let duration = match r.ended_at {
+            Some(end) => minutes((end - r.started_at).num_minutes()),
+            None => format!(
+                "ongoing, {} so far",
+                minutes((report.until - r.started_at).num_minutes())
+            ),
+        };
+        println!(
+            "  {}  {}  {}  ({})",
+            local(r.started_at),
+            p.name,
+            r.state.label(),
+            duration
+        );
+        let request = r
+            .request_id
+            .as_deref()
+            .map(|id| format!(" (request {id})"))
+            .unwrap_or_default();
+        println!("      {}{request}", r.cause);
+        let page = match i.lead_minutes {
+            Some(0) => "the status page acknowledged it within a minute of detection".to_string(),
+            Some(n) => format!("detected {n} min before the status page"),
+            None => "not acknowledged by the status page".to_string(),
+        };
+        println!("      {page}");
+    }
+}
+
+/// `7d`, `24h`, `30m`: the `--since` value as a person typed it.
+fn short_duration(d: std::time::Duration) -> String {
+    let m = d.as_secs() / 60;
+    match m {
+        m if m % (7 * 24 * 60) == 0 && m >= 14 * 24 * 60 => format!("{}w", m / (7 * 24 * 60)),
+        m if m % (24 * 60) == 0 && m > 24 * 60 => format!("{}d", m / (24 * 60)),
+        m if m % 60 == 0 => format!("{}h", m / 60),
+        m => format!("{m}m"),
+    }
 }

@@ -471,20 +471,52 @@ async fn providers_lists_the_catalog_without_a_config_file() {
     assert!(text.contains("https://status.claude.com"), "{text}");
 }
 
-/// `watch` runs until SIGTERM and logs a state change when the provider fails.
+/// `watch` serves the API, records history, logs a state change when the
+/// provider fails, and stops cleanly on SIGTERM.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn watch_logs_state_changes_and_stops_on_sigterm() {
+async fn watch_serves_the_api_logs_changes_and_stops_on_sigterm() {
     let page = page_server(claude_page_green()).await;
     let api = api_answering(500, SEED_BODY).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut cfg = anthropic_config(&api.uri(), &page.uri());
-    cfg.push_str("\n[check]\ninterval_secs = 1\nconfirm_secs = 1\n");
+    cfg.push_str(&format!(
+        "\n[check]\ninterval_secs = 1\nconfirm_secs = 1\n\n[server]\nlisten = \"127.0.0.1:{port}\"\n"
+    ));
     let env = Env::new(&cfg);
     let mut cmd = env.cmd(&["watch"]);
     cmd.env("ANTHROPIC_API_KEY", "sk-ant-watch")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let child = cmd.spawn().unwrap();
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    let client = reqwest::Client::new();
+    let mut seen = Value::Null;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if let Ok(r) = client
+            .get(format!("http://127.0.0.1:{port}/api/status"))
+            .send()
+            .await
+        {
+            seen = r.json().await.unwrap();
+            if seen["providers"][0]["state"] == "outage" {
+                break;
+            }
+        }
+    }
+    assert_eq!(seen["providers"][0]["state"], "outage", "{seen}");
+    let page_html = client
+        .get(format!("http://127.0.0.1:{port}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page_html.contains("switchboard-token"), "the dashboard is served");
     // Ask politely, as a service manager would.
     let status = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -494,19 +526,22 @@ async fn watch_logs_state_changes_and_stops_on_sigterm() {
     let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("anthropic: began: HTTP 500 api_error: Internal server error"),
         "{stdout}"
     );
-    assert!(
-        !stdout.contains("sk-ant-watch") && !String::from_utf8_lossy(&out.stderr).contains("sk-ant-watch")
+    assert!(!stdout.contains("sk-ant-watch") && !stderr.contains("sk-ant-watch"));
+    // The incident went to the history database.
+    let db = env.dir.path().join("xdg-data/switchboard/history.sqlite3");
+    assert!(db.exists(), "no history database at {}", db.display());
+    let out = env.run(&["history", "--json"], &[]).await;
+    let v = json(&out);
+    assert_eq!(
+        v["providers"][0]["incidents"][0]["cause"], "HTTP 500 api_error: Internal server error",
+        "{v}"
     );
 }
 
@@ -632,4 +667,26 @@ async fn probe_key_never_follows_a_redirect_to_another_host() {
         elsewhere.received_requests().await.unwrap().is_empty(),
         "the key went to another host"
     );
+}
+
+/// Regression: piping into `head` made `println!` panic on the closed stdout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_stdout_is_not_a_panic() {
+    let env = Env::new("");
+    let bin = assert_cmd::cargo::cargo_bin("switchboard");
+    let script = format!(
+        "'{}' --config '{}' providers | head -c 1 >/dev/null",
+        bin.display(),
+        env.config.display()
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("bash")
+            .args(["-o", "pipefail", "-c", &script])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
 }

@@ -1,0 +1,203 @@
+//! The local HTTP server: the dashboard's static files, the JSON API, the
+//! `status` event stream and `/metrics`, all on `[server].listen`.
+//!
+//! It owns request handling and its security (loopback-only binding, the
+//! `Host` check against DNS rebinding, the per-install token and same-origin
+//! rule for mutations, the body cap). It decides nothing about health: every
+//! answer comes from the engine's [`EngineHandle`], the history store or the
+//! metrics registry, and every change goes through the engine.
+//!
+//! Wiring (what `switchboard watch` does):
+//!
+//! ```ignore
+//! let token = Arc::new(Token::load_or_create(config_dir)?);
+//! let metrics = Arc::new(Metrics::new());
+//! metrics::spawn_metrics(&engine, metrics.clone());
+//! let state = AppState::new(engine, credentials, token, metrics).with_history(store);
+//! let listener = server::bind(listen, allow_remote).await?;
+//! server::serve(listener, state, shutdown_signal()).await?;
+//! ```
+
+mod api;
+mod assets;
+mod error;
+mod events;
+mod security;
+mod token;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+use axum::{middleware, Router};
+use bytes::Bytes;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::engine::EngineHandle;
+use crate::metrics::Metrics;
+use crate::secrets::Credentials;
+use crate::store::HistoryStore;
+
+pub use api::HistoryWindow;
+pub use error::AppError;
+pub use security::HostPolicy;
+pub use token::{Token, TokenError, TOKEN_FILE, TOKEN_HEADER};
+
+/// Largest request body accepted (64 KiB). The biggest legitimate body is an
+/// API key or a fallback list; anything larger is a mistake or an attack.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Everything a request handler may touch. Cheap to clone (handles and `Arc`s).
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: EngineHandle,
+    /// `None` when this process records no history: `/api/history` answers 503.
+    pub history: Option<Arc<dyn HistoryStore>>,
+    /// The same credentials the checker reads, so a stored key counts at the next check.
+    pub credentials: Credentials,
+    pub token: Arc<Token>,
+    pub metrics: Arc<Metrics>,
+    /// Which `Host` headers are accepted.
+    pub hosts: HostPolicy,
+    /// `index.html` with the token in it, rendered once.
+    index: Bytes,
+    /// Flips to `true` when the server stops, so open event streams end and
+    /// graceful shutdown does not wait for them forever.
+    stopping: Arc<watch::Sender<bool>>,
+}
+
+impl AppState {
+    /// Loopback-only state without a history store.
+    pub fn new(
+        engine: EngineHandle,
+        credentials: Credentials,
+        token: Arc<Token>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let index = assets::render_index(&token);
+        AppState {
+            engine,
+            history: None,
+            credentials,
+            token,
+            metrics,
+            hosts: HostPolicy::loopback(),
+            index,
+            stopping: Arc::new(watch::channel(false).0),
+        }
+    }
+
+    pub fn with_history(mut self, store: Arc<dyn HistoryStore>) -> Self {
+        self.history = Some(store);
+        self
+    }
+
+    /// Accepts the `Host` names a remote client uses (see [`HostPolicy::remote`]).
+    /// Pair with `bind(listen, true)`.
+    pub fn allow_remote(mut self, listen: SocketAddr) -> Self {
+        self.hosts = HostPolicy::remote(listen);
+        self
+    }
+
+    /// Resolves once the server has begun to stop.
+    fn stopped(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut rx = self.stopping.subscribe();
+        async move {
+            // An error means the sender is gone, which also means "stop".
+            let _ = rx.wait_for(|stopping| *stopping).await;
+        }
+    }
+}
+
+/// Builds the whole HTTP surface. Tests call this with `oneshot`.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(assets::index))
+        .route("/index.html", get(assets::index))
+        .route("/api/status", get(api::status))
+        .route("/api/events", get(events::stream))
+        .route("/api/history", get(api::history))
+        .route("/api/check", post(api::check))
+        .route("/api/preferred", put(api::set_preferred))
+        .route("/api/fallback", put(api::set_fallback))
+        .route("/api/auto_switch", put(api::set_auto_switch))
+        .route(
+            "/api/credentials/{id}",
+            put(api::set_credential).delete(api::delete_credential),
+        )
+        .route("/metrics", get(api::metrics))
+        .fallback(assets::fallback)
+        .method_not_allowed_fallback(api::method_not_allowed)
+        // Innermost: extractors see the cap; the guard below also refuses an
+        // oversized Content-Length before any handler runs.
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state.clone(), security::guard))
+        .layer(middleware::map_response(security::headers))
+        .with_state(state)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(
+        "refusing to listen on {0}: the dashboard can change your keys and settings, and binding to a \
+         non-loopback address would expose it to your network. Use 127.0.0.1 in [server].listen, or \
+         pass --allow-remote if you mean it"
+    )]
+    NotLoopback(SocketAddr),
+    #[error("cannot listen on {addr}: {source}{hint}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+        hint: &'static str,
+    },
+    #[error("the HTTP server failed: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+/// Opens the listening socket, refusing a non-loopback address unless
+/// `allow_remote`. Separate from [`serve`] so `watch` fails fast, before the
+/// engine starts, when the port is taken.
+pub async fn bind(listen: SocketAddr, allow_remote: bool) -> Result<TcpListener, ServerError> {
+    if !listen.ip().to_canonical().is_loopback() && !allow_remote {
+        return Err(ServerError::NotLoopback(listen));
+    }
+    TcpListener::bind(listen).await.map_err(|source| {
+        let hint = match source.kind() {
+            std::io::ErrorKind::AddrInUse => {
+                " (is another `switchboard watch` running? Otherwise change [server].listen)"
+            }
+            std::io::ErrorKind::AddrNotAvailable => " (this machine has no such address)",
+            std::io::ErrorKind::PermissionDenied => " (ports below 1024 need privileges)",
+            _ => "",
+        };
+        ServerError::Bind {
+            addr: listen,
+            source,
+            hint,
+        }
+    })
+}
+
+/// Serves until `shutdown` resolves, then ends open event streams and waits
+/// for in-flight requests to finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "dashboard and API on http://{addr}/");
+    }
+    let stopping = state.stopping.clone();
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            stopping.send_replace(true);
+        })
+        .await
+        .map_err(ServerError::Serve)
+}

@@ -1,0 +1,243 @@
+//! Request guards: who may talk to the server, and who may change things.
+//!
+//! 1. `Host` must name this machine (`localhost`, `*.localhost`, a loopback
+//!    IP). A web page that rebinds its own DNS name to 127.0.0.1 still sends its
+//!    name in `Host`, so this defeats DNS rebinding.
+//! 2. Mutating methods need the per-install token, and a same-origin `Origin`
+//!    when one is sent (browsers always send it on such requests; curl does not).
+//! 3. A `Content-Length` over the cap is refused before any handler runs;
+//!    bodies without one are cut off by the extractors' limit.
+//!
+//! Plus response headers that keep the dashboard out of other sites' frames.
+//! Leaves out: binding (see `bind`), CORS (there is none: same origin only).
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::{AppError, AppState, BODY_LIMIT, TOKEN_HEADER};
+
+/// Which `Host` header values are accepted.
+#[derive(Clone, Debug, Default)]
+pub struct HostPolicy {
+    /// `None`: loopback names only.
+    remote: Option<RemoteHosts>,
+}
+
+#[derive(Clone, Debug)]
+struct RemoteHosts {
+    /// The configured listen host (an IP), lowercase.
+    listen: String,
+}
+
+impl HostPolicy {
+    /// Loopback names only: the desktop default.
+    pub fn loopback() -> Self {
+        HostPolicy { remote: None }
+    }
+
+    /// For `--allow-remote`: also the listen address and any IP literal. A DNS
+    /// rebinding attack always presents the attacker's *name*, never an IP, so
+    /// an IP in `Host` is safe to accept; other names are still refused.
+    pub fn remote(listen: SocketAddr) -> Self {
+        HostPolicy {
+            remote: Some(RemoteHosts {
+                listen: listen.ip().to_string().to_ascii_lowercase(),
+            }),
+        }
+    }
+
+    /// Whether `host` (a `Host` header value, port optional) is acceptable.
+    pub fn allows(&self, host: &str) -> bool {
+        let Some(name) = host_name(host) else {
+            return false;
+        };
+        if is_loopback_name(&name) {
+            return true;
+        }
+        match &self.remote {
+            None => false,
+            Some(r) => name == r.listen || name.parse::<IpAddr>().is_ok(),
+        }
+    }
+}
+
+/// The host part of a `Host` value, lowercase, without port, brackets or a trailing dot.
+fn host_name(host: &str) -> Option<String> {
+    let host = host.trim();
+    let (name, port) = if let Some(rest) = host.strip_prefix('[') {
+        let (inside, after) = rest.split_once(']')?;
+        (inside, after.strip_prefix(':'))
+    } else if host.matches(':').count() == 1 {
+        let (name, port) = host.split_once(':')?;
+        (name, Some(port))
+    } else {
+        (host, None)
+    };
+    if port.is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+    (!name.is_empty()).then_some(name)
+}
+
+fn is_loopback_name(name: &str) -> bool {
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
+}
+
+fn is_mutating(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::POST | Method::PUT | Method::DELETE | Method::PATCH
+    )
+}
+
+/// The `Host` of a request: the header, or the URI authority (HTTP/2).
+fn request_host(req: &Request) -> Option<String> {
+    match req.headers().get(header::HOST) {
+        Some(v) => v.to_str().ok().map(str::to_string),
+        None => req.uri().authority().map(|a| a.as_str().to_string()),
+    }
+}
+
+/// Every request passes through here before routing.
+pub(super) async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match check(&state, &req) {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+fn check(state: &AppState, req: &Request) -> Result<(), AppError> {
+    let host = request_host(req).unwrap_or_default();
+    if !state.hosts.allows(&host) {
+        return Err(AppError::Forbidden(format!(
+            "refused: the Host header {host:?} is not this machine. Switchboard only answers requests \
+             addressed to localhost or 127.0.0.1, so that other web sites cannot reach it through DNS \
+             rebinding. Open http://127.0.0.1:<port>/ instead"
+        )));
+    }
+    if is_mutating(req.method()) {
+        check_origin(req.headers(), &host)?;
+        check_token(state, req.headers())?;
+    }
+    if content_length(req.headers()).is_some_and(|n| n > BODY_LIMIT as u64) {
+        return Err(AppError::body_too_large());
+    }
+    Ok(())
+}
+
+fn check_origin(headers: &HeaderMap, host: &str) -> Result<(), AppError> {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let same = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.strip_prefix("http://"))
+        .is_some_and(|o| o.eq_ignore_ascii_case(host));
+    if same {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "refused: this request comes from another web site (Origin {:?}). Settings and keys can only \
+             be changed from the Switchboard dashboard itself, at http://{host}/",
+            origin.to_str().unwrap_or("<not text>")
+        )))
+    }
+}
+
+fn check_token(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
+    let given = headers.get(TOKEN_HEADER).map(HeaderValue::as_bytes);
+    if given.is_some_and(|t| state.token.matches(t)) {
+        return Ok(());
+    }
+    let what = if given.is_some() { "a wrong" } else { "no" };
+    Err(AppError::Unauthorized(format!(
+        "this request changes settings and carries {what} API token. Send the token in the \
+         {TOKEN_HEADER} header: the dashboard does this itself (reload the page if Switchboard was \
+         restarted), and scripts can read it from the file `token` beside config.toml"
+    )))
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Headers on every response: no MIME sniffing, no framing by other sites, no
+/// referrer leaking the dashboard's address.
+pub(super) async fn headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_names_with_any_port() {
+        let p = HostPolicy::loopback();
+        for h in [
+            "localhost",
+            "localhost:7461",
+            "LOCALHOST:7461",
+            "localhost.:1",
+            "dash.localhost:7461",
+            "127.0.0.1",
+            "127.0.0.1:7461",
+            "127.1.2.3:80",
+            "[::1]",
+            "[::1]:7461",
+        ] {
+            assert!(p.allows(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn other_names_are_refused() {
+        let p = HostPolicy::loopback();
+        for h in [
+            "",
+            "evil.example",
+            "evil.example:7461",
+            "localhost.evil.example",
+            "127.0.0.1.nip.io:7461",
+            "10.0.0.5:7461",
+            "[::2]:7461",
+            "localhost:",
+            "localhost:x",
+            "[::1",
+        ] {
+            assert!(!p.allows(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn remote_mode_accepts_ips_but_not_names() {
+        let p = HostPolicy::remote("0.0.0.0:7461".parse().unwrap());
+        assert!(p.allows("10.0.0.5:7461"));
+        assert!(p.allows("[fd00::5]:7461"));
+        assert!(p.allows("localhost:7461"));
+        assert!(!p.allows("evil.example:7461"));
+    }
+}

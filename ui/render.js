@@ -1,0 +1,564 @@
+// Builds the page's parts from the API's JSON: the overview line, the notices,
+// one card per provider and the routing panel. Every function returns fresh
+// DOM; app.js decides when to swap it in.
+
+import { h } from "./dom.js";
+import {
+  ago,
+  clock,
+  componentLabel,
+  componentState,
+  host,
+  isProblem,
+  lasting,
+  ms,
+  percent,
+  safeUrl,
+  stateLabel,
+  tone,
+} from "./format.js";
+import { icon } from "./icons.js";
+import { timeline } from "./timeline.js";
+
+/** A relative time that the page's one-second ticker keeps current. */
+export function rel(iso, mode = "ago") {
+  const text = mode === "for" ? lasting(iso) : ago(iso);
+  return h("time", { datetime: iso, dataset: { rel: mode }, title: new Date(iso).toLocaleString() }, text);
+}
+
+/** Icon and words: the state never rests on colour alone. */
+export function badge(state, extra = "") {
+  return h(
+    "span",
+    { class: `badge tone-${tone(state)} ${extra}`.trim(), dataset: { state } },
+    icon(state),
+    h("span", { class: "badge-text" }, stateLabel(state)),
+  );
+}
+
+function link(url, text, cls) {
+  const href = safeUrl(url);
+  if (!href) return h("span", { class: cls }, text);
+  return h(
+    "a",
+    { href, target: "_blank", rel: "noopener noreferrer", class: cls },
+    text,
+    h("span", { class: "visually-hidden" }, " (opens in a new tab)"),
+    icon("external", "icon icon-ext"),
+  );
+}
+
+// ---- overview and notices ---------------------------------------------------
+
+/** The calm line at the top: all good, or who is failing and for how long. */
+export function overview(report) {
+  const providers = report.providers ?? [];
+  if (!providers.length) {
+    return h(
+      "div",
+      { class: "overview tone-idle" },
+      h("p", { class: "overview-title" }, "Waiting for the first round of checks…"),
+      h(
+        "p",
+        { class: "overview-sub" },
+        "If no provider appears, none is enabled: add a ",
+        h("code", {}, "[[providers]]"),
+        " entry to the config file, or remove ",
+        h("code", {}, "use_catalog = false"),
+        " to watch the built-in catalog.",
+      ),
+    );
+  }
+  const troubled = providers
+    .filter((p) => p.state !== "operational")
+    .sort((a, b) => sev(a.state) - sev(b.state));
+  if (!troubled.length) {
+    return h(
+      "div",
+      { class: "overview tone-ok calm" },
+      icon("operational", "icon overview-icon"),
+      h(
+        "div",
+        {},
+        h("p", { class: "overview-title", id: "overall-words" }, "All providers operational"),
+        h(
+          "p",
+          { class: "overview-sub" },
+          `${providers.length === 1 ? "One provider" : `${providers.length} providers`} checked, nothing needs your attention. `,
+          "If one starts failing, it shows here, usually before its status page says so.",
+        ),
+      ),
+    );
+  }
+  const worst = troubled[0].state;
+  const preferred = providers.find((p) => p.id === report.preferred);
+  const okCount = providers.length - troubled.length;
+  return h(
+    "div",
+    { class: `overview tone-${tone(worst)}` },
+    icon(worst, "icon overview-icon"),
+    h(
+      "div",
+      {},
+      h(
+        "p",
+        { class: "overview-title", id: "overall-words" },
+        troubled.map((p, i) => [
+          i ? ", " : "",
+          h("a", { href: `#provider-${p.id}`, class: "quiet-link" }, p.name),
+          ": ",
+          h("span", { class: `overview-state tone-${tone(p.state)}` }, stateLabel(p.state).toLowerCase()),
+        ]),
+      ),
+      h(
+        "p",
+        { class: "overview-sub" },
+        okCount ? `${okCount} other${okCount === 1 ? "" : "s"} operational. ` : "",
+        preferred
+          ? [
+              "Preferred: ",
+              h("strong", {}, preferred.name),
+              ` (${stateLabel(preferred.state).toLowerCase()})`,
+              preferred.state !== "operational" && report.auto_switch === false
+                ? ". Automatic switching is off: choose another provider under Routing."
+                : ".",
+            ]
+          : "",
+      ),
+    ),
+  );
+}
+
+function sev(state) {
+  return ["outage", "auth_error", "degraded", "rate_limited", "unknown", "offline", "operational"].indexOf(state);
+}
+
+/** Empty states that teach: shown above the cards when they apply. */
+export function notices(report) {
+  const out = [];
+  if (report.config_error) {
+    out.push(
+      h(
+        "div",
+        { class: "notice tone-warn", role: "alert" },
+        h("h2", { class: "notice-title" }, "The config file has an error"),
+        h("p", {}, "Switchboard keeps running on the last good config. Fix this and save the file:"),
+        h("pre", { class: "mono" }, String(report.config_error)),
+      ),
+    );
+  }
+  const needKeys = (report.providers ?? []).filter((p) => p.credential !== "not_needed");
+  const haveKey = needKeys.some((p) => p.credential === "keyring" || p.credential === "env");
+  if (needKeys.length && !haveKey) {
+    const first = needKeys[0];
+    out.push(
+      h(
+        "div",
+        { class: "notice tone-info", id: "no-keys" },
+        icon("key", "icon notice-icon"),
+        h(
+          "div",
+          {},
+          h("h2", { class: "notice-title" }, "Add an API key to catch outages early"),
+          h(
+            "p",
+            {},
+            "Without keys, Switchboard only reads the public status pages, which often lag by many minutes. ",
+            "With a key it also asks each API directly, using a model-list call that costs no tokens.",
+          ),
+          h(
+            "p",
+            {},
+            "Paste a key into a provider's card below, or run ",
+            h("code", {}, `switchboard key set ${first.id}`),
+            " in a terminal. Keys go to your system keyring and are never shown again.",
+          ),
+        ),
+      ),
+    );
+  }
+  if (needKeys.some((p) => p.credential === "unavailable")) {
+    out.push(
+      h(
+        "div",
+        { class: "notice tone-warn" },
+        h("h2", { class: "notice-title" }, "The system keyring is unavailable"),
+        h(
+          "p",
+          {},
+          "Switchboard cannot read stored keys (the keyring is locked or no Secret Service is running). ",
+          "It keeps watching status pages and keys from environment variables. Unlock the keyring, then press Check now.",
+        ),
+      ),
+    );
+  }
+  return out;
+}
+
+// ---- provider card ----------------------------------------------------------
+
+/** The card's heading row: name, preferred tag, state badge. */
+export function cardHead(p, preferred) {
+  return h(
+    "div",
+    { class: "card-head" },
+    h(
+      "div",
+      { class: "card-title" },
+      h("h3", { id: `h-${p.id}` }, p.name),
+      p.id === preferred ? h("span", { class: "tag" }, "Preferred") : null,
+    ),
+    badge(p.state),
+  );
+}
+
+/** Cause, facts, status page: everything the last check said. */
+export function cardBody(p, copy) {
+  const probe = p.probe;
+  const failing = probe && probe.ok === false;
+  const lines = [];
+
+  lines.push(h("p", { class: "summary" }, p.summary || stateLabel(p.state)));
+
+  const meta = [];
+  if (p.since && p.state !== "operational") meta.push(h("span", {}, rel(p.since, "for")));
+  else if (p.since) meta.push(h("span", {}, "Operational ", rel(p.since, "for")));
+  if (isProblem(p.state) && failing) {
+    meta.push(
+      p.confirmed_by_status_page
+        ? h("span", { class: "ack ack-yes" }, icon("operational", "icon"), "Confirmed by the status page")
+        : h("span", { class: "ack ack-no" }, icon("degraded", "icon"), "Not yet on the status page"),
+    );
+  }
+  if (p.state === "auth_error") meta.push(h("span", { class: "ack" }, "Your key or account, not the provider"));
+  if (p.state === "offline") meta.push(h("span", { class: "ack" }, "Your network seems down; the provider may be fine"));
+  if (meta.length) lines.push(h("p", { class: "meta-line" }, meta));
+
+  if (probe) {
+    const facts = [];
+    const fact = (dt, dd, cls) => facts.push(h("div", { class: cls }, h("dt", {}, dt), h("dd", {}, dd)));
+    fact("HTTP status", probe.http_status != null ? String(probe.http_status) : "no response");
+    if (probe.error_type) fact("Error type", h("code", {}, probe.error_type));
+    fact("Latency", ms(probe.latency_ms));
+    fact("Last check", rel(probe.at));
+    if (probe.retry_after_secs != null) fact("Retry after", `${probe.retry_after_secs} s`);
+    if (probe.quota) fact("Quota", String(probe.quota).replace(/_/g, " "));
+    if (probe.request_id) {
+      fact(
+        "Request id",
+        h(
+          "span",
+          { class: "reqid" },
+          h("code", { class: "mono selectable" }, probe.request_id),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "btn btn-ghost btn-xs",
+              "aria-label": `Copy request id ${probe.request_id}`,
+              dataset: { focus: "copy" },
+              onclick: (e) => copy(probe.request_id, e.currentTarget),
+            },
+            icon("copy"),
+            h("span", { class: "btn-label" }, "Copy"),
+          ),
+        ),
+        "wide",
+      );
+    }
+    lines.push(h("dl", { class: "facts" }, facts));
+  } else if (p.credential === "not_needed" && p.status_page) {
+    lines.push(h("p", { class: "hint" }, "Watched through its status page."));
+  }
+
+  lines.push(statusPage(p));
+  return h("div", { class: "card-body" }, lines);
+}
+
+function statusPage(p) {
+  const page = p.status_page;
+  const head = h(
+    "div",
+    { class: "section-head" },
+    h("h4", {}, "Status page"),
+    p.status_url ? link(p.status_url, host(p.status_url), "ext-link") : null,
+  );
+  if (!page) {
+    return h("section", { class: "status-page" }, head, h("p", { class: "hint" }, "No public status page; the probe decides."));
+  }
+  const items = [];
+  const pageState = { none: "operational", minor: "degraded", maintenance: "degraded", major: "outage", critical: "outage" }[page.indicator] ?? "unknown";
+  items.push(
+    h("p", { class: `page-desc tone-text-${tone(pageState)}` }, icon(pageState, "icon"), h("span", {}, page.description || "No description")),
+  );
+  if (page.components?.length) {
+    items.push(
+      h(
+        "ul",
+        { class: "components", "aria-label": "Components" },
+        page.components.map((c) => {
+          const st = componentState(c.status);
+          return h(
+            "li",
+            {},
+            h("span", { class: "comp-name" }, c.group ? h("span", { class: "muted" }, `${c.group} / `) : null, c.name),
+            h("span", { class: `comp-status tone-text-${tone(st)}` }, icon(st, "icon"), componentLabel(c.status)),
+          );
+        }),
+      ),
+    );
+  }
+  const incidents = [...(page.incidents ?? []).map((i) => [i, false]), ...(page.maintenances ?? []).map((i) => [i, true])];
+  if (incidents.length) {
+    items.push(
+      h(
+        "ul",
+        { class: "incidents", "aria-label": "Open incidents" },
+        incidents.map(([i, maint]) =>
+          h(
+            "li",
+            {},
+            h("span", { class: "inc-kind" }, maint ? "Maintenance" : "Incident"),
+            i.url ? link(i.url, i.name, "inc-name") : h("span", { class: "inc-name" }, i.name),
+            h(
+              "span",
+              { class: "inc-meta" },
+              [i.status, i.impact && i.impact !== "none" ? `${i.impact} impact` : null, i.started_at ? `since ${clock(i.started_at)}` : null]
+                .filter(Boolean)
+                .join(" · "),
+            ),
+          ),
+        ),
+      ),
+    );
+  } else {
+    items.push(h("p", { class: "hint" }, "No open incidents."));
+  }
+  return h("section", { class: "status-page" }, head, items);
+}
+
+/** Timeline, uptime and detection lead, from `/api/history`. */
+export function cardHistory(p, hist, range) {
+  const head = h("div", { class: "section-head" }, h("h4", {}, range === "7d" ? "Last 7 days" : "Last 24 hours"));
+  if (!hist) {
+    return h("section", { class: "history" }, head, h("p", { class: "hint" }, hist === null ? "History unavailable." : "Loading history…"));
+  }
+  const entry = hist.providers?.find((x) => x.id === p.id);
+  const parts = [head];
+  parts.push(
+    timeline({ name: p.name, segments: entry?.timeline ?? [], since: hist.since, until: hist.until, range }),
+    h(
+      "div",
+      { class: "axis", "aria-hidden": "true" },
+      h("span", {}, range === "7d" ? "7 d ago" : "24 h ago"),
+      h("span", {}, range === "7d" ? "" : "12 h"),
+      h("span", {}, "now"),
+    ),
+  );
+  const up = entry?.uptime ?? {};
+  parts.push(
+    h(
+      "div",
+      { class: "uptime" },
+      h("span", { class: "uptime-label", id: `up-${p.id}` }, "Uptime"),
+      h(
+        "dl",
+        { "aria-labelledby": `up-${p.id}` },
+        ["24h", "7d", "30d"].map((k) =>
+          h("div", {}, h("dt", {}, k.replace(/(\d+)/, "$1 ")), h("dd", {}, percent(up[k]))),
+        ),
+      ),
+    ),
+  );
+  const lead = entry?.detection_lead_minutes;
+  if (typeof lead === "number" && lead > 0) {
+    parts.push(
+      h(
+        "p",
+        { class: "lead-line" },
+        icon("rate_limited", "icon"),
+        h("span", {}, "Detected ", h("strong", {}, `${Math.round(lead)} min`), " before the status page"),
+      ),
+    );
+  }
+  const incidents = (entry?.incidents ?? []).slice(-5).reverse();
+  if (incidents.length) {
+    parts.push(
+      h(
+        "details",
+        { class: "past" },
+        h("summary", { dataset: { focus: "past" } }, `${incidents.length} recent incident${incidents.length === 1 ? "" : "s"}`),
+        h(
+          "ul",
+          {},
+          incidents.map((i) =>
+            h(
+              "li",
+              {},
+              badge(i.state, "badge-sm"),
+              h(
+                "span",
+                {},
+                `${clock(i.started_at)}${i.ended_at ? `–${clock(i.ended_at)}` : ", ongoing"}`,
+                i.cause ? ` · ${i.cause}` : "",
+                typeof i.lead_minutes === "number" && i.lead_minutes > 0 ? ` · ${Math.round(i.lead_minutes)} min before the status page` : "",
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+  return h("section", { class: "history" }, parts);
+}
+
+/** "Stored in keyring" and friends; never the key. */
+export function credentialLine(p) {
+  // `api_key_env` when the server reports it; a config may rename the variable,
+  // so it is not guessed from the provider id.
+  const env = p.api_key_env;
+  switch (p.credential) {
+    case "keyring":
+      return h("p", { class: "cred-line" }, icon("key", "icon"), h("span", {}, "Key stored in keyring"));
+    case "env":
+      return h(
+        "p",
+        { class: "cred-line" },
+        icon("key", "icon"),
+        h("span", {}, "Key from ", env ? h("code", {}, env) : "an environment variable"),
+      );
+    case "unavailable":
+      return h("p", { class: "cred-line tone-text-warn" }, icon("degraded", "icon"), h("span", {}, "Keyring unavailable"));
+    default:
+      return h("p", { class: "cred-line muted" }, icon("key", "icon"), h("span", {}, "No key — add one to probe this API"));
+  }
+}
+
+// ---- routing panel ----------------------------------------------------------
+
+/**
+ * Preferred provider (radio group), automatic switching and fallback order.
+ * `act` has setPreferred(id), setAutoSwitch(bool), setFallback(order).
+ */
+export function routing(report, act) {
+  const providers = report.providers ?? [];
+  const byId = new Map(providers.map((p) => [p.id, p]));
+  const order = (report.fallback ?? []).filter((id) => byId.has(id));
+  const rest = providers.filter((p) => !order.includes(p.id));
+  const nameOf = (id) => byId.get(id)?.name ?? id;
+
+  const radios = h(
+    "fieldset",
+    { class: "radios" },
+    h("legend", {}, "Preferred provider"),
+    providers.map((p) =>
+      h(
+        "label",
+        { class: "radio" },
+        h("input", {
+          type: "radio",
+          name: "preferred",
+          value: p.id,
+          checked: p.id === report.preferred,
+          dataset: { focus: `pref-${p.id}` },
+          onchange: () => act.setPreferred(p.id),
+        }),
+        h("span", { class: "radio-name" }, p.name),
+        h("span", { class: `mini tone-text-${tone(p.state)}` }, icon(p.state, "icon"), stateLabel(p.state)),
+      ),
+    ),
+  );
+
+  const auto = h(
+    "label",
+    { class: "check" },
+    h("input", {
+      type: "checkbox",
+      checked: !!report.auto_switch,
+      dataset: { focus: "auto" },
+      onchange: (e) => act.setAutoSwitch(e.currentTarget.checked),
+    }),
+    h("span", {}, "Switch automatically when the preferred provider fails"),
+  );
+
+  const move = (i, d) => {
+    const next = [...order];
+    [next[i], next[i + d]] = [next[i + d], next[i]];
+    act.setFallback(next);
+  };
+  const iconBtn = (name, label, focus, onclick, disabled) =>
+    h(
+      "button",
+      { type: "button", class: "btn btn-ghost btn-icon", "aria-label": label, title: label, disabled, dataset: { focus }, onclick },
+      icon(name),
+    );
+
+  const list = order.length
+    ? h(
+        "ol",
+        { class: "order" },
+        order.map((id, i) =>
+          h(
+            "li",
+            {},
+            h("span", { class: "order-n", "aria-hidden": "true" }, String(i + 1)),
+            h("span", { class: "order-name" }, nameOf(id)),
+            h(
+              "span",
+              { class: "order-actions" },
+              iconBtn("up", `Move ${nameOf(id)} up`, `up-${id}`, () => move(i, -1), i === 0),
+              iconBtn("down", `Move ${nameOf(id)} down`, `down-${id}`, () => move(i, 1), i === order.length - 1),
+              iconBtn("close", `Remove ${nameOf(id)} from the fallback order`, `rm-${id}`, () =>
+                act.setFallback(order.filter((x) => x !== id)),
+              ),
+            ),
+          ),
+        ),
+      )
+    : h("p", { class: "hint" }, "No fallback order yet: requests go to the preferred provider only.");
+
+  const addable = rest.filter((p) => p.credential !== "not_needed" || p.id === "ollama");
+  const add = addable.length
+    ? h(
+        "div",
+        { class: "add-list" },
+        h("p", { class: "hint" }, "Not in the order:"),
+        h(
+          "ul",
+          {},
+          addable.map((p) =>
+            h(
+              "li",
+              {},
+              h(
+                "button",
+                {
+                  type: "button",
+                  class: "btn btn-ghost btn-sm",
+                  dataset: { focus: `add-${p.id}` },
+                  onclick: () => act.setFallback([...order, p.id]),
+                },
+                icon("plus"),
+                h("span", {}, `Add ${p.name}`),
+              ),
+            ),
+          ),
+        ),
+      )
+    : null;
+
+  return h(
+    "div",
+    { class: "routing-body" },
+    radios,
+    auto,
+    h(
+      "div",
+      { class: "fallback" },
+      h("h3", { id: "fallback-h" }, "Fallback order"),
+      h("p", { class: "hint" }, "When the preferred provider fails, Switchboard and its gateway try these in order."),
+      list,
+      add,
+    ),
+  );
+}
