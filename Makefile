@@ -26,12 +26,20 @@ endif
 # Debian packages the build and the tests need. `make setup` installs only the
 # missing ones.
 #   build-essential, pkg-config, libssl-dev  C toolchain for -sys crates (aws-lc-sys, later Tauri)
-#   dbus             dbus-run-session: the private session bus of the keyring tests
+#   dbus             dbus-run-session: the private session bus of the keyring tests;
+#                    dbus-daemon: the private buses of the notification tests
 #   gnome-keyring    the real Secret Service the keyring tests write to
 #   libsecret-tools  secret-tool: the tests check that keys land where other tools find them
+#   python3-dbusmock the fake notification server (template notification_daemon) that
+#                    `watch --notify` is tested against, each test on a private dbus-daemon
 # Not needed: libdbus-1-dev (zbus is pure Rust), dbus-x11 (no X autolaunch; the
-# session comes from dbus-run-session).
-DEB_PACKAGES := build-essential pkg-config libssl-dev dbus gnome-keyring libsecret-tools
+# session comes from dbus-run-session; python3-dbusmock pulls it in all the same).
+DEB_PACKAGES := build-essential pkg-config libssl-dev dbus gnome-keyring libsecret-tools python3-dbusmock
+# Browser end-to-end tests (the `e2e` stage):
+#   chromium         Debian's headless browser, driven by playwright-core (npm); no browser downloads
+#   nodejs, npm      only when no `node` is on PATH (a NodeSource or nvm node stays as it is);
+#                    Debian 12's nodejs 18 is enough (playwright-core is pinned to a release that supports it)
+DEB_PACKAGES_E2E := chromium $(if $(shell command -v node),,nodejs npm)
 # ---- desktop shell (Tauri) packages go here --------------------------------
 # e.g. libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
 #      xvfb python3-dbusmock
@@ -46,7 +54,7 @@ STAGE := scripts/stage.sh
 .PHONY: setup build run test clean
 
 setup:
-	@$(STAGE) setup scripts/setup.sh $(DEB_PACKAGES) $(DEB_PACKAGES_DESKTOP)
+	@$(STAGE) setup scripts/setup.sh $(DEB_PACKAGES) $(DEB_PACKAGES_E2E) $(DEB_PACKAGES_DESKTOP)
 
 build:
 	@$(STAGE) build $(CARGO) build --release --locked --bin switchboard
@@ -67,6 +75,7 @@ test: setup
 	$(STAGE) clippy $(CARGO) clippy --all-targets --locked -- -D warnings || true; \
 	$(STAGE) no-tauri scripts/check-no-tauri.sh || true; \
 	$(STAGE) tests scripts/with-secret-service.sh $(CARGO) test --locked --all-targets || true; \
+	CARGO=$(CARGO) $(STAGE) e2e tests/e2e/run.sh || true; \
 	scripts/stage.sh --summary "$$STAGE_SUMMARY" "$$t0"
 
 clean:

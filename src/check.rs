@@ -64,14 +64,14 @@ impl ProviderCheck {
         let view = self.page_view(provider);
         let mut a = assess(self.probe.as_ref(), view.as_ref().map(|(v, _)| v));
         if self.probe.is_none() && provider.needs_key() && self.credential != CredentialSource::NotNeeded {
-            let why = match (&self.keyring_error, self.credential) {
-                (Some(e), _) => format!("keyring unavailable ({e}); no probe"),
-                _ => "no API key, not probed".to_string(),
+            let why = match &self.keyring_error {
+                Some(e) => format!("keyring unavailable ({e})"),
+                None => "no API key".to_string(),
             };
             if view.is_none() {
-                a.summary = format!("{why}; no status page");
+                a.summary = format!("not probed: {why}; no status page");
             } else if a.state == State::Operational {
-                a.summary = format!("{}; {why}", a.summary);
+                a.summary = format!("{} (not probed: {why})", a.summary);
             }
         }
         a
@@ -288,6 +288,8 @@ pub fn provider_report(
             },
             |c| c.credential,
         ),
+        kind: provider.kind.as_str().to_string(),
+        api_key_env: provider.api_key_env.clone(),
         status_url: provider.status_page.as_ref().map(|sp| human_status_url(&sp.url)),
     }
 }

@@ -13,6 +13,7 @@ pub mod health;
 pub mod http;
 pub mod metrics;
 pub mod model;
+pub mod notify;
 pub mod probe;
 pub mod secrets;
 pub mod server;

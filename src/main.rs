@@ -60,6 +60,11 @@ enum Command {
         /// The API can change keys: only do this on a trusted network.
         #[arg(long)]
         allow_remote: bool,
+        /// Also raise desktop notifications: when an outage begins and ends, and
+        /// when a provider rejects your key. Without a notification server the
+        /// notices are logged and watching goes on.
+        #[arg(long)]
+        notify: bool,
     },
     /// Manage API keys in the OS keyring (service "switchboard", account = provider id).
     Key {
@@ -156,7 +161,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match &cli.command {
         Command::Status { json, providers } => status(&cli, *json, providers),
-        Command::Watch { allow_remote } => watch(&cli, *allow_remote),
+        Command::Watch { allow_remote, notify } => watch(&cli, *allow_remote, *notify),
         Command::Key { action } => key(&cli, action),
         Command::Prefer { id } => prefer(&cli, id),
         Command::History { since, json } => history(&cli, *since, *json),
@@ -239,7 +244,7 @@ fn describe(p: &ProviderReport) -> String {
     s
 }
 
-fn watch(cli: &Cli, allow_remote: bool) -> anyhow::Result<u8> {
+fn watch(cli: &Cli, allow_remote: bool, notify: bool) -> anyhow::Result<u8> {
     let config = load_config(cli)?;
     let rt = runtime()?;
     rt.block_on(async {
@@ -262,7 +267,9 @@ fn watch(cli: &Cli, allow_remote: bool) -> anyhow::Result<u8> {
             "watching; Ctrl-C to stop"
         );
         let listen = config.server_listen;
+        let notifications = config.notifications.clone();
         let (handle, engine_task) = Engine::spawn(config, Arc::new(checker), Arc::new(SystemClock));
+        let notifier = notify.then(|| switchboard::notify::start_desktop(&handle, notifications));
         let metrics = Arc::new(Metrics::new());
         let metrics_task = switchboard::metrics::spawn_metrics(&handle, metrics.clone());
         let mut state = server::AppState::new(handle.clone(), credentials, token, metrics);
@@ -292,6 +299,9 @@ fn watch(cli: &Cli, allow_remote: bool) -> anyhow::Result<u8> {
         let _ = engine_task.await;
         log.abort();
         metrics_task.abort();
+        if let Some(n) = notifier {
+            n.stop();
+        }
         if let Some(r) = recorder {
             r.abort();
         }

@@ -330,6 +330,12 @@ pub struct ProviderReport {
     pub status_page: Option<PageStatus>,
     /// Where the credential came from: keyring | env | none | unavailable (keyring error).
     pub credential: CredentialSource,
+    /// `anthropic`, `openai`, ..., `status` (config `kind`): tells a client
+    /// which providers can serve requests and which are status surfaces only.
+    pub kind: String,
+    /// The environment variable a key may come from (config `api_key_env`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
     /// The page a person opens to read more (status page URL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_url: Option<String>,

@@ -682,14 +682,16 @@ fn kill_9_mid_write_loses_no_committed_round() {
             );
         }
     }
-    // Rounds are all-or-nothing, and beyond what was printed there is at most
-    // the one per child that committed before its line got out.
+    // Rounds are all-or-nothing. Beyond what was printed, each child may have
+    // committed a round whose line the kill cut off (or cut in half: a partial
+    // "commi" is no number), so allow two per child.
     assert_eq!(rows.len() % CRASH_PROVIDERS.len(), 0, "a round was half written");
     let rounds = rows.len() / CRASH_PROVIDERS.len();
+    let reported: BTreeSet<u64> = committed.iter().copied().collect();
     assert!(
-        (committed.len()..=committed.len() + 3).contains(&rounds),
+        (reported.len()..=reported.len() + 6).contains(&rounds),
         "{rounds} rounds for {} reported",
-        committed.len()
+        reported.len()
     );
     eprintln!(
         "kill -9: {} rounds reported committed by 3 killed writers, {rounds} in the file",

@@ -18,3 +18,6 @@ mod store;
 mod server;
 // Keyring round trip against a real Secret Service (skipped without one).
 mod keyring;
+// Desktop notifications: the notifier in process, and `watch --notify` against
+// a fake notification server (python3-dbusmock) on a private bus.
+mod notify;

@@ -37,12 +37,17 @@ export function s(tag, props, ...children) {
 }
 
 /**
- * Replaces `old` by `next`, keeping keyboard focus: when focus was inside the
- * old subtree, the element with the same `data-focus` key in the new one gets it.
+ * Replaces `old` by `next`, keeping keyboard focus and open disclosures: when
+ * focus was inside the old subtree, the element with the same `data-focus`
+ * key in the new one gets it; a <details> whose <summary> has a `data-focus`
+ * key stays open.
  */
 export function swap(old, next) {
   const active = document.activeElement;
   const key = active && old.contains(active) ? active.dataset.focus : undefined;
+  for (const summary of old.querySelectorAll("details[open] > summary[data-focus]")) {
+    next.querySelector(`summary[data-focus="${CSS.escape(summary.dataset.focus)}"]`)?.parentElement.setAttribute("open", "");
+  }
   old.replaceWith(next);
   if (key) next.querySelector(`[data-focus="${CSS.escape(key)}"]`)?.focus({ preventScroll: true });
   return next;

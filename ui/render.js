@@ -14,6 +14,7 @@ import {
   ms,
   percent,
   safeUrl,
+  severity,
   stateLabel,
   tone,
 } from "./format.js";
@@ -71,7 +72,7 @@ export function overview(report) {
   }
   const troubled = providers
     .filter((p) => p.state !== "operational")
-    .sort((a, b) => sev(a.state) - sev(b.state));
+    .sort((a, b) => severity(a.state) - severity(b.state));
   if (!troubled.length) {
     return h(
       "div",
@@ -127,10 +128,6 @@ export function overview(report) {
       ),
     ),
   );
-}
-
-function sev(state) {
-  return ["outage", "auth_error", "degraded", "rate_limited", "unknown", "offline", "operational"].indexOf(state);
 }
 
 /** Empty states that teach: shown above the cards when they apply. */

@@ -308,12 +308,18 @@ pub(super) async fn set_credential(
 
 /// The provider's result in `report`, with the key scrubbed from the words in
 /// case the provider echoed it back.
+/// The verdict on the new key is the probe that just ran with it, not the
+/// provider's held state: that one waits for a confirmation before it moves.
 fn key_test(report: &StatusReport, id: &str, key: &str) -> Option<KeyTest> {
     let p = report.providers.iter().find(|p| p.id == id)?;
+    let (state, summary) = match &p.probe {
+        Some(probe) => (probe.class.state(), probe.summary()),
+        None => (p.state, p.summary.clone()),
+    };
     Some(KeyTest {
         ok: p.probe.as_ref().is_some_and(|r| r.ok),
-        state: p.state,
-        summary: p.summary.replace(key, "<redacted>"),
+        state,
+        summary: summary.replace(key, "<redacted>"),
         http_status: p.probe.as_ref().and_then(|r| r.http_status),
     })
 }
