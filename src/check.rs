@@ -337,6 +337,7 @@ pub fn one_shot_report(config: &Config, providers: &[&Provider], round: &Round) 
         preferred: config.preferred.clone(),
         fallback: config.fallback.clone(),
         auto_switch: config.auto_switch,
+        config_error: None,
         overall: StatusReport::worst(&reports),
         providers: reports,
     }

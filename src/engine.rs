@@ -88,6 +88,7 @@ pub enum Command {
     SetAutoSwitch(bool, oneshot::Sender<Result<(), EngineError>>),
     Config(oneshot::Sender<Box<Config>>),
     Reload(Box<Config>),
+    ConfigError(Option<String>),
     Shutdown,
 }
 
@@ -148,6 +149,15 @@ impl EngineHandle {
         self.ask(Command::Config).await.map(|c| *c)
     }
 
+    /// Reports that the config file could not be applied (`None` clears it).
+    pub async fn config_error(&self, error: Option<String>) -> Result<(), EngineError> {
+        self.commands
+            .send(Command::ConfigError(error))
+            .await
+            .map_err(|_| EngineError::Stopped)
+    }
+
+    /// Applies a new config (a no-op when it equals the running one).
     pub async fn reload(&self, config: Config) -> Result<(), EngineError> {
         self.commands
             .send(Command::Reload(Box::new(config)))
@@ -176,6 +186,8 @@ pub struct Engine {
     /// Wall and monotonic time of the last round, to notice a suspend.
     last_round: Option<(DateTime<Utc>, Instant)>,
     next_confirm: Option<Instant>,
+    /// Why the file on disk is not the config in use, if it is not.
+    config_error: Option<String>,
 }
 
 impl Engine {
@@ -192,6 +204,7 @@ impl Engine {
             preferred: config.preferred.clone(),
             fallback: config.fallback.clone(),
             auto_switch: config.auto_switch,
+            config_error: None,
             overall: State::Unknown,
             providers: Vec::new(),
         });
@@ -206,6 +219,7 @@ impl Engine {
             commands: cmd_rx,
             last_round: None,
             next_confirm: None,
+            config_error: None,
         };
         engine.sync_providers();
         engine.publish_report(None);
@@ -249,10 +263,32 @@ impl Engine {
                         let _ = reply.send(Box::new(self.config.clone()));
                     }
                     Some(Command::Reload(config)) => {
-                        self.config = *config;
-                        self.sync_providers();
+                        let changed = *config != self.config;
+                        let new_preferred = (config.preferred != self.config.preferred)
+                            .then(|| config.preferred.clone())
+                            .flatten();
+                        self.config_error = None;
+                        if changed {
+                            info!("config reloaded");
+                            self.config = *config;
+                            self.sync_providers();
+                            // New providers or settings: check now rather than in a minute.
+                            next_full = Instant::now();
+                        }
                         self.publish_report(None);
-                        next_full = Instant::now();
+                        if changed {
+                            let _ = self.events.send(Event::SettingsChanged);
+                        }
+                        if let Some(id) = new_preferred {
+                            let _ = self.events.send(Event::PreferredChanged { id });
+                        }
+                    }
+                    Some(Command::ConfigError(error)) => {
+                        if let Some(e) = &error {
+                            warn!("config not applied, keeping the last good one: {e}");
+                        }
+                        self.config_error = error;
+                        self.publish_report(None);
                     }
                 },
             }
@@ -446,6 +482,7 @@ impl Engine {
             preferred: self.config.preferred.clone(),
             fallback: self.config.fallback.clone(),
             auto_switch: self.config.auto_switch,
+            config_error: self.config_error.clone(),
             overall: StatusReport::worst(&reports),
             providers: reports,
         });

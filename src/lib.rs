@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod check;
 pub mod config;
 pub mod config_edit;
+pub mod config_watch;
 pub mod engine;
 pub mod health;
 pub mod http;

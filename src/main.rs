@@ -281,6 +281,13 @@ fn watch(cli: &Cli, allow_remote: bool, notify: bool) -> anyhow::Result<u8> {
             state = state.allow_remote(listen);
         }
         let log = tokio::spawn(log_events(handle.subscribe()));
+        let config_watch = config_path(cli).ok().map(|path| {
+            switchboard::config_watch::spawn_config_watcher(
+                path,
+                handle.clone(),
+                switchboard::config_watch::POLL,
+            )
+        });
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let mut server_task = tokio::spawn(server::serve(listener, state, async {
             let _ = stop_rx.await;
@@ -299,6 +306,9 @@ fn watch(cli: &Cli, allow_remote: bool, notify: bool) -> anyhow::Result<u8> {
         let _ = engine_task.await;
         log.abort();
         metrics_task.abort();
+        if let Some(w) = config_watch {
+            w.abort();
+        }
         if let Some(n) = notifier {
             n.stop();
         }

@@ -363,6 +363,10 @@ pub struct StatusReport {
     pub fallback: Vec<String>,
     #[serde(default)]
     pub auto_switch: bool,
+    /// Why the config file on disk was not applied (file, line, key); the
+    /// engine keeps running on the last good config meanwhile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_error: Option<String>,
     pub overall: State,
     pub providers: Vec<ProviderReport>,
 }

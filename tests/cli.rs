@@ -690,3 +690,80 @@ async fn closed_stdout_is_not_a_panic() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
 }
+
+async fn wait_for_status(port: u16, what: impl Fn(&Value) -> bool) -> Value {
+    let client = reqwest::Client::new();
+    let mut last = Value::Null;
+    for _ in 0..60 {
+        if let Ok(r) = client
+            .get(format!("http://127.0.0.1:{port}/api/status"))
+            .send()
+            .await
+        {
+            last = r.json().await.unwrap();
+            if what(&last) {
+                return last;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("condition not reached; last report: {last}");
+}
+
+/// The running engine follows the config file: `prefer` from another shell
+/// reaches the API, and a broken file is reported while the last good config
+/// keeps running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_follows_config_edits_and_keeps_the_last_good_one() {
+    let page = page_server(claude_page_green()).await;
+    let api = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(models_ok())
+        .mount(&api)
+        .await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cfg = anthropic_config(&api.uri(), &page.uri());
+    cfg.push_str(&format!(
+        "\n[[providers]]\nid = \"openai\"\nbase_url = \"{}/v1\"\nstatus_page = \"{}\"\nstatus_format = \"statuspage\"\n\n[server]\nlisten = \"127.0.0.1:{port}\"\n",
+        api.uri(),
+        page.uri()
+    ));
+    let env = Env::new(&cfg);
+    let mut child = env
+        .cmd(&["watch"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_status(port, |v| {
+        v["preferred"] == "anthropic" && v["providers"][0]["state"] != "unknown"
+    })
+    .await;
+
+    let out = env.run(&["prefer", "openai"], &[]).await;
+    assert_eq!(out.status.code(), Some(0));
+    wait_for_status(port, |v| v["preferred"] == "openai").await;
+
+    let good = std::fs::read_to_string(&env.config).unwrap();
+    std::fs::write(
+        &env.config,
+        format!("{good}\n[check]\ninterval_secs = \"often\"\n"),
+    )
+    .unwrap();
+    let v = wait_for_status(port, |v| v["config_error"].is_string()).await;
+    let err = v["config_error"].as_str().unwrap();
+    assert!(
+        err.contains("check.interval_secs") && err.contains("line"),
+        "{err}"
+    );
+    assert_eq!(v["preferred"], "openai", "the last good config stays in use");
+
+    std::fs::write(&env.config, good).unwrap();
+    wait_for_status(port, |v| v["config_error"].is_null()).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -1,12 +1,12 @@
 //! Desktop notifications, shared by the tray app and `switchboard watch --notify`:
 //! one notice when an incident begins and one when it ends, a notice of its own
-//! for a rejected key, and "Switch to <healthiest alternative>" that really
-//! switches the preferred provider.
+//! for a rejected key, and an action "Switch to …" (the healthiest alternative)
+//! that really switches the preferred provider.
 //!
 //! - [`notice`]: the words (pure).
 //! - [`tracker`]: which incidents were announced; one "began" each, an "ended"
-//!   only after a "began" (pure).
-//! - [`pause`]: "Pause notifications" (pure).
+//!   only after a "began", and what is still news when a pause ends (pure).
+//! - [`pause`]: "Pause notifications" (pure); [`NotifierHandle`] sets it.
 //! - [`desktop`]: the notify-rust implementation of [`Notifier`].
 //!
 //! The notifier decides nothing about health: it follows the engine's events.

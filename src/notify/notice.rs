@@ -10,7 +10,7 @@ use crate::config::{Config, NotificationConfig, Provider, ProviderKind};
 use crate::health::IncidentRecord;
 use crate::model::{CredentialSource, ProviderReport, State, StatusReport};
 
-/// The action key of "Switch to <alternative>" (what the notification server
+/// The action key of "Switch to …" (what the notification server
 /// sends back in `ActionInvoked`).
 pub const SWITCH_ACTION: &str = "switch";
 
@@ -433,6 +433,7 @@ name = "Amazon Bedrock"
                 "ollama".into(),
             ],
             auto_switch: false,
+            config_error: None,
             overall: State::Outage,
             providers,
         }

@@ -287,6 +287,7 @@ mod tests {
             preferred: Some("a".into()),
             fallback: vec!["a".into(), "b".into()],
             auto_switch: false,
+            config_error: None,
             overall: a,
             providers: vec![p("a", "Claude API", a), p("b", "OpenAI API", State::Operational)],
         }
