@@ -29,7 +29,7 @@ pub use desktop::DesktopNotifier;
 pub use notice::{Alternative, Notice, NoticeKind, SWITCH_ACTION};
 pub use pause::Pause;
 
-use crate::config::{Config, NotificationConfig};
+use crate::config::NotificationConfig;
 use crate::engine::{EngineHandle, Event};
 use tracker::{Inputs, Outcome, Tracker};
 
@@ -141,7 +141,6 @@ fn spawn_with(
             settings,
             pause: pause_rx.clone(),
             tracker: Tracker::new(),
-            config: None,
         };
         run.run(events, pause_rx).await;
     });
@@ -164,8 +163,6 @@ struct Run {
     settings: NotificationConfig,
     pause: watch::Receiver<Pause>,
     tracker: Tracker,
-    /// The engine's config (provider kinds and names), fetched when first needed.
-    config: Option<Config>,
 }
 
 impl Run {
@@ -211,44 +208,19 @@ impl Run {
         self.pause.borrow().is_paused(Utc::now())
     }
 
-    /// Fetches the config again when the cached one does not know `provider`
-    /// (a reload added it), after a settings change, or when there is none.
-    async fn refresh_config(&mut self, provider: Option<&str>) {
-        let stale = match (&self.config, provider) {
-            (None, _) => true,
-            (Some(c), Some(id)) => c.provider(id).is_none(),
-            (Some(_), None) => false,
-        };
-        if stale {
-            match self.engine.config().await {
-                Ok(c) => self.config = Some(c),
-                Err(e) => debug!("notifier: {e}"),
-            }
-        }
-    }
-
     async fn on_event(&mut self, event: Event, chosen_tx: &mpsc::UnboundedSender<Chosen>) {
-        let provider = match &event {
-            Event::IncidentOpened { id, .. }
-            | Event::IncidentClosed { id, .. }
-            | Event::StateChanged { id, .. } => id.clone(),
-            Event::SettingsChanged => {
-                self.config = None;
-                return;
-            }
-            _ => return,
-        };
-        let paused = self.paused();
-        let report = self.engine.status();
-        self.refresh_config(Some(&provider)).await;
-        let Some(config) = self.config.as_ref() else {
+        if !matches!(
+            event,
+            Event::IncidentOpened { .. } | Event::IncidentClosed { .. } | Event::StateChanged { .. }
+        ) {
             return;
-        };
+        }
+        // The report of the round that raised the event (or a later one).
+        let report = self.engine.status();
         let inputs = Inputs {
             report: &report,
-            config,
             settings: &self.settings,
-            paused,
+            paused: self.paused(),
         };
         let outcome = self.tracker.on_event(&event, &inputs);
         self.present(outcome, chosen_tx).await;
@@ -259,13 +231,8 @@ impl Run {
             return;
         }
         let report = self.engine.status();
-        self.refresh_config(None).await;
-        let Some(config) = self.config.as_ref() else {
-            return;
-        };
         let inputs = Inputs {
             report: &report,
-            config,
             settings: &self.settings,
             paused: false,
         };

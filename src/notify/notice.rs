@@ -1,12 +1,13 @@
-//! What a notification says: pure functions from an incident, the latest
-//! [`StatusReport`] and the [`Config`] to a [`Notice`] (title, body, action).
+//! What a notification says: pure functions from an incident and the latest
+//! [`StatusReport`] (which carries every enabled provider's name, kind, state,
+//! probe and credential source) to a [`Notice`] (title, body, action).
 //!
 //! No I/O and no clock: the words are decided here and unit-tested; showing them
 //! is `desktop`'s job, and deciding *whether* to show them is `tracker`'s.
 
 use chrono::TimeDelta;
 
-use crate::config::{Config, NotificationConfig, Provider, ProviderKind};
+use crate::config::{NotificationConfig, ProviderKind};
 use crate::health::IncidentRecord;
 use crate::model::{CredentialSource, ProviderReport, State, StatusReport};
 
@@ -90,12 +91,11 @@ pub fn announces(state: State, settings: &NotificationConfig) -> bool {
 /// request req_… · not yet on the status page". Credential problem:
 /// "Anthropic rejected your key" / "authentication_error: invalid x-api-key —
 /// update it with `switchboard key set anthropic`".
-pub fn began(id: &str, incident: &IncidentRecord, report: &StatusReport, config: &Config) -> Notice {
-    let provider = config.provider(id);
+pub fn began(id: &str, incident: &IncidentRecord, report: &StatusReport) -> Notice {
     let current = report.providers.iter().find(|p| p.id == id);
-    let name = display_name(id, provider, current);
+    let name = display_name(id, current);
     let switch_to = if report.preferred.as_deref() == Some(id) {
-        healthiest_alternative(id, incident.state, report, config)
+        healthiest_alternative(id, incident.state, report)
     } else {
         None
     };
@@ -104,8 +104,8 @@ pub fn began(id: &str, incident: &IncidentRecord, report: &StatusReport, config:
             kind: NoticeKind::CredentialProblem,
             provider: id.to_string(),
             state: incident.state,
-            summary: format!("{} rejected your key", vendor(provider, &name)),
-            body: credential_body(id, incident, provider, current),
+            summary: format!("{} rejected your key", vendor(current, &name)),
+            body: credential_body(id, incident, current),
             switch_to,
         };
     }
@@ -157,16 +157,9 @@ pub fn began(id: &str, incident: &IncidentRecord, report: &StatusReport, config:
 ///
 /// "Claude API recovered" / "after 12 min (outage: HTTP 500 api_error: …) ·
 /// detected 9 min before the status page".
-pub fn ended(
-    id: &str,
-    incident: &IncidentRecord,
-    announced: NoticeKind,
-    report: &StatusReport,
-    config: &Config,
-) -> Notice {
-    let provider = config.provider(id);
+pub fn ended(id: &str, incident: &IncidentRecord, announced: NoticeKind, report: &StatusReport) -> Notice {
     let current = report.providers.iter().find(|p| p.id == id);
-    let name = display_name(id, provider, current);
+    let name = display_name(id, current);
     let lasted = incident
         .ended_at
         .map(|end| format_duration(end - incident.started_at));
@@ -175,7 +168,7 @@ pub fn ended(
             kind: NoticeKind::CredentialFixed,
             provider: id.to_string(),
             state: incident.state,
-            summary: format!("{} accepts your key again", vendor(provider, &name)),
+            summary: format!("{} accepts your key again", vendor(current, &name)),
             body: match lasted {
                 Some(d) => format!("{name} works again, after {d}"),
                 None => format!("{name} works again"),
@@ -209,15 +202,11 @@ pub fn ended(
 /// fallback order that is operational, else the least troubled one that still
 /// works (degraded or rate limited), but only when `failing`'s calls fail.
 ///
-/// Candidates are enabled providers that can be probed (not `kind = "status"`:
-/// nothing can be sent to a status page) with a known state; `unknown` and
-/// `offline` are not offered, as nobody knows they work.
-pub fn healthiest_alternative(
-    failing: &str,
-    state: State,
-    report: &StatusReport,
-    config: &Config,
-) -> Option<Alternative> {
+/// Candidates are the report's providers (the enabled ones) that can serve
+/// requests (not `kind = "status"`: nothing can be sent to a status page) with
+/// a known state; `unknown` and `offline` are not offered, as nobody knows
+/// they work.
+pub fn healthiest_alternative(failing: &str, state: State, report: &StatusReport) -> Option<Alternative> {
     let acceptable = |s: State| {
         if state.is_failing() {
             matches!(s, State::Operational | State::Degraded | State::RateLimited)
@@ -230,13 +219,10 @@ pub fn healthiest_alternative(
         if id == failing {
             continue;
         }
-        let usable = config
-            .provider(id)
-            .is_some_and(|p| p.enabled && p.kind != ProviderKind::Status);
         let Some(candidate) = report.providers.iter().find(|p| &p.id == id) else {
             continue;
         };
-        if !usable || !acceptable(candidate.state) {
+        if candidate.kind == ProviderKind::Status.as_str() || !acceptable(candidate.state) {
             continue;
         }
         // Strictly better only: ties keep the earlier one in the fallback order.
@@ -265,19 +251,14 @@ pub fn format_duration(d: TimeDelta) -> String {
     }
 }
 
-fn credential_body(
-    id: &str,
-    incident: &IncidentRecord,
-    provider: Option<&Provider>,
-    current: Option<&ProviderReport>,
-) -> String {
+fn credential_body(id: &str, incident: &IncidentRecord, current: Option<&ProviderReport>) -> String {
     let probe = current.and_then(|p| p.probe.as_ref()).filter(|p| !p.ok);
     let detail = match probe.map(|p| (&p.error_type, &p.message)) {
         Some((Some(t), Some(m))) => format!("{t}: {m}"),
         Some((Some(t), None)) => t.clone(),
         _ => incident.cause.clone(),
     };
-    let env = provider.and_then(|p| p.api_key_env.as_deref());
+    let env = current.and_then(|p| p.api_key_env.as_deref());
     // The keyring wins over the variable, so storing a key fixes both cases.
     let advice = match (current.map(|p| p.credential), env) {
         (Some(CredentialSource::Env), Some(var)) => {
@@ -288,26 +269,27 @@ fn credential_body(
     format!("{} — {advice}", shorten(&detail))
 }
 
-/// The provider's name as the user configured it, else as reported, else its id.
-fn display_name(id: &str, provider: Option<&Provider>, current: Option<&ProviderReport>) -> String {
-    provider
-        .map(|p| p.name.clone())
-        .or_else(|| current.map(|p| p.name.clone()))
-        .unwrap_or_else(|| id.to_string())
+/// The provider's name, or its id when the report no longer has it.
+fn display_name(id: &str, current: Option<&ProviderReport>) -> String {
+    current.map_or_else(|| id.to_string(), |p| p.name.clone())
 }
 
-/// Who issued the key: "Anthropic rejected your key" reads better than the
-/// product name, and is right for every provider of that kind.
-fn vendor(provider: Option<&Provider>, name: &str) -> String {
-    match provider.map(|p| p.kind) {
-        Some(ProviderKind::Anthropic) => "Anthropic",
-        Some(ProviderKind::Openai) => "OpenAI",
-        Some(ProviderKind::Gemini) => "Google",
-        Some(ProviderKind::Vertex) => "Google Cloud",
-        Some(ProviderKind::Bedrock) => "AWS",
-        _ => name,
-    }
-    .to_string()
+/// Who issued the key, by the provider's kind: "Anthropic rejected your key"
+/// reads better than the product name, and is right for every provider of
+/// that kind. Others (OpenAI-compatible servers) go by their name.
+const VENDORS: [(ProviderKind, &str); 5] = [
+    (ProviderKind::Anthropic, "Anthropic"),
+    (ProviderKind::Openai, "OpenAI"),
+    (ProviderKind::Gemini, "Google"),
+    (ProviderKind::Vertex, "Google Cloud"),
+    (ProviderKind::Bedrock, "AWS"),
+];
+
+fn vendor(current: Option<&ProviderReport>, name: &str) -> String {
+    current
+        .and_then(|p| VENDORS.iter().find(|(kind, _)| kind.as_str() == p.kind))
+        .map_or(name, |(_, vendor)| vendor)
+        .to_string()
 }
 
 fn shorten(text: &str) -> String {
@@ -324,44 +306,6 @@ mod tests {
     use super::*;
     use crate::model::{ProbeClass, ProbeReport};
     use chrono::{DateTime, Utc};
-    use std::path::Path;
-
-    const CONFIG: &str = r#"
-use_catalog = false
-preferred = "anthropic"
-fallback = ["anthropic", "claude-ai", "openai", "ollama"]
-
-[[providers]]
-id = "anthropic"
-kind = "anthropic"
-name = "Claude API"
-api_key_env = "ANTHROPIC_API_KEY"
-
-[[providers]]
-id = "claude-ai"
-kind = "status"
-name = "claude.ai"
-status_page = "https://status.claude.com"
-
-[[providers]]
-id = "openai"
-kind = "openai"
-name = "OpenAI API"
-
-[[providers]]
-id = "ollama"
-kind = "ollama"
-name = "Ollama (local)"
-
-[[providers]]
-id = "bedrock"
-kind = "bedrock"
-name = "Amazon Bedrock"
-"#;
-
-    fn config() -> Config {
-        Config::parse(CONFIG, Path::new("/t/config.toml")).unwrap()
-    }
 
     fn t(secs: i64) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-11-24T10:00:00Z")
@@ -384,7 +328,13 @@ name = "Amazon Bedrock"
         }
     }
 
-    fn provider(id: &str, name: &str, state: State, probe: Option<ProbeReport>) -> ProviderReport {
+    fn provider(
+        id: &str,
+        kind: &str,
+        name: &str,
+        state: State,
+        probe: Option<ProbeReport>,
+    ) -> ProviderReport {
         ProviderReport {
             id: id.into(),
             name: name.into(),
@@ -395,8 +345,8 @@ name = "Amazon Bedrock"
             probe,
             status_page: None,
             credential: CredentialSource::Keyring,
-            kind: "anthropic".into(),
-            api_key_env: None,
+            kind: kind.into(),
+            api_key_env: (kind == "anthropic").then(|| "ANTHROPIC_API_KEY".to_string()),
             status_url: None,
         }
     }
@@ -417,11 +367,17 @@ name = "Amazon Bedrock"
     /// Claude failing with a 500; the others as given.
     fn report(openai: State, ollama: State) -> StatusReport {
         let providers = vec![
-            provider("anthropic", "Claude API", State::Outage, server_error()),
-            provider("claude-ai", "claude.ai", State::Operational, None),
-            provider("openai", "OpenAI API", openai, ok()),
-            provider("ollama", "Ollama (local)", ollama, ok()),
-            provider("bedrock", "Amazon Bedrock", State::Operational, ok()),
+            provider(
+                "anthropic",
+                "anthropic",
+                "Claude API",
+                State::Outage,
+                server_error(),
+            ),
+            provider("claude-ai", "status", "claude.ai", State::Operational, None),
+            provider("openai", "openai", "OpenAI API", openai, ok()),
+            provider("ollama", "ollama", "Ollama (local)", ollama, ok()),
+            provider("bedrock", "bedrock", "Amazon Bedrock", State::Operational, ok()),
         ];
         StatusReport {
             checked_at: t(0),
@@ -459,7 +415,6 @@ name = "Amazon Bedrock"
             "anthropic",
             &incident(State::Outage, CAUSE_500),
             &report(State::Operational, State::Operational),
-            &config(),
         );
         assert_eq!(n.kind, NoticeKind::OutageBegan);
         assert_eq!(n.summary, "Claude API: outage");
@@ -476,18 +431,13 @@ name = "Amazon Bedrock"
     fn outage_began_says_when_the_page_agrees() {
         let mut inc = incident(State::Outage, CAUSE_500);
         inc.acknowledged_at = Some(t(10));
-        let n = began(
-            "anthropic",
-            &inc,
-            &report(State::Operational, State::Operational),
-            &config(),
-        );
+        let n = began("anthropic", &inc, &report(State::Operational, State::Operational));
         assert!(n.body.ends_with("· confirmed by the status page"), "{}", n.body);
 
         // The report's flag counts too (the page agreed in this very round).
         let mut r = report(State::Operational, State::Operational);
         r.providers[0].confirmed_by_status_page = true;
-        let n = began("anthropic", &incident(State::Outage, CAUSE_500), &r, &config());
+        let n = began("anthropic", &incident(State::Outage, CAUSE_500), &r);
         assert!(n.body.ends_with("confirmed by the status page"), "{}", n.body);
     }
 
@@ -495,12 +445,7 @@ name = "Amazon Bedrock"
     fn request_id_falls_back_to_the_failing_probe() {
         let mut inc = incident(State::Outage, CAUSE_500);
         inc.request_id = None;
-        let n = began(
-            "anthropic",
-            &inc,
-            &report(State::Operational, State::Operational),
-            &config(),
-        );
+        let n = began("anthropic", &inc, &report(State::Operational, State::Operational));
         assert!(n.body.contains("request req_probe"), "{}", n.body);
     }
 
@@ -510,7 +455,7 @@ name = "Amazon Bedrock"
         r.providers[1].state = State::Outage;
         let mut inc = incident(State::Outage, "status page: Major outage");
         inc.request_id = None;
-        let n = began("claude-ai", &inc, &r, &config());
+        let n = began("claude-ai", &inc, &r);
         assert_eq!(n.summary, "claude.ai: outage");
         assert_eq!(n.body, "status page: Major outage");
         assert_eq!(n.switch_to, None, "claude.ai is not the preferred provider");
@@ -527,7 +472,7 @@ name = "Amazon Bedrock"
         ));
         let mut inc = incident(State::Degraded, "HTTP 529 overloaded_error: Overloaded");
         inc.request_id = None;
-        let n = began("anthropic", &inc, &r, &config());
+        let n = began("anthropic", &inc, &r);
         assert_eq!(n.summary, "Claude API: degraded");
         assert_eq!(
             n.body,
@@ -550,7 +495,6 @@ name = "Amazon Bedrock"
             "anthropic",
             &incident(State::RateLimited, "HTTP 429 rate_limit_error: slow down"),
             &r,
-            &config(),
         );
         assert_eq!(n.summary, "Claude API: rate limited");
         assert!(n.body.contains("retry after 1 min"), "{}", n.body);
@@ -570,7 +514,7 @@ name = "Amazon Bedrock"
             State::AuthError,
             "HTTP 401 authentication_error: invalid x-api-key",
         );
-        let n = began("anthropic", &inc, &r, &config());
+        let n = began("anthropic", &inc, &r);
         assert_eq!(n.kind, NoticeKind::CredentialProblem);
         assert_eq!(n.summary, "Anthropic rejected your key");
         assert_eq!(
@@ -584,7 +528,7 @@ name = "Amazon Bedrock"
 
         // A key from the environment: say which variable.
         r.providers[0].credential = CredentialSource::Env;
-        let n = began("anthropic", &inc, &r, &config());
+        let n = began("anthropic", &inc, &r);
         assert!(
             n.body
                 .ends_with("update $ANTHROPIC_API_KEY, or store a key with `switchboard key set anthropic`"),
@@ -594,7 +538,7 @@ name = "Amazon Bedrock"
 
         // Without a probe in the report, the incident's cause is the detail.
         r.providers[0].probe = None;
-        let n = began("anthropic", &inc, &r, &config());
+        let n = began("anthropic", &inc, &r);
         assert!(
             n.body
                 .starts_with("HTTP 401 authentication_error: invalid x-api-key — "),
@@ -605,10 +549,12 @@ name = "Amazon Bedrock"
 
     #[test]
     fn vendors_by_kind() {
-        let c = config();
-        assert_eq!(vendor(c.provider("openai"), "OpenAI API"), "OpenAI");
-        assert_eq!(vendor(c.provider("bedrock"), "Amazon Bedrock"), "AWS");
-        assert_eq!(vendor(None, "My Proxy"), "My Proxy");
+        let r = report(State::Operational, State::Operational);
+        assert_eq!(vendor(Some(&r.providers[2]), "OpenAI API"), "OpenAI");
+        assert_eq!(vendor(Some(&r.providers[4]), "Amazon Bedrock"), "AWS");
+        let proxy = provider("proxy", "openai-compatible", "My Proxy", State::Outage, None);
+        assert_eq!(vendor(Some(&proxy), "My Proxy"), "My Proxy");
+        assert_eq!(vendor(None, "gone"), "gone");
     }
 
     #[test]
@@ -616,7 +562,7 @@ name = "Amazon Bedrock"
         let mut inc = incident(State::Outage, CAUSE_500);
         inc.ended_at = Some(t(12 * 60 + 40));
         let r = report(State::Operational, State::Operational);
-        let n = ended("anthropic", &inc, NoticeKind::OutageBegan, &r, &config());
+        let n = ended("anthropic", &inc, NoticeKind::OutageBegan, &r);
         assert_eq!(n.kind, NoticeKind::OutageEnded);
         assert_eq!(n.summary, "Claude API recovered");
         assert_eq!(
@@ -628,14 +574,14 @@ name = "Amazon Bedrock"
         assert_eq!(n.switch_to, None);
 
         inc.acknowledged_at = Some(t(10 + 9 * 60));
-        let n = ended("anthropic", &inc, NoticeKind::OutageBegan, &r, &config());
+        let n = ended("anthropic", &inc, NoticeKind::OutageBegan, &r);
         assert!(
             n.body.ends_with("· detected 9 min before the status page"),
             "{}",
             n.body
         );
         inc.acknowledged_at = Some(t(10));
-        let n = ended("anthropic", &inc, NoticeKind::OutageBegan, &r, &config());
+        let n = ended("anthropic", &inc, NoticeKind::OutageBegan, &r);
         assert!(n.body.ends_with("Internal server error)"), "{}", n.body);
     }
 
@@ -651,7 +597,6 @@ name = "Amazon Bedrock"
             &inc,
             NoticeKind::CredentialProblem,
             &report(State::Operational, State::Operational),
-            &config(),
         );
         assert_eq!(n.kind, NoticeKind::CredentialFixed);
         assert_eq!(n.summary, "Anthropic accepts your key again");
@@ -660,9 +605,8 @@ name = "Amazon Bedrock"
 
     #[test]
     fn alternative_is_the_first_operational_in_fallback_order() {
-        let c = config();
         let alt = |openai, ollama| {
-            healthiest_alternative("anthropic", State::Outage, &report(openai, ollama), &c).map(|a| a.id)
+            healthiest_alternative("anthropic", State::Outage, &report(openai, ollama)).map(|a| a.id)
         };
         assert_eq!(
             alt(State::Operational, State::Operational).as_deref(),
@@ -689,18 +633,18 @@ name = "Amazon Bedrock"
 
     #[test]
     fn alternative_respects_disabled_and_degraded_origins() {
-        let mut c = config();
-        let r = report(State::Degraded, State::Operational);
-        c.providers.iter_mut().find(|p| p.id == "ollama").unwrap().enabled = false;
+        // A disabled provider is not in the report, even when the fallback names it.
+        let mut r = report(State::Degraded, State::Operational);
+        r.providers.retain(|p| p.id != "ollama");
         assert_eq!(
-            healthiest_alternative("anthropic", State::Outage, &r, &c).map(|a| a.id),
+            healthiest_alternative("anthropic", State::Outage, &r).map(|a| a.id),
             Some("openai".into())
         );
         // From a degraded provider, only an operational one is an improvement.
-        assert_eq!(healthiest_alternative("anthropic", State::Degraded, &r, &c), None);
+        assert_eq!(healthiest_alternative("anthropic", State::Degraded, &r), None);
         let r = report(State::Operational, State::Operational);
         assert_eq!(
-            healthiest_alternative("anthropic", State::Degraded, &r, &c).map(|a| a.name),
+            healthiest_alternative("anthropic", State::Degraded, &r).map(|a| a.name),
             Some("OpenAI API".into())
         );
     }
@@ -709,7 +653,7 @@ name = "Amazon Bedrock"
     fn only_the_preferred_provider_gets_an_action() {
         let mut r = report(State::Operational, State::Operational);
         r.preferred = Some("openai".into());
-        let n = began("anthropic", &incident(State::Outage, CAUSE_500), &r, &config());
+        let n = began("anthropic", &incident(State::Outage, CAUSE_500), &r);
         assert_eq!(n.switch_to, None);
         assert_eq!(n.action_label(), None);
     }
@@ -756,7 +700,6 @@ name = "Amazon Bedrock"
             "anthropic",
             &incident(State::Outage, &long),
             &report(State::Operational, State::Operational),
-            &config(),
         );
         let cause = n.body.split(SEPARATOR).next().unwrap();
         assert_eq!(cause.chars().count(), MAX_CAUSE_CHARS);
@@ -769,7 +712,6 @@ name = "Amazon Bedrock"
             "gone",
             &incident(State::Outage, CAUSE_500),
             &report(State::Operational, State::Operational),
-            &config(),
         );
         assert_eq!(n.summary, "gone: outage");
     }

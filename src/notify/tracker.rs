@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::notice::{self, Notice, NoticeKind};
-use crate::config::{Config, NotificationConfig};
+use crate::config::NotificationConfig;
 use crate::engine::Event;
 use crate::health::IncidentRecord;
 use crate::model::StatusReport;
@@ -31,7 +31,6 @@ pub struct IncidentKey {
 /// What the tracker needs to decide, besides the event.
 pub struct Inputs<'a> {
     pub report: &'a StatusReport,
-    pub config: &'a Config,
     pub settings: &'a NotificationConfig,
     pub paused: bool,
 }
@@ -139,7 +138,7 @@ impl Tracker {
                 let Some((kind, shown_id)) = self.open.remove(id).and_then(|o| o.announced) else {
                     return Outcome::Nothing;
                 };
-                let notice = notice::ended(id, incident, kind, inputs.report, inputs.config);
+                let notice = notice::ended(id, incident, kind, inputs.report);
                 let outcome = Self::gate(
                     IncidentKey {
                         provider: id.clone(),
@@ -180,7 +179,7 @@ impl Tracker {
                         provider: held.provider.clone(),
                         started_at: held.record.started_at,
                     },
-                    notice: notice::ended(&held.provider, &held.record, kind, inputs.report, inputs.config),
+                    notice: notice::ended(&held.provider, &held.record, kind, inputs.report),
                     replaces: Some(shown_id),
                 }
             })
@@ -212,7 +211,7 @@ impl Tracker {
         let Some(open) = self.open.get(id) else {
             return Outcome::Nothing;
         };
-        let notice = notice::began(id, &open.record, inputs.report, inputs.config);
+        let notice = notice::began(id, &open.record, inputs.report);
         let key = IncidentKey {
             provider: id.to_string(),
             started_at: open.record.started_at,
@@ -246,7 +245,6 @@ mod tests {
     use super::*;
     use crate::model::{CredentialSource, ProviderReport, State};
     use chrono::TimeDelta;
-    use std::path::Path;
 
     fn t(secs: i64) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-11-24T10:00:00Z")
@@ -255,20 +253,8 @@ mod tests {
             + TimeDelta::seconds(secs)
     }
 
-    fn config() -> Config {
-        Config::parse(
-            "use_catalog = false\npreferred = \"a\"\n\
-             [[providers]]\nid = \"a\"\nkind = \"anthropic\"\nname = \"Claude API\"\n\
-             base_url = \"http://127.0.0.1:1\"\n\
-             [[providers]]\nid = \"b\"\nkind = \"openai\"\nname = \"OpenAI API\"\n\
-             base_url = \"http://127.0.0.1:2/v1\"\n",
-            Path::new("/t/config.toml"),
-        )
-        .unwrap()
-    }
-
     fn report(a: State, summary: &str) -> StatusReport {
-        let p = |id: &str, name: &str, state| ProviderReport {
+        let p = |id: &str, kind: &str, name: &str, state| ProviderReport {
             id: id.into(),
             name: name.into(),
             state,
@@ -278,7 +264,7 @@ mod tests {
             probe: None,
             status_page: None,
             credential: CredentialSource::Keyring,
-            kind: "anthropic".into(),
+            kind: kind.into(),
             api_key_env: None,
             status_url: None,
         };
@@ -289,7 +275,10 @@ mod tests {
             auto_switch: false,
             config_error: None,
             overall: a,
-            providers: vec![p("a", "Claude API", a), p("b", "OpenAI API", State::Operational)],
+            providers: vec![
+                p("a", "anthropic", "Claude API", a),
+                p("b", "openai", "OpenAI API", State::Operational),
+            ],
         }
     }
 
@@ -322,7 +311,6 @@ mod tests {
     }
 
     struct World {
-        config: Config,
         settings: NotificationConfig,
         paused: bool,
         report: StatusReport,
@@ -333,7 +321,6 @@ mod tests {
     impl World {
         fn new(degraded: bool) -> World {
             World {
-                config: config(),
                 settings: NotificationConfig {
                     enabled: true,
                     degraded,
@@ -350,7 +337,6 @@ mod tests {
         fn feed(&mut self, e: Event) -> Option<(Notice, Option<u32>)> {
             let inputs = Inputs {
                 report: &self.report,
-                config: &self.config,
                 settings: &self.settings,
                 paused: self.paused,
             };
@@ -362,7 +348,6 @@ mod tests {
         fn resume(&mut self) -> Vec<(Notice, Option<u32>)> {
             let inputs = Inputs {
                 report: &self.report,
-                config: &self.config,
                 settings: &self.settings,
                 paused: self.paused,
             };
@@ -471,7 +456,6 @@ mod tests {
         w.paused = true;
         let inputs = Inputs {
             report: &w.report,
-            config: &w.config,
             settings: &w.settings,
             paused: true,
         };
@@ -545,7 +529,6 @@ mod tests {
         let mut w = World::new(false);
         let inputs = Inputs {
             report: &w.report,
-            config: &w.config,
             settings: &w.settings,
             paused: false,
         };
