@@ -382,6 +382,21 @@ impl StatusReport {
     }
 }
 
+/// A duration the way people say it: "45 s", "12 min", "1 h 5 min", "2 d 3 h".
+/// Shared by notifications, the tray header and the CLI so they agree.
+pub fn duration_words(d: chrono::TimeDelta) -> String {
+    let secs = d.num_seconds().max(0);
+    let (days, hours, mins) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{mins} min"),
+        3600..86_400 if mins == 0 => format!("{hours} h"),
+        3600..86_400 => format!("{hours} h {mins} min"),
+        _ if hours == 0 => format!("{days} d"),
+        _ => format!("{days} d {hours} h"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

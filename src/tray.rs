@@ -187,7 +187,7 @@ fn header(p: &ProviderReport, now: DateTime<Utc>) -> String {
         state => {
             let suffix = p
                 .since
-                .map(|since| format!(" for {}", duration_words(now - since)))
+                .map(|since| format!(" for {}", crate::model::duration_words(now - since)))
                 .unwrap_or_default();
             with_cause(&format!("{name} — {}", state.label()), &short_cause(p), &suffix)
         }
@@ -238,23 +238,6 @@ fn truncate(s: &str, max: usize) -> String {
     }
     let kept: String = s.chars().take(max.saturating_sub(1)).collect();
     format!("{}…", kept.trim_end())
-}
-
-/// "45 s", "4 min", "1 h 5 min", "2 d 3 h": coarse on purpose, a menu is not a log.
-fn duration_words(d: chrono::Duration) -> String {
-    let secs = d.num_seconds().max(0);
-    match secs {
-        0..60 => format!("{secs} s"),
-        60..3600 => format!("{} min", secs / 60),
-        3600..86400 => match (secs / 3600, secs % 3600 / 60) {
-            (h, 0) => format!("{h} h"),
-            (h, m) => format!("{h} h {m} min"),
-        },
-        _ => match (secs / 86400, secs % 86400 / 3600) {
-            (d, 0) => format!("{d} d"),
-            (d, h) => format!("{d} d {h} h"),
-        },
-    }
 }
 
 fn tooltip(header: &str, others: &[&ProviderReport]) -> String {

@@ -236,20 +236,7 @@ pub fn healthiest_alternative(failing: &str, state: State, report: &StatusReport
     })
 }
 
-/// A duration for people: "45 s", "12 min", "1 h 5 min", "2 h", "1 d 3 h".
-/// Rounded down: an outage of 12 min 59 s lasted "12 min".
-pub fn format_duration(d: TimeDelta) -> String {
-    let secs = d.num_seconds().max(0);
-    let (days, hours, mins) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
-    match secs {
-        0..60 => format!("{secs} s"),
-        60..3600 => format!("{mins} min"),
-        3600..86_400 if mins == 0 => format!("{hours} h"),
-        3600..86_400 => format!("{hours} h {mins} min"),
-        _ if hours == 0 => format!("{days} d"),
-        _ => format!("{days} d {hours} h"),
-    }
-}
+pub use crate::model::duration_words as format_duration;
 
 fn credential_body(id: &str, incident: &IncidentRecord, current: Option<&ProviderReport>) -> String {
     let probe = current.and_then(|p| p.probe.as_ref()).filter(|p| !p.ok);
