@@ -40,14 +40,19 @@ DEB_PACKAGES := build-essential pkg-config libssl-dev dbus gnome-keyring libsecr
 #   nodejs, npm      only when no `node` is on PATH (a NodeSource or nvm node stays as it is);
 #                    Debian 12's nodejs 18 is enough (playwright-core is pinned to a release that supports it)
 DEB_PACKAGES_E2E := chromium $(if $(shell command -v node),,nodejs npm)
-# ---- desktop shell (Tauri) packages go here --------------------------------
-# e.g. libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
-#      xvfb python3-dbusmock
-DEB_PACKAGES_DESKTOP :=
-# -----------------------------------------------------------------------------
+# Desktop shell (switchboard-desktop, Tauri 2; the `desktop` stage):
+#   libwebkit2gtk-4.1-dev, librsvg2-dev  the webview (pulls GTK 3) and SVG icons, for the build
+#   libayatana-appindicator3-dev         the tray (dlopen'ed at run time; the app runs without it)
+#   libxdo-dev                           linked by tauri's menu crate (muda)
+#   xvfb, xauth                          xvfb-run: an X server for the tray test
+#   xdotool                              the test finds the dashboard window
+#   python3-dbus, python3-gi             the test's StatusNotifierWatcher and dbusmenu client
+DEB_PACKAGES_DESKTOP := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
+	xvfb xauth xdotool python3-dbus python3-gi
 
 CARGO ?= cargo
 BIN := $(CARGO_TARGET_DIR)/release/switchboard
+BIN_DESKTOP := $(CARGO_TARGET_DIR)/release/switchboard-desktop
 ARGS ?=
 STAGE := scripts/stage.sh
 
@@ -56,12 +61,16 @@ STAGE := scripts/stage.sh
 setup:
 	@$(STAGE) setup scripts/setup.sh $(DEB_PACKAGES) $(DEB_PACKAGES_E2E) $(DEB_PACKAGES_DESKTOP)
 
+# Two cargo runs, not one: built together, the engine's dependencies would get
+# the features Tauri asks for and be compiled twice.
 build:
 	@$(STAGE) build $(CARGO) build --release --locked --bin switchboard
+	@$(STAGE) build-desktop $(CARGO) build --release --locked -p switchboard-desktop
 
-# Until the desktop app exists, "run" is the headless engine.
+# The desktop app: tray icon + dashboard window over the in-process engine.
+# The headless engine is `$(BIN) watch`.
 run: setup build
-	$(BIN) watch $(ARGS)
+	$(BIN_DESKTOP) $(ARGS)
 
 # Every stage runs even when an earlier one failed, so one log shows all
 # problems; the summary at the end gives each stage's time and the exit status.
@@ -76,6 +85,7 @@ test: setup
 	$(STAGE) no-tauri scripts/check-no-tauri.sh || true; \
 	$(STAGE) tests scripts/with-secret-service.sh $(CARGO) test --locked --all-targets || true; \
 	CARGO=$(CARGO) $(STAGE) e2e tests/e2e/run.sh || true; \
+	CARGO=$(CARGO) $(STAGE) desktop tests/desktop/run.sh || true; \
 	scripts/stage.sh --summary "$$STAGE_SUMMARY" "$$t0"
 
 clean:

@@ -4,6 +4,7 @@
 //! This crate knows nothing of Tauri or any GUI: the desktop shell, the web
 //! server and the CLI are clients of it.
 
+pub mod app;
 pub mod catalog;
 pub mod check;
 pub mod config;

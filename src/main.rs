@@ -4,18 +4,15 @@
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
 use clap::{Parser, Subcommand};
 use switchboard::check::{self, Checker};
 use switchboard::config::{self, Config, ConfigError};
 use switchboard::config_edit;
-use switchboard::engine::{Engine, Event, SystemClock};
-use switchboard::metrics::Metrics;
+use switchboard::engine::Event;
 use switchboard::model::{CredentialSource, ProviderReport, State, StatusReport};
 use switchboard::secrets::{Credentials, Secret, SERVICE};
-use switchboard::{server, store};
 
 /// Exit code for a config the user must fix (and for usage errors, like clap).
 const EXIT_CONFIG: u8 = 2;
@@ -248,93 +245,15 @@ fn watch(cli: &Cli, allow_remote: bool, notify: bool) -> anyhow::Result<u8> {
     let config = load_config(cli)?;
     let rt = runtime()?;
     rt.block_on(async {
-        // Bind first: a taken port or a non-loopback address fails before anything starts.
-        let listener = server::bind(config.server_listen, allow_remote).await?;
-        let token_dir = config
-            .path
-            .as_deref()
-            .and_then(std::path::Path::parent)
-            .context("the config path has no directory for the API token")?;
-        let token = Arc::new(server::Token::load_or_create(token_dir)?);
-        let history = open_history();
-        // One credential source for the checker and the API, so a key stored
-        // through the dashboard is the key the next probe uses.
-        let credentials = Credentials::system();
-        let checker = Checker::new(credentials.clone())?;
-        tracing::info!(
-            providers = config.enabled_providers().count(),
-            config = %config.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
-            "watching; Ctrl-C to stop"
-        );
-        let listen = config.server_listen;
-        let notifications = config.notifications.clone();
-        let (handle, engine_task) = Engine::spawn(config, Arc::new(checker), Arc::new(SystemClock));
-        let notifier = notify.then(|| switchboard::notify::start_desktop(&handle, notifications));
-        let metrics = Arc::new(Metrics::new());
-        let metrics_task = switchboard::metrics::spawn_metrics(&handle, metrics.clone());
-        let mut state = server::AppState::new(handle.clone(), credentials, token, metrics);
-        let recorder = history.map(|db| {
-            state = state.clone().with_history(db.clone());
-            store::spawn_recorder(&handle, db, store::COMPACT_INTERVAL)
-        });
-        if allow_remote {
-            state = state.allow_remote(listen);
-        }
-        let log = tokio::spawn(log_events(handle.subscribe()));
-        let config_watch = config_path(cli).ok().map(|path| {
-            switchboard::config_watch::spawn_config_watcher(
-                path,
-                handle.clone(),
-                switchboard::config_watch::POLL,
-            )
-        });
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let mut server_task = tokio::spawn(server::serve(listener, state, async {
-            let _ = stop_rx.await;
-        }));
-        let served = tokio::select! {
-            _ = shutdown_signal() => None,
-            result = &mut server_task => Some(result),
-        };
-        tracing::info!("stopping");
-        let _ = stop_tx.send(());
-        let served = match served {
-            Some(result) => result,
-            None => server_task.await,
-        };
-        handle.shutdown().await;
-        let _ = engine_task.await;
+        let options = switchboard::app::Options { allow_remote, notify };
+        let running = switchboard::app::start(config, options).await?;
+        tracing::info!("Ctrl-C to stop");
+        let log = tokio::spawn(log_events(running.engine.subscribe()));
+        let result = running.run_until(shutdown_signal()).await;
         log.abort();
-        metrics_task.abort();
-        if let Some(w) = config_watch {
-            w.abort();
-        }
-        if let Some(n) = notifier {
-            n.stop();
-        }
-        if let Some(r) = recorder {
-            r.abort();
-        }
-        served.context("the server task failed")??;
-        anyhow::Ok(())
+        result
     })?;
     Ok(0)
-}
-
-/// The history database, or `None` (with a warning) when it cannot be opened:
-/// monitoring goes on without history rather than not at all.
-fn open_history() -> Option<Arc<dyn store::HistoryStore>> {
-    let Some(path) = store::default_path() else {
-        tracing::warn!("no data directory (is HOME set?): running without history");
-        return None;
-    };
-    match store::SqliteStore::open(&path) {
-        Ok(db) => Some(Arc::new(db)),
-        Err(e) => {
-            tracing::warn!(path = %path.display(), "cannot open the history database, running without it: {e}");
-            None
-        }
-    }
 }
 
 /// Prints incidents and state changes as they happen (the log of `watch`).
@@ -561,13 +480,7 @@ fn print_history(report: &switchboard::store::HistoryReport, since: std::time::D
         Some(u) => format!("{:.2}%", (u * 100.0).floor() / 100.0),
         None => "-".to_string(),
     };
-    let minutes = |m: i64| {
-        if m < 120 {
-            format!("{m} min")
-        } else {
-            format!("{} h {} min", m / 60, m % 60)
-        }
-    };
+    let minutes = |m: i64| switchboard::model::duration_words(chrono::TimeDelta::minutes(m));
     let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M");
     let window = short_duration(since);
     let w = report

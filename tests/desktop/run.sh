@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The `desktop` stage of `make test`: switchboard-desktop's tray over D-Bus.
+#
+#   tests/desktop/run.sh
+#
+# 1. lints the crate, builds the debug binary (a release build with thin LTO
+#    would add minutes to every CI run) and runs the crate's unit tests;
+# 2. runs tests/desktop/test_tray.py under Xvfb (`xvfb-run -a`) inside a
+#    private D-Bus session with a throwaway gnome-keyring
+#    (scripts/with-secret-service.sh): the test owns the
+#    StatusNotifierWatcher there, so the app's tray registers with it.
+# WebKit paints nothing under Xvfb with compositing on: it is switched off.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+command -v xvfb-run >/dev/null || { echo "desktop: xvfb-run not found (run: make setup)" >&2; exit 1; }
+/usr/bin/python3 -c "import dbus, gi" 2>/dev/null || { echo "desktop: python3-dbus / python3-gi missing (run: make setup)" >&2; exit 1; }
+
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/switchboard-target}
+"${CARGO:-cargo}" clippy --locked -p switchboard-desktop --all-targets -- -D warnings
+"${CARGO:-cargo}" build --locked -p switchboard-desktop
+"${CARGO:-cargo}" test --locked -p switchboard-desktop
+export SWITCHBOARD_DESKTOP_BIN=${SWITCHBOARD_DESKTOP_BIN:-$CARGO_TARGET_DIR/debug/switchboard-desktop}
+export WEBKIT_DISABLE_COMPOSITING_MODE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1
+# No AT-SPI bus in the private session: GTK would wait for it.
+export NO_AT_BRIDGE=1
+
+exec xvfb-run -a -s "-screen 0 1280x1024x24" \
+    scripts/with-secret-service.sh /usr/bin/python3 tests/desktop/test_tray.py "$@"
