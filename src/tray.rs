@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{ProbeClass, ProviderReport, State, StatusReport};
+use crate::model::{CredentialSource, ProbeClass, ProviderReport, State, StatusReport};
 
 /// Longest header we show. Menus on every platform cut long items; Windows
 /// tooltips stop at 127 characters. The cause is shortened first.
@@ -170,6 +170,23 @@ fn has_problem(state: State) -> bool {
 
 /// The header line for the preferred provider.
 fn header(p: &ProviderReport, now: DateTime<Utc>) -> String {
+    let words = state_words(p, now);
+    // A locked or missing keyring means this provider is not probed at all:
+    // say so, or a green status page would look like a checked API.
+    if p.credential == CredentialSource::Unavailable && p.state != State::AuthError {
+        let note = " · keyring unavailable, not probed";
+        let room = HEADER_MAX_CHARS.saturating_sub(note.chars().count());
+        let words: String = if words.chars().count() > room {
+            words.chars().take(room.saturating_sub(1)).collect::<String>() + "…"
+        } else {
+            words
+        };
+        return format!("{words}{note}");
+    }
+    words
+}
+
+fn state_words(p: &ProviderReport, now: DateTime<Utc>) -> String {
     let name = &p.name;
     match p.state {
         State::Operational => format!("{name} — operational"),
@@ -350,7 +367,7 @@ tray_icon!(UNKNOWN_DOT, "unknown-dot");
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{CredentialSource, NetFailure, PageStatus, ProbeReport};
+    use crate::model::{NetFailure, PageStatus, ProbeReport};
     use chrono::TimeZone;
 
     fn t0() -> DateTime<Utc> {
@@ -546,6 +563,17 @@ mod tests {
             header_of(p),
             "Claude API — credential problem: keyring unavailable (no Secret Service)"
         );
+    }
+
+    #[test]
+    fn header_says_when_the_keyring_keeps_a_provider_unprobed() {
+        let mut p = provider("anthropic", "Claude API", State::Operational);
+        p.probe = None;
+        p.credential = CredentialSource::Unavailable;
+        p.summary = "status page: all operational (not probed: keyring unavailable (locked))".into();
+        let h = header_of(p);
+        assert_eq!(h, "Claude API — operational · keyring unavailable, not probed");
+        assert!(h.chars().count() <= HEADER_MAX_CHARS);
     }
 
     #[test]
