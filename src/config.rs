@@ -256,6 +256,13 @@ impl Config {
     }
 }
 
+/// The config file to use: the one given (`--config` or `SWITCHBOARD_CONFIG`,
+/// which clap folds together), else the default location. Shared by the CLI and
+/// the desktop app so both read the same file.
+pub fn resolve_path(explicit: Option<&Path>) -> Option<PathBuf> {
+    explicit.map(Path::to_path_buf).or_else(default_path)
+}
+
 /// The default config location: `$XDG_CONFIG_HOME/switchboard/config.toml`.
 pub fn default_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "switchboard").map(|d| d.config_dir().join("config.toml"))

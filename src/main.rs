@@ -137,10 +137,7 @@ fn init_logging(cli: &Cli) {
 }
 
 fn config_path(cli: &Cli) -> anyhow::Result<PathBuf> {
-    match &cli.config {
-        Some(p) => Ok(p.clone()),
-        None => config::default_path().context("cannot find a config directory (is HOME set?)"),
-    }
+    config::resolve_path(cli.config.as_deref()).context("cannot find a config directory (is HOME set?)")
 }
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
@@ -194,14 +191,13 @@ fn status(cli: &Cli, json: bool, only: &[String]) -> anyhow::Result<u8> {
     Ok(report.overall.exit_code())
 }
 
+/// Width of a table's first column: its widest entry, and at least 8.
+fn column_width<'a>(entries: impl Iterator<Item = &'a str>) -> usize {
+    entries.map(|e| e.chars().count()).max().unwrap_or(8).max(8)
+}
+
 fn print_table(report: &StatusReport) {
-    let name_w = report
-        .providers
-        .iter()
-        .map(|p| p.name.chars().count())
-        .max()
-        .unwrap_or(8)
-        .max(8);
+    let name_w = column_width(report.providers.iter().map(|p| p.name.as_str()));
     println!(
         "{:<name_w$}  {:<18}  {:>8}  SUMMARY",
         "PROVIDER", "STATE", "LATENCY"
@@ -340,13 +336,7 @@ fn key(cli: &Cli, action: &KeyAction) -> anyhow::Result<u8> {
             }
         }
         KeyAction::List => {
-            let w = config
-                .providers
-                .iter()
-                .map(|p| p.id.len())
-                .max()
-                .unwrap_or(8)
-                .max(8);
+            let w = column_width(config.providers.iter().map(|p| p.id.as_str()));
             println!("{:<w$}  {:<10}  ENV VARIABLE", "PROVIDER", "KEY");
             let mut keyring_error = None;
             for p in &config.providers {
@@ -410,13 +400,7 @@ fn prefer(cli: &Cli, id: &str) -> anyhow::Result<u8> {
 
 fn list_providers(cli: &Cli) -> anyhow::Result<u8> {
     let config = load_config(cli)?;
-    let w = config
-        .providers
-        .iter()
-        .map(|p| p.id.len())
-        .max()
-        .unwrap_or(8)
-        .max(8);
+    let w = column_width(config.providers.iter().map(|p| p.id.as_str()));
     println!(
         "{:<w$}  {:<18}  {:<22}  {:<8}  STATUS PAGE",
         "ID", "KIND", "NAME", "ENABLED"
@@ -483,13 +467,7 @@ fn print_history(report: &switchboard::store::HistoryReport, since: std::time::D
     let minutes = |m: i64| switchboard::model::duration_words(chrono::TimeDelta::minutes(m));
     let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M");
     let window = short_duration(since);
-    let w = report
-        .providers
-        .iter()
-        .map(|p| p.name.chars().count())
-        .max()
-        .unwrap_or(8)
-        .max(8);
+    let w = column_width(report.providers.iter().map(|p| p.name.as_str()));
     let incidents_col = format!("INCIDENTS ({window})");
     println!(
         "{:<w$}  {:>8}  {:>8}  {:>8}  {incidents_col}  AHEAD OF STATUS PAGE",

@@ -67,10 +67,8 @@ fn init_logging(verbose: u8) {
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
-    let path = match args.config {
-        Some(p) => p,
-        None => config::default_path().context("cannot find a config directory (is HOME set?)")?,
-    };
+    let path = config::resolve_path(args.config.as_deref())
+        .context("cannot find a config directory (is HOME set?)")?;
     let config = Config::load(&path)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
