@@ -11,6 +11,7 @@ pub mod config;
 pub mod config_edit;
 pub mod config_watch;
 pub mod engine;
+pub mod gateway;
 pub mod health;
 pub mod http;
 pub mod metrics;

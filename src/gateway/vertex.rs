@@ -1,0 +1,1 @@
+//! Google Vertex AI: rawPredict / streamRawPredict with a command-issued access token.
