@@ -41,6 +41,8 @@ pub struct Running {
     pub addr: SocketAddr,
     /// Present when [`Options::notify`] was set.
     pub notifier: Option<NotifierHandle>,
+    /// Where the gateway really listens; `None` when disabled or its port was taken.
+    pub gateway_addr: Option<SocketAddr>,
     engine_task: JoinHandle<()>,
     server_task: JoinHandle<Result<(), ServerError>>,
     stop_server: oneshot::Sender<()>,
@@ -74,12 +76,15 @@ pub async fn start(config: Config, options: Options) -> anyhow::Result<Running> 
     let listen = config.server_listen;
     let config_path = config.path.clone();
     let notifications = config.notifications.clone();
+    let gateway_config = config.gateway.clone();
     let (engine, engine_task) = Engine::spawn(config, Arc::new(checker), Arc::new(SystemClock));
     let notifier = options
         .notify
         .then(|| crate::notify::start_desktop(&engine, notifications));
-    let metrics = Arc::new(Metrics::new());
+    let traffic = Arc::new(crate::gateway::Traffic::default());
+    let metrics = Arc::new(Metrics::new().with_gateway(traffic.clone()));
     let mut helpers = vec![crate::metrics::spawn_metrics(&engine, metrics.clone())];
+    let credentials_for_gateway = credentials.clone();
     let mut state = server::AppState::new(engine.clone(), credentials, token, metrics);
     if let Some(db) = history {
         state = state.with_history(db.clone());
@@ -96,6 +101,21 @@ pub async fn start(config: Config, options: Options) -> anyhow::Result<Running> 
         ));
     }
     let (stop_server, stop_rx) = oneshot::channel::<()>();
+    let stop_rx = futures::FutureExt::shared(stop_rx);
+    let (gateway, gateway_task) = start_gateway(
+        &gateway_config,
+        options.allow_remote,
+        &engine,
+        credentials_for_gateway,
+        traffic,
+        stop_rx.clone(),
+    )
+    .await;
+    let gateway_addr = gateway.listen;
+    state = state.with_gateway(gateway);
+    if let Some(task) = gateway_task {
+        helpers.push(task);
+    }
     let server_task = tokio::spawn(server::serve(listener, state, async {
         let _ = stop_rx.await;
     }));
@@ -103,6 +123,7 @@ pub async fn start(config: Config, options: Options) -> anyhow::Result<Running> 
         engine,
         addr,
         notifier,
+        gateway_addr,
         engine_task,
         server_task,
         stop_server,
@@ -148,6 +169,62 @@ impl Running {
         }
         served.context("the server task failed")??;
         Ok(())
+    }
+}
+
+/// Starts the gateway when enabled. A taken port or a refused address is
+/// logged and shown on the dashboard, not fatal: monitoring still works, and
+/// two instances (or a test suite) must not kill each other over port 7462.
+async fn start_gateway(
+    config: &crate::config::GatewayConfig,
+    allow_remote: bool,
+    engine: &EngineHandle,
+    credentials: Credentials,
+    traffic: Arc<crate::gateway::Traffic>,
+    stop: impl Future<Output = Result<(), oneshot::error::RecvError>> + Send + 'static,
+) -> (server::GatewayInfo, Option<JoinHandle<()>>) {
+    let mut info = server::GatewayInfo {
+        enabled: config.enabled,
+        listen: None,
+        error: None,
+        traffic,
+    };
+    if !config.enabled {
+        return (info, None);
+    }
+    let hosts = if allow_remote {
+        server::HostPolicy::remote(config.listen)
+    } else {
+        server::HostPolicy::loopback()
+    };
+    let started = async {
+        let listener = crate::gateway::bind(config.listen, allow_remote).await?;
+        let addr = listener
+            .local_addr()
+            .context("the gateway socket has no address")?;
+        let router = crate::gateway::router(engine.clone(), credentials, info.traffic.clone(), hosts)?;
+        anyhow::Ok((listener, addr, router))
+    };
+    match started.await {
+        Ok((listener, addr, router)) => {
+            info.listen = Some(addr);
+            let task = tokio::spawn(async move {
+                if let Err(e) = crate::gateway::serve(listener, router, async {
+                    let _ = stop.await;
+                })
+                .await
+                {
+                    tracing::error!("the gateway stopped: {e}");
+                }
+            });
+            (info, Some(task))
+        }
+        Err(e) => {
+            let why = format!("{e:#}").replace("[server].listen", "[gateway].listen");
+            tracing::warn!("gateway not started: {why}");
+            info.error = Some(why);
+            (info, None)
+        }
     }
 }
 

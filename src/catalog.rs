@@ -18,7 +18,16 @@ pub struct CatalogEntry {
     pub components: &'static [&'static str],
     pub api_key_env: Option<&'static str>,
     pub model: Option<&'static str>,
+    /// Cloud kinds only (see `config::CloudSettings`); `None` means "from the
+    /// environment at use time".
+    pub region: Option<&'static str>,
+    pub project: Option<&'static str>,
+    pub token_command: Option<&'static str>,
 }
+
+/// How Vertex access tokens are obtained by default: the gcloud CLI most users
+/// of Claude on Vertex already have (tokens live an hour; see `gateway::vertex`).
+pub const VERTEX_TOKEN_COMMAND: &str = "gcloud auth print-access-token";
 
 /// Claude's Statuspage. `status.anthropic.com` redirects here.
 const CLAUDE_STATUS: &str = "https://status.claude.com";
@@ -35,6 +44,9 @@ pub const CATALOG: &[CatalogEntry] = &[
         components: &["k8w3r06qmzrp"],
         api_key_env: Some("ANTHROPIC_API_KEY"),
         model: Some("claude-sonnet-4-5"),
+        region: None,
+        project: None,
+        token_command: None,
     },
     CatalogEntry {
         id: "claude-ai",
@@ -46,6 +58,9 @@ pub const CATALOG: &[CatalogEntry] = &[
         components: &["rwppv331jlwc"],
         api_key_env: None,
         model: None,
+        region: None,
+        project: None,
+        token_command: None,
     },
     CatalogEntry {
         id: "claude-code",
@@ -57,6 +72,9 @@ pub const CATALOG: &[CatalogEntry] = &[
         components: &["yyzkbfz2thpt"],
         api_key_env: None,
         model: None,
+        region: None,
+        project: None,
+        token_command: None,
     },
     CatalogEntry {
         id: "openai",
@@ -69,6 +87,9 @@ pub const CATALOG: &[CatalogEntry] = &[
         components: &["01JMXBRMFE6N2NNT7DG6XZQ6PW", "01JP8CD9JR3HR6Y7G4Q75N4DVW"],
         api_key_env: Some("OPENAI_API_KEY"),
         model: Some("gpt-4.1"),
+        region: None,
+        project: None,
+        token_command: None,
     },
     CatalogEntry {
         id: "gemini",
@@ -81,6 +102,9 @@ pub const CATALOG: &[CatalogEntry] = &[
         components: &[],
         api_key_env: Some("GEMINI_API_KEY"),
         model: Some("gemini-2.5-flash"),
+        region: None,
+        project: None,
+        token_command: None,
     },
     CatalogEntry {
         id: "vertex",
@@ -93,6 +117,9 @@ pub const CATALOG: &[CatalogEntry] = &[
         components: &["Z0FZJAMvEB4j3NbCJs6B"],
         api_key_env: None,
         model: Some("claude-sonnet-4-5@20250929"),
+        region: None,
+        project: None,
+        token_command: Some(VERTEX_TOKEN_COMMAND),
     },
     CatalogEntry {
         id: "bedrock",
@@ -105,6 +132,9 @@ pub const CATALOG: &[CatalogEntry] = &[
         components: &["bedrock"],
         api_key_env: Some("AWS_BEARER_TOKEN_BEDROCK"),
         model: Some("anthropic.claude-sonnet-4-5-20250929-v1:0"),
+        region: None,
+        project: None,
+        token_command: None,
     },
     CatalogEntry {
         id: "openrouter",
@@ -117,6 +147,9 @@ pub const CATALOG: &[CatalogEntry] = &[
         components: &[],
         api_key_env: Some("OPENROUTER_API_KEY"),
         model: Some("anthropic/claude-sonnet-4.5"),
+        region: None,
+        project: None,
+        token_command: None,
     },
     CatalogEntry {
         id: "ollama",
@@ -128,6 +161,9 @@ pub const CATALOG: &[CatalogEntry] = &[
         components: &[],
         api_key_env: None,
         model: Some("llama3.2"),
+        region: None,
+        project: None,
+        token_command: None,
     },
 ];
 

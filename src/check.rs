@@ -176,7 +176,15 @@ impl Checker {
             let cred = self.credentials.resolve(p).await;
             let report = {
                 let _permit = self.limit.acquire().await;
-                probe::probe(&self.client, p, cred.secret.as_ref(), check, now).await
+                probe::probe_with_credentials(
+                    &self.client,
+                    p,
+                    &self.credentials,
+                    cred.secret.as_ref(),
+                    check,
+                    now,
+                )
+                .await
             };
             (cred, report)
         });

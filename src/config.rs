@@ -18,6 +18,8 @@ use crate::catalog::{self, CatalogEntry};
 pub const DEFAULT_SERVER_LISTEN: &str = "127.0.0.1:7461";
 /// Default failover gateway address.
 pub const DEFAULT_GATEWAY_LISTEN: &str = "127.0.0.1:7462";
+/// Kinds that read `region`.
+const CLOUD_KINDS: &[ProviderKind] = &[ProviderKind::Bedrock, ProviderKind::Vertex];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -136,6 +138,9 @@ pub struct RawProvider {
     pub api_key_env: Option<String>,
     pub model: Option<String>,
     pub enabled: Option<bool>,
+    pub region: Option<String>,
+    pub project: Option<String>,
+    pub token_command: Option<String>,
 }
 
 /// The checked configuration the engine runs on.
@@ -206,6 +211,23 @@ pub struct Provider {
     pub api_key_env: Option<String>,
     pub model: Option<String>,
     pub enabled: bool,
+    /// Settings only the cloud kinds (`bedrock`, `vertex`) read.
+    pub cloud: CloudSettings,
+}
+
+/// Where a cloud-hosted Claude lives and how to get a token for it. Every field
+/// is optional: what is unset is filled in at use time from the environment
+/// (`AWS_REGION`, `GOOGLE_CLOUD_PROJECT`, ...; see `gateway::bedrock` and
+/// `gateway::vertex`), so the config stays pure and testable.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CloudSettings {
+    /// Bedrock: the AWS region. Vertex: the location (`global`, `us-east5`, ...).
+    pub region: Option<String>,
+    /// Vertex: the Google Cloud project id.
+    pub project: Option<String>,
+    /// Vertex: the command that prints an access token, already split into
+    /// program and arguments (no shell runs it).
+    pub token_command: Option<Vec<String>>,
 }
 
 impl Provider {
@@ -373,6 +395,63 @@ impl Validator<'_> {
             .map_err(|_| self.error(segs, format!("expected an address like {default:?}, got {raw:?}")))
     }
 
+    /// A region or project id: it ends up in a host name or a URL path, so only
+    /// the characters those ids use are accepted. Also refuses the key on kinds
+    /// that would silently ignore it.
+    fn cloud_name(
+        &self,
+        segs: &[KeySeg],
+        kind: ProviderKind,
+        kinds: &[ProviderKind],
+        raw: &str,
+        expected: &str,
+    ) -> Result<String, ConfigError> {
+        self.cloud_only(segs, kind, kinds)?;
+        let value = raw.trim();
+        let ok = !value.is_empty()
+            && value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':' | '_'));
+        if !ok {
+            return Err(self.error(segs, format!("expected {expected}, got {raw:?}")));
+        }
+        Ok(value.to_string())
+    }
+
+    /// A command line, split the way a POSIX shell would (quotes, escapes) but
+    /// run without one.
+    fn command(&self, segs: &[KeySeg], kind: ProviderKind, raw: &str) -> Result<Vec<String>, ConfigError> {
+        self.cloud_only(segs, kind, &[ProviderKind::Vertex])?;
+        let words = shell_words::split(raw)
+            .map_err(|e| self.error(segs, format!("cannot split {raw:?} into a command: {e}")))?;
+        if words.is_empty() {
+            return Err(self.error(
+                segs,
+                "must name a command, e.g. \"gcloud auth print-access-token\"",
+            ));
+        }
+        Ok(words)
+    }
+
+    fn cloud_only(
+        &self,
+        segs: &[KeySeg],
+        kind: ProviderKind,
+        kinds: &[ProviderKind],
+    ) -> Result<(), ConfigError> {
+        if kinds.contains(&kind) {
+            return Ok(());
+        }
+        let names = kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(" or ");
+        Err(self.error(
+            segs,
+            format!(
+                "only used by kind {names}; this provider is kind {}",
+                kind.as_str()
+            ),
+        ))
+    }
+
     fn positive(&self, segs: &[KeySeg], v: Option<u64>, default: u64) -> Result<u64, ConfigError> {
         match v {
             Some(0) => Err(self.error(segs, "must be greater than 0")),
@@ -462,6 +541,7 @@ impl RawConfig {
                             api_key_env: None,
                             model: None,
                             enabled: true,
+                            cloud: CloudSettings::default(),
                         }
                     }
                 },
@@ -482,8 +562,35 @@ impl RawConfig {
                 },
                 (None, None) => base.status_page.clone(),
             };
+            let kind = raw.kind.unwrap_or(base.kind);
+            let cloud = CloudSettings {
+                region: match &raw.region {
+                    Some(r) => Some(v.cloud_name(
+                        &segs("region"),
+                        kind,
+                        CLOUD_KINDS,
+                        r,
+                        "a region such as \"us-east-1\" or \"global\"",
+                    )?),
+                    None => base.cloud.region.clone(),
+                },
+                project: match &raw.project {
+                    Some(p) => Some(v.cloud_name(
+                        &segs("project"),
+                        kind,
+                        &[ProviderKind::Vertex],
+                        p,
+                        "a Google Cloud project id such as \"my-project-123\"",
+                    )?),
+                    None => base.cloud.project.clone(),
+                },
+                token_command: match &raw.token_command {
+                    Some(c) => Some(v.command(&segs("token_command"), kind, c)?),
+                    None => base.cloud.token_command.clone(),
+                },
+            };
             let provider = Provider {
-                kind: raw.kind.unwrap_or(base.kind),
+                kind,
                 name: raw.name.unwrap_or(base.name),
                 base_url,
                 status_page,
@@ -491,6 +598,7 @@ impl RawConfig {
                 api_key_env: raw.api_key_env.or(base.api_key_env),
                 model: raw.model.or(base.model),
                 enabled: raw.enabled.unwrap_or(base.enabled),
+                cloud,
                 id,
             };
             if provider.kind != ProviderKind::Status
@@ -591,6 +699,13 @@ fn from_catalog(e: &CatalogEntry) -> Provider {
         api_key_env: e.api_key_env.map(str::to_string),
         model: e.model.map(str::to_string),
         enabled: true,
+        cloud: CloudSettings {
+            region: e.region.map(str::to_string),
+            project: e.project.map(str::to_string),
+            token_command: e
+                .token_command
+                .map(|c| shell_words::split(c).expect("catalog commands split")),
+        },
     }
 }
 
@@ -697,6 +812,78 @@ base_url = "http://127.0.0.1:8080/v1"
             .to_string();
         assert!(msg.contains("providers[0].base_url"), "{msg}");
         assert!(msg.contains("line 3"), "{msg}");
+    }
+
+    #[test]
+    fn cloud_settings_parse_and_merge_over_the_catalog() {
+        let cfg = parse(
+            r#"
+[[providers]]
+id = "bedrock"
+region = "eu-west-3"
+
+[[providers]]
+id = "vertex"
+project = "my-proj-123"
+region = "us-east5"
+token_command = "gcloud auth print-access-token --account 'me@example.com'"
+"#,
+        )
+        .unwrap();
+        let b = cfg.provider("bedrock").unwrap();
+        assert_eq!(b.cloud.region.as_deref(), Some("eu-west-3"));
+        assert_eq!(b.cloud.project, None);
+        let v = cfg.provider("vertex").unwrap();
+        assert_eq!(v.cloud.project.as_deref(), Some("my-proj-123"));
+        assert_eq!(v.cloud.region.as_deref(), Some("us-east5"));
+        assert_eq!(
+            v.cloud.token_command.as_deref().unwrap(),
+            [
+                "gcloud",
+                "auth",
+                "print-access-token",
+                "--account",
+                "me@example.com"
+            ]
+        );
+        // Unset keys keep the catalog's: the default command, no region.
+        let cfg = parse("").unwrap();
+        let v = cfg.provider("vertex").unwrap();
+        assert_eq!(
+            v.cloud.token_command.as_deref().unwrap(),
+            ["gcloud", "auth", "print-access-token"]
+        );
+        assert_eq!(v.cloud.region, None);
+        assert_eq!(cfg.provider("anthropic").unwrap().cloud, CloudSettings::default());
+    }
+
+    #[test]
+    fn cloud_settings_errors_name_line_and_key() {
+        let msg = parse("[[providers]]\nid = \"anthropic\"\nregion = \"us-east-1\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("providers[0].region"), "{msg}");
+        assert!(msg.contains("line 3"), "{msg}");
+        assert!(msg.contains("only used by kind bedrock or vertex"), "{msg}");
+        let msg = parse("[[providers]]\nid = \"bedrock\"\nproject = \"p\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("providers[0].project"), "{msg}");
+        assert!(msg.contains("only used by kind vertex"), "{msg}");
+        let msg = parse("[[providers]]\nid = \"bedrock\"\n\nregion = \"us-east-1/evil\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("line 4"), "{msg}");
+        assert!(msg.contains("us-east-1/evil"), "{msg}");
+        let msg = parse("[[providers]]\nid = \"vertex\"\ntoken_command = \"gcloud 'unclosed\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("providers[0].token_command"), "{msg}");
+        assert!(msg.contains("line 3"), "{msg}");
+        let msg = parse("[[providers]]\nid = \"vertex\"\ntoken_command = \"  \"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("must name a command"), "{msg}");
     }
 
     #[test]

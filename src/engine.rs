@@ -19,7 +19,7 @@ use crate::check::{self, CheckSource, ProviderCheck, Round, Verdict};
 use crate::config::{Config, Provider};
 use crate::config_edit;
 use crate::health::{Context, HealthMachine, IncidentRecord, Observation, Thresholds, Transition};
-use crate::model::{State, StatusReport};
+use crate::model::{ProbeClass, ProbeReport, State, StatusReport};
 
 /// A wall-clock jump larger than the monotonic time elapsed by this much means
 /// the machine slept (or the clock was set): the next round only settles.
@@ -89,6 +89,8 @@ pub enum Command {
     Config(oneshot::Sender<Box<Config>>),
     Reload(Box<Config>),
     ConfigError(Option<String>),
+    /// A real request through the gateway failed (see [`EngineHandle::report_failure`]).
+    Passive(String, Box<ProbeReport>),
     Shutdown,
 }
 
@@ -97,6 +99,7 @@ pub enum Command {
 pub struct EngineHandle {
     commands: mpsc::Sender<Command>,
     status: watch::Receiver<Arc<StatusReport>>,
+    config: watch::Receiver<Arc<Config>>,
     events: broadcast::Sender<Event>,
 }
 
@@ -104,6 +107,12 @@ impl EngineHandle {
     /// The latest report (what `GET /api/status` serves).
     pub fn status(&self) -> Arc<StatusReport> {
         self.status.borrow().clone()
+    }
+
+    /// The config in use now, without a round trip to the engine (which may be
+    /// in the middle of a round): the gateway reads it on every request.
+    pub fn current_config(&self) -> Arc<Config> {
+        self.config.borrow().clone()
     }
 
     pub fn watch_status(&self) -> watch::Receiver<Arc<StatusReport>> {
@@ -165,6 +174,15 @@ impl EngineHandle {
             .map_err(|_| EngineError::Stopped)
     }
 
+    /// Reports a failed upstream call made by the gateway: real traffic is a
+    /// health signal that arrives before the next probe. Never waits: when the
+    /// engine is busy the signal is dropped (the next probe still decides).
+    pub fn report_failure(&self, id: &str, report: ProbeReport) {
+        let _ = self
+            .commands
+            .try_send(Command::Passive(id.to_string(), Box::new(report)));
+    }
+
     pub async fn shutdown(&self) {
         let _ = self.commands.send(Command::Shutdown).await;
     }
@@ -173,7 +191,13 @@ impl EngineHandle {
 struct Tracked {
     machine: HealthMachine,
     last: Option<ProviderCheck>,
+    /// When real traffic last counted as an observation (at most one a second,
+    /// so a burst of failing requests is one signal, not a hundred).
+    last_passive: Option<Instant>,
 }
+
+/// Real-traffic failures of one provider closer together than this count once.
+const PASSIVE_SPACING: Duration = Duration::from_secs(1);
 
 pub struct Engine {
     config: Config,
@@ -181,6 +205,8 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     providers: HashMap<String, Tracked>,
     status: watch::Sender<Arc<StatusReport>>,
+    /// The config as published to [`EngineHandle::current_config`].
+    published_config: watch::Sender<Arc<Config>>,
     events: broadcast::Sender<Event>,
     commands: mpsc::Receiver<Command>,
     /// Wall and monotonic time of the last round, to notice a suspend.
@@ -188,6 +214,11 @@ pub struct Engine {
     next_confirm: Option<Instant>,
     /// Why the file on disk is not the config in use, if it is not.
     config_error: Option<String>,
+    /// The provider that was preferred before an automatic switch away from
+    /// it, so the engine can switch back when it recovers.
+    switched_from: Option<String>,
+    /// When a gateway failure last asked for a confirmation round.
+    last_passive_probe: Option<Instant>,
 }
 
 impl Engine {
@@ -209,8 +240,10 @@ impl Engine {
             providers: Vec::new(),
         });
         let (status_tx, status_rx) = watch::channel(initial);
+        let (config_tx, config_rx) = watch::channel(Arc::new(config.clone()));
         let mut engine = Engine {
             config,
+            published_config: config_tx,
             checker,
             clock,
             providers: HashMap::new(),
@@ -220,12 +253,15 @@ impl Engine {
             last_round: None,
             next_confirm: None,
             config_error: None,
+            switched_from: None,
+            last_passive_probe: None,
         };
         engine.sync_providers();
         engine.publish_report(None);
         let handle = EngineHandle {
             commands: cmd_tx,
             status: status_rx,
+            config: config_rx,
             events,
         };
         (handle, tokio::spawn(engine.run()))
@@ -251,6 +287,8 @@ impl Engine {
                         let _ = reply.send(report);
                     }
                     Some(Command::SetPreferred(id, reply)) => {
+                        // The user chose: no automatic switch back.
+                        self.switched_from = None;
                         let _ = reply.send(self.set_preferred(id).await);
                     }
                     Some(Command::SetFallback(order, reply)) => {
@@ -283,6 +321,9 @@ impl Engine {
                             let _ = self.events.send(Event::PreferredChanged { id });
                         }
                     }
+                    Some(Command::Passive(id, report)) => {
+                        self.observe_passive(&id, *report).await;
+                    }
                     Some(Command::ConfigError(error)) => {
                         if let Some(e) = &error {
                             warn!("config not applied, keeping the last good one: {e}");
@@ -307,6 +348,7 @@ impl Engine {
                 .or_insert_with(|| Tracked {
                     machine: HealthMachine::new(thresholds),
                     last: None,
+                    last_passive: None,
                 })
                 .machine
                 .set_thresholds(thresholds);
@@ -359,8 +401,19 @@ impl Engine {
         self.persist(move |path| config_edit::set_auto_switch(path, on))
             .await?;
         self.config.auto_switch = on;
-        self.publish_report(None);
+        let report = self.publish_report(None);
         let _ = self.events.send(Event::SettingsChanged);
+        // Turned on while the preferred provider is already failing: act now.
+        if let Some(current) = on.then(|| self.config.preferred.clone()).flatten() {
+            let failing = report.providers.iter().find(|p| p.id == current).map(|p| p.state);
+            if let Some(state) = failing.filter(|s| s.is_failing()) {
+                if let Some(alt) = crate::routing::healthiest_alternative(&current, state, &report) {
+                    info!(provider = %alt.id, "switching the preferred provider automatically");
+                    self.set_preferred(alt.id).await?;
+                    self.switched_from = Some(current);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -407,46 +460,114 @@ impl Engine {
             });
             wants_confirm |= tracked.machine.wants_confirmation() && c.probe.is_some();
             tracked.last = Some(c.clone());
-            for t in transitions {
-                events.push(match t {
-                    Transition::Changed { from, to } => {
-                        info!(provider = %p.id, %from, %to, summary = %tracked.machine.summary(), "state changed");
-                        Event::StateChanged {
-                            id: p.id.clone(),
-                            from,
-                            to,
-                        }
-                    }
-                    Transition::Opened(incident) => {
-                        warn!(provider = %p.id, cause = %incident.cause, "incident began");
-                        Event::IncidentOpened {
-                            id: p.id.clone(),
-                            incident,
-                        }
-                    }
-                    Transition::Acknowledged(incident) => Event::IncidentAcknowledged {
-                        id: p.id.clone(),
-                        incident,
-                    },
-                    Transition::Closed(incident) => {
-                        info!(provider = %p.id, "incident ended");
-                        Event::IncidentClosed {
-                            id: p.id.clone(),
-                            incident,
-                        }
-                    }
-                });
-            }
+            events.extend(transition_events(&p.id, transitions, &tracked.machine));
         }
         self.next_confirm = wants_confirm.then(|| Instant::now() + self.config.check.confirm);
         let report = self.publish_report(Some(&round));
-        for e in events {
-            let _ = self.events.send(e);
-        }
+        let report = self.after_transitions(events, report).await;
         let _ = self.events.send(Event::CheckFinished {
             report: report.clone(),
         });
         report
+    }
+
+    /// Counts a failed gateway call as an observation of `id` (an HTTP answer
+    /// saying the provider fails), and asks for a confirmation probe at once,
+    /// so real traffic opens an outage seconds after it starts instead of at
+    /// the next scheduled round. A connection failure only asks for the probe:
+    /// it may be the user's own network, which only a whole round can tell.
+    async fn observe_passive(&mut self, id: &str, report: ProbeReport) {
+        let Some(provider) = self.config.provider(id).filter(|p| p.enabled).cloned() else {
+            return;
+        };
+        let Some(tracked) = self.providers.get_mut(id) else {
+            return;
+        };
+        let now = Instant::now();
+        if tracked
+            .last_passive
+            .is_some_and(|t| now.duration_since(t) < PASSIVE_SPACING)
+        {
+            return;
+        }
+        tracked.last_passive = Some(now);
+        debug!(provider = %id, summary = %report.summary(), "gateway call failed");
+        let mut transitions = Vec::new();
+        if !matches!(report.class, ProbeClass::Unreachable { .. }) && report.class.state().is_failing() {
+            // The gateway used a key, so the credential column stays what the last round saw.
+            let mut check = tracked.last.clone().unwrap_or_else(|| ProviderCheck {
+                id: id.to_string(),
+                credential: crate::model::CredentialSource::Keyring,
+                keyring_error: None,
+                probe: None,
+                page: None,
+            });
+            check.probe = Some(report);
+            let assessment = check.assess(&provider);
+            transitions = tracked.machine.observe(Observation {
+                at: self.clock.now(),
+                assessment: &assessment,
+                from_probe: true,
+                request_id: check.probe.as_ref().and_then(|r| r.request_id.as_deref()),
+                context: Context::Normal,
+            });
+            tracked.last = Some(check);
+        }
+        let events = transition_events(id, transitions, &tracked.machine);
+        if tracked.machine.incident().is_none() {
+            // Probe soon to confirm, but no more often than confirmation rounds
+            // would: a steady stream of failing calls must not become a probe storm.
+            let earliest = self
+                .last_passive_probe
+                .map_or(now, |t| (t + self.config.check.confirm).max(now));
+            self.last_passive_probe = Some(earliest);
+            self.next_confirm = Some(self.next_confirm.map_or(earliest, |t| t.min(earliest)));
+        }
+        let report = self.publish_report(None);
+        self.after_transitions(events, report).await;
+    }
+
+    /// Sends the round's events, then applies "switch automatically when the
+    /// preferred provider fails" (and back once it has recovered). Returns the
+    /// report as it stands afterwards.
+    async fn after_transitions(
+        &mut self,
+        events: Vec<Event>,
+        report: Arc<StatusReport>,
+    ) -> Arc<StatusReport> {
+        let preferred = self.config.preferred.clone();
+        let mut switch_to = None;
+        for e in &events {
+            match e {
+                Event::IncidentOpened { id, incident }
+                    if self.config.auto_switch
+                        && Some(id) == preferred.as_ref()
+                        && incident.state.is_failing() =>
+                {
+                    if let Some(alt) = crate::routing::healthiest_alternative(id, incident.state, &report) {
+                        switch_to = Some((alt.id, Some(id.clone())));
+                    }
+                }
+                Event::IncidentClosed { id, .. }
+                    if self.config.auto_switch && self.switched_from.as_ref() == Some(id) =>
+                {
+                    switch_to = Some((id.clone(), None));
+                }
+                _ => {}
+            }
+        }
+        for e in events {
+            let _ = self.events.send(e);
+        }
+        let Some((to, from)) = switch_to else {
+            return report;
+        };
+        info!(provider = %to, "switching the preferred provider automatically");
+        match self.set_preferred(to).await {
+            Ok(()) => self.switched_from = from,
+            Err(e) => warn!("automatic switch failed: {e}"),
+        }
+        self.status.borrow().clone()
     }
 
     fn slept(&self, now_wall: DateTime<Utc>, now_mono: Instant) -> bool {
@@ -487,8 +608,51 @@ impl Engine {
             providers: reports,
         });
         self.status.send_replace(report.clone());
+        let config = &self.config;
+        self.published_config.send_if_modified(|published| {
+            let changed = **published != *config;
+            if changed {
+                *published = Arc::new(config.clone());
+            }
+            changed
+        });
         report
     }
+}
+
+/// The events one machine's transitions mean, with a log line for each.
+fn transition_events(id: &str, transitions: Vec<Transition>, machine: &HealthMachine) -> Vec<Event> {
+    transitions
+        .into_iter()
+        .map(|t| match t {
+            Transition::Changed { from, to } => {
+                info!(provider = %id, %from, %to, summary = %machine.summary(), "state changed");
+                Event::StateChanged {
+                    id: id.to_string(),
+                    from,
+                    to,
+                }
+            }
+            Transition::Opened(incident) => {
+                warn!(provider = %id, cause = %incident.cause, "incident began");
+                Event::IncidentOpened {
+                    id: id.to_string(),
+                    incident,
+                }
+            }
+            Transition::Acknowledged(incident) => Event::IncidentAcknowledged {
+                id: id.to_string(),
+                incident,
+            },
+            Transition::Closed(incident) => {
+                info!(provider = %id, "incident ended");
+                Event::IncidentClosed {
+                    id: id.to_string(),
+                    incident,
+                }
+            }
+        })
+        .collect()
 }
 
 /// The next deadline after `prev`, skipping missed ticks instead of bursting

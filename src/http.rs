@@ -51,6 +51,17 @@ pub fn probe_client() -> Result<reqwest::Client, ClientError> {
         .build()?)
 }
 
+/// The client for gateway calls: never follows a redirect (an API answers,
+/// it does not redirect; and a key must not travel to another host), and keeps
+/// connections warm so a request pays no handshake.
+pub fn gateway_client() -> Result<reqwest::Client, ClientError> {
+    Ok(builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(64)
+        .build()?)
+}
+
 fn builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .user_agent(USER_AGENT)

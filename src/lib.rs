@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod model;
 pub mod notify;
 pub mod probe;
+pub mod routing;
 pub mod secrets;
 pub mod server;
 pub mod status;

@@ -51,10 +51,12 @@ enum Command {
         providers: Vec<String>,
     },
     /// Run the engine headless until interrupted: dashboard, JSON API and
-    /// metrics on [server].listen, history recorded, state changes logged.
+    /// metrics on [server].listen, the failover gateway on [gateway].listen,
+    /// history recorded, state changes logged.
     Watch {
-        /// Serve on a non-loopback [server].listen (for a team's Prometheus).
-        /// The API can change keys: only do this on a trusted network.
+        /// Serve on a non-loopback [server].listen and [gateway].listen (for a
+        /// team's Prometheus or a shared gateway). The API can change keys:
+        /// only do this on a trusted network.
         #[arg(long)]
         allow_remote: bool,
         /// Also raise desktop notifications: when an outage begins and ends, and

@@ -176,6 +176,15 @@ impl Metrics {
         }
     }
 
+    /// Adds the gateway's traffic counters, read from `traffic` (their one
+    /// owner) at each scrape: `switchboard_gateway_requests_total`,
+    /// `_failovers_total` and `_upstream_errors_total`, per provider.
+    pub fn with_gateway(mut self, traffic: Arc<crate::gateway::Traffic>) -> Self {
+        self.registry
+            .register_collector(Box::new(GatewayCollector { traffic }));
+        self
+    }
+
     /// The OpenMetrics text exposition.
     pub fn encode(&self) -> Result<String, std::fmt::Error> {
         let mut out = String::new();
@@ -329,4 +338,51 @@ pub fn spawn_metrics(engine: &EngineHandle, metrics: Arc<Metrics>) -> tokio::tas
             }
         }
     })
+}
+
+/// Reads one counter of a provider's gateway traffic.
+type TrafficField = fn(&crate::gateway::ProviderTraffic) -> u64;
+
+/// Exposes the gateway's counters without copying them into a second owner.
+#[derive(Debug)]
+struct GatewayCollector {
+    traffic: Arc<crate::gateway::Traffic>,
+}
+
+impl prometheus_client::collector::Collector for GatewayCollector {
+    fn encode(
+        &self,
+        mut encoder: prometheus_client::encoding::DescriptorEncoder,
+    ) -> Result<(), std::fmt::Error> {
+        use prometheus_client::encoding::EncodeMetric;
+        use prometheus_client::metrics::counter::ConstCounter;
+        use prometheus_client::metrics::MetricType;
+
+        let snapshot = self.traffic.snapshot();
+        let series: [(&str, &str, TrafficField); 3] = [
+            (
+                "gateway_requests",
+                "Gateway requests answered, by the provider that served",
+                |t| t.requests,
+            ),
+            (
+                "gateway_failovers",
+                "Gateway requests served after an earlier provider was down or failed",
+                |t| t.failovers,
+            ),
+            (
+                "gateway_upstream_errors",
+                "Failed upstream calls made by the gateway",
+                |t| t.errors,
+            ),
+        ];
+        for (name, help, value) in series {
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+            for (id, t) in &snapshot {
+                let labels = ProviderLabels { provider: id.clone() };
+                ConstCounter::new(value(t)).encode(family.encode_family(&labels)?)?;
+            }
+        }
+        Ok(())
+    }
 }

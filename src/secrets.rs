@@ -8,7 +8,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::config::Provider;
+use crate::config::{Provider, ProviderKind};
+use crate::gateway::vertex::TokenSource;
 use crate::model::CredentialSource;
 
 /// Keyring service name shared by the CLI, the daemon and the desktop app.
@@ -163,6 +164,8 @@ impl SecretStore for MemoryStore {
 /// A resolved credential for one provider.
 #[derive(Clone, Debug)]
 pub struct Credential {
+    /// The key. `None` with source `Env` on Bedrock means AWS access keys,
+    /// which `gateway::bedrock::resolve_auth` reads.
     pub secret: Option<Secret>,
     pub source: CredentialSource,
     /// Why the keyring could not be read, when it could not (shown to the user).
@@ -176,15 +179,38 @@ pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 ///
 /// The environment is passed in as a lookup function so that callers (and tests)
 /// decide where variables come from; production passes `std::env::var`.
+///
+/// Clones share one cache of command-issued tokens (Vertex), so the probes and
+/// the gateway run `gcloud` once per token lifetime, not once each.
 #[derive(Clone)]
 pub struct Credentials {
     store: Arc<dyn SecretStore>,
     env: EnvLookup,
+    tokens: Arc<Mutex<HashMap<Vec<String>, TokenSource>>>,
 }
 
 impl Credentials {
     pub fn new(store: Arc<dyn SecretStore>, env: EnvLookup) -> Self {
-        Credentials { store, env }
+        Credentials {
+            store,
+            env,
+            tokens: Arc::default(),
+        }
+    }
+
+    /// Where environment variables come from: the cloud kinds read more than
+    /// `api_key_env` (AWS access keys, regions, Google Cloud projects).
+    pub fn env(&self) -> &EnvLookup {
+        &self.env
+    }
+
+    /// The shared token source for a token command (program and arguments).
+    pub fn token_source(&self, command: &[String]) -> TokenSource {
+        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        tokens
+            .entry(command.to_vec())
+            .or_insert_with(|| TokenSource::new(command.to_vec()))
+            .clone()
     }
 
     /// The OS keyring plus the process environment.
@@ -222,9 +248,21 @@ impl Credentials {
             .and_then(|name| (self.env)(name))
             .filter(|v| !v.trim().is_empty())
             .map(Secret);
+        // Bedrock signs with AWS access keys when there is no API key; they
+        // come from the environment or the AWS credentials file the AWS CLI
+        // writes (reported as `Env`: both are the user's AWS setup).
+        let aws_keys = || {
+            provider.kind == ProviderKind::Bedrock
+                && crate::gateway::bedrock::aws_credentials(&*self.env).is_some()
+        };
         match from_env {
             Some(secret) => Credential {
                 secret: Some(secret),
+                source: CredentialSource::Env,
+                keyring_error,
+            },
+            None if aws_keys() => Credential {
+                secret: None,
                 source: CredentialSource::Env,
                 keyring_error,
             },

@@ -71,6 +71,24 @@ impl Env {
             .env_remove("GEMINI_API_KEY")
             .env_remove("RUST_LOG")
             .stdin(std::process::Stdio::null());
+        // The catalog's Bedrock and Vertex would otherwise probe real AWS and
+        // Google with whatever credentials this machine has.
+        for name in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_BEARER_TOKEN_BEDROCK",
+            "AWS_PROFILE",
+            "ANTHROPIC_VERTEX_PROJECT_ID",
+            "GOOGLE_CLOUD_PROJECT",
+            "CLOUDSDK_CORE_PROJECT",
+        ] {
+            c.env_remove(name);
+        }
+        c.env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            self.dir.path().join("no-aws-credentials"),
+        );
         c
     }
 

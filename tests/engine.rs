@@ -207,7 +207,14 @@ struct Harness {
 
 impl Harness {
     fn start(script: impl Fn(u64, &str) -> (Probe, Page) + Send + Sync + 'static) -> Harness {
-        let config = Config::parse(CONFIG, Path::new("/nonexistent/switchboard-test.toml")).unwrap();
+        Harness::start_with(CONFIG, script)
+    }
+
+    fn start_with(
+        text: &str,
+        script: impl Fn(u64, &str) -> (Probe, Page) + Send + Sync + 'static,
+    ) -> Harness {
+        let config = Config::parse(text, Path::new("/nonexistent/switchboard-test.toml")).unwrap();
         let config = Config { path: None, ..config };
         let start = Instant::now();
         let source = Arc::new(Scripted {
@@ -473,4 +480,128 @@ async fn recovery_reports_duration_and_preferred_can_change() {
     h.advance(1).await;
     assert!(h.seen.contains(&Event::PreferredChanged { id: "openai".into() }));
     assert!(h.handle.set_preferred("nope").await.is_err());
+}
+
+/// What the gateway reports after a failed call: the upstream's own answer.
+fn gateway_failure(status: u16) -> ProbeReport {
+    probe_report(Probe::Http(status), Utc::now()).unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn failing_gateway_traffic_opens_the_outage_before_the_next_round() {
+    let mut h = Harness::start(|t, id| match id {
+        "anthropic" if t >= 130 => (Probe::Http(500), Page::Green),
+        _ => (Probe::Ok, Page::Green),
+    });
+    h.advance(135).await;
+    assert_eq!(h.opened("anthropic"), 0);
+    // A burst of failing requests through the gateway: one signal.
+    for _ in 0..50 {
+        h.handle.report_failure("anthropic", gateway_failure(500));
+    }
+    h.advance(2).await;
+    assert_eq!(
+        h.opened("anthropic"),
+        1,
+        "the failed call plus an immediate probe"
+    );
+    assert_eq!(h.state("anthropic"), State::Outage);
+    let rounds = h.source.rounds.lock().unwrap().clone();
+    assert_eq!(rounds, vec![(0, true), (60, true), (120, true), (135, false)]);
+    let inc = h
+        .seen
+        .iter()
+        .find_map(|e| match e {
+            Event::IncidentOpened { incident, .. } => Some(incident.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!((inc.detected_at - h.clock.base).num_seconds(), 135);
+
+    // Traffic failing during the outage asks for no probe storm.
+    for _ in 0..10 {
+        h.handle.report_failure("anthropic", gateway_failure(500));
+        h.advance(1).await;
+    }
+    let extra = h.source.rounds.lock().unwrap().len() - rounds.len();
+    assert_eq!(extra, 0, "no extra rounds while the outage is known");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_single_failed_call_alone_is_not_an_outage() {
+    let mut h = Harness::start(|_, _| (Probe::Ok, Page::Green));
+    h.advance(30).await;
+    h.handle.report_failure("anthropic", gateway_failure(500));
+    h.advance(5).await;
+    assert_eq!(h.opened("anthropic"), 0);
+    assert_eq!(h.state("anthropic"), State::Operational);
+    // Unknown provider ids are ignored.
+    h.handle.report_failure("nope", gateway_failure(500));
+    h.advance(1).await;
+}
+
+const AUTO_SWITCH: &str = r#"
+use_catalog = false
+preferred = "anthropic"
+fallback = ["anthropic", "openai"]
+auto_switch = true
+
+[[providers]]
+id = "anthropic"
+kind = "anthropic"
+base_url = "http://127.0.0.1:1"
+
+[[providers]]
+id = "openai"
+kind = "openai"
+base_url = "http://127.0.0.1:3/v1"
+"#;
+
+#[tokio::test(start_paused = true)]
+async fn auto_switch_moves_to_the_healthy_provider_and_back() {
+    let mut h = Harness::start_with(AUTO_SWITCH, |t, id| match id {
+        "anthropic" if (60..360).contains(&t) => (Probe::Http(500), Page::Green),
+        _ => (Probe::Ok, Page::Green),
+    });
+    h.advance(65).await;
+    assert_eq!(h.handle.status().preferred.as_deref(), Some("anthropic"));
+    h.advance(10).await;
+    assert_eq!(
+        h.handle.status().preferred.as_deref(),
+        Some("openai"),
+        "switched at the confirmation"
+    );
+    assert!(h.seen.contains(&Event::PreferredChanged { id: "openai".into() }));
+    h.advance(320).await;
+    assert_eq!(
+        h.handle.status().preferred.as_deref(),
+        Some("anthropic"),
+        "back once the outage closed"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_auto_switch_without_the_setting_or_after_a_manual_choice() {
+    let off = AUTO_SWITCH.replace("auto_switch = true", "auto_switch = false");
+    let mut h = Harness::start_with(&off, |t, id| match id {
+        "anthropic" if (60..360).contains(&t) => (Probe::Http(500), Page::Green),
+        _ => (Probe::Ok, Page::Green),
+    });
+    h.advance(100).await;
+    assert_eq!(h.state("anthropic"), State::Outage);
+    assert_eq!(h.handle.status().preferred.as_deref(), Some("anthropic"));
+    // Turning it on during the outage switches at once.
+    h.handle.set_auto_switch(true).await.unwrap();
+    assert_eq!(h.handle.status().preferred.as_deref(), Some("openai"));
+
+    // Switched automatically, then the user picks another one: no switch back.
+    let mut h = Harness::start_with(AUTO_SWITCH, |t, id| match id {
+        "anthropic" if (60..360).contains(&t) => (Probe::Http(500), Page::Green),
+        _ => (Probe::Ok, Page::Green),
+    });
+    h.advance(100).await;
+    assert_eq!(h.handle.status().preferred.as_deref(), Some("openai"));
+    h.handle.set_preferred("openai").await.unwrap();
+    h.advance(400).await;
+    assert_eq!(h.handle.status().preferred.as_deref(), Some("openai"));
 }

@@ -151,6 +151,7 @@ fn provider(kind: ProviderKind, base_url: &str, keyed: bool) -> Provider {
         api_key_env: keyed.then(|| "SWITCHBOARD_TEST_KEY".to_string()),
         model: None,
         enabled: true,
+        cloud: Default::default(),
     }
 }
 

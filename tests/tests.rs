@@ -21,3 +21,10 @@ mod keyring;
 // Desktop notifications: the notifier in process, and `watch --notify` against
 // a fake notification server (python3-dbusmock) on a private bus.
 mod notify;
+// The failover gateway in process: routing, failover, translation, streams,
+// passive health signals, Bedrock and Vertex, against protocol-faithful fakes.
+mod gateway;
+// Anthropic <-> OpenAI translation and SSE codec: fixtures and round-trip properties.
+mod gateway_translate;
+// Claude on Bedrock and Vertex: SigV4, event streams, token commands, probes.
+mod gateway_cloud;

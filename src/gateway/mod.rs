@@ -5,9 +5,81 @@
 //!
 //! The gateway decides nothing about health on its own: it reads the engine's
 //! report and reports every failed upstream call back as a passive signal.
+//! Left out on purpose: retries on the same provider (clients and their SDKs
+//! already retry), caching, and load balancing; this is failover only.
 
 pub mod bedrock;
+mod handler;
+mod keys;
+mod relay;
+pub mod route;
 pub mod sse;
+pub mod traffic;
 pub mod translate;
+mod upstream;
 pub mod vertex;
 pub mod wire;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+use tokio::net::TcpListener;
+
+use crate::engine::EngineHandle;
+use crate::secrets::Credentials;
+use crate::server::{HostPolicy, ServerError};
+
+pub use handler::PROVIDER_HEADER;
+pub use traffic::{ProviderTraffic, Traffic};
+
+/// Largest request body accepted: conversations with images run to megabytes.
+pub const BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// The gateway's router, ready to serve. `traffic` is shared with the
+/// dashboard, which shows it.
+pub fn router(
+    engine: EngineHandle,
+    credentials: Credentials,
+    traffic: Arc<Traffic>,
+    hosts: HostPolicy,
+) -> Result<Router, crate::http::ClientError> {
+    let state = handler::Gateway {
+        engine,
+        keys: Arc::new(keys::Keys::new(credentials)),
+        client: crate::http::gateway_client()?,
+        traffic,
+        hosts,
+    };
+    Ok(Router::new()
+        .route("/v1/messages", post(handler::messages))
+        .route("/v1/chat/completions", post(handler::chat_completions))
+        .route("/v1/models", get(handler::models))
+        .fallback(handler::not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state.clone(), handler::check_host))
+        .with_state(state))
+}
+
+/// Serves the gateway on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "gateway on http://{addr} (ANTHROPIC_BASE_URL=http://{addr}, OPENAI_BASE_URL=http://{addr}/v1)");
+    }
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(ServerError::Serve)
+}
+
+/// Opens the gateway's socket (loopback only unless `allow_remote`, like the dashboard).
+pub async fn bind(listen: SocketAddr, allow_remote: bool) -> Result<TcpListener, ServerError> {
+    crate::server::bind(listen, allow_remote).await
+}

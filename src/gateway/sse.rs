@@ -1,1 +1,221 @@
-//! Incremental Server-Sent Events decoding and encoding.
+//! Incremental Server-Sent Events decoding and encoding, the framing of both
+//! protocols' streams.
+//!
+//! The decoder takes bytes as the network delivers them (events split at any
+//! byte, even inside a UTF-8 sequence or between CR and LF) and yields whole
+//! events, following the WHATWG `text/event-stream` parsing rules for the
+//! fields the gateway needs: `event` and `data`. `id` and `retry` are read
+//! and ignored: neither API uses them and the gateway never reconnects.
+//! What it leaves out: the meaning of the data (JSON, or OpenAI's `[DONE]`).
+
+use bytes::Bytes;
+
+/// One dispatched event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SseEvent {
+    /// The `event:` field; `None` when absent (OpenAI streams never set it).
+    pub event: Option<String>,
+    /// The `data:` lines, joined with `\n`.
+    pub data: String,
+}
+
+/// Incremental decoder; feed it with [`SseDecoder::push`], end with
+/// [`SseDecoder::finish`].
+#[derive(Debug, Default)]
+pub struct SseDecoder {
+    /// Bytes of the line being received. Whole lines only are decoded, and a
+    /// line break never falls inside a UTF-8 sequence, so characters split
+    /// across pushes are reassembled here.
+    line: Vec<u8>,
+    /// The previous push ended with CR: an LF starting the next push belongs
+    /// to the same line break.
+    after_cr: bool,
+    /// Whether the first line has been seen (a leading BOM is skipped).
+    started: bool,
+    event: Option<String>,
+    data: String,
+    has_data: bool,
+}
+
+/// U+FEFF, which the SSE spec allows (and strips) at the start of a stream.
+const BOM: &str = "\u{feff}";
+
+impl SseDecoder {
+    /// A decoder at the start of a stream.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Decodes `bytes` and returns the events they complete, in order.
+    pub fn push(&mut self, bytes: &[u8]) -> Vec<SseEvent> {
+        let mut events = Vec::new();
+        let mut rest = bytes;
+        if self.after_cr {
+            self.after_cr = false;
+            if let Some(stripped) = rest.strip_prefix(b"\n") {
+                rest = stripped;
+            }
+        }
+        while let Some(pos) = rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+            self.line.extend_from_slice(&rest[..pos]);
+            let is_cr = rest[pos] == b'\r';
+            rest = &rest[pos + 1..];
+            if is_cr {
+                match rest.first() {
+                    Some(b'\n') => rest = &rest[1..],
+                    Some(_) => {}
+                    None => self.after_cr = true,
+                }
+            }
+            let line = std::mem::take(&mut self.line);
+            if let Some(event) = self.process_line(&line) {
+                events.push(event);
+            }
+        }
+        self.line.extend_from_slice(rest);
+        events
+    }
+
+    /// Ends the stream: an unterminated last line is processed and a pending
+    /// event is returned. (The spec discards it; a stream cut right after its
+    /// last `data:` line still loses nothing here.)
+    pub fn finish(&mut self) -> Option<SseEvent> {
+        let line = std::mem::take(&mut self.line);
+        self.after_cr = false;
+        if !line.is_empty() {
+            if let Some(event) = self.process_line(&line) {
+                return Some(event);
+            }
+        }
+        self.dispatch()
+    }
+
+    fn process_line(&mut self, line: &[u8]) -> Option<SseEvent> {
+        let text = String::from_utf8_lossy(line);
+        let mut line: &str = &text;
+        if !self.started {
+            self.started = true;
+            line = line.strip_prefix(BOM).unwrap_or(line);
+        }
+        if line.is_empty() {
+            return self.dispatch();
+        }
+        if line.starts_with(':') {
+            return None;
+        }
+        let (field, value) = match line.split_once(':') {
+            Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
+            None => (line, ""),
+        };
+        match field {
+            "event" => self.event = Some(value.to_owned()),
+            "data" => {
+                if self.has_data {
+                    self.data.push('\n');
+                }
+                self.data.push_str(value);
+                self.has_data = true;
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// Emits the buffered event, if it has data (an event with no `data:`
+    /// line is not dispatched, per the spec), and resets the buffers.
+    fn dispatch(&mut self) -> Option<SseEvent> {
+        let event = self.event.take();
+        if !self.has_data {
+            return None;
+        }
+        self.has_data = false;
+        Some(SseEvent {
+            event,
+            data: std::mem::take(&mut self.data),
+        })
+    }
+}
+
+/// Encodes one event: an `event:` line when `event` is set, one `data:` line
+/// per line of `data`, and the blank line that dispatches it. Line breaks
+/// (CR, LF, CRLF) in `data` all decode as `\n`; SSE cannot carry a bare CR.
+/// Line breaks in `event` would end the field early and are removed.
+pub fn encode(event: Option<&str>, data: &str) -> Bytes {
+    let mut out = String::with_capacity(data.len() + 32);
+    if let Some(event) = event {
+        out.push_str("event: ");
+        out.extend(event.chars().filter(|c| *c != '\n' && *c != '\r'));
+        out.push('\n');
+    }
+    let data = data.replace("\r\n", "\n").replace('\r', "\n");
+    for line in data.split('\n') {
+        out.push_str("data: ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push('\n');
+    Bytes::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(name: Option<&str>, data: &str) -> SseEvent {
+        SseEvent {
+            event: name.map(str::to_owned),
+            data: data.to_owned(),
+        }
+    }
+
+    #[test]
+    fn decodes_anthropic_and_openai_framing() {
+        let mut decoder = SseDecoder::new();
+        let events = decoder.push(
+            b"event: ping\ndata: {\"type\": \"ping\"}\n\n: keep-alive\n\ndata: {\"a\":1}\r\n\r\ndata: [DONE]\n\n",
+        );
+        assert_eq!(
+            events,
+            vec![
+                event(Some("ping"), "{\"type\": \"ping\"}"),
+                event(None, "{\"a\":1}"),
+                event(None, "[DONE]"),
+            ]
+        );
+        assert_eq!(decoder.finish(), None);
+    }
+
+    #[test]
+    fn crlf_split_between_pushes_is_one_line_break() {
+        let mut decoder = SseDecoder::new();
+        assert!(decoder.push(b"data: a\r").is_empty());
+        assert!(decoder.push(b"\ndata: b\r").is_empty());
+        assert_eq!(decoder.push(b"\n\r\n"), vec![event(None, "a\nb")]);
+    }
+
+    #[test]
+    fn utf8_split_inside_a_character() {
+        let bytes = "data: héllo\n\n".as_bytes();
+        let mut decoder = SseDecoder::new();
+        assert!(decoder.push(&bytes[..8]).is_empty());
+        assert_eq!(decoder.push(&bytes[8..]), vec![event(None, "héllo")]);
+    }
+
+    #[test]
+    fn bom_no_space_and_unterminated_tail() {
+        let mut decoder = SseDecoder::new();
+        assert!(decoder
+            .push("\u{feff}event:x\ndata:1\ndata".as_bytes())
+            .is_empty());
+        assert_eq!(decoder.finish(), Some(event(Some("x"), "1\n")));
+    }
+
+    #[test]
+    fn encode_splits_lines() {
+        assert_eq!(
+            &encode(Some("message_stop"), "a\nb")[..],
+            b"event: message_stop\ndata: a\ndata: b\n\n"
+        );
+        assert_eq!(&encode(None, "")[..], b"data: \n\n");
+    }
+}

@@ -47,8 +47,11 @@ const API_KEY_INVALID: &str = "API_KEY_INVALID";
 const API_KEY_NOT_VALID_TEXT: &str = "API key not valid";
 /// Anthropic and OpenAI SDKs honour this millisecond variant of `retry-after`.
 const RETRY_AFTER_MS: &str = "retry-after-ms";
-/// Request-id headers: Anthropic, then OpenAI (and most proxies).
-const REQUEST_ID_HEADERS: [&str; 2] = ["request-id", "x-request-id"];
+/// Request-id headers: Anthropic, then OpenAI (and most proxies), then AWS.
+const REQUEST_ID_HEADERS: [&str; 3] = ["request-id", "x-request-id", "x-amzn-requestid"];
+/// AWS names the error in a header (`AccessDeniedException:http://...`) and
+/// often only gives `{"message"}` in the body.
+const AWS_ERROR_TYPE_HEADER: &str = "x-amzn-errortype";
 
 /// Classifies one HTTP answer.
 ///
@@ -98,7 +101,11 @@ pub fn classify(
         parsed.request_id.clone().or(header_request_id),
         retry_after,
     );
-    report.error_type = parsed.error_type.clone();
+    report.error_type = parsed.error_type.clone().or_else(|| {
+        header_str(headers, AWS_ERROR_TYPE_HEADER)
+            .and_then(|t| t.split(':').next())
+            .and_then(clean)
+    });
     report.message = parsed.message.clone();
 
     report.class = match status {
@@ -307,6 +314,41 @@ mod tests {
     }
 
     const ANTHROPIC_500: &str = r#"{"type":"error","error":{"type":"api_error","message":"Internal server error"},"request_id":"req_011CSHoEeqs5C35K2UUqR7Fy"}"#;
+
+    #[test]
+    fn aws_errors_take_their_type_and_id_from_headers() {
+        let r = classify(
+            ProviderKind::Bedrock,
+            403,
+            &headers(&[
+                ("content-type", "application/json"),
+                ("x-amzn-errortype", "AccessDeniedException:http://internal.amazon.com/coral/com.amazon.bedrock/"),
+                ("x-amzn-requestid", "4c1a8bd5-0000-4000-8000-000000000000"),
+            ]),
+            br#"{"message":"User: arn:aws:iam::1:user/x is not authorized to perform: bedrock:ListFoundationModels"}"#,
+            FAST,
+            SLOW,
+            at(),
+        );
+        assert_eq!(r.class, ProbeClass::Auth);
+        assert_eq!(r.error_type.as_deref(), Some("AccessDeniedException"));
+        assert!(r.message.unwrap().contains("not authorized"));
+        assert_eq!(
+            r.request_id.as_deref(),
+            Some("4c1a8bd5-0000-4000-8000-000000000000")
+        );
+        let r = classify(
+            ProviderKind::Bedrock,
+            503,
+            &headers(&[("x-amzn-errortype", "ServiceUnavailableException")]),
+            br#"{"message":"Service unavailable"}"#,
+            FAST,
+            SLOW,
+            at(),
+        );
+        assert_eq!(r.class, ProbeClass::ServerError);
+        assert_eq!(r.error_type.as_deref(), Some("ServiceUnavailableException"));
+    }
 
     #[test]
     fn success_within_slow_is_ok() {

@@ -77,6 +77,8 @@ impl ErrorBody {
 /// OpenAI `{"error":{"message","type","param","code"}}`;
 /// Gemini `{"error":{"code","message","status","details":[...]}}`;
 /// OpenRouter `{"error":{"code":401,"message"}}`; Ollama `{"error":"..."}`;
+/// AWS (Bedrock) `{"message"}` or `{"__type":"...#AccessDeniedException","Message"}`
+/// (the type usually travels in `x-amzn-ErrorType`, which `classify` reads);
 /// and, for OpenAI-compatible servers and gateways, top-level
 /// `{"message","type","code"}` (vLLM, API gateways) or `{"detail"}` (FastAPI).
 fn from_json(root: &Map<String, Value>) -> ErrorBody {
@@ -94,7 +96,13 @@ fn from_json(root: &Map<String, Value>) -> ErrorBody {
         _ => root,
     };
 
-    let kind = str_field(fields, "type");
+    // AWS JSON protocols name the error as `namespace#Name` in `__type`.
+    let kind = str_field(fields, "type").or_else(|| {
+        str_field(fields, "__type").map(|t| {
+            let name = t.rsplit('#').next().unwrap_or(&t);
+            name.split(':').next().unwrap_or(name).to_string()
+        })
+    });
     // OpenAI's `code` is a word; OpenRouter's and Gemini's is the HTTP status again.
     let code = str_field(fields, "code");
     let status = str_field(fields, "status");
@@ -119,6 +127,7 @@ fn from_json(root: &Map<String, Value>) -> ErrorBody {
         .extend([&kind, &code, &status].into_iter().flatten().cloned());
     out.error_type = reason.or(status).or(code).or(kind);
     out.message = str_field(fields, "message")
+        .or_else(|| str_field(fields, "Message"))
         .or_else(|| str_field(fields, "detail"))
         .and_then(|m| clean(&m));
     out
@@ -319,6 +328,25 @@ mod tests {
         assert_eq!(parse(500, r#""oops""#).message.as_deref(), Some("oops"));
         assert_eq!(parse(500, "[1,2]").message.as_deref(), Some("[1,2]"));
         assert_eq!(parse(500, "  \n "), ErrorBody::default());
+    }
+
+    #[test]
+    fn aws_json_errors() {
+        let b = parse(
+            403,
+            r#"{"__type":"com.amazon.coral.service#AccessDeniedException","Message":"User is not authorized"}"#,
+        );
+        assert_eq!(b.error_type.as_deref(), Some("AccessDeniedException"));
+        assert_eq!(b.message.as_deref(), Some("User is not authorized"));
+        let b = parse(
+            429,
+            r#"{"message":"Too many requests, please wait before trying again."}"#,
+        );
+        assert_eq!(b.error_type, None);
+        assert_eq!(
+            b.message.as_deref(),
+            Some("Too many requests, please wait before trying again.")
+        );
     }
 
     #[test]

@@ -6,9 +6,14 @@
 //! carrying the key). Sending, timing, reading a capped body and classifying are
 //! shared: [`classify`] is pure (status, headers, body, latency → [`ProbeReport`]).
 //!
+//! The cloud kinds are probed through [`probe_with_credentials`], because a
+//! single key is not enough for them: Bedrock (`bedrock.rs`) signs with SigV4 or
+//! sends a Bedrock API key, Vertex (`vertex.rs`) needs a project and a token
+//! from a command. Their credentials are the gateway's (`gateway::bedrock`,
+//! `gateway::vertex`), so a probe proves what a gateway call would use.
+//!
 //! Left out on purpose: deciding a provider's state over time and "offline" when
-//! every provider is unreachable at once (`health`), and Bedrock / Vertex, whose
-//! signed requests arrive with the gateway.
+//! every provider is unreachable at once (`health`).
 //!
 //! The key is only ever read into a sensitive header value. It is scrubbed from
 //! anything the provider echoes back, so no report, log or error can carry it.
@@ -17,9 +22,11 @@ pub mod classify;
 mod error_body;
 
 mod anthropic;
+mod bedrock;
 mod gemini;
 mod ollama;
 mod openai;
+mod vertex;
 
 use std::time::Duration;
 
@@ -29,8 +36,9 @@ use tokio::time::{timeout_at, Instant};
 use url::Url;
 
 use crate::config::{CheckConfig, Provider, ProviderKind};
+use crate::gateway::vertex::{TokenError, VertexError, VertexTarget};
 use crate::model::{NetFailure, ProbeClass, ProbeReport};
-use crate::secrets::Secret;
+use crate::secrets::{Credentials, Secret};
 
 pub use classify::{classify, transport_error, unreachable};
 
@@ -68,15 +76,16 @@ fn endpoint(kind: ProviderKind) -> Option<&'static dyn Endpoint> {
         ProviderKind::Gemini => Some(&gemini::Gemini),
         ProviderKind::Ollama => Some(&ollama::Ollama),
         // Status-only surfaces have nothing to probe; Bedrock (SigV4) and Vertex
-        // (OAuth) come with the gateway's credentials.
+        // (a command-issued token) build their own requests, see
+        // `probe_with_credentials`.
         ProviderKind::Bedrock | ProviderKind::Vertex | ProviderKind::Status => None,
     }
 }
 
-/// Probes `provider` once. `None` when its kind has no probe here (status-only,
-/// Bedrock and Vertex until the gateway brings their credentials), when a key is
-/// needed and missing (the status page decides then), or when the provider has no
-/// `base_url` (validated configs always give probed kinds one).
+/// Probes `provider` once with `key`. `None` when its kind has no probe here
+/// (status-only; Bedrock and Vertex, which need [`probe_with_credentials`]),
+/// when a key is needed and missing (the status page decides then), or when
+/// the provider has no `base_url` (validated configs always give probed kinds one).
 ///
 /// Otherwise always a report: a transport failure is
 /// [`ProbeClass::Unreachable`] with no HTTP status. The whole call, body
@@ -93,23 +102,95 @@ pub async fn probe(
         return None;
     }
     let base = provider.base_url.as_ref()?;
-    let mut report = match endpoint.headers(key) {
-        Ok(headers) => {
-            send(
-                client,
-                endpoint.url(base),
-                headers,
-                provider.kind,
-                key,
-                check,
-                started_at,
-            )
-            .await
-        }
-        Err(e) => invalid_key_report(e, started_at),
+    let request = match endpoint.headers(key) {
+        Ok(headers) => client
+            .get(endpoint.url(base))
+            .headers(headers)
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .build()
+            .map_err(|e| transport_error(&e, Duration::ZERO, started_at)),
+        Err(e) => Err(invalid_key_report(e, started_at)),
     };
-    if let Some(key) = key {
-        redact_report(&mut report, key.expose().trim());
+    let secrets: Vec<&str> = key.map(|k| k.expose()).into_iter().collect();
+    Some(execute(client, provider, request, &secrets, check, started_at).await)
+}
+
+/// [`probe`] for every kind, the cloud ones included: `key` is what
+/// [`Credentials::resolve`] found for `provider` (a Bedrock API key, a static
+/// Vertex token from the keyring), and `credentials` supplies the rest (AWS
+/// access keys, the Vertex project and token command, through its environment).
+///
+/// `None`, as for [`probe`], when the provider has no usable credential at
+/// all: no Bedrock key nor AWS access keys; no Vertex project, or a token
+/// command that is not installed and no stored token. A token command that
+/// runs and fails is the user's credential problem: an `auth` report naming it.
+pub async fn probe_with_credentials(
+    client: &reqwest::Client,
+    provider: &Provider,
+    credentials: &Credentials,
+    key: Option<&Secret>,
+    check: &CheckConfig,
+    started_at: DateTime<Utc>,
+) -> Option<ProbeReport> {
+    match provider.kind {
+        ProviderKind::Bedrock => {
+            let env = credentials.env().clone();
+            let (owned, key_owned) = (provider.clone(), key.cloned());
+            // The AWS credentials file is read from disk: off the async threads.
+            let auth = tokio::task::spawn_blocking(move || {
+                crate::gateway::bedrock::resolve_auth_with(&owned, key_owned, &*env)
+            })
+            .await
+            .ok()
+            .flatten()?;
+            let request = bedrock::request(client, provider, &auth)
+                .map_err(|e| setup_report(bedrock::setup_error_type(&e), e.to_string(), started_at));
+            Some(execute(client, provider, request, &auth.secrets(), check, started_at).await)
+        }
+        ProviderKind::Vertex => {
+            let target = match VertexTarget::resolve(provider, &**credentials.env()) {
+                Ok(target) => target,
+                Err(VertexError::NoProject) => return None,
+                Err(e) => return Some(setup_report("invalid_config", e.to_string(), started_at)),
+            };
+            let source = crate::gateway::vertex::token_source(provider, credentials);
+            let token = match (source.token().await, key) {
+                (Ok(token), _) => token,
+                (Err(_), Some(stored)) => stored.clone(),
+                (Err(VertexError::Token(TokenError::NotFound { .. })), None) => return None,
+                (Err(e), None) => {
+                    return Some(setup_report("token_command_failed", e.to_string(), started_at))
+                }
+            };
+            let request = vertex::request(client, provider, &target, &token)
+                .map_err(|e| setup_report("invalid_key", e.to_string(), started_at));
+            let report = execute(client, provider, request, &[token.expose()], check, started_at).await;
+            if report.http_status == Some(401) {
+                // Revoked or expired early: the next round asks the command again.
+                source.invalidate();
+            }
+            Some(report)
+        }
+        _ => probe(client, provider, key, check, started_at).await,
+    }
+}
+
+/// Sends a prepared probe (or takes the report that says why none could be
+/// prepared), scrubs `secrets` from the report and logs the outcome.
+async fn execute(
+    client: &reqwest::Client,
+    provider: &Provider,
+    request: Result<reqwest::Request, ProbeReport>,
+    secrets: &[&str],
+    check: &CheckConfig,
+    at: DateTime<Utc>,
+) -> ProbeReport {
+    let mut report = match request {
+        Ok(request) => send(client, request, provider.kind, secrets, check, at).await,
+        Err(report) => report,
+    };
+    for secret in secrets {
+        redact_report(&mut report, secret.trim());
     }
     tracing::debug!(
         provider = %provider.id,
@@ -118,27 +199,22 @@ pub async fn probe(
         latency_ms = report.latency_ms,
         "probe finished"
     );
-    Some(report)
+    report
 }
 
 /// Sends one probe and classifies the answer (or its absence).
 async fn send(
     client: &reqwest::Client,
-    url: Url,
-    headers: HeaderMap,
+    request: reqwest::Request,
     kind: ProviderKind,
-    key: Option<&Secret>,
+    secrets: &[&str],
     check: &CheckConfig,
     at: DateTime<Utc>,
 ) -> ProbeReport {
     let start = Instant::now();
     let deadline = start + check.timeout;
-    let request = client
-        .get(url)
-        .headers(headers)
-        .header(ACCEPT, HeaderValue::from_static("application/json"));
 
-    let mut response = match timeout_at(deadline, request.send()).await {
+    let mut response = match timeout_at(deadline, client.execute(request)).await {
         Err(_) => {
             return unreachable(
                 NetFailure::Timeout,
@@ -165,8 +241,8 @@ async fn send(
         let detail = format!("{cause} (while reading the HTTP {status} body)");
         return unreachable(failure, Some(detail), latency, at);
     }
-    if let Some(key) = key {
-        body = redact_bytes(body, key.expose().trim().as_bytes());
+    for secret in secrets {
+        body = redact_bytes(body, secret.trim().as_bytes());
     }
     classify(kind, status, &headers, &body, latency, check.slow, at)
 }
@@ -209,11 +285,18 @@ fn no_answer_within(timeout: Duration) -> String {
 /// A key that cannot be sent is the user's credential problem, found before any
 /// request: `Auth`, with no HTTP status.
 fn invalid_key_report(err: InvalidKey, at: DateTime<Utc>) -> ProbeReport {
+    setup_report("invalid_key", err.to_string(), at)
+}
+
+/// A probe that could not be prepared (a key that cannot travel in a header, a
+/// failing token command, a request that cannot be signed): the user must act
+/// on their credentials or config, so `Auth`, with no HTTP status.
+fn setup_report(error_type: &str, message: String, at: DateTime<Utc>) -> ProbeReport {
     ProbeReport {
         ok: false,
         http_status: None,
-        error_type: Some("invalid_key".to_string()),
-        message: Some(err.to_string()),
+        error_type: Some(error_type.to_string()),
+        message: Some(message),
         request_id: None,
         latency_ms: 0,
         at,
@@ -265,7 +348,8 @@ fn redact_bytes(body: Vec<u8>, secret: &[u8]) -> Vec<u8> {
 
 /// Scrubs the key from every text field: headers (request ids) and transport
 /// errors reach the report without passing through [`redact_bytes`].
-fn redact_report(report: &mut ProbeReport, secret: &str) {
+/// Replaces `secret` wherever a provider echoed it into `report`.
+pub fn redact_report(report: &mut ProbeReport, secret: &str) {
     if secret.is_empty() {
         return;
     }

@@ -348,6 +348,19 @@ pub(super) async fn delete_credential(
     Ok(json(&Deleted { deleted }))
 }
 
+/// `GET /api/gateway`: where the gateway listens and what went through it.
+pub(super) async fn gateway(State(state): State<AppState>) -> Response {
+    let g = &state.gateway;
+    Json(serde_json::json!({
+        "enabled": g.enabled,
+        "listen": g.listen.map(|a| a.to_string()),
+        "running": g.listen.is_some(),
+        "error": g.error,
+        "providers": g.traffic.snapshot(),
+    }))
+    .into_response()
+}
+
 pub(super) async fn metrics(State(state): State<AppState>) -> Result<Response, AppError> {
     let text = state
         .metrics

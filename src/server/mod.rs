@@ -62,6 +62,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Which `Host` headers are accepted.
     pub hosts: HostPolicy,
+    /// What `/api/gateway` reports.
+    pub gateway: GatewayInfo,
     /// `index.html` with the token in it, rendered once.
     index: Bytes,
     /// Flips to `true` when the server stops, so open event streams end and
@@ -85,6 +87,7 @@ impl AppState {
             token,
             metrics,
             hosts: HostPolicy::loopback(),
+            gateway: GatewayInfo::default(),
             index,
             stopping: Arc::new(watch::channel(false).0),
         }
@@ -92,6 +95,11 @@ impl AppState {
 
     pub fn with_history(mut self, store: Arc<dyn HistoryStore>) -> Self {
         self.history = Some(store);
+        self
+    }
+
+    pub fn with_gateway(mut self, gateway: GatewayInfo) -> Self {
+        self.gateway = gateway;
         self
     }
 
@@ -112,6 +120,18 @@ impl AppState {
     }
 }
 
+/// The gateway as the dashboard shows it: where it listens (or why it does
+/// not) and its traffic. The gateway owns the counters; the server only reads.
+#[derive(Clone, Debug, Default)]
+pub struct GatewayInfo {
+    pub enabled: bool,
+    /// The address it really listens on.
+    pub listen: Option<SocketAddr>,
+    /// Why it is not running, when enabled but not running.
+    pub error: Option<String>,
+    pub traffic: Arc<crate::gateway::Traffic>,
+}
+
 /// Builds the whole HTTP surface. Tests call this with `oneshot`.
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -128,6 +148,7 @@ pub fn router(state: AppState) -> Router {
             "/api/credentials/{id}",
             put(api::set_credential).delete(api::delete_credential),
         )
+        .route("/api/gateway", get(api::gateway))
         .route("/metrics", get(api::metrics))
         .fallback(assets::fallback)
         .method_not_allowed_fallback(api::method_not_allowed)

@@ -1,0 +1,558 @@
+//! The gateway's HTTP side: the endpoints, and the failover loop that walks the
+//! route plan until a provider serves the request.
+//!
+//! The rule that keeps output honest: a provider is committed to as soon as a
+//! byte of its answer goes to the client. Before that, any retryable failure
+//! (an error status, a dead connection, an error as the stream's first event)
+//! moves on to the next provider; after it, a failure ends the stream with an
+//! error event and is never retried, so no answer is ever duplicated or spliced.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_stream::wrappers::ReceiverStream;
+use tracing::{debug, info, warn};
+
+use super::keys::Keys;
+use super::relay::{EventSource, UpstreamEvent, Writer};
+use super::route::{self, Candidate, Dialect};
+use super::traffic::Traffic;
+use super::translate;
+use super::upstream::{self, Auth, ClientRequest, Failure, PrepareError};
+use super::wire::{anthropic, openai, Protocol};
+use super::{bedrock, vertex};
+use crate::engine::EngineHandle;
+use crate::server::HostPolicy;
+
+/// Names the provider that served (or, on an error, the last one tried).
+pub const PROVIDER_HEADER: &str = "x-switchboard-provider";
+
+/// Upstream headers passed back to the client when the protocols match.
+const FORWARDED_HEADERS: &[&str] = &["retry-after", "request-id", "x-request-id"];
+
+/// Shared by every request.
+#[derive(Clone)]
+pub struct Gateway {
+    pub(super) engine: EngineHandle,
+    pub(super) keys: Arc<Keys>,
+    pub(super) client: reqwest::Client,
+    pub(super) traffic: Arc<Traffic>,
+    pub(super) hosts: HostPolicy,
+}
+
+/// Refuses requests whose `Host` is not this machine (DNS rebinding), as the dashboard does.
+pub async fn check_host(State(gw): State<Gateway>, request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if !gw.hosts.allows(host) {
+        return error_response(
+            protocol_of_path(request.uri().path()),
+            StatusCode::FORBIDDEN,
+            "permission_error",
+            "this gateway only answers requests addressed to localhost",
+            None,
+        );
+    }
+    next.run(request).await
+}
+
+fn protocol_of_path(path: &str) -> Protocol {
+    if path.contains("chat/completions") {
+        Protocol::OpenAi
+    } else {
+        Protocol::Anthropic
+    }
+}
+
+pub async fn messages(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
+    gw.handle(Protocol::Anthropic, &headers, &body).await
+}
+
+pub async fn chat_completions(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
+    gw.handle(Protocol::OpenAi, &headers, &body).await
+}
+
+/// `GET /v1/models`: one list both SDKs can read (OpenAI's `object`/`owned_by`
+/// and Anthropic's `type`/`display_name`/`has_more` side by side), naming the
+/// model each serving provider is configured with.
+pub async fn models(State(gw): State<Gateway>) -> Response {
+    let config = gw.engine.current_config();
+    let report = gw.engine.status();
+    let mut seen = Vec::new();
+    let data: Vec<Value> = route::plan(&config, &report, Protocol::Anthropic)
+        .into_iter()
+        .filter_map(|c| {
+            let model = c.provider.model.clone()?;
+            if seen.contains(&model) {
+                return None;
+            }
+            seen.push(model.clone());
+            Some(json!({
+                "id": model,
+                "object": "model",
+                "type": "model",
+                "created": 0,
+                "created_at": "1970-01-01T00:00:00Z",
+                "owned_by": c.provider.id,
+                "display_name": format!("{} on {}", model, c.provider.name),
+            }))
+        })
+        .collect();
+    let first = data.first().and_then(|m| m.get("id")).cloned();
+    let last = data.last().and_then(|m| m.get("id")).cloned();
+    axum::Json(json!({
+        "object": "list",
+        "data": data,
+        "has_more": false,
+        "first_id": first,
+        "last_id": last,
+    }))
+    .into_response()
+}
+
+/// Any other path: an error in the protocol the client most likely speaks.
+pub async fn not_found(request: Request) -> Response {
+    let path = request.uri().path().to_string();
+    error_response(
+        protocol_of_path(&path),
+        StatusCode::NOT_FOUND,
+        "not_found_error",
+        &format!("the Switchboard gateway has no endpoint {path}; it serves /v1/messages, /v1/chat/completions and /v1/models"),
+        None,
+    )
+}
+
+impl Gateway {
+    async fn handle(&self, protocol: Protocol, headers: &HeaderMap, body: &[u8]) -> Response {
+        let parsed: Value = match serde_json::from_slice(body) {
+            Ok(v @ Value::Object(_)) => v,
+            Ok(_) => {
+                return error_response(
+                    protocol,
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request_error",
+                    "the body must be a JSON object",
+                    None,
+                )
+            }
+            Err(e) => {
+                return error_response(
+                    protocol,
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request_error",
+                    &format!("the body is not valid JSON: {e}"),
+                    None,
+                )
+            }
+        };
+        let req = ClientRequest {
+            protocol,
+            stream: parsed.get("stream").and_then(Value::as_bool).unwrap_or(false),
+            body: parsed,
+            anthropic_version: headers.get("anthropic-version").cloned(),
+            anthropic_beta: headers.get("anthropic-beta").cloned(),
+        };
+        let config = self.engine.current_config();
+        let report = self.engine.status();
+        let plan = route::plan(&config, &report, protocol);
+        let mut last: Option<(String, Failure)> = None;
+        let mut skipped: Vec<String> = Vec::new();
+        let mut failover = false;
+        for candidate in &plan {
+            let id = candidate.provider.id.clone();
+            match self.attempt(&req, candidate, failover).await {
+                Attempt::Served(response) => return response,
+                Attempt::Skip(why) => {
+                    debug!(provider = %id, "gateway skips: {why}");
+                    skipped.push(format!("{id}: {why}"));
+                }
+                Attempt::Failed(failure) => {
+                    let retry = failure.retryable();
+                    let words = failure.report.summary();
+                    self.traffic.failed(&id, words.clone());
+                    if failure.is_provider_failure() {
+                        self.engine.report_failure(&id, failure.report.clone());
+                    }
+                    if failure.status == Some(401) {
+                        self.keys.invalidate(&id);
+                    }
+                    if !retry {
+                        // The provider's own answer about this request: give it to the client.
+                        self.traffic.served(&id, failover);
+                        return self.failure_response(&req, candidate, &failure);
+                    }
+                    warn!(provider = %id, "gateway call failed ({words}); trying the next provider");
+                    last = Some((id, failure));
+                    failover = true;
+                }
+            }
+        }
+        match last {
+            Some((id, failure)) => {
+                let candidate = plan.iter().find(|c| c.provider.id == id);
+                match candidate {
+                    Some(c) => self.failure_response(&req, c, &failure),
+                    None => error_response(
+                        protocol,
+                        StatusCode::BAD_GATEWAY,
+                        "api_error",
+                        &failure.report.summary(),
+                        Some(&id),
+                    ),
+                }
+            }
+            None => {
+                let why = if skipped.is_empty() {
+                    "no provider that can serve requests is enabled (check `preferred` and `fallback`)"
+                        .to_string()
+                } else {
+                    format!("no provider could take the request ({})", skipped.join("; "))
+                };
+                error_response(protocol, StatusCode::SERVICE_UNAVAILABLE, "api_error", &why, None)
+            }
+        }
+    }
+
+    /// One provider's try.
+    async fn attempt(&self, req: &ClientRequest, candidate: &Candidate, failover: bool) -> Attempt {
+        let p = &candidate.provider;
+        let auth = match self.auth(candidate).await {
+            Ok(a) => a,
+            Err(why) => return Attempt::Skip(why),
+        };
+        let body = match upstream::body_for(req, candidate) {
+            Ok(b) => b,
+            Err(e) => return Attempt::Skip(e.to_string()),
+        };
+        let request = match upstream::build(&self.client, req, candidate, &body, &auth) {
+            Ok(r) => r,
+            Err(e) => return Attempt::Skip(e.to_string()),
+        };
+        let started = Instant::now();
+        let wait = if req.stream {
+            upstream::STREAM_HEADERS_TIMEOUT
+        } else {
+            upstream::FULL_RESPONSE_TIMEOUT
+        };
+        let response = match tokio::time::timeout(wait, self.client.execute(request)).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return Attempt::Failed(Failure::transport(&e, started)),
+            Err(_) => {
+                return Attempt::Failed(Failure::broken_stream(
+                    format!("no answer within {} s", wait.as_secs()),
+                    started,
+                ))
+            }
+        };
+        if !response.status().is_success() {
+            if response.status().as_u16() == 401 && candidate.dialect == Dialect::Vertex {
+                vertex::token_source(p, self.keys.credentials()).invalidate();
+            }
+            let failure = upstream::read_failure(p.kind, response, started).await;
+            return Attempt::Failed(failure.redact(&auth.secrets()));
+        }
+        let model = body
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        if req.stream {
+            self.stream(req, candidate, response, started, &model, failover)
+                .await
+        } else {
+            self.whole(req, candidate, response, started, failover).await
+        }
+    }
+
+    async fn auth(&self, candidate: &Candidate) -> Result<Auth, String> {
+        let p = &candidate.provider;
+        match candidate.dialect {
+            Dialect::Bedrock => bedrock::resolve_auth(p, self.keys.credentials())
+                .await
+                .map(Auth::Bedrock)
+                .ok_or_else(|| "no Bedrock API key or AWS credentials".to_string()),
+            Dialect::Vertex => {
+                let target = vertex::VertexTarget::resolve(p, &**self.keys.credentials().env())
+                    .map_err(|e| e.to_string())?;
+                let token = vertex::access_token(p, self.keys.credentials())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(Auth::Vertex(target, token))
+            }
+            Dialect::Anthropic | Dialect::OpenAiChat => {
+                let key = self.keys.get(p).await;
+                if key.is_none() && p.needs_key() {
+                    return Err(PrepareError::NoCredential(p.id.clone()).to_string());
+                }
+                Ok(Auth::Key(key))
+            }
+        }
+    }
+
+    /// A non-streamed answer: read whole, then translated if needed.
+    async fn whole(
+        &self,
+        req: &ClientRequest,
+        candidate: &Candidate,
+        response: reqwest::Response,
+        started: Instant,
+        failover: bool,
+    ) -> Attempt {
+        let id = &candidate.provider.id;
+        let upstream_headers = response.headers().clone();
+        let remaining = upstream::FULL_RESPONSE_TIMEOUT.saturating_sub(started.elapsed());
+        let bytes = match tokio::time::timeout(remaining, response.bytes()).await {
+            Ok(Ok(b)) => b,
+            Ok(Err(e)) => return Attempt::Failed(Failure::transport(&e, started)),
+            Err(_) => {
+                return Attempt::Failed(Failure::broken_stream(
+                    "the answer did not finish in time".into(),
+                    started,
+                ))
+            }
+        };
+        let upstream_protocol = candidate.dialect.protocol();
+        let body = if upstream_protocol == req.protocol {
+            bytes
+        } else {
+            match translate_whole(req.protocol, &bytes) {
+                Ok(b) => b,
+                Err(e) => {
+                    return Attempt::Failed(Failure::broken_stream(
+                        format!("unreadable answer: {e}"),
+                        started,
+                    ))
+                }
+            }
+        };
+        self.traffic.served(id, failover);
+        info!(provider = %id, failover, ms = started.elapsed().as_millis() as u64, "gateway served");
+        let mut builder = Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(PROVIDER_HEADER, provider_value(id));
+        if upstream_protocol == req.protocol {
+            for name in FORWARDED_HEADERS {
+                if let Some(v) = upstream_headers.get(*name) {
+                    builder = builder.header(*name, v.clone());
+                }
+            }
+        }
+        Attempt::Served(
+            builder
+                .body(Body::from(body))
+                .unwrap_or_else(|_| internal_error(req.protocol)),
+        )
+    }
+
+    /// A streamed answer: wait for the first event (still free to fail over),
+    /// then commit and relay the rest from a task.
+    async fn stream(
+        &self,
+        req: &ClientRequest,
+        candidate: &Candidate,
+        response: reqwest::Response,
+        started: Instant,
+        model: &str,
+        failover: bool,
+    ) -> Attempt {
+        let id = candidate.provider.id.clone();
+        let mut source = EventSource::new(response, candidate.dialect);
+        let first = match source.next().await {
+            Ok(Some(UpstreamEvent::Error {
+                status,
+                error_type,
+                message,
+            })) => {
+                return Attempt::Failed(Failure::in_stream(
+                    candidate.provider.kind,
+                    status,
+                    &error_type,
+                    &message,
+                    started,
+                ))
+            }
+            Ok(Some(event)) => event,
+            Ok(None) => {
+                return Attempt::Failed(Failure::broken_stream(
+                    "the stream ended before its first event".into(),
+                    started,
+                ))
+            }
+            Err(e) => return Attempt::Failed(Failure::broken_stream(e.0, started)),
+        };
+        self.traffic.served(&id, failover);
+        info!(provider = %id, failover, "gateway streaming");
+        let include_usage = req
+            .body
+            .pointer("/stream_options/include_usage")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let mut writer = Writer::new(req.protocol, candidate.dialect.protocol(), model, include_usage);
+        let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(32);
+        let engine = self.engine.clone();
+        let traffic = self.traffic.clone();
+        let kind = candidate.provider.kind;
+        tokio::spawn(async move {
+            let mut out = Vec::new();
+            writer.write(first, &mut out);
+            let next = loop {
+                for bytes in out.drain(..) {
+                    if tx.send(Ok(bytes)).await.is_err() {
+                        debug!(provider = %id, "client went away mid-stream");
+                        return;
+                    }
+                }
+                match source.next().await {
+                    Ok(Some(event @ UpstreamEvent::Error { .. })) => break Ok(Some(event)),
+                    Ok(Some(event)) => writer.write(event, &mut out),
+                    end => break end,
+                }
+            };
+            let failure = match next {
+                Ok(None) if writer.complete() => {
+                    writer.finish(&mut out);
+                    None
+                }
+                Ok(None) => Some((
+                    502,
+                    "the upstream stream ended before the answer was complete".to_string(),
+                    None,
+                )),
+                Ok(Some(UpstreamEvent::Error {
+                    status,
+                    error_type,
+                    message,
+                })) => Some((
+                    status,
+                    message.clone(),
+                    Some(Failure::in_stream(kind, status, &error_type, &message, started)),
+                )),
+                Err(e) => Some((502, e.0.clone(), Some(Failure::broken_stream(e.0, started)))),
+                Ok(Some(_)) => None,
+            };
+            if let Some((status, message, report)) = failure {
+                warn!(provider = %id, "stream failed after the first bytes: {message}");
+                traffic.failed(&id, message.clone());
+                if let Some(f) = report.filter(Failure::is_provider_failure) {
+                    engine.report_failure(&id, f.report);
+                }
+                out.push(writer.error(status, &format!("{id} failed mid-stream: {message}")));
+            }
+            for bytes in out {
+                if tx.send(Ok(bytes)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let response = Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, "text/event-stream; charset=utf-8")
+            .header(header::CACHE_CONTROL, "no-cache")
+            .header(PROVIDER_HEADER, provider_value(&candidate.provider.id))
+            .body(Body::from_stream(ReceiverStream::new(rx)));
+        Attempt::Served(response.unwrap_or_else(|_| internal_error(req.protocol)))
+    }
+
+    /// The response for a provider's failure, in the client's protocol.
+    fn failure_response(&self, req: &ClientRequest, candidate: &Candidate, failure: &Failure) -> Response {
+        let id = &candidate.provider.id;
+        let status = failure
+            .status
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .unwrap_or(StatusCode::BAD_GATEWAY);
+        let same = candidate.dialect.protocol() == req.protocol && candidate.dialect != Dialect::Bedrock;
+        if same && failure.status.is_some() && serde_json::from_slice::<Value>(&failure.body).is_ok() {
+            let mut builder = Response::builder()
+                .status(status)
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(PROVIDER_HEADER, provider_value(id));
+            for name in FORWARDED_HEADERS {
+                if let Some(v) = failure.headers.get(*name) {
+                    builder = builder.header(*name, v.clone());
+                }
+            }
+            return builder
+                .body(Body::from(failure.body.clone()))
+                .unwrap_or_else(|_| internal_error(req.protocol));
+        }
+        let (anthropic_type, openai_type) = translate::error_types_for_status(status.as_u16());
+        let error_type = match req.protocol {
+            Protocol::Anthropic => anthropic_type,
+            Protocol::OpenAi => openai_type,
+        };
+        let message = format!("{}: {}", candidate.provider.name, failure.report.summary());
+        let mut response = error_response(req.protocol, status, error_type, &message, Some(id));
+        if let Some(v) = failure.headers.get(header::RETRY_AFTER) {
+            response.headers_mut().insert(header::RETRY_AFTER, v.clone());
+        }
+        response
+    }
+}
+
+enum Attempt {
+    /// Committed: this is the client's response.
+    Served(Response),
+    /// The provider failed; see [`Failure::retryable`] for what happens next.
+    Failed(Failure),
+    /// The provider could not be asked (no credential, untranslatable request).
+    Skip(String),
+}
+
+fn translate_whole(client: Protocol, bytes: &[u8]) -> Result<Bytes, serde_json::Error> {
+    let out = match client {
+        Protocol::Anthropic => {
+            let upstream: openai::ChatResponse = serde_json::from_slice(bytes)?;
+            serde_json::to_vec(&translate::openai_to_anthropic_response(&upstream))?
+        }
+        Protocol::OpenAi => {
+            let upstream: anthropic::MessagesResponse = serde_json::from_slice(bytes)?;
+            serde_json::to_vec(&translate::anthropic_to_openai_response(&upstream))?
+        }
+    };
+    Ok(Bytes::from(out))
+}
+
+fn provider_value(id: &str) -> HeaderValue {
+    HeaderValue::from_str(id).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
+}
+
+/// An error body in `protocol`'s own shape, so the client's SDK raises its usual error.
+pub fn error_response(
+    protocol: Protocol,
+    status: StatusCode,
+    error_type: &str,
+    message: &str,
+    provider: Option<&str>,
+) -> Response {
+    let body = match protocol {
+        Protocol::Anthropic => translate::anthropic_error_body(error_type, message),
+        Protocol::OpenAi => translate::openai_error_body(message, error_type, None),
+    };
+    let mut response = (status, axum::Json(body)).into_response();
+    if let Some(id) = provider {
+        response.headers_mut().insert(PROVIDER_HEADER, provider_value(id));
+    }
+    response
+}
+
+fn internal_error(protocol: Protocol) -> Response {
+    error_response(
+        protocol,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "api_error",
+        "the gateway could not build its response",
+        None,
+    )
+}

@@ -1,0 +1,57 @@
+//! Upstream keys for gateway requests, read from the keyring (or the env var)
+//! and kept for a few seconds: a Secret Service lookup is a D-Bus round trip
+//! that would otherwise sit in front of every request.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::config::Provider;
+use crate::secrets::{Credentials, Secret};
+
+/// How long a looked-up key is reused. Short, so a key changed on the
+/// dashboard or with `switchboard key set` is picked up within seconds.
+pub const KEY_TTL: Duration = Duration::from_secs(10);
+
+pub struct Keys {
+    credentials: Credentials,
+    cache: Mutex<HashMap<String, (Instant, Option<Secret>)>>,
+}
+
+impl Keys {
+    pub fn new(credentials: Credentials) -> Self {
+        Keys {
+            credentials,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The key for `provider`, `None` when it has none (or needs none).
+    pub async fn get(&self, provider: &Provider) -> Option<Secret> {
+        if let Some(hit) = self.cached(&provider.id) {
+            return hit;
+        }
+        let secret = self.credentials.resolve(provider).await.secret;
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(provider.id.clone(), (Instant::now(), secret.clone()));
+        }
+        secret
+    }
+
+    /// Forgets `id`'s key, after the provider rejected it (it may have just been replaced).
+    pub fn invalidate(&self, id: &str) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.remove(id);
+        }
+    }
+
+    fn cached(&self, id: &str) -> Option<Option<Secret>> {
+        let cache = self.cache.lock().ok()?;
+        let (at, secret) = cache.get(id)?;
+        (at.elapsed() < KEY_TTL).then(|| secret.clone())
+    }
+}

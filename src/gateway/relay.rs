@@ -1,0 +1,371 @@
+//! Streams: reading an upstream's events (SSE or Bedrock's event-stream) and
+//! writing them in the client's protocol, translated when the two differ.
+//!
+//! Output is written event by event, never as raw upstream bytes, so a stream
+//! that breaks mid-event can still end with a well-formed error event instead
+//! of half a line spliced to an error.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use super::bedrock::{BedrockFrame, EventStreamDecoder};
+use super::route::Dialect;
+use super::sse::{self, SseDecoder};
+use super::translate::{self, ChunksToEvents, EventsToChunks};
+use super::wire::{anthropic, openai, Protocol};
+
+/// Longest silence tolerated inside a stream (Anthropic pings every few seconds).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// One upstream stream event, whichever the framing.
+#[derive(Debug)]
+pub enum UpstreamEvent {
+    /// An Anthropic stream event (the `data` JSON; its `type` is the SSE name).
+    Anthropic(Value),
+    /// An OpenAI chunk.
+    OpenAi(Value),
+    /// OpenAI's `data: [DONE]`.
+    Done,
+    /// The upstream reported an error inside the stream.
+    Error {
+        status: u16,
+        error_type: String,
+        message: String,
+    },
+}
+
+enum Decoder {
+    Sse(SseDecoder, Protocol),
+    Bedrock(EventStreamDecoder),
+}
+
+/// Reads events from an upstream streaming response.
+pub struct EventSource {
+    response: reqwest::Response,
+    decoder: Decoder,
+    pending: VecDeque<UpstreamEvent>,
+    ended: bool,
+}
+
+/// The stream broke: the connection failed, went silent, or sent garbage.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Broken(pub String);
+
+impl EventSource {
+    pub fn new(response: reqwest::Response, dialect: Dialect) -> Self {
+        let decoder = match dialect {
+            Dialect::Bedrock => Decoder::Bedrock(EventStreamDecoder::new()),
+            other => Decoder::Sse(SseDecoder::default(), other.protocol()),
+        };
+        EventSource {
+            response,
+            decoder,
+            pending: VecDeque::new(),
+            ended: false,
+        }
+    }
+
+    /// The next event; `Ok(None)` at the end of the stream.
+    pub async fn next(&mut self) -> Result<Option<UpstreamEvent>, Broken> {
+        loop {
+            if let Some(e) = self.pending.pop_front() {
+                return Ok(Some(e));
+            }
+            if self.ended {
+                return Ok(None);
+            }
+            let chunk = tokio::time::timeout(IDLE_TIMEOUT, self.response.chunk())
+                .await
+                .map_err(|_| {
+                    Broken(format!(
+                        "the upstream stream was silent for {} s",
+                        IDLE_TIMEOUT.as_secs()
+                    ))
+                })?
+                .map_err(|e| {
+                    Broken(format!(
+                        "the upstream stream broke: {}",
+                        crate::probe::classify::root_cause(&e)
+                    ))
+                })?;
+            match chunk {
+                Some(bytes) => self.decode(&bytes)?,
+                None => {
+                    self.ended = true;
+                    self.finish()?;
+                }
+            }
+        }
+    }
+
+    fn decode(&mut self, bytes: &[u8]) -> Result<(), Broken> {
+        match &mut self.decoder {
+            Decoder::Sse(decoder, protocol) => {
+                for event in decoder.push(bytes) {
+                    push_sse(&mut self.pending, *protocol, event)?;
+                }
+            }
+            Decoder::Bedrock(decoder) => {
+                let frames = decoder
+                    .push(bytes)
+                    .map_err(|e| Broken(format!("unreadable Bedrock stream: {e}")))?;
+                for frame in frames {
+                    self.pending.push_back(match frame {
+                        BedrockFrame::Event(v) => anthropic_event(v),
+                        exception => match exception.as_error() {
+                            Some(e) => UpstreamEvent::Error {
+                                status: e.status,
+                                error_type: e.error_type.to_string(),
+                                message: e.message,
+                            },
+                            None => continue,
+                        },
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), Broken> {
+        match &mut self.decoder {
+            Decoder::Sse(decoder, protocol) => {
+                if let Some(event) = decoder.finish() {
+                    push_sse(&mut self.pending, *protocol, event)?;
+                }
+            }
+            Decoder::Bedrock(decoder) => decoder
+                .finish()
+                .map_err(|e| Broken(format!("the Bedrock stream ended mid-frame: {e}")))?,
+        }
+        Ok(())
+    }
+}
+
+fn push_sse(
+    out: &mut VecDeque<UpstreamEvent>,
+    protocol: Protocol,
+    event: sse::SseEvent,
+) -> Result<(), Broken> {
+    let data = event.data.trim();
+    if data.is_empty() {
+        return Ok(());
+    }
+    if protocol == Protocol::OpenAi && data == "[DONE]" {
+        out.push_back(UpstreamEvent::Done);
+        return Ok(());
+    }
+    let value: Value = serde_json::from_str(data)
+        .map_err(|e| Broken(format!("the upstream sent an unreadable event: {e}")))?;
+    out.push_back(match protocol {
+        Protocol::Anthropic => anthropic_event(value),
+        Protocol::OpenAi => match value.get("error") {
+            Some(error) if !error.is_null() => openai_stream_error(error),
+            _ => UpstreamEvent::OpenAi(value),
+        },
+    });
+    Ok(())
+}
+
+fn anthropic_event(value: Value) -> UpstreamEvent {
+    if value.get("type").and_then(Value::as_str) != Some("error") {
+        return UpstreamEvent::Anthropic(value);
+    }
+    let error = value.get("error");
+    let error_type = error
+        .and_then(|e| e.get("type"))
+        .and_then(Value::as_str)
+        .unwrap_or("api_error")
+        .to_string();
+    let status = match error_type.as_str() {
+        "overloaded_error" => 529,
+        "rate_limit_error" => 429,
+        "invalid_request_error" => 400,
+        "authentication_error" => 401,
+        "permission_error" => 403,
+        "timeout_error" => 504,
+        _ => 500,
+    };
+    UpstreamEvent::Error {
+        status,
+        message: error
+            .and_then(|e| e.get("message"))
+            .and_then(Value::as_str)
+            .unwrap_or("error in the upstream stream")
+            .to_string(),
+        error_type,
+    }
+}
+
+fn openai_stream_error(error: &Value) -> UpstreamEvent {
+    let status = error
+        .get("code")
+        .and_then(Value::as_u64)
+        .and_then(|c| u16::try_from(c).ok())
+        .filter(|c| (400..600).contains(c))
+        .unwrap_or(500);
+    UpstreamEvent::Error {
+        status,
+        error_type: error
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("server_error")
+            .to_string(),
+        message: error
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("error in the upstream stream")
+            .to_string(),
+    }
+}
+
+/// Writes upstream events as the client's protocol.
+pub struct Writer {
+    mode: Mode,
+    /// The upstream finished its answer (a stop reason or end marker arrived).
+    complete: bool,
+    /// The client's end marker (`message_stop` / `[DONE]`) has been written.
+    done: bool,
+}
+
+enum Mode {
+    AnthropicPass,
+    OpenAiPass,
+    ToAnthropic(Box<ChunksToEvents>),
+    ToOpenAi(Box<EventsToChunks>),
+}
+
+impl Writer {
+    /// `include_usage`: the OpenAI client asked for the final usage chunk
+    /// (`stream_options.include_usage`).
+    pub fn new(client: Protocol, upstream: Protocol, model: &str, include_usage: bool) -> Self {
+        let mode = match (client, upstream) {
+            (Protocol::Anthropic, Protocol::Anthropic) => Mode::AnthropicPass,
+            (Protocol::OpenAi, Protocol::OpenAi) => Mode::OpenAiPass,
+            (Protocol::Anthropic, Protocol::OpenAi) => {
+                Mode::ToAnthropic(Box::new(ChunksToEvents::new(model)))
+            }
+            (Protocol::OpenAi, Protocol::Anthropic) => {
+                Mode::ToOpenAi(Box::new(EventsToChunks::new(model).include_usage(include_usage)))
+            }
+        };
+        Writer {
+            mode,
+            complete: false,
+            done: false,
+        }
+    }
+
+    /// Whether the upstream finished its answer properly.
+    pub fn complete(&self) -> bool {
+        self.complete
+    }
+
+    /// The bytes for one upstream event (possibly none, possibly several events).
+    pub fn write(&mut self, event: UpstreamEvent, out: &mut Vec<Bytes>) {
+        match (&mut self.mode, event) {
+            (_, UpstreamEvent::Error { .. }) => {}
+            (Mode::AnthropicPass, UpstreamEvent::Anthropic(v)) => {
+                let name = v
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("message")
+                    .to_string();
+                if name == "message_stop" {
+                    self.complete = true;
+                    self.done = true;
+                }
+                out.push(sse::encode(Some(&name), &v.to_string()));
+            }
+            (Mode::OpenAiPass, UpstreamEvent::OpenAi(v)) => {
+                self.complete |= has_finish_reason(&v);
+                out.push(sse::encode(None, &v.to_string()));
+            }
+            (Mode::ToAnthropic(chunks), UpstreamEvent::OpenAi(v)) => {
+                self.complete |= has_finish_reason(&v);
+                if let Ok(chunk) = serde_json::from_value::<openai::ChatChunk>(v) {
+                    write_anthropic(chunks.push(&chunk), out);
+                }
+            }
+            (Mode::ToOpenAi(events), UpstreamEvent::Anthropic(v)) => {
+                let Ok(event) = serde_json::from_value::<anthropic::StreamEvent>(v) else {
+                    return;
+                };
+                let stop = matches!(event, anthropic::StreamEvent::MessageStop);
+                write_openai(events.push(&event), out);
+                if stop {
+                    self.complete = true;
+                    self.finish(out);
+                }
+            }
+            (_, UpstreamEvent::Done) => {
+                self.complete = true;
+                self.finish(out);
+            }
+            // An event of the other protocol cannot come from this upstream.
+            _ => {}
+        }
+    }
+
+    /// Writes the client's end of stream once: what the translation still
+    /// holds (open blocks, the stop reason, usage) and the end marker. For an
+    /// upstream that ends a finished answer without a marker (some
+    /// OpenAI-compatible servers omit `[DONE]`) as much as for one that sends it.
+    pub fn finish(&mut self, out: &mut Vec<Bytes>) {
+        if std::mem::replace(&mut self.done, true) {
+            return;
+        }
+        match &mut self.mode {
+            Mode::ToAnthropic(chunks) => write_anthropic(chunks.finish(), out),
+            Mode::ToOpenAi(events) => {
+                write_openai(events.finish(), out);
+                out.push(sse::encode(None, "[DONE]"));
+            }
+            Mode::OpenAiPass => out.push(sse::encode(None, "[DONE]")),
+            Mode::AnthropicPass => {}
+        }
+    }
+
+    /// A well-formed error event in the client's protocol: what the client gets
+    /// when the upstream fails after the first bytes were sent.
+    pub fn error(&self, status: u16, message: &str) -> Bytes {
+        let (anthropic_type, openai_type) = translate::error_types_for_status(status);
+        match self.mode {
+            Mode::AnthropicPass | Mode::ToAnthropic(_) => sse::encode(
+                Some("error"),
+                &translate::anthropic_error_body(anthropic_type, message).to_string(),
+            ),
+            Mode::OpenAiPass | Mode::ToOpenAi(_) => sse::encode(
+                None,
+                &translate::openai_error_body(message, openai_type, None).to_string(),
+            ),
+        }
+    }
+}
+
+fn has_finish_reason(chunk: &Value) -> bool {
+    chunk.get("choices").and_then(Value::as_array).is_some_and(|c| {
+        c.iter()
+            .any(|c| c.get("finish_reason").is_some_and(|f| !f.is_null()))
+    })
+}
+
+fn write_anthropic(events: Vec<anthropic::StreamEvent>, out: &mut Vec<Bytes>) {
+    for e in events {
+        if let Ok(data) = serde_json::to_string(&e) {
+            out.push(sse::encode(Some(e.event_name()), &data));
+        }
+    }
+}
+
+fn write_openai(chunks: Vec<openai::ChatChunk>, out: &mut Vec<Bytes>) {
+    for c in chunks {
+        if let Ok(data) = serde_json::to_string(&c) {
+            out.push(sse::encode(None, &data));
+        }
+    }
+}

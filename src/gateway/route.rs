@@ -1,0 +1,193 @@
+//! Which providers a request may go to, in which order, and how each is spoken to.
+//!
+//! The order is the user's: the preferred provider, then `fallback`. Health
+//! only reorders it: providers the engine reports failing (outage, rejected
+//! key) go last, so a request reaches a healthy provider first but is still
+//! attempted when everything is reported down (the report may be a minute old).
+
+use crate::config::{Config, Provider, ProviderKind};
+use crate::model::{State, StatusReport};
+
+use super::wire::Protocol;
+
+/// How the gateway talks to one provider kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// The Anthropic Messages API at `{base_url}/v1/messages`.
+    Anthropic,
+    /// Claude on Amazon Bedrock (InvokeModel, event-stream framing).
+    Bedrock,
+    /// Claude on Google Vertex AI (rawPredict, SSE like Anthropic).
+    Vertex,
+    /// OpenAI Chat Completions, also spoken by Gemini, OpenRouter, Ollama and llama.cpp.
+    OpenAiChat,
+}
+
+impl Dialect {
+    /// `None` for status-only surfaces: nothing can be sent to a status page.
+    pub fn of(kind: ProviderKind) -> Option<Dialect> {
+        match kind {
+            ProviderKind::Anthropic => Some(Dialect::Anthropic),
+            ProviderKind::Bedrock => Some(Dialect::Bedrock),
+            ProviderKind::Vertex => Some(Dialect::Vertex),
+            ProviderKind::Openai
+            | ProviderKind::OpenaiCompatible
+            | ProviderKind::Gemini
+            | ProviderKind::Ollama => Some(Dialect::OpenAiChat),
+            ProviderKind::Status => None,
+        }
+    }
+
+    /// The request and response body format this dialect uses.
+    pub fn protocol(self) -> Protocol {
+        match self {
+            Dialect::Anthropic | Dialect::Bedrock | Dialect::Vertex => Protocol::Anthropic,
+            Dialect::OpenAiChat => Protocol::OpenAi,
+        }
+    }
+}
+
+/// One provider a request may be sent to.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    pub provider: Provider,
+    pub dialect: Dialect,
+    /// What the engine said last.
+    pub state: State,
+    /// The client's model name is kept only for the preferred provider when it
+    /// speaks the client's own protocol (the client chose that model for it);
+    /// everywhere else the provider's configured `model` is used.
+    pub keep_client_model: bool,
+}
+
+impl Candidate {
+    /// The model to ask this provider for.
+    pub fn model<'a>(&'a self, client_model: Option<&'a str>) -> Option<&'a str> {
+        if self.keep_client_model {
+            client_model.or(self.provider.model.as_deref())
+        } else {
+            self.provider.model.as_deref().or(client_model)
+        }
+    }
+}
+
+/// The providers to try for a request in `client` protocol, best first.
+pub fn plan(config: &Config, report: &StatusReport, client: Protocol) -> Vec<Candidate> {
+    let preferred = config.preferred.as_deref();
+    let mut order: Vec<&str> = preferred.into_iter().collect();
+    for id in &config.fallback {
+        if !order.contains(&id.as_str()) {
+            order.push(id);
+        }
+    }
+    let state_of = |id: &str| {
+        report
+            .providers
+            .iter()
+            .find(|p| p.id == id)
+            .map_or(State::Unknown, |p| p.state)
+    };
+    let candidates = order.into_iter().filter_map(|id| {
+        let provider = config.provider(id).filter(|p| p.enabled)?;
+        let dialect = Dialect::of(provider.kind)?;
+        Some(Candidate {
+            provider: provider.clone(),
+            dialect,
+            state: state_of(id),
+            keep_client_model: Some(id) == preferred
+                && dialect.protocol() == client
+                && dialect != Dialect::Bedrock
+                && dialect != Dialect::Vertex,
+        })
+    });
+    // A stable partition: the user's order within each group.
+    let (healthy, failing): (Vec<_>, Vec<_>) = candidates.partition(|c| !c.state.is_failing());
+    healthy.into_iter().chain(failing).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    const CONFIG: &str = r#"
+use_catalog = false
+preferred = "anthropic"
+fallback = ["anthropic", "status", "openai", "ollama"]
+
+[[providers]]
+id = "anthropic"
+kind = "anthropic"
+base_url = "http://127.0.0.1:1"
+model = "claude-sonnet-4-5"
+
+[[providers]]
+id = "status"
+kind = "status"
+status_page = "http://127.0.0.1:2"
+
+[[providers]]
+id = "openai"
+kind = "openai"
+base_url = "http://127.0.0.1:3/v1"
+model = "gpt-4.1"
+
+[[providers]]
+id = "ollama"
+kind = "ollama"
+base_url = "http://127.0.0.1:4"
+model = "llama3.2"
+"#;
+
+    fn report(states: &[(&str, State)]) -> StatusReport {
+        let json = serde_json::json!({
+            "checked_at": "2026-11-24T09:00:00Z", "preferred": "anthropic", "overall": "operational",
+            "providers": states.iter().map(|(id, s)| serde_json::json!({
+                "id": id, "name": id, "state": s, "since": null, "summary": "",
+                "confirmed_by_status_page": false, "probe": null, "status_page": null,
+                "credential": "env", "kind": "anthropic"
+            })).collect::<Vec<_>>()
+        });
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn ids(c: &[Candidate]) -> Vec<&str> {
+        c.iter().map(|c| c.provider.id.as_str()).collect()
+    }
+
+    #[test]
+    fn preferred_then_fallback_skipping_status_surfaces() {
+        let config = Config::parse(CONFIG, Path::new("/x.toml")).unwrap();
+        let plan = plan(&config, &report(&[]), Protocol::Anthropic);
+        assert_eq!(ids(&plan), ["anthropic", "openai", "ollama"]);
+        assert!(plan[0].keep_client_model);
+        assert_eq!(plan[0].model(Some("claude-opus-4-1")), Some("claude-opus-4-1"));
+        assert_eq!(plan[1].model(Some("claude-opus-4-1")), Some("gpt-4.1"));
+    }
+
+    #[test]
+    fn failing_providers_go_last_in_the_users_order() {
+        let config = Config::parse(CONFIG, Path::new("/x.toml")).unwrap();
+        let r = report(&[
+            ("anthropic", State::Outage),
+            ("openai", State::AuthError),
+            ("ollama", State::Degraded),
+        ]);
+        assert_eq!(
+            ids(&plan(&config, &r, Protocol::OpenAi)),
+            ["ollama", "anthropic", "openai"]
+        );
+    }
+
+    #[test]
+    fn client_model_is_kept_only_for_the_preferred_provider_in_its_own_protocol() {
+        let config = Config::parse(CONFIG, Path::new("/x.toml")).unwrap();
+        let plan = plan(&config, &report(&[]), Protocol::OpenAi);
+        assert!(
+            !plan[0].keep_client_model,
+            "an OpenAI model name means nothing to Anthropic"
+        );
+        assert_eq!(plan[0].model(Some("gpt-4o")), Some("claude-sonnet-4-5"));
+    }
+}

@@ -1,0 +1,84 @@
+//! What went through the gateway, per provider: the dashboard's "Gateway"
+//! panel and `/api/gateway`. Counters since the process started; the history
+//! store keeps health, not traffic.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// Per-provider counters. Written by the gateway only; read by the server.
+#[derive(Debug, Default)]
+pub struct Traffic {
+    inner: Mutex<BTreeMap<String, ProviderTraffic>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ProviderTraffic {
+    /// Requests this provider answered (including its own 4xx answers).
+    pub requests: u64,
+    /// Of those, how many it served because an earlier provider was down or failed.
+    pub failovers: u64,
+    /// Upstream calls to it that failed (5xx, 529, timeout, connection error, broken stream).
+    pub errors: u64,
+    /// Words for the last failure ("HTTP 500 api_error: Internal server error").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_request_at: Option<DateTime<Utc>>,
+}
+
+impl Traffic {
+    pub fn served(&self, id: &str, failover: bool) {
+        self.with(id, |t| {
+            t.requests += 1;
+            t.failovers += u64::from(failover);
+            t.last_request_at = Some(Utc::now());
+        });
+    }
+
+    pub fn failed(&self, id: &str, why: String) {
+        self.with(id, |t| {
+            t.errors += 1;
+            t.last_error = Some(why);
+            t.last_error_at = Some(Utc::now());
+        });
+    }
+
+    /// A copy of every provider's counters, by id.
+    pub fn snapshot(&self) -> BTreeMap<String, ProviderTraffic> {
+        self.inner.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    fn with(&self, id: &str, f: impl FnOnce(&mut ProviderTraffic)) {
+        // A poisoned lock only means a panic elsewhere mid-update of counters.
+        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        match map.get_mut(id) {
+            Some(t) => f(t),
+            None => f(map.entry(id.to_string()).or_default()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_per_provider() {
+        let t = Traffic::default();
+        t.served("openai", true);
+        t.served("openai", false);
+        t.failed("anthropic", "HTTP 500 api_error".into());
+        let s = t.snapshot();
+        assert_eq!(
+            (s["openai"].requests, s["openai"].failovers, s["openai"].errors),
+            (2, 1, 0)
+        );
+        assert_eq!(s["anthropic"].errors, 1);
+        assert_eq!(s["anthropic"].last_error.as_deref(), Some("HTTP 500 api_error"));
+    }
+}

@@ -1,0 +1,353 @@
+//! One call to one upstream provider: the request in its dialect (translated
+//! when the client spoke the other protocol), authenticated with the user's
+//! credential, and what came back sorted into "serve it", "answer with it" or
+//! "try the next provider".
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::config::{Provider, ProviderKind};
+use crate::http::join_path;
+use crate::model::{ProbeClass, ProbeReport};
+use crate::secrets::Secret;
+
+use super::route::{Candidate, Dialect};
+use super::translate;
+use super::wire::{anthropic, openai, Protocol};
+use super::{bedrock, vertex};
+
+/// `anthropic-version` sent when the client sent none (an OpenAI client).
+pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+
+/// Longest wait for an upstream's response headers. Streams answer at once; a
+/// non-streamed long generation legitimately takes minutes.
+pub const STREAM_HEADERS_TIMEOUT: Duration = Duration::from_secs(120);
+pub const FULL_RESPONSE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Most bytes read from an upstream error answer.
+const MAX_ERROR_BODY: usize = 256 * 1024;
+
+/// A `retry-after` at most this long makes a 429 worth sending elsewhere;
+/// a longer one (a spent quota) is the user's to see.
+pub const SHORT_RETRY_AFTER_SECS: u64 = 10;
+
+/// The client's request as it arrived.
+#[derive(Debug)]
+pub struct ClientRequest {
+    pub protocol: Protocol,
+    /// The JSON body (an object).
+    pub body: Value,
+    pub stream: bool,
+    /// Anthropic headers worth passing on to Anthropic-dialect upstreams.
+    pub anthropic_version: Option<HeaderValue>,
+    pub anthropic_beta: Option<HeaderValue>,
+}
+
+impl ClientRequest {
+    pub fn model(&self) -> Option<&str> {
+        self.body.get("model").and_then(Value::as_str)
+    }
+}
+
+/// Why a request could not be prepared for a provider (no call was made).
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error("the request cannot be translated for {provider}: {source}")]
+    Translate {
+        provider: String,
+        #[source]
+        source: translate::TranslateError,
+    },
+    #[error("the request body is not valid for its protocol: {0}")]
+    Body(#[from] serde_json::Error),
+    #[error("{0} has no base_url")]
+    NoBaseUrl(String),
+    #[error("no credential for {0}")]
+    NoCredential(String),
+    #[error("the stored key for {0} cannot be sent in an HTTP header; set it again")]
+    InvalidKey(String),
+    #[error(transparent)]
+    Bedrock(#[from] bedrock::BedrockError),
+    #[error(transparent)]
+    Vertex(#[from] vertex::VertexError),
+    #[error("cannot build the request: {0}")]
+    Http(#[from] reqwest::Error),
+}
+
+/// The body to send to `candidate`, in its dialect's protocol, naming its model.
+pub fn body_for(req: &ClientRequest, candidate: &Candidate) -> Result<Value, PrepareError> {
+    let model = candidate.model(req.model()).unwrap_or_default().to_string();
+    let mut body = match (req.protocol, candidate.dialect.protocol()) {
+        (from, to) if from == to => req.body.clone(),
+        (Protocol::Anthropic, _) => {
+            let typed: anthropic::MessagesRequest = serde_json::from_value(req.body.clone())?;
+            let out = translate::anthropic_to_openai_request(&typed, &model).map_err(|source| {
+                PrepareError::Translate {
+                    provider: candidate.provider.id.clone(),
+                    source,
+                }
+            })?;
+            serde_json::to_value(out)?
+        }
+        (Protocol::OpenAi, _) => {
+            let typed: openai::ChatRequest = serde_json::from_value(req.body.clone())?;
+            let out = translate::openai_to_anthropic_request(&typed, &model).map_err(|source| {
+                PrepareError::Translate {
+                    provider: candidate.provider.id.clone(),
+                    source,
+                }
+            })?;
+            serde_json::to_value(out)?
+        }
+    };
+    if let Some(object) = body.as_object_mut() {
+        if !model.is_empty() {
+            object.insert("model".into(), Value::String(model));
+        }
+    }
+    Ok(body)
+}
+
+/// Where an OpenAI-dialect provider takes chat completions, by its kind's
+/// `base_url` convention (see DESIGN "Configuration").
+fn chat_url(provider: &Provider, base: &url::Url) -> url::Url {
+    match provider.kind {
+        ProviderKind::Gemini => join_path(base, "v1beta/openai/chat/completions"),
+        ProviderKind::Ollama => join_path(base, "v1/chat/completions"),
+        _ => join_path(base, "chat/completions"),
+    }
+}
+
+/// The credential a dialect needs, resolved by the caller.
+pub enum Auth {
+    Key(Option<Secret>),
+    Bedrock(bedrock::BedrockAuth),
+    Vertex(vertex::VertexTarget, Secret),
+}
+
+impl Auth {
+    /// Every secret value in it, to scrub from what the upstream echoes back.
+    pub fn secrets(&self) -> Vec<&str> {
+        match self {
+            Auth::Key(key) => key.iter().map(|k| k.expose().trim()).collect(),
+            Auth::Bedrock(b) => b.secrets(),
+            Auth::Vertex(_, token) => vec![token.expose().trim()],
+        }
+    }
+}
+
+fn sensitive(value: String, provider: &str) -> Result<HeaderValue, PrepareError> {
+    let mut v = HeaderValue::from_str(&value).map_err(|_| PrepareError::InvalidKey(provider.to_string()))?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// Builds the HTTP request for `candidate`.
+pub fn build(
+    client: &reqwest::Client,
+    req: &ClientRequest,
+    candidate: &Candidate,
+    body: &Value,
+    auth: &Auth,
+) -> Result<reqwest::Request, PrepareError> {
+    let p = &candidate.provider;
+    let accept = if req.stream {
+        "text/event-stream"
+    } else {
+        "application/json"
+    };
+    match (candidate.dialect, auth) {
+        (Dialect::Bedrock, Auth::Bedrock(a)) => Ok(bedrock::build_request(client, p, a, body, req.stream)?),
+        (Dialect::Vertex, Auth::Vertex(target, token)) => {
+            Ok(vertex::build_request(client, target, token, body, req.stream)?)
+        }
+        (Dialect::Anthropic, Auth::Key(key)) => {
+            let base = p
+                .base_url
+                .as_ref()
+                .ok_or_else(|| PrepareError::NoBaseUrl(p.id.clone()))?;
+            let key = key
+                .as_ref()
+                .ok_or_else(|| PrepareError::NoCredential(p.id.clone()))?;
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                HeaderName::from_static("x-api-key"),
+                sensitive(key.expose().trim().to_string(), &p.id)?,
+            );
+            headers.insert(
+                HeaderName::from_static("anthropic-version"),
+                req.anthropic_version
+                    .clone()
+                    .unwrap_or_else(|| HeaderValue::from_static(ANTHROPIC_VERSION)),
+            );
+            if let Some(beta) = req
+                .anthropic_beta
+                .clone()
+                .filter(|_| req.protocol == Protocol::Anthropic)
+            {
+                headers.insert(HeaderName::from_static("anthropic-beta"), beta);
+            }
+            headers.insert(ACCEPT, HeaderValue::from_static(accept));
+            Ok(client
+                .post(join_path(base, "v1/messages"))
+                .headers(headers)
+                .json(body)
+                .build()?)
+        }
+        (Dialect::OpenAiChat, Auth::Key(key)) => {
+            let base = p
+                .base_url
+                .as_ref()
+                .ok_or_else(|| PrepareError::NoBaseUrl(p.id.clone()))?;
+            let mut builder = client
+                .post(chat_url(p, base))
+                .header(ACCEPT, accept)
+                .header(CONTENT_TYPE, "application/json")
+                .json(body);
+            if let Some(key) = key {
+                builder = builder.header(
+                    AUTHORIZATION,
+                    sensitive(format!("Bearer {}", key.expose().trim()), &p.id)?,
+                );
+            }
+            Ok(builder.build()?)
+        }
+        _ => Err(PrepareError::NoCredential(p.id.clone())),
+    }
+}
+
+/// An upstream answer that is not a success, read and classified.
+#[derive(Debug)]
+pub struct Failure {
+    /// `None` when there was no HTTP answer (connection error, timeout, broken stream).
+    pub status: Option<u16>,
+    pub headers: HeaderMap,
+    /// The answer's body, when there was one.
+    pub body: Vec<u8>,
+    /// The same classification a probe would get: the engine's passive signal.
+    pub report: ProbeReport,
+}
+
+impl Failure {
+    /// Whether another provider should be tried: 5xx, 529, timeouts and
+    /// connection errors, and a 429 that says to come back soon. Never another
+    /// 4xx: the same request would fail the same way everywhere.
+    pub fn retryable(&self) -> bool {
+        match self.status {
+            None => true,
+            Some(s) if s >= 500 || s == 408 => true,
+            Some(429) => self
+                .report
+                .retry_after_secs
+                .is_some_and(|secs| secs <= SHORT_RETRY_AFTER_SECS),
+            Some(_) => false,
+        }
+    }
+
+    /// Whether this says the provider itself fails (the engine should hear of it).
+    pub fn is_provider_failure(&self) -> bool {
+        matches!(
+            self.report.class,
+            ProbeClass::ServerError | ProbeClass::Overloaded | ProbeClass::Unreachable { .. }
+        )
+    }
+
+    /// Scrubs `secrets` from the classification and the body, so a provider
+    /// that echoes the key back cannot make the gateway hand it to a client,
+    /// a log line or the dashboard.
+    pub fn redact(mut self, secrets: &[&str]) -> Failure {
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            crate::probe::redact_report(&mut self.report, secret);
+            if let Ok(text) = std::str::from_utf8(&self.body) {
+                if text.contains(secret) {
+                    self.body = text.replace(secret, "<redacted>").into_bytes();
+                }
+            }
+        }
+        self
+    }
+
+    /// A failure without an HTTP answer (or a stream that broke before the client saw a byte).
+    pub fn transport(err: &reqwest::Error, started: Instant) -> Failure {
+        Failure {
+            status: None,
+            headers: HeaderMap::new(),
+            body: Vec::new(),
+            report: crate::probe::transport_error(err, started.elapsed(), chrono::Utc::now()),
+        }
+    }
+
+    pub fn broken_stream(message: String, started: Instant) -> Failure {
+        Failure {
+            status: None,
+            headers: HeaderMap::new(),
+            body: Vec::new(),
+            report: crate::probe::unreachable(
+                crate::model::NetFailure::Reset,
+                Some(message),
+                started.elapsed(),
+                chrono::Utc::now(),
+            ),
+        }
+    }
+
+    /// A failure the upstream reported in its stream before any event reached
+    /// the client (an `error` event, a Bedrock exception): as if it were the
+    /// HTTP answer.
+    pub fn in_stream(
+        kind: ProviderKind,
+        status: u16,
+        error_type: &str,
+        message: &str,
+        started: Instant,
+    ) -> Failure {
+        let body =
+            serde_json::to_vec(&translate::anthropic_error_body(error_type, message)).unwrap_or_default();
+        classified(kind, status, HeaderMap::new(), body, started)
+    }
+}
+
+/// Reads an unsuccessful answer's body (capped) and classifies it.
+pub async fn read_failure(kind: ProviderKind, response: reqwest::Response, started: Instant) -> Failure {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let mut body = Vec::new();
+    let mut response = response;
+    let deadline = started + STREAM_HEADERS_TIMEOUT;
+    while body.len() < MAX_ERROR_BODY {
+        match tokio::time::timeout_at(deadline, response.chunk()).await {
+            Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    body.truncate(MAX_ERROR_BODY);
+    classified(kind, status, headers, body, started)
+}
+
+fn classified(
+    kind: ProviderKind,
+    status: u16,
+    headers: HeaderMap,
+    body: Vec<u8>,
+    started: Instant,
+) -> Failure {
+    let report = crate::probe::classify(
+        kind,
+        status,
+        &headers,
+        &body,
+        started.elapsed(),
+        // Latency is not judged on real calls: a long answer is a long generation.
+        Duration::MAX,
+        chrono::Utc::now(),
+    );
+    Failure {
+        status: Some(status),
+        headers,
+        body,
+        report,
+    }
+}

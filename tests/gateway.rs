@@ -1,0 +1,1030 @@
+//! The failover gateway end to end, in process: the real engine (probing the
+//! fakes), the real gateway router on a loopback port, and fake upstreams on
+//! 127.0.0.1 that speak each protocol the way the real APIs do (status codes,
+//! error bodies, SSE event sequences, Bedrock event-stream frames) and record
+//! what they were sent.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use serde_json::{json, Value};
+use switchboard::check::Checker;
+use switchboard::config::Config;
+use switchboard::engine::{Engine, EngineHandle, SystemClock};
+use switchboard::gateway::{self, bedrock, Traffic, PROVIDER_HEADER};
+use switchboard::model::State as Health;
+use switchboard::secrets::{Credentials, MemoryStore, Secret, SecretStore};
+use switchboard::server::HostPolicy;
+
+const ANTHROPIC_KEY: &str = "sk-ant-api03-gatewaytest-0001";
+const OPENAI_KEY: &str = "sk-proj-gatewaytest-0002";
+const CLIENT_KEY: &str = "sk-ant-client-dummy-key";
+
+// ---------------------------------------------------------------- fakes
+
+/// What a fake upstream does with the next calls.
+#[derive(Clone, Debug)]
+enum Mode {
+    Healthy,
+    /// Answer every call (probes included) with this status and body.
+    Status(u16, Value, Vec<(&'static str, &'static str)>),
+    /// Generation calls only fail; probes pass.
+    CallsFail(u16, Value),
+    /// Stream two events, then drop the connection.
+    DieMidStream,
+}
+
+#[derive(Clone, Debug)]
+struct Seen {
+    path: String,
+    headers: HeaderMap,
+    body: Value,
+}
+
+#[derive(Clone)]
+struct Fake {
+    mode: Arc<Mutex<Mode>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    addr: SocketAddr,
+}
+
+impl Fake {
+    fn set(&self, mode: Mode) {
+        *self.mode.lock().unwrap() = mode;
+    }
+
+    /// Generation calls received (probes left out).
+    fn calls(&self) -> Vec<Seen> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| !s.path.contains("models") || s.path.contains(":"))
+            .filter(|s| !s.path.ends_with("/models") && !s.path.contains("foundation-models"))
+            .cloned()
+            .collect()
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+type Handler = fn(&Mode, &Seen) -> Response;
+
+async fn start_fake(handler: Handler) -> Fake {
+    let fake = Fake {
+        mode: Arc::new(Mutex::new(Mode::Healthy)),
+        seen: Arc::new(Mutex::new(Vec::new())),
+        addr: "127.0.0.1:0".parse().unwrap(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = (fake.clone(), handler);
+    let app = Router::new().fallback(
+        |State((fake, handler)): State<(Fake, Handler)>, request: Request| async move {
+            let path = request.uri().path().to_string();
+            let headers = request.headers().clone();
+            let bytes = axum::body::to_bytes(request.into_body(), usize::MAX)
+                .await
+                .unwrap_or_default();
+            let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            let seen = Seen { path, headers, body };
+            fake.seen.lock().unwrap().push(seen.clone());
+            let mode = fake.mode.lock().unwrap().clone();
+            handler(&mode, &seen)
+        },
+    );
+    tokio::spawn(async move { axum::serve(listener, app.with_state(state)).await });
+    Fake { addr, ..fake }
+}
+
+fn sse(events: &[(Option<&str>, String)]) -> String {
+    events
+        .iter()
+        .map(|(name, data)| match name {
+            Some(n) => format!("event: {n}\ndata: {data}\n\n"),
+            None => format!("data: {data}\n\n"),
+        })
+        .collect()
+}
+
+fn sse_response(text: String) -> Response {
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .body(Body::from(text))
+        .unwrap()
+}
+
+/// A body that sends `head` and then fails, like a connection reset mid-stream.
+fn dying_stream(head: String) -> Response {
+    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+        Ok(Bytes::from(head)),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "upstream died",
+        )),
+    ];
+    let stream = futures::stream::iter(chunks).then(|c| async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        c
+    });
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .body(Body::from_stream(stream))
+        .unwrap()
+}
+
+use futures::StreamExt as _;
+
+fn status_response(status: u16, body: &Value, headers: &[(&'static str, &'static str)]) -> Response {
+    let mut r = (StatusCode::from_u16(status).unwrap(), axum::Json(body.clone())).into_response();
+    for (k, v) in headers {
+        r.headers_mut().insert(*k, v.parse().unwrap());
+    }
+    r
+}
+
+fn api_error_500() -> Value {
+    json!({"type":"error","error":{"type":"api_error","message":"Internal server error"},"request_id":"req_011CSHoEeqs5C35K2UUqR7Fy"})
+}
+
+/// The Anthropic stream events of a short text answer.
+fn anthropic_text_events(model: &str) -> Vec<(Option<&'static str>, String)> {
+    vec![
+        (Some("message_start"), json!({"type":"message_start","message":{"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message","role":"assistant","model":model,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":25,"output_tokens":1}}}).to_string()),
+        (Some("content_block_start"), json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}).to_string()),
+        (Some("ping"), json!({"type":"ping"}).to_string()),
+        (Some("content_block_delta"), json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}).to_string()),
+        (Some("content_block_delta"), json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" world"}}).to_string()),
+        (Some("content_block_stop"), json!({"type":"content_block_stop","index":0}).to_string()),
+        (Some("message_delta"), json!({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":15}}).to_string()),
+        (Some("message_stop"), json!({"type":"message_stop"}).to_string()),
+    ]
+}
+
+fn anthropic_message(model: &str) -> Value {
+    json!({"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message","role":"assistant","model":model,
+           "content":[{"type":"text","text":"Hello world"}],"stop_reason":"end_turn","stop_sequence":null,
+           "usage":{"input_tokens":25,"output_tokens":15}})
+}
+
+fn anthropic_fake(mode: &Mode, seen: &Seen) -> Response {
+    if seen.path == "/v1/models" {
+        return match mode {
+            Mode::Status(s, b, h) => status_response(*s, b, h),
+            _ => axum::Json(json!({"data":[{"type":"model","id":"claude-sonnet-4-5","display_name":"Claude Sonnet 4.5","created_at":"2025-09-29T00:00:00Z"}],"has_more":false,"first_id":"claude-sonnet-4-5","last_id":"claude-sonnet-4-5"})).into_response(),
+        };
+    }
+    let model = seen.body["model"].as_str().unwrap_or("claude").to_string();
+    let stream = seen.body["stream"].as_bool().unwrap_or(false);
+    match mode {
+        Mode::Status(s, b, h) => status_response(*s, b, h),
+        Mode::CallsFail(s, b) => status_response(*s, b, &[("request-id", "req_011CSHoEeqs5C35K2UUqR7Fy")]),
+        Mode::DieMidStream => dying_stream(sse(&anthropic_text_events(&model)[..4])),
+        Mode::Healthy if stream => sse_response(sse(&anthropic_text_events(&model))),
+        Mode::Healthy => {
+            let mut r = axum::Json(anthropic_message(&model)).into_response();
+            r.headers_mut()
+                .insert("request-id", "req_healthy".parse().unwrap());
+            r
+        }
+    }
+}
+
+/// An OpenAI stream as api.openai.com sends it: a role chunk, content, then
+/// tool-call deltas whose arguments are split mid-JSON, the finish reason,
+/// a usage chunk with empty `choices`, and `[DONE]`.
+fn openai_tool_stream(model: &str) -> String {
+    let chunk = |delta: Value, finish: Value| {
+        json!({"id":"chatcmpl-AbC123","object":"chat.completion.chunk","created":1732500000,"model":model,
+               "system_fingerprint":"fp_abc","choices":[{"index":0,"delta":delta,"logprobs":null,"finish_reason":finish}]})
+        .to_string()
+    };
+    let mut events = vec![
+        (
+            None,
+            chunk(
+                json!({"role":"assistant","content":null,"refusal":null}),
+                Value::Null,
+            ),
+        ),
+        (
+            None,
+            chunk(
+                json!({"tool_calls":[{"index":0,"id":"call_Wz8rT2","type":"function","function":{"name":"get_weather","arguments":""}}]}),
+                Value::Null,
+            ),
+        ),
+    ];
+    for part in ["{\"ci", "ty\": \"Pa", "ris\", \"unit\"", ": \"celsius\"}"] {
+        events.push((
+            None,
+            chunk(
+                json!({"tool_calls":[{"index":0,"function":{"arguments":part}}]}),
+                Value::Null,
+            ),
+        ));
+    }
+    events.push((None, chunk(json!({}), json!("tool_calls"))));
+    events.push((None, json!({"id":"chatcmpl-AbC123","object":"chat.completion.chunk","created":1732500000,"model":model,"choices":[],"usage":{"prompt_tokens":80,"completion_tokens":18,"total_tokens":98}}).to_string()));
+    events.push((None, "[DONE]".to_string()));
+    sse(&events)
+}
+
+fn openai_text_stream(model: &str) -> String {
+    let chunk = |delta: Value, finish: Value| {
+        json!({"id":"chatcmpl-AbC124","object":"chat.completion.chunk","created":1732500000,"model":model,
+               "choices":[{"index":0,"delta":delta,"finish_reason":finish}]})
+        .to_string()
+    };
+    sse(&[
+        (None, chunk(json!({"role":"assistant","content":""}), Value::Null)),
+        (None, chunk(json!({"content":"Hello"}), Value::Null)),
+        (None, chunk(json!({"content":" world"}), Value::Null)),
+        (None, chunk(json!({}), json!("stop"))),
+        (None, "[DONE]".to_string()),
+    ])
+}
+
+fn openai_fake(mode: &Mode, seen: &Seen) -> Response {
+    if seen.path == "/v1/models" {
+        return match mode {
+            Mode::Status(s, b, h) => status_response(*s, b, h),
+            _ => axum::Json(json!({"object":"list","data":[{"id":"gpt-4.1","object":"model","created":1744316542,"owned_by":"system"}]})).into_response(),
+        };
+    }
+    let model = seen.body["model"].as_str().unwrap_or("gpt").to_string();
+    let stream = seen.body["stream"].as_bool().unwrap_or(false);
+    let wants_tools = seen.body.get("tools").is_some();
+    match mode {
+        Mode::Status(s, b, h) => status_response(*s, b, h),
+        Mode::CallsFail(s, b) => status_response(*s, b, &[]),
+        Mode::DieMidStream => {
+            // Two whole events and half of the third.
+            let full = openai_text_stream(&model);
+            let two = full.match_indices("\n\n").nth(1).unwrap().0 + 2;
+            dying_stream(full[..two + 40].to_string())
+        }
+        Mode::Healthy if stream && wants_tools => sse_response(openai_tool_stream(&model)),
+        Mode::Healthy if stream => sse_response(openai_text_stream(&model)),
+        Mode::Healthy => axum::Json(json!({
+            "id":"chatcmpl-AbC125","object":"chat.completion","created":1732500000,"model":model,
+            "choices":[{"index":0,"message":{"role":"assistant","content":"Hello world","refusal":null},"logprobs":null,"finish_reason":"stop"}],
+            "usage":{"prompt_tokens":20,"completion_tokens":2,"total_tokens":22}
+        }))
+        .into_response(),
+    }
+}
+
+// ---------------------------------------------------------------- harness
+
+struct Gw {
+    url: String,
+    engine: EngineHandle,
+    traffic: Arc<Traffic>,
+    anthropic: Fake,
+    openai: Fake,
+    _dir: tempfile::TempDir,
+}
+
+fn credentials(env: HashMap<String, String>) -> Credentials {
+    let store = Arc::new(MemoryStore::default());
+    store.set("anthropic", &Secret::new(ANTHROPIC_KEY)).unwrap();
+    store.set("openai", &Secret::new(OPENAI_KEY)).unwrap();
+    Credentials::new(store, Arc::new(move |name| env.get(name).cloned()))
+}
+
+async fn start_gateway(extra: &str, env: HashMap<String, String>) -> Gw {
+    let anthropic = start_fake(anthropic_fake).await;
+    let openai = start_fake(openai_fake).await;
+    let text = format!(
+        r#"
+use_catalog = false
+preferred = "anthropic"
+{extra}
+
+[check]
+interval_secs = 3600
+confirm_secs = 1
+failures_to_open = 2
+
+[[providers]]
+id = "anthropic"
+kind = "anthropic"
+base_url = "{a}"
+status_format = "none"
+
+[[providers]]
+id = "openai"
+kind = "openai"
+base_url = "{o}/v1"
+model = "gpt-4.1"
+status_format = "none"
+"#,
+        a = anthropic.url(),
+        o = openai.url(),
+    );
+    start_with(&text, anthropic, openai, env).await
+}
+
+async fn start_with(text: &str, anthropic: Fake, openai: Fake, env: HashMap<String, String>) -> Gw {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    let config = Config::load(&path).unwrap();
+    let creds = credentials(env);
+    let checker = Checker::new(creds.clone()).unwrap();
+    let (engine, _task) = Engine::spawn(config, Arc::new(checker), Arc::new(SystemClock));
+    // Let the first round finish so the route plan sees real states.
+    engine.check_now().await.unwrap();
+    let traffic = Arc::new(Traffic::default());
+    let router = gateway::router(engine.clone(), creds, traffic.clone(), HostPolicy::loopback()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Gw {
+        url: format!("http://{addr}"),
+        engine,
+        traffic,
+        anthropic,
+        openai,
+        _dir: dir,
+    }
+}
+
+/// A Claude Code–style streamed request with a tool.
+fn claude_code_request() -> Value {
+    json!({
+        "model": "claude-sonnet-4-5-20250929",
+        "max_tokens": 32000,
+        "stream": true,
+        "system": [
+            {"type":"text","text":"You are Claude Code, Anthropic's official CLI for Claude."},
+            {"type":"text","text":"Use tools when they help.","cache_control":{"type":"ephemeral"}}
+        ],
+        "messages": [
+            {"role":"user","content":[{"type":"text","text":"What's the weather in Paris?","cache_control":{"type":"ephemeral"}}]}
+        ],
+        "tools": [{
+            "name":"get_weather",
+            "description":"Current weather for a city",
+            "input_schema":{"type":"object","properties":{"city":{"type":"string"},"unit":{"type":"string","enum":["celsius","fahrenheit"]}},"required":["city"]}
+        }],
+        "metadata": {"user_id":"user_abc_account__session_123"}
+    })
+}
+
+async fn post(gw: &Gw, path: &str, body: &Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}{path}", gw.url))
+        .header("x-api-key", CLIENT_KEY)
+        .header("authorization", format!("Bearer {CLIENT_KEY}"))
+        .header("anthropic-version", "2023-06-01")
+        .header("anthropic-beta", "interleaved-thinking-2025-05-14")
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// (event name, data) pairs of an SSE body.
+fn parse_sse(text: &str) -> Vec<(Option<String>, String)> {
+    text.split("\n\n")
+        .filter(|block| !block.trim().is_empty())
+        .map(|block| {
+            let mut name = None;
+            let mut data = String::new();
+            for line in block.lines() {
+                if let Some(n) = line.strip_prefix("event: ") {
+                    name = Some(n.to_string());
+                } else if let Some(d) = line.strip_prefix("data: ") {
+                    data.push_str(d);
+                }
+            }
+            (name, data)
+        })
+        .collect()
+}
+
+fn provider_header(r: &reqwest::Response) -> String {
+    r.headers()
+        .get(PROVIDER_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+// ---------------------------------------------------------------- tests
+
+#[tokio::test]
+async fn claude_code_stream_with_tools_fails_over_to_openai_as_a_valid_anthropic_stream() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    gw.anthropic.set(Mode::CallsFail(500, api_error_500()));
+
+    let r = post(&gw, "/v1/messages?beta=true", &claude_code_request()).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(provider_header(&r), "openai");
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    let events = parse_sse(&r.text().await.unwrap());
+    let names: Vec<_> = events
+        .iter()
+        .map(|(n, _)| n.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(names.first().map(String::as_str), Some("message_start"));
+    assert_eq!(names.last().map(String::as_str), Some("message_stop"));
+    for (name, data) in &events {
+        let v: Value = serde_json::from_str(data).unwrap();
+        assert_eq!(
+            v["type"].as_str(),
+            name.as_deref(),
+            "event name matches the data's type"
+        );
+    }
+    let start = events
+        .iter()
+        .map(|(_, d)| serde_json::from_str::<Value>(d).unwrap())
+        .find(|v| v["type"] == "content_block_start" && v["content_block"]["type"] == "tool_use")
+        .expect("a tool_use block");
+    assert_eq!(start["content_block"]["name"], "get_weather");
+    assert_eq!(start["content_block"]["id"], "call_Wz8rT2");
+    let index = start["index"].clone();
+    let args: String = events
+        .iter()
+        .map(|(_, d)| serde_json::from_str::<Value>(d).unwrap())
+        .filter(|v| v["type"] == "content_block_delta" && v["index"] == index)
+        .map(|v| v["delta"]["partial_json"].as_str().unwrap().to_string())
+        .collect();
+    let input: Value = serde_json::from_str(&args).unwrap();
+    assert_eq!(input, json!({"city":"Paris","unit":"celsius"}));
+    let delta = events
+        .iter()
+        .map(|(_, d)| serde_json::from_str::<Value>(d).unwrap())
+        .find(|v| v["type"] == "message_delta")
+        .unwrap();
+    assert_eq!(delta["delta"]["stop_reason"], "tool_use");
+    assert_eq!(delta["usage"]["output_tokens"], 18);
+
+    // Anthropic was tried with the stored key, not the client's.
+    let tried = gw.anthropic.calls();
+    assert_eq!(tried.len(), 1);
+    assert_eq!(tried[0].headers["x-api-key"], ANTHROPIC_KEY);
+    assert_eq!(
+        tried[0].headers["anthropic-beta"],
+        "interleaved-thinking-2025-05-14"
+    );
+    assert_eq!(
+        tried[0].body["model"], "claude-sonnet-4-5-20250929",
+        "the client's model for its own provider"
+    );
+    // OpenAI got a translated request with its configured model and key.
+    let sent = gw.openai.calls();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].path, "/v1/chat/completions");
+    assert_eq!(sent[0].headers["authorization"], format!("Bearer {OPENAI_KEY}"));
+    assert!(sent[0].headers.get("x-api-key").is_none());
+    assert_eq!(sent[0].body["model"], "gpt-4.1");
+    assert_eq!(sent[0].body["stream"], true);
+    assert_eq!(sent[0].body["tools"][0]["function"]["name"], "get_weather");
+    assert_eq!(sent[0].body["messages"][0]["role"], "system");
+    assert!(sent[0].body["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .contains("You are Claude Code"));
+    let t = gw.traffic.snapshot();
+    assert_eq!((t["openai"].requests, t["openai"].failovers), (1, 1));
+    assert_eq!(t["anthropic"].errors, 1);
+    assert!(t["anthropic"].last_error.as_deref().unwrap().contains("500"));
+    // The same counters on /metrics.
+    let metrics = switchboard::metrics::Metrics::new().with_gateway(gw.traffic.clone());
+    let text = metrics.encode().unwrap();
+    assert!(
+        text.contains("switchboard_gateway_requests_total{provider=\"openai\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("switchboard_gateway_failovers_total{provider=\"openai\"} 1"));
+    assert!(text.contains("switchboard_gateway_upstream_errors_total{provider=\"anthropic\"} 1"));
+    assert!(!text.contains(OPENAI_KEY) && !text.contains(ANTHROPIC_KEY));
+}
+
+#[tokio::test]
+async fn healthy_preferred_is_passed_through_untouched() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    let mut body = claude_code_request();
+    body["stream"] = json!(false);
+    body["model"] = json!("claude-opus-4-1");
+    let r = post(&gw, "/v1/messages", &body).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(provider_header(&r), "anthropic");
+    assert_eq!(r.headers()["request-id"], "req_healthy");
+    let got: Value = r.json().await.unwrap();
+    assert_eq!(got, anthropic_message("claude-opus-4-1"));
+    let sent = gw.anthropic.calls();
+    assert_eq!(
+        sent[0].body, body,
+        "the body reaches Anthropic as the client wrote it"
+    );
+    assert!(gw.openai.calls().is_empty());
+
+    // The same through a stream: every event, in order.
+    let r = post(&gw, "/v1/messages", &claude_code_request()).await;
+    let events = parse_sse(&r.text().await.unwrap());
+    let expected: Vec<_> = anthropic_text_events("claude-sonnet-4-5-20250929")
+        .into_iter()
+        .map(|(n, d)| (n.map(str::to_string), serde_json::from_str::<Value>(&d).unwrap()))
+        .collect();
+    let got: Vec<_> = events
+        .into_iter()
+        .map(|(n, d)| (n, serde_json::from_str::<Value>(&d).unwrap()))
+        .collect();
+    assert_eq!(got, expected);
+}
+
+#[tokio::test]
+async fn an_upstream_dying_mid_stream_ends_with_an_error_event_and_no_splice() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    gw.anthropic.set(Mode::DieMidStream);
+    let r = post(&gw, "/v1/messages", &claude_code_request()).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(provider_header(&r), "anthropic");
+    let events = parse_sse(&r.text().await.unwrap());
+    let names: Vec<_> = events.iter().map(|(n, _)| n.clone().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "message_start",
+            "content_block_start",
+            "ping",
+            "content_block_delta",
+            "error"
+        ],
+        "what was sent, once, then a proper error event"
+    );
+    let error: Value = serde_json::from_str(&events[4].1).unwrap();
+    assert_eq!(error["type"], "error");
+    assert!(error["error"]["message"].as_str().unwrap().contains("mid-stream"));
+    assert!(
+        gw.openai.calls().is_empty(),
+        "never retried after bytes were sent"
+    );
+
+    // The same for an OpenAI client of an OpenAI upstream.
+    gw.engine.set_preferred("openai").await.unwrap();
+    gw.openai.set(Mode::DieMidStream);
+    let r = post(
+        &gw,
+        "/v1/chat/completions",
+        &json!({"model":"gpt-4.1","stream":true,"messages":[{"role":"user","content":"hi"}]}),
+    )
+    .await;
+    let events = parse_sse(&r.text().await.unwrap());
+    let last: Value = serde_json::from_str(&events.last().unwrap().1).unwrap();
+    assert!(last["error"]["message"].as_str().unwrap().contains("mid-stream"));
+    assert!(events.iter().all(|(_, d)| d != "[DONE]"));
+    let contents: String = events[..events.len() - 1]
+        .iter()
+        .filter_map(|(_, d)| serde_json::from_str::<Value>(d).ok())
+        .filter_map(|v| v["choices"][0]["delta"]["content"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(contents, "Hello", "the text before the break, not repeated");
+}
+
+#[tokio::test]
+async fn a_provider_in_outage_is_skipped_without_a_call() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    gw.anthropic.set(Mode::Status(
+        503,
+        json!({"type":"error","error":{"type":"api_error","message":"upstream connect error"}}),
+        vec![],
+    ));
+    gw.engine.check_now().await.unwrap();
+    gw.engine.check_now().await.unwrap();
+    let state = |gw: &Gw| {
+        gw.engine
+            .status()
+            .providers
+            .iter()
+            .find(|p| p.id == "anthropic")
+            .unwrap()
+            .state
+    };
+    assert_eq!(state(&gw), Health::Outage);
+    let r = post(
+        &gw,
+        "/v1/chat/completions",
+        &json!({"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}),
+    )
+    .await;
+    assert_eq!(provider_header(&r), "openai");
+    let got: Value = r.json().await.unwrap();
+    assert_eq!(got["choices"][0]["message"]["content"], "Hello world");
+    assert!(gw.anthropic.calls().is_empty());
+    assert_eq!(
+        gw.traffic.snapshot()["openai"].failovers,
+        0,
+        "not a failover: the plan started there"
+    );
+}
+
+#[tokio::test]
+async fn client_errors_are_answered_not_retried_and_short_429s_move_on() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    let invalid = json!({"type":"error","error":{"type":"invalid_request_error","message":"max_tokens: Field required"},"request_id":"req_011CSHoEeqs5C35K2UUqR7Fz"});
+    gw.anthropic.set(Mode::CallsFail(400, invalid.clone()));
+    let mut body = claude_code_request();
+    body["stream"] = json!(false);
+    let r = post(&gw, "/v1/messages", &body).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(provider_header(&r), "anthropic");
+    assert_eq!(r.json::<Value>().await.unwrap(), invalid);
+    assert!(gw.openai.calls().is_empty());
+
+    // A 400 to an OpenAI client is an OpenAI error.
+    let r = post(
+        &gw,
+        "/v1/chat/completions",
+        &json!({"model":"x","messages":[{"role":"user","content":"hi"}]}),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["type"], "invalid_request_error");
+    assert!(e["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("max_tokens: Field required"));
+
+    // 429 with a short retry-after: the next provider serves.
+    gw.anthropic.set(Mode::Status(
+        429,
+        json!({"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit"}}),
+        vec![("retry-after", "3")],
+    ));
+    let r = post(&gw, "/v1/messages", &body).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(provider_header(&r), "openai");
+    let m: Value = r.json().await.unwrap();
+    assert_eq!(m["type"], "message");
+    assert_eq!(m["content"][0]["text"], "Hello world");
+
+    // 429 without one (a spent quota): the user's to see.
+    gw.anthropic.set(Mode::CallsFail(
+        429,
+        json!({"type":"error","error":{"type":"rate_limit_error","message":"You have reached your specified API usage limits."}}),
+    ));
+    let r = post(&gw, "/v1/messages", &body).await;
+    assert_eq!(r.status(), 429);
+    assert_eq!(provider_header(&r), "anthropic");
+
+    // A provider that echoes the key back: the client never sees it.
+    gw.anthropic.set(Mode::CallsFail(
+        401,
+        json!({"type":"error","error":{"type":"authentication_error","message":format!("invalid x-api-key: {ANTHROPIC_KEY}")}}),
+    ));
+    let r = post(&gw, "/v1/messages", &body).await;
+    assert_eq!(r.status(), 401);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("authentication_error") && !text.contains(ANTHROPIC_KEY),
+        "{text}"
+    );
+    let r = post(
+        &gw,
+        "/v1/chat/completions",
+        &json!({"model":"x","messages":[{"role":"user","content":"hi"}]}),
+    )
+    .await;
+    let text = r.text().await.unwrap();
+    assert!(!text.contains(ANTHROPIC_KEY), "{text}");
+    let traffic = serde_json::to_string(&gw.traffic.snapshot()).unwrap();
+    assert!(!traffic.contains(ANTHROPIC_KEY));
+}
+
+#[tokio::test]
+async fn failed_calls_reach_the_engine_before_the_next_round() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    let state = |gw: &Gw| {
+        gw.engine
+            .status()
+            .providers
+            .iter()
+            .find(|p| p.id == "anthropic")
+            .unwrap()
+            .state
+    };
+    assert_eq!(state(&gw), Health::Operational);
+    // Anthropic starts failing everything; the next round is an hour away.
+    gw.anthropic.set(Mode::Status(
+        500,
+        api_error_500(),
+        vec![("request-id", "req_011CSHoEeqs5C35K2UUqR7Fy")],
+    ));
+    let mut body = claude_code_request();
+    body["stream"] = json!(false);
+    let r = post(&gw, "/v1/messages", &body).await;
+    assert_eq!(provider_header(&r), "openai");
+    // The failed call counts once and asks for a confirmation probe at once.
+    let mut waited = 0;
+    while state(&gw) != Health::Outage && waited < 100 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    assert_eq!(
+        state(&gw),
+        Health::Outage,
+        "outage declared from real traffic + one probe"
+    );
+    let p = gw.engine.status();
+    let a = p.providers.iter().find(|p| p.id == "anthropic").unwrap();
+    assert!(a.summary.contains("500"), "{}", a.summary);
+}
+
+#[tokio::test]
+async fn openai_clients_are_served_by_anthropic_with_translated_streams() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    let r = post(
+        &gw,
+        "/v1/chat/completions",
+        &json!({"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true},
+                "messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"hi"}]}),
+    )
+    .await;
+    assert_eq!(provider_header(&r), "anthropic");
+    let events = parse_sse(&r.text().await.unwrap());
+    assert_eq!(events.last().unwrap().1, "[DONE]");
+    let chunks: Vec<Value> = events[..events.len() - 1]
+        .iter()
+        .map(|(_, d)| serde_json::from_str(d).unwrap())
+        .collect();
+    assert!(chunks.iter().all(|c| c["object"] == "chat.completion.chunk"));
+    assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
+    let text: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(text, "Hello world");
+    assert!(chunks.iter().any(|c| c["choices"][0]["finish_reason"] == "stop"));
+    let usage = chunks
+        .iter()
+        .find(|c| c["usage"].is_object())
+        .expect("usage chunk");
+    assert_eq!(usage["usage"]["completion_tokens"], 15);
+    let sent = gw.anthropic.calls();
+    assert_eq!(sent[0].body["system"], "Be brief.");
+    assert_eq!(sent[0].headers["x-api-key"], ANTHROPIC_KEY);
+    assert_eq!(sent[0].headers["anthropic-version"], "2023-06-01");
+}
+
+#[tokio::test]
+async fn models_and_refusals() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    let models: Value = reqwest::get(format!("{}/v1/models", gw.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(models["object"], "list");
+    let ids: Vec<_> = models["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"gpt-4.1"), "{ids:?}");
+    assert!(models["data"][0]["type"] == "model" && models["has_more"] == false);
+
+    // DNS rebinding: a page whose name resolves to 127.0.0.1.
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/messages", gw.url))
+        .header("host", "attacker.example")
+        .json(&claude_code_request())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(gw.anthropic.calls().is_empty());
+
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/messages", gw.url))
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["type"],
+        "invalid_request_error"
+    );
+}
+
+#[tokio::test]
+async fn every_provider_failing_returns_the_last_error_in_the_clients_protocol() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    gw.anthropic.set(Mode::CallsFail(
+        529,
+        json!({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}),
+    ));
+    gw.openai.set(Mode::CallsFail(503, json!({"error":{"message":"The server is overloaded or not ready yet.","type":"server_error","param":null,"code":null}})));
+    let mut body = claude_code_request();
+    body["stream"] = json!(false);
+    let r = post(&gw, "/v1/messages", &body).await;
+    assert_eq!(r.status(), 503);
+    assert_eq!(provider_header(&r), "openai");
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["type"], "error");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("overloaded"),
+        "{e}"
+    );
+    let t = gw.traffic.snapshot();
+    assert_eq!((t["anthropic"].errors, t["openai"].errors), (1, 1));
+}
+
+// ---------------------------------------------------------------- Bedrock and Vertex
+
+fn bedrock_fake(_mode: &Mode, seen: &Seen) -> Response {
+    if seen.path.ends_with("/foundation-models") {
+        return axum::Json(json!({"modelSummaries":[]})).into_response();
+    }
+    let auth = seen
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+        || !auth.contains("/us-west-2/bedrock/aws4_request")
+    {
+        return status_response(
+            403,
+            &json!({"message":"The security token included in the request is invalid."}),
+            &[(
+                "x-amzn-ErrorType",
+                "UnrecognizedClientException:http://internal.amazon.com/coral/com.amazon.coral.service/",
+            )],
+        );
+    }
+    if seen.body["anthropic_version"] != "bedrock-2023-05-31" || seen.body.get("model").is_some() {
+        return status_response(
+            400,
+            &json!({"message":"Malformed input request"}),
+            &[("x-amzn-ErrorType", "ValidationException:")],
+        );
+    }
+    let mut frames = Vec::new();
+    for (_, data) in anthropic_text_events("claude-sonnet-4-5") {
+        frames.extend(bedrock::encode_chunk(&serde_json::from_str(&data).unwrap()));
+    }
+    Response::builder()
+        .header("content-type", "application/vnd.amazon.eventstream")
+        .header("x-amzn-RequestId", "4c9b5e36-6b5b-4d3f-9c6b-000000000001")
+        .body(Body::from(frames))
+        .unwrap()
+}
+
+fn vertex_fake(_mode: &Mode, seen: &Seen) -> Response {
+    let auth = seen
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if auth != "Bearer ya29.vertex-test-token" {
+        return status_response(
+            401,
+            &json!({"error":{"code":401,"message":"Request had invalid authentication credentials.","status":"UNAUTHENTICATED"}}),
+            &[],
+        );
+    }
+    if !seen.path.ends_with(":rawPredict") && !seen.path.ends_with(":streamRawPredict") {
+        return axum::Json(json!({"name":"publishers/anthropic/models/claude-sonnet-4-5"})).into_response();
+    }
+    if seen.body["anthropic_version"] != "vertex-2023-10-16" || seen.body.get("model").is_some() {
+        return status_response(
+            400,
+            &json!({"error":{"code":400,"message":"bad body","status":"INVALID_ARGUMENT"}}),
+            &[],
+        );
+    }
+    sse_response(sse(&anthropic_text_events("claude-sonnet-4-5")))
+}
+
+#[tokio::test]
+async fn claude_code_keeps_talking_to_claude_through_bedrock_and_vertex() {
+    let anthropic = start_fake(anthropic_fake).await;
+    let openai = start_fake(openai_fake).await;
+    let bedrock_fake = start_fake(bedrock_fake).await;
+    let vertex_fake = start_fake(vertex_fake).await;
+    let dir = tempfile::tempdir().unwrap();
+    let token_script = dir.path().join("print-token");
+    std::fs::write(&token_script, "#!/bin/sh\necho ya29.vertex-test-token\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&token_script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let text = format!(
+        r#"
+use_catalog = false
+preferred = "anthropic"
+fallback = ["anthropic", "bedrock", "vertex", "openai"]
+
+[check]
+interval_secs = 3600
+
+[[providers]]
+id = "anthropic"
+kind = "anthropic"
+base_url = "{a}"
+status_format = "none"
+
+[[providers]]
+id = "bedrock"
+kind = "bedrock"
+base_url = "{b}"
+region = "us-west-2"
+model = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+status_format = "none"
+
+[[providers]]
+id = "vertex"
+kind = "vertex"
+base_url = "{v}"
+project = "my-project"
+region = "us-east5"
+token_command = "{t}"
+model = "claude-sonnet-4-5@20250929"
+status_format = "none"
+
+[[providers]]
+id = "openai"
+kind = "openai"
+base_url = "{o}/v1"
+model = "gpt-4.1"
+status_format = "none"
+"#,
+        a = anthropic.url(),
+        b = bedrock_fake.url(),
+        v = vertex_fake.url(),
+        o = openai.url(),
+        t = token_script.display(),
+    );
+    let env: HashMap<String, String> = [
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        ),
+        ("AWS_SESSION_TOKEN", "IQoJb3JpZ2luX2VjEXAMPLE"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let gw = start_with(&text, anthropic, openai, env).await;
+    gw.anthropic.set(Mode::CallsFail(500, api_error_500()));
+
+    let r = post(&gw, "/v1/messages", &claude_code_request()).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(provider_header(&r), "bedrock");
+    let events = parse_sse(&r.text().await.unwrap());
+    let text: String = events
+        .iter()
+        .map(|(_, d)| serde_json::from_str::<Value>(d).unwrap())
+        .filter_map(|v| v["delta"]["text"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(text, "Hello world");
+    assert_eq!(events.last().unwrap().0.as_deref(), Some("message_stop"));
+    let sent = bedrock_fake.calls();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].path,
+        "/model/anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke-with-response-stream"
+    );
+    assert_eq!(sent[0].headers["x-amz-security-token"], "IQoJb3JpZ2luX2VjEXAMPLE");
+    assert!(sent[0].headers.get("x-amz-date").is_some());
+
+    // Vertex, when it is next in line: the token comes from the command.
+    gw.engine
+        .set_fallback(vec!["anthropic".into(), "vertex".into(), "openai".into()])
+        .await
+        .unwrap();
+    let r = post(&gw, "/v1/messages", &claude_code_request()).await;
+    assert_eq!(provider_header(&r), "vertex");
+    let events = parse_sse(&r.text().await.unwrap());
+    assert_eq!(events.last().unwrap().0.as_deref(), Some("message_stop"));
+    let sent = vertex_fake.calls();
+    assert_eq!(
+        sent.last().unwrap().path,
+        "/v1/projects/my-project/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929:streamRawPredict"
+    );
+    assert_eq!(sent.last().unwrap().body["stream"], true);
+}
