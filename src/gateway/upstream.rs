@@ -84,12 +84,13 @@ pub fn body_for(req: &ClientRequest, candidate: &Candidate) -> Result<Value, Pre
         (from, to) if from == to => req.body.clone(),
         (Protocol::Anthropic, _) => {
             let typed: anthropic::MessagesRequest = serde_json::from_value(req.body.clone())?;
-            let out = translate::anthropic_to_openai_request(&typed, &model).map_err(|source| {
+            let mut out = translate::anthropic_to_openai_request(&typed, &model).map_err(|source| {
                 PrepareError::Translate {
                     provider: candidate.provider.id.clone(),
                     source,
                 }
             })?;
+            fit_output_limit(&mut out, candidate.provider.kind);
             serde_json::to_value(out)?
         }
         (Protocol::OpenAi, _) => {
@@ -109,6 +110,28 @@ pub fn body_for(req: &ClientRequest, candidate: &Candidate) -> Result<Value, Pre
         }
     }
     Ok(body)
+}
+
+/// Most output tokens asked of an OpenAI-dialect provider on a translated
+/// request. Claude clients ask for up to 64k (Claude Code: 32k), which gpt-4o
+/// (16k) and many local models refuse with a 400 that would end the failover;
+/// every current OpenAI chat model accepts 16k.
+pub const TRANSLATED_MAX_OUTPUT: u32 = 16_384;
+
+/// Caps the output limit of a translated request, in the field the upstream
+/// reads: OpenAI's own API documents `max_completion_tokens`; Gemini's,
+/// Ollama's and llama.cpp's compatibility layers read `max_tokens`.
+fn fit_output_limit(req: &mut openai::ChatRequest, kind: ProviderKind) {
+    let limit = req
+        .max_completion_tokens
+        .take()
+        .or(req.max_tokens.take())
+        .map(|n| n.min(TRANSLATED_MAX_OUTPUT));
+    if kind == ProviderKind::Openai {
+        req.max_completion_tokens = limit;
+    } else {
+        req.max_tokens = limit;
+    }
 }
 
 /// Where an OpenAI-dialect provider takes chat completions, by its kind's
@@ -349,5 +372,76 @@ fn classified(
         headers,
         body,
         report,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider(kind: &str, base: &str) -> Provider {
+        let text = format!(
+            "use_catalog = false\n[[providers]]\nid = \"p\"\nkind = \"{kind}\"\nbase_url = \"{base}\"\n"
+        );
+        crate::config::Config::parse(&text, std::path::Path::new("/x.toml"))
+            .expect("valid test config")
+            .providers
+            .remove(0)
+    }
+
+    #[test]
+    fn chat_urls_follow_each_kinds_base_url_convention() {
+        let cases = [
+            (
+                "openai",
+                "https://api.openai.com/v1",
+                "https://api.openai.com/v1/chat/completions",
+            ),
+            (
+                "openai-compatible",
+                "http://127.0.0.1:8080/v1",
+                "http://127.0.0.1:8080/v1/chat/completions",
+            ),
+            (
+                "gemini",
+                "https://generativelanguage.googleapis.com",
+                "https://generativelanguage.googleapis.com/v1beta/openai/chat/completions",
+            ),
+            (
+                "ollama",
+                "http://127.0.0.1:11434",
+                "http://127.0.0.1:11434/v1/chat/completions",
+            ),
+        ];
+        for (kind, base, want) in cases {
+            let p = provider(kind, base);
+            let base = p.base_url.clone().expect("base_url");
+            assert_eq!(chat_url(&p, &base).as_str(), want, "{kind}");
+        }
+    }
+
+    #[test]
+    fn translated_output_limits_fit_the_upstream() {
+        let mut req: openai::ChatRequest = serde_json::from_value(serde_json::json!({
+            "model": "m", "messages": [], "max_completion_tokens": 32000
+        }))
+        .expect("request");
+        fit_output_limit(&mut req, ProviderKind::Openai);
+        assert_eq!(
+            (req.max_completion_tokens, req.max_tokens),
+            (Some(TRANSLATED_MAX_OUTPUT), None)
+        );
+        fit_output_limit(&mut req, ProviderKind::Ollama);
+        assert_eq!(
+            (req.max_completion_tokens, req.max_tokens),
+            (None, Some(TRANSLATED_MAX_OUTPUT))
+        );
+        req.max_tokens = Some(100);
+        fit_output_limit(&mut req, ProviderKind::Gemini);
+        assert_eq!(
+            req.max_tokens,
+            Some(100),
+            "a smaller limit is the client's choice"
+        );
     }
 }
