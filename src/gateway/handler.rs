@@ -28,7 +28,7 @@ use super::traffic::Traffic;
 use super::translate;
 use super::upstream::{self, Auth, ClientRequest, Failure, PrepareError};
 use super::wire::{anthropic, openai, Protocol};
-use super::{bedrock, vertex};
+use super::vertex;
 use crate::engine::EngineHandle;
 use crate::server::HostPolicy;
 
@@ -278,7 +278,9 @@ impl Gateway {
     async fn auth(&self, candidate: &Candidate) -> Result<Auth, String> {
         let p = &candidate.provider;
         match candidate.dialect {
-            Dialect::Bedrock => bedrock::resolve_auth(p, self.keys.credentials())
+            Dialect::Bedrock => self
+                .keys
+                .bedrock(p)
                 .await
                 .map(Auth::Bedrock)
                 .ok_or_else(|| "no Bedrock API key or AWS credentials".to_string()),

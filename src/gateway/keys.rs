@@ -9,13 +9,22 @@ use std::time::{Duration, Instant};
 use crate::config::Provider;
 use crate::secrets::{Credentials, Secret};
 
+use super::bedrock::{self, BedrockAuth};
+
 /// How long a looked-up key is reused. Short, so a key changed on the
 /// dashboard or with `switchboard key set` is picked up within seconds.
 pub const KEY_TTL: Duration = Duration::from_secs(10);
 
 pub struct Keys {
     credentials: Credentials,
-    cache: Mutex<HashMap<String, (Instant, Option<Secret>)>>,
+    cache: Mutex<HashMap<String, (Instant, Cached)>>,
+}
+
+#[derive(Clone)]
+enum Cached {
+    Key(Option<Secret>),
+    /// Bedrock's is a key or AWS access keys (env or the shared credentials file).
+    Bedrock(Option<BedrockAuth>),
 }
 
 impl Keys {
@@ -32,14 +41,28 @@ impl Keys {
 
     /// The key for `provider`, `None` when it has none (or needs none).
     pub async fn get(&self, provider: &Provider) -> Option<Secret> {
-        if let Some(hit) = self.cached(&provider.id) {
+        if let Some(Cached::Key(hit)) = self.cached(&provider.id) {
             return hit;
         }
         let secret = self.credentials.resolve(provider).await.secret;
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(provider.id.clone(), (Instant::now(), secret.clone()));
-        }
+        self.store(&provider.id, Cached::Key(secret.clone()));
         secret
+    }
+
+    /// Bedrock's credential, with the same reuse.
+    pub async fn bedrock(&self, provider: &Provider) -> Option<BedrockAuth> {
+        if let Some(Cached::Bedrock(hit)) = self.cached(&provider.id) {
+            return hit;
+        }
+        let auth = bedrock::resolve_auth(provider, &self.credentials).await;
+        self.store(&provider.id, Cached::Bedrock(auth.clone()));
+        auth
+    }
+
+    fn store(&self, id: &str, value: Cached) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(id.to_string(), (Instant::now(), value));
+        }
     }
 
     /// Forgets `id`'s key, after the provider rejected it (it may have just been replaced).
@@ -49,7 +72,7 @@ impl Keys {
         }
     }
 
-    fn cached(&self, id: &str) -> Option<Option<Secret>> {
+    fn cached(&self, id: &str) -> Option<Cached> {
         let cache = self.cache.lock().ok()?;
         let (at, secret) = cache.get(id)?;
         (at.elapsed() < KEY_TTL).then(|| secret.clone())
