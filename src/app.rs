@@ -220,7 +220,8 @@ async fn start_gateway(
             (info, Some(task))
         }
         Err(e) => {
-            let why = format!("{e:#}").replace("[server].listen", "[gateway].listen");
+            // The bind error already carries its cause; `{e:#}` would repeat it.
+            let why = e.to_string().replace("[server].listen", "[gateway].listen");
             tracing::warn!("gateway not started: {why}");
             info.error = Some(why);
             (info, None)

@@ -631,8 +631,8 @@ async fn a_provider_in_outage_is_skipped_without_a_call() {
     assert!(gw.anthropic.calls().is_empty());
     assert_eq!(
         gw.traffic.snapshot()["openai"].failovers,
-        0,
-        "not a failover: the plan started there"
+        1,
+        "a failover even though the preferred provider was not called"
     );
 }
 

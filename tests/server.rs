@@ -1067,3 +1067,104 @@ async fn remote_mode_accepts_ip_hosts_but_not_names() {
         .await
         .error(StatusCode::FORBIDDEN);
 }
+
+/// `/api/gateway` with the gateway running and some traffic behind it.
+fn gateway_state(f: &Fixture, gateway: server::GatewayInfo) -> Router {
+    server::router(f.state.clone().with_gateway(gateway))
+}
+
+#[tokio::test]
+async fn gateway_reports_where_it_listens_and_its_traffic_per_provider() {
+    let f = Fixture::new().await;
+    // Keys the gateway would use upstream: none may reach the answer.
+    f.secrets.set("openai", &Secret::new(GOOD_KEY)).unwrap();
+    f.secrets.set("anthropic", &Secret::new(BAD_KEY)).unwrap();
+    let traffic = Arc::new(switchboard::gateway::Traffic::default());
+    traffic.failed("anthropic", "HTTP 500 api_error: Internal server error".into());
+    traffic.served("openai", true);
+    traffic.served("openai", false);
+    let app = gateway_state(
+        &f,
+        server::GatewayInfo {
+            enabled: true,
+            listen: Some("127.0.0.1:7462".parse().unwrap()),
+            error: None,
+            traffic,
+        },
+    );
+    let r = send(app, get("/api/gateway")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.content_type(), "application/json");
+    let body = r.json();
+    assert_eq!(body["enabled"], true);
+    assert_eq!(body["running"], true);
+    assert_eq!(body["listen"], "127.0.0.1:7462");
+    assert_eq!(body["error"], Value::Null);
+
+    let openai = &body["providers"]["openai"];
+    assert_eq!(
+        (&openai["requests"], &openai["failovers"], &openai["errors"]),
+        (&json!(2), &json!(1), &json!(0)),
+        "{body}"
+    );
+    let served_at = openai["last_request_at"].as_str().expect("last_request_at");
+    chrono::DateTime::parse_from_rfc3339(served_at).expect("RFC 3339");
+    assert!(
+        openai.get("last_error").is_none(),
+        "no error, no last_error: {body}"
+    );
+
+    let anthropic = &body["providers"]["anthropic"];
+    assert_eq!(
+        (
+            &anthropic["requests"],
+            &anthropic["failovers"],
+            &anthropic["errors"]
+        ),
+        (&json!(0), &json!(0), &json!(1)),
+        "{body}"
+    );
+    assert_eq!(
+        anthropic["last_error"],
+        "HTTP 500 api_error: Internal server error"
+    );
+    let failed_at = anthropic["last_error_at"].as_str().expect("last_error_at");
+    chrono::DateTime::parse_from_rfc3339(failed_at).expect("RFC 3339");
+    assert!(anthropic.get("last_request_at").is_none(), "never served: {body}");
+
+    // Counters and words only: no key, no dashboard token.
+    let text = r.text();
+    assert_no_secret("/api/gateway", &text);
+    assert!(
+        !text.contains(&f.token),
+        "/api/gateway contains the dashboard token"
+    );
+}
+
+#[tokio::test]
+async fn gateway_off_and_gateway_not_running_say_so() {
+    let f = Fixture::new().await;
+    // The default: disabled, nothing counted.
+    let body = f.get("/api/gateway").await.json();
+    assert_eq!(
+        body,
+        json!({"enabled": false, "listen": null, "running": false, "error": null, "providers": {}})
+    );
+
+    // Enabled, but the port was taken: no address, the reason instead.
+    let why = "cannot listen on 127.0.0.1:7462: Address already in use (os error 98)";
+    let app = gateway_state(
+        &f,
+        server::GatewayInfo {
+            enabled: true,
+            listen: None,
+            error: Some(why.into()),
+            traffic: Arc::default(),
+        },
+    );
+    let body = send(app, get("/api/gateway")).await.json();
+    assert_eq!(
+        body,
+        json!({"enabled": true, "listen": null, "running": false, "error": why, "providers": {}})
+    );
+}

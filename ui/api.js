@@ -46,6 +46,7 @@ export const hasToken = TOKEN !== "";
 export const api = {
   status: () => call("GET", "/api/status"),
   history: (since) => call("GET", `/api/history?since=${encodeURIComponent(since)}`),
+  gateway: () => call("GET", "/api/gateway"),
   check: () => call("POST", "/api/check"),
   setPreferred: (id) => call("PUT", "/api/preferred", { id }),
   setFallback: (order) => call("PUT", "/api/fallback", { order }),

@@ -13,6 +13,12 @@ const HISTORY_REFRESH_MS = 60_000;
 // Coalesces a burst of state changes into one history request.
 const HISTORY_DEBOUNCE_MS = 800;
 const TOAST_MS = 6000;
+// `/api/gateway` is polled this often while the page is visible: its counters
+// change with every request, which sends no event.
+const GATEWAY_POLL_MS = 5000;
+// After a status event (a failover usually brings one), the gateway is re-read
+// at most this often.
+const GATEWAY_THROTTLE_MS = 1000;
 
 const $ = (id) => document.getElementById(id);
 
@@ -20,6 +26,8 @@ const app = {
   report: null,
   /** undefined while loading, null when it failed, else the `/api/history` answer. */
   history: undefined,
+  /** undefined while loading, null when it failed, else the `/api/gateway` answer. */
+  gateway: undefined,
   range: readRange(),
   statesSig: "",
   slots: {},
@@ -343,6 +351,7 @@ function render(report) {
     ]),
     () => R.routing(report, routingActions),
   );
+  renderGateway();
 
   const statesSig = JSON.stringify((report.providers ?? []).map((p) => [p.id, p.state]));
   if (statesSig !== app.statesSig) {
@@ -410,6 +419,70 @@ function setRange(range) {
   loadHistory();
 }
 
+// ---- gateway ----------------------------------------------------------------------------
+
+function renderGateway() {
+  const gw = app.gateway;
+  const report = app.report;
+  const order = report && [report.preferred, report.fallback, (report.providers ?? []).map((p) => [p.id, p.name, p.kind])];
+  slot("gatewayBadge", $("gateway-badge"), JSON.stringify(gw ? [gw.enabled, gw.running] : null), () => R.gatewayBadge(gw));
+  slot("gateway", $("gateway"), JSON.stringify([gw === undefined ? "loading" : gw, order ?? null]), () =>
+    R.gateway(gw, report, copy),
+  );
+}
+
+const gatewayPoll = { timer: null, soon: null, last: 0, busy: false, again: false };
+
+async function loadGateway() {
+  const g = gatewayPoll;
+  clearTimeout(g.timer);
+  if (g.busy) {
+    // An answer is on its way; ask once more after it, it may predate the news.
+    g.again = true;
+    return;
+  }
+  g.busy = true;
+  g.last = Date.now();
+  try {
+    app.gateway = await api.gateway();
+  } catch (err) {
+    console.warn("gateway:", err.message);
+    // Keep the last answer on a passing failure; the link state says Switchboard is gone.
+    if (app.gateway === undefined) app.gateway = null;
+  } finally {
+    g.busy = false;
+  }
+  renderGateway();
+  if (g.again) {
+    g.again = false;
+    gatewaySoon();
+  }
+  clearTimeout(g.timer);
+  if (!document.hidden) g.timer = setTimeout(loadGateway, GATEWAY_POLL_MS);
+}
+
+/** Re-reads the gateway soon, at most once per GATEWAY_THROTTLE_MS. */
+function gatewaySoon() {
+  const g = gatewayPoll;
+  if (document.hidden || g.soon) return;
+  const wait = Math.max(0, g.last + GATEWAY_THROTTLE_MS - Date.now());
+  g.soon = setTimeout(() => {
+    g.soon = null;
+    loadGateway();
+  }, wait);
+}
+
+function onVisibility() {
+  if (document.hidden) {
+    // A hidden page stops polling; it catches up the moment it is shown.
+    clearTimeout(gatewayPoll.timer);
+    clearTimeout(gatewayPoll.soon);
+    gatewayPoll.soon = null;
+  } else {
+    loadGateway();
+  }
+}
+
 // ---- wiring -------------------------------------------------------------------------------
 
 async function refresh() {
@@ -463,9 +536,17 @@ function start() {
     b.setAttribute("aria-pressed", String(b.dataset.range === app.range));
     b.addEventListener("click", () => setRange(b.dataset.range));
   }
-  follow({ onStatus: render, onLink: setLink });
+  follow({
+    onStatus: (report) => {
+      render(report);
+      gatewaySoon();
+    },
+    onLink: setLink,
+  });
   refresh();
   loadHistory();
+  loadGateway();
+  document.addEventListener("visibilitychange", onVisibility);
   setInterval(tick, 1000);
 }
 

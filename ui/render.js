@@ -559,3 +559,166 @@ export function routing(report, act) {
     ),
   );
 }
+
+// ---- gateway panel ----------------------------------------------------------
+
+/** "http://127.0.0.1:7462" from the address the gateway listens on. */
+export function gatewayOrigin(listen) {
+  // A gateway opened to the network (0.0.0.0 or [::]) is still reached
+  // through loopback from this machine.
+  const local = String(listen).replace(/^0\.0\.0\.0:/, "127.0.0.1:").replace(/^\[::\]:/, "[::1]:");
+  return `http://${local}`;
+}
+
+/**
+ * The providers the gateway sends requests to, in its order: the preferred
+ * one, then the fallback order (status-only surfaces cannot take requests),
+ * then any other provider that still has traffic from before a change.
+ */
+export function gatewayProviders(report, gw) {
+  const byId = new Map((report?.providers ?? []).map((p) => [p.id, p]));
+  const traffic = gw?.providers ?? {};
+  const ids = [];
+  for (const id of [report?.preferred, ...(report?.fallback ?? [])]) {
+    const p = byId.get(id);
+    if (id && !ids.includes(id) && ((p && p.kind !== "status") || traffic[id])) ids.push(id);
+  }
+  for (const id of Object.keys(traffic)) if (!ids.includes(id)) ids.push(id);
+  return ids.map((id) => ({ id, name: byId.get(id)?.name ?? id, traffic: traffic[id] ?? null }));
+}
+
+/** The state words next to the panel's heading. */
+export function gatewayBadge(gw) {
+  if (!gw) return null;
+  const [state, tone, words] = !gw.enabled
+    ? ["offline", "idle", "Off"]
+    : gw.running
+      ? ["operational", "ok", "Running"]
+      : ["outage", "bad", "Not running"];
+  return h(
+    "span",
+    { class: `badge badge-sm tone-${tone}`, id: "gateway-state" },
+    icon(state),
+    h("span", { class: "badge-text" }, words),
+  );
+}
+
+/**
+ * Where the gateway listens, the two variables that point tools at it, and
+ * what went through it per provider. `gw` is `/api/gateway` (undefined while
+ * loading, null when it could not be read); `copy(text, button)` copies.
+ */
+export function gateway(gw, report, copy) {
+  if (gw === undefined) return h("p", { class: "hint" }, "Loading…");
+  if (gw === null) return h("p", { class: "hint" }, "The gateway's state could not be read.");
+  if (!gw.enabled) {
+    return h(
+      "div",
+      { class: "gateway-body", id: "gateway-off" },
+      h("p", {}, "Gateway off: set ", h("code", { class: "nowrap" }, "[gateway] enabled = true"), " in the config file."),
+      h(
+        "p",
+        { class: "hint" },
+        "It gives Claude Code and the SDKs one local address that follows the preferred provider and fails over when it breaks.",
+      ),
+    );
+  }
+  if (!gw.running) {
+    return h(
+      "div",
+      { class: "gateway-body", id: "gateway-error" },
+      h("p", { class: "gateway-problem" }, "Enabled, but not running:"),
+      h("p", { class: "gateway-why mono" }, gw.error || "it could not start."),
+      h("p", { class: "hint" }, "The gateway starts with Switchboard: restart it once the address is free or changed."),
+    );
+  }
+
+  const origin = gatewayOrigin(gw.listen);
+  const envLine = (id, who, name, value) => {
+    const text = `${name}=${value}`;
+    return h(
+      "div",
+      { class: "env-line" },
+      h("p", { class: "env-for" }, who),
+      h(
+        "div",
+        { class: "env-box" },
+        // The break after "=" keeps a long line readable in the narrow column.
+        h("code", { class: "env-code selectable", id: `env-${id}` }, `${name}=`, h("wbr"), value),
+        h(
+          "button",
+        {
+          type: "button",
+          class: "btn btn-ghost btn-xs",
+          "aria-label": `Copy ${text}`,
+          dataset: { focus: `copy-env-${id}` },
+          onclick: (e) => copy(text, e.currentTarget),
+        },
+        icon("copy"),
+        h("span", { class: "btn-label" }, "Copy"),
+        ),
+      ),
+    );
+  };
+
+  const rows = gatewayProviders(report, gw);
+  const served = rows.some((r) => r.traffic && (r.traffic.requests || r.traffic.errors));
+  const traffic = served
+    ? h(
+        "ol",
+        { class: "traffic", "aria-labelledby": "traffic-h" },
+        rows.map((r, i) => {
+          const t = r.traffic ?? { requests: 0, failovers: 0, errors: 0 };
+          const stat = (label, n, cls) => h("div", {}, h("dt", {}, label), h("dd", { class: cls }, String(n ?? 0)));
+          return h(
+            "li",
+            { id: `traffic-${r.id}`, dataset: { provider: r.id } },
+            h(
+              "div",
+              { class: "traffic-head" },
+              h("span", { class: "order-n", "aria-hidden": "true" }, String(i + 1)),
+              h("span", { class: "traffic-name" }, r.name),
+              t.last_request_at ? h("span", { class: "traffic-when" }, "served ", rel(t.last_request_at)) : null,
+            ),
+            h(
+              "dl",
+              { class: "traffic-stats", "aria-label": `${r.name} through the gateway` },
+              stat("Requests", t.requests),
+              stat("Failovers", t.failovers),
+              stat("Errors", t.errors, t.errors ? "tone-text-bad" : null),
+            ),
+            t.last_error
+              ? h(
+                  "p",
+                  { class: "traffic-error" },
+                  icon("outage", "icon tone-text-bad"),
+                  h("span", {}, h("span", { class: "visually-hidden" }, "Last error: "), t.last_error, t.last_error_at ? [" · ", rel(t.last_error_at)] : null),
+                )
+              : null,
+          );
+        }),
+      )
+    : h(
+        "p",
+        { class: "hint", id: "traffic-empty" },
+        "No requests yet. Point a tool here: requests go to the preferred provider, and to the next healthy one when it fails.",
+      );
+
+  return h(
+    "div",
+    { class: "gateway-body" },
+    h("p", { class: "gateway-listen" }, "Listening on ", h("code", { class: "mono", id: "gateway-listen" }, String(gw.listen))),
+    h(
+      "div",
+      { class: "env-list" },
+      envLine("anthropic", "Claude Code, Anthropic SDKs", "ANTHROPIC_BASE_URL", origin),
+      envLine("openai", "OpenAI SDKs, most tools", "OPENAI_BASE_URL", `${origin}/v1`),
+    ),
+    h(
+      "section",
+      { class: "gateway-traffic" },
+      h("h3", { id: "traffic-h" }, "Traffic since Switchboard started"),
+      traffic,
+    ),
+  );
+}

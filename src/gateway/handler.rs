@@ -27,8 +27,8 @@ use super::route::{self, Candidate, Dialect};
 use super::traffic::Traffic;
 use super::translate;
 use super::upstream::{self, Auth, ClientRequest, Failure, PrepareError};
-use super::wire::{anthropic, openai, Protocol};
 use super::vertex;
+use super::wire::{anthropic, openai, Protocol};
 use crate::engine::EngineHandle;
 use crate::server::HostPolicy;
 
@@ -76,11 +76,11 @@ fn protocol_of_path(path: &str) -> Protocol {
 }
 
 pub async fn messages(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
-    gw.handle(Protocol::Anthropic, &headers, &body).await
+    gw.handle(Protocol::Anthropic, &headers, body).await
 }
 
 pub async fn chat_completions(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
-    gw.handle(Protocol::OpenAi, &headers, &body).await
+    gw.handle(Protocol::OpenAi, &headers, body).await
 }
 
 /// `GET /v1/models`: one list both SDKs can read (OpenAI's `object`/`owned_by`
@@ -134,43 +134,28 @@ pub async fn not_found(request: Request) -> Response {
 }
 
 impl Gateway {
-    async fn handle(&self, protocol: Protocol, headers: &HeaderMap, body: &[u8]) -> Response {
-        let parsed: Value = match serde_json::from_slice(body) {
-            Ok(v @ Value::Object(_)) => v,
-            Ok(_) => {
-                return error_response(
-                    protocol,
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request_error",
-                    "the body must be a JSON object",
-                    None,
-                )
-            }
+    async fn handle(&self, protocol: Protocol, headers: &HeaderMap, body: Bytes) -> Response {
+        let req = match ClientRequest::parse(protocol, body, headers) {
+            Ok(r) => r,
             Err(e) => {
                 return error_response(
                     protocol,
                     StatusCode::BAD_REQUEST,
                     "invalid_request_error",
-                    &format!("the body is not valid JSON: {e}"),
+                    &e.to_string(),
                     None,
                 )
             }
-        };
-        let req = ClientRequest {
-            protocol,
-            stream: parsed.get("stream").and_then(Value::as_bool).unwrap_or(false),
-            body: parsed,
-            anthropic_version: headers.get("anthropic-version").cloned(),
-            anthropic_beta: headers.get("anthropic-beta").cloned(),
         };
         let config = self.engine.current_config();
         let report = self.engine.status();
         let plan = route::plan(&config, &report, protocol);
         let mut last: Option<(String, Failure)> = None;
         let mut skipped: Vec<String> = Vec::new();
-        let mut failover = false;
         for candidate in &plan {
             let id = candidate.provider.id.clone();
+            // Served by anyone but the preferred provider: it was down or failed.
+            let failover = config.preferred.as_deref() != Some(id.as_str());
             match self.attempt(&req, candidate, failover).await {
                 Attempt::Served(response) => return response,
                 Attempt::Skip(why) => {
@@ -194,7 +179,6 @@ impl Gateway {
                     }
                     warn!(provider = %id, "gateway call failed ({words}); trying the next provider");
                     last = Some((id, failure));
-                    failover = true;
                 }
             }
         }
@@ -231,7 +215,8 @@ impl Gateway {
             Ok(a) => a,
             Err(why) => return Attempt::Skip(why),
         };
-        let body = match upstream::body_for(req, candidate) {
+        let model = candidate.model(req.model()).unwrap_or_default().to_string();
+        let body = match upstream::body_for(req, candidate, &model) {
             Ok(b) => b,
             Err(e) => return Attempt::Skip(e.to_string()),
         };
@@ -240,7 +225,7 @@ impl Gateway {
             Err(e) => return Attempt::Skip(e.to_string()),
         };
         let started = Instant::now();
-        let wait = if req.stream {
+        let wait = if req.stream() {
             upstream::STREAM_HEADERS_TIMEOUT
         } else {
             upstream::FULL_RESPONSE_TIMEOUT
@@ -262,12 +247,7 @@ impl Gateway {
             let failure = upstream::read_failure(p.kind, response, started).await;
             return Attempt::Failed(failure.redact(&auth.secrets()));
         }
-        let model = body
-            .get("model")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        if req.stream {
+        if req.stream() {
             self.stream(req, candidate, response, started, &model, failover)
                 .await
         } else {
@@ -396,12 +376,12 @@ impl Gateway {
         };
         self.traffic.served(&id, failover);
         info!(provider = %id, failover, "gateway streaming");
-        let include_usage = req
-            .body
-            .pointer("/stream_options/include_usage")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let mut writer = Writer::new(req.protocol, candidate.dialect.protocol(), model, include_usage);
+        let mut writer = Writer::new(
+            req.protocol,
+            candidate.dialect.protocol(),
+            model,
+            req.include_usage(),
+        );
         let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(32);
         let engine = self.engine.clone();
         let traffic = self.traffic.clone();

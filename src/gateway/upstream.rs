@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use serde_json::Value;
 use tokio::time::Instant;
@@ -34,21 +35,100 @@ const MAX_ERROR_BODY: usize = 256 * 1024;
 /// a longer one (a spent quota) is the user's to see.
 pub const SHORT_RETRY_AFTER_SECS: u64 = 10;
 
-/// The client's request as it arrived.
+/// The client's request as it arrived. The body is kept as bytes and only
+/// parsed whole when it must change (another model, another protocol): a
+/// Claude Code request is hundreds of kilobytes that usually go through as is.
 #[derive(Debug)]
 pub struct ClientRequest {
     pub protocol: Protocol,
-    /// The JSON body (an object).
-    pub body: Value,
-    pub stream: bool,
+    pub raw: Bytes,
+    head: Head,
     /// Anthropic headers worth passing on to Anthropic-dialect upstreams.
     pub anthropic_version: Option<HeaderValue>,
     pub anthropic_beta: Option<HeaderValue>,
 }
 
+/// The few fields the gateway reads itself.
+#[derive(Debug, Default, serde::Deserialize)]
+struct Head {
+    model: Option<String>,
+    stream: Option<bool>,
+    stream_options: Option<HeadStreamOptions>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct HeadStreamOptions {
+    include_usage: Option<bool>,
+}
+
+/// The body is not a JSON object with the fields' expected types.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error("the body must be a JSON object")]
+    NotAnObject,
+    #[error("the body is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
 impl ClientRequest {
+    /// Reads what routing needs; the whole body is validated as JSON.
+    pub fn parse(protocol: Protocol, raw: Bytes, headers: &HeaderMap) -> Result<Self, BodyError> {
+        if raw.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(BodyError::NotAnObject);
+        }
+        let head: Head = serde_json::from_slice(&raw)?;
+        Ok(ClientRequest {
+            protocol,
+            raw,
+            head,
+            anthropic_version: headers.get("anthropic-version").cloned(),
+            anthropic_beta: headers.get("anthropic-beta").cloned(),
+        })
+    }
+
     pub fn model(&self) -> Option<&str> {
-        self.body.get("model").and_then(Value::as_str)
+        self.head.model.as_deref()
+    }
+
+    pub fn stream(&self) -> bool {
+        self.head.stream.unwrap_or(false)
+    }
+
+    /// An OpenAI client asked for the final usage chunk.
+    pub fn include_usage(&self) -> bool {
+        self.head
+            .stream_options
+            .as_ref()
+            .and_then(|o| o.include_usage)
+            .unwrap_or(false)
+    }
+
+    fn value(&self) -> Result<Value, serde_json::Error> {
+        serde_json::from_slice(&self.raw)
+    }
+}
+
+/// What goes to the upstream: the client's bytes, or a rewritten body.
+#[derive(Debug)]
+pub enum UpstreamBody {
+    Raw(Bytes),
+    Json(Value),
+}
+
+impl UpstreamBody {
+    fn value(&self) -> Result<Value, serde_json::Error> {
+        match self {
+            UpstreamBody::Raw(raw) => serde_json::from_slice(raw),
+            UpstreamBody::Json(v) => Ok(v.clone()),
+        }
+    }
+
+    fn attach(&self, builder: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, PrepareError> {
+        let bytes = match self {
+            UpstreamBody::Raw(raw) => raw.clone(),
+            UpstreamBody::Json(v) => Bytes::from(serde_json::to_vec(v)?),
+        };
+        Ok(builder.header(CONTENT_TYPE, "application/json").body(bytes))
     }
 }
 
@@ -77,39 +157,42 @@ pub enum PrepareError {
     Http(#[from] reqwest::Error),
 }
 
-/// The body to send to `candidate`, in its dialect's protocol, naming its model.
-pub fn body_for(req: &ClientRequest, candidate: &Candidate) -> Result<Value, PrepareError> {
-    let model = candidate.model(req.model()).unwrap_or_default().to_string();
+/// The body to send to `candidate`, in its dialect's protocol, naming `model`
+/// (see [`Candidate::model`]).
+pub fn body_for(
+    req: &ClientRequest,
+    candidate: &Candidate,
+    model: &str,
+) -> Result<UpstreamBody, PrepareError> {
+    let translate_error = |source| PrepareError::Translate {
+        provider: candidate.provider.id.clone(),
+        source,
+    };
     let mut body = match (req.protocol, candidate.dialect.protocol()) {
-        (from, to) if from == to => req.body.clone(),
+        (from, to) if from == to => {
+            if req.model() == Some(model) || model.is_empty() {
+                return Ok(UpstreamBody::Raw(req.raw.clone()));
+            }
+            req.value()?
+        }
         (Protocol::Anthropic, _) => {
-            let typed: anthropic::MessagesRequest = serde_json::from_value(req.body.clone())?;
-            let mut out = translate::anthropic_to_openai_request(&typed, &model).map_err(|source| {
-                PrepareError::Translate {
-                    provider: candidate.provider.id.clone(),
-                    source,
-                }
-            })?;
+            let typed: anthropic::MessagesRequest = serde_json::from_slice(&req.raw)?;
+            let mut out = translate::anthropic_to_openai_request(&typed, model).map_err(translate_error)?;
             fit_output_limit(&mut out, candidate.provider.kind);
             serde_json::to_value(out)?
         }
         (Protocol::OpenAi, _) => {
-            let typed: openai::ChatRequest = serde_json::from_value(req.body.clone())?;
-            let out = translate::openai_to_anthropic_request(&typed, &model).map_err(|source| {
-                PrepareError::Translate {
-                    provider: candidate.provider.id.clone(),
-                    source,
-                }
-            })?;
+            let typed: openai::ChatRequest = serde_json::from_slice(&req.raw)?;
+            let out = translate::openai_to_anthropic_request(&typed, model).map_err(translate_error)?;
             serde_json::to_value(out)?
         }
     };
     if let Some(object) = body.as_object_mut() {
         if !model.is_empty() {
-            object.insert("model".into(), Value::String(model));
+            object.insert("model".into(), Value::String(model.to_string()));
         }
     }
-    Ok(body)
+    Ok(UpstreamBody::Json(body))
 }
 
 /// Most output tokens asked of an OpenAI-dialect provider on a translated
@@ -173,20 +256,27 @@ pub fn build(
     client: &reqwest::Client,
     req: &ClientRequest,
     candidate: &Candidate,
-    body: &Value,
+    body: &UpstreamBody,
     auth: &Auth,
 ) -> Result<reqwest::Request, PrepareError> {
     let p = &candidate.provider;
-    let accept = if req.stream {
+    let stream = req.stream();
+    let accept = if stream {
         "text/event-stream"
     } else {
         "application/json"
     };
     match (candidate.dialect, auth) {
-        (Dialect::Bedrock, Auth::Bedrock(a)) => Ok(bedrock::build_request(client, p, a, body, req.stream)?),
-        (Dialect::Vertex, Auth::Vertex(target, token)) => {
-            Ok(vertex::build_request(client, target, token, body, req.stream)?)
+        (Dialect::Bedrock, Auth::Bedrock(a)) => {
+            Ok(bedrock::build_request(client, p, a, &body.value()?, stream)?)
         }
+        (Dialect::Vertex, Auth::Vertex(target, token)) => Ok(vertex::build_request(
+            client,
+            target,
+            token,
+            &body.value()?,
+            stream,
+        )?),
         (Dialect::Anthropic, Auth::Key(key)) => {
             let base = p
                 .base_url
@@ -214,10 +304,8 @@ pub fn build(
                 headers.insert(HeaderName::from_static("anthropic-beta"), beta);
             }
             headers.insert(ACCEPT, HeaderValue::from_static(accept));
-            Ok(client
-                .post(join_path(base, "v1/messages"))
-                .headers(headers)
-                .json(body)
+            Ok(body
+                .attach(client.post(join_path(base, "v1/messages")).headers(headers))?
                 .build()?)
         }
         (Dialect::OpenAiChat, Auth::Key(key)) => {
@@ -225,11 +313,7 @@ pub fn build(
                 .base_url
                 .as_ref()
                 .ok_or_else(|| PrepareError::NoBaseUrl(p.id.clone()))?;
-            let mut builder = client
-                .post(chat_url(p, base))
-                .header(ACCEPT, accept)
-                .header(CONTENT_TYPE, "application/json")
-                .json(body);
+            let mut builder = body.attach(client.post(chat_url(p, base)).header(ACCEPT, accept))?;
             if let Some(key) = key {
                 builder = builder.header(
                     AUTHORIZATION,

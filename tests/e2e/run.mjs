@@ -18,6 +18,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -151,26 +152,32 @@ describe("seed outage: Claude API answers HTTP 500 api_error", () => {
     assert.deepEqual(errors, []);
   });
 
-  test("screenshots at 390 and 1280 px, light and dark; AA contrast; no sideways scrolling", async () => {
-    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  test("AA contrast and no sideways scrolling at 360 and 1280 px, light and dark", async () => {
+    // The README's screenshots come from the gateway suite below, which shows
+    // the same outage with traffic in the Gateway panel; this one covers the
+    // keyless OpenAI card and the gateway's off state.
     for (const scheme of ["light", "dark"]) {
-      for (const width of [360, 390, 1280]) {
+      for (const width of [360, 1280]) {
         const shot = await openDashboard(browser, sb.base, { width, scheme });
-        await shot.page.locator("#provider-anthropic svg.timeline").waitFor();
         await shot.page.locator("#provider-openai svg.timeline").waitFor();
+        await shot.page.locator("#gateway-off").waitFor();
         assert.deepEqual(await overflowing(shot.page), [], `horizontal overflow at ${width} px (${scheme})`);
         assert.deepEqual(await contrastProblems(shot.page), [], `contrast at ${width} px (${scheme})`);
-        if (width !== 360) {
-          // Let the toast and any late history settle before the picture.
-          await sleep(300);
-          const file = path.join(SCREENSHOTS, `dashboard-${width}-${scheme}.png`);
-          await shot.page.screenshot({ path: file, fullPage: true });
-          assert.ok(fs.statSync(file).size > 10_000, `${file} looks empty`);
-        }
         assert.deepEqual(shot.errors, []);
         await shot.context.close();
       }
     }
+  });
+
+  test("the Gateway panel says it is off and how to turn it on", async () => {
+    assert.equal((await sb.gateway()).enabled, false);
+    const panel = page.locator("#gateway-panel");
+    await panel.locator("#gateway-off").waitFor();
+    has(await panel.locator("#gateway-state").innerText(), "Off");
+    const text = await panel.innerText();
+    has(text, "Gateway off: set [gateway] enabled = true");
+    assert.equal(await panel.locator(".env-code").count(), 0, "no addresses for a gateway that does not run");
+    assert.deepEqual(errors, []);
   });
 
   test("choosing OpenAI as preferred changes GET /api/status", async () => {
@@ -191,9 +198,14 @@ describe("seed outage: Claude API answers HTTP 500 api_error", () => {
     await sb.waitForStatus((r) => r.fallback.join() === "openai,anthropic", "fallback = openai, anthropic");
     await page.locator(".order li").first().getByText("OpenAI API").waitFor();
     await page.getByLabel("Switch automatically when the preferred provider fails").check();
-    await sb.waitForStatus((r) => r.auto_switch === true, "auto_switch = true");
+    // Turned on while the preferred provider is in outage: the switch happens at once.
+    await sb.waitForStatus((r) => r.auto_switch === true && r.preferred === "openai", "auto_switch = true, preferred = openai");
+    await page.locator("#provider-openai .tag", { hasText: "Preferred" }).waitFor();
     await page.getByLabel("Switch automatically when the preferred provider fails").uncheck();
     await sb.waitForStatus((r) => r.auto_switch === false, "auto_switch = false");
+    // And back, by hand.
+    await page.locator('#routing input[name="preferred"][value="anthropic"]').check();
+    await sb.waitForStatus((r) => r.preferred === "anthropic", "preferred = anthropic");
     // What the page relies on: the token it was given works, a wrong one does not,
     // and errors come back as {"error": "..."} for the page to show.
     const wrongToken = await sb.send("PUT", "/api/preferred", { id: "openai" }, "0".repeat(64));
@@ -282,6 +294,243 @@ describe("seed outage: Claude API answers HTTP 500 api_error", () => {
     await sb.waitForStatus((r) => r.providers.find((p) => p.id === "openai").credential === "none", "openai credential = none");
     await card.locator(".cred-line", { hasText: "No key" }).waitFor();
     assert.deepEqual(errors, []);
+  });
+});
+
+/** `{Requests: 1, Failovers: 1, Errors: 0}` as the Gateway panel shows it for one provider. */
+function trafficCounts(page, id) {
+  return page.evaluate((id) => {
+    const row = document.getElementById(`traffic-${id}`);
+    if (!row) return null;
+    const out = {};
+    for (const div of row.querySelectorAll("dl.traffic-stats > div")) {
+      out[div.querySelector("dt").textContent.trim()] = Number(div.querySelector("dd").textContent);
+    }
+    return out;
+  }, id);
+}
+
+/** A Claude Code–style request: what `claude` sends to ANTHROPIC_BASE_URL (not streamed). */
+const CLAUDE_REQUEST = {
+  model: "claude-sonnet-4-5-20250929",
+  max_tokens: 256,
+  system: "You are Claude Code.",
+  messages: [{ role: "user", content: "Say hello." }],
+};
+
+describe("gateway: a request fails over to OpenAI, and the panel counts it", () => {
+  // The upstream key comes from Switchboard's environment; the client's is ignored.
+  const OPENAI_KEY = `sk-e2e-gateway-${randomBytes(12).toString("hex")}`;
+  const CLIENT_KEY = `sk-ant-client-${randomBytes(12).toString("hex")}`;
+  let sb;
+  let page;
+  let errors;
+  let context;
+  let port;
+  before(async () => {
+    // The Messages API fails for real traffic while the model-list probe still
+    // passes: the gateway meets the 500 before the health check does.
+    sb = await startSwitchboard({
+      check: FAST_CHECK,
+      gateway: "127.0.0.1:0",
+      openaiKey: OPENAI_KEY,
+      anthropicMessagesFailing: true,
+    });
+    await sb.waitForStatus(
+      (r) => r.providers.every((p) => p.state === "operational"),
+      "both providers operational",
+    );
+    const gw = await sb.gateway();
+    port = Number(gw.listen?.split(":").pop());
+    ({ context, page, errors } = await openDashboard(browser, sb.base));
+  });
+  after(async () => {
+    await context?.close();
+    await sb?.stop();
+  });
+
+  test("running, no traffic yet: where it listens and the two variables, with the real port", async () => {
+    const gw = await sb.gateway();
+    assert.equal(gw.enabled, true);
+    assert.equal(gw.running, true);
+    assert.equal(gw.error, null);
+    assert.ok(port > 0, `port 0 was asked for, a real one must be shown: ${gw.listen}`);
+    const panel = page.locator("#gateway-panel");
+    await panel.locator("#traffic-empty").waitFor();
+    has(await panel.locator("#gateway-state").innerText(), "Running");
+    assert.equal(await panel.locator("#gateway-listen").innerText(), `127.0.0.1:${port}`);
+    assert.equal(await panel.locator("#env-anthropic").innerText(), `ANTHROPIC_BASE_URL=http://127.0.0.1:${port}`);
+    assert.equal(await panel.locator("#env-openai").innerText(), `OPENAI_BASE_URL=http://127.0.0.1:${port}/v1`);
+    has(await panel.locator("#traffic-empty").innerText(), "No requests yet");
+    // Copy puts the exact line on the clipboard.
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: sb.base });
+    await panel.getByRole("button", { name: `Copy OPENAI_BASE_URL=http://127.0.0.1:${port}/v1` }).click();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `OPENAI_BASE_URL=http://127.0.0.1:${port}/v1`);
+    await panel.getByText("Copied").waitFor();
+    assert.deepEqual(await accessibilityProblems(page), []);
+    assert.deepEqual(errors, []);
+  });
+
+  test("Claude API answers 500 api_error, the client gets OpenAI's answer, the panel shows it without a reload", async () => {
+    let navigations = 0;
+    page.on("framenavigated", (f) => {
+      if (f === page.mainFrame()) navigations++;
+    });
+    await page.evaluate(() => (window.__e2eMarker = "same document"));
+    // Focus on a Copy button must survive the panel's refresh.
+    await page.locator('#gateway button[data-focus="copy-env-anthropic"]').focus();
+
+    const res = await sb.throughGateway("/v1/messages", CLAUDE_REQUEST, {
+      "anthropic-version": "2023-06-01",
+      "x-api-key": CLIENT_KEY,
+    });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.headers.get("x-switchboard-provider"), "openai");
+    // A valid Anthropic answer, translated from the fake OpenAI's.
+    assert.equal(res.json.type, "message");
+    assert.equal(res.json.role, "assistant");
+    assert.equal(res.json.content[0].text, "Hello from the fake OpenAI API.");
+    // The preferred provider was tried first, then the fallback, each with its own key.
+    assert.equal(sb.anthropic.messages.length, 1, "the fake Anthropic API was not tried");
+    assert.equal(sb.anthropic.messages[0].key, "sk-ant-e2e-env-key");
+    assert.equal(sb.openai.completions.length, 1);
+    assert.equal(sb.openai.completions[0].auth, `Bearer ${OPENAI_KEY}`);
+    assert.equal(sb.openai.completions[0].body.model, "gpt-4o-mini");
+
+    const gw = await sb.gateway();
+    assert.deepEqual(
+      [gw.providers.openai.requests, gw.providers.openai.failovers, gw.providers.openai.errors],
+      [1, 1, 0],
+    );
+    assert.deepEqual([gw.providers.anthropic.requests, gw.providers.anthropic.errors], [0, 1]);
+
+    // The page polls /api/gateway: the counts arrive by themselves.
+    await page.waitForFunction(
+      () => document.querySelector("#traffic-openai dd") && !document.getElementById("traffic-empty"),
+      null,
+      { timeout: 12_000 },
+    );
+    assert.deepEqual(await trafficCounts(page, "openai"), { Requests: 1, Failovers: 1, Errors: 0 });
+    assert.deepEqual(await trafficCounts(page, "anthropic"), { Requests: 0, Failovers: 0, Errors: 1 });
+    const claude = await page.locator("#traffic-anthropic").innerText();
+    has(claude, "Claude API");
+    has(claude, "HTTP 500 api_error: Internal server error");
+    assert.match(claude, /just now|\d+ s ago/);
+    // In the routing's order: the preferred provider first.
+    assert.deepEqual(
+      await page.locator(".traffic > li").evaluateAll((lis) => lis.map((li) => li.dataset.provider)),
+      ["anthropic", "openai"],
+    );
+    assert.equal(navigations, 0, "the page navigated");
+    assert.equal(await page.evaluate(() => window.__e2eMarker), "same document", "the page reloaded");
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.focus), "copy-env-anthropic", "focus was lost");
+
+    // No key anywhere: not the upstream keys, not the client's.
+    const html = await page.evaluate(() => document.documentElement.outerHTML);
+    for (const secret of [OPENAI_KEY, CLIENT_KEY, "sk-ant-e2e-env-key"]) {
+      assert.ok(!JSON.stringify(gw).includes(secret), "a key is in /api/gateway");
+      assert.ok(!html.includes(secret), "a key is in the page");
+      assert.ok(!sb.log().includes(secret), "a key is in Switchboard's log");
+    }
+    assert.deepEqual(errors, []);
+  });
+
+  test("the panel re-reads /api/gateway while the page is visible, and not while it is hidden", async () => {
+    const reads = [];
+    const onRequest = (req) => {
+      if (new URL(req.url()).pathname === "/api/gateway") reads.push(Date.now());
+    };
+    page.on("request", onRequest);
+    try {
+      // Visible: the 5 s poll (and status events, throttled) keep it fresh.
+      await sleep(6_000);
+      assert.ok(reads.length >= 1, "no /api/gateway request in 6 s while visible");
+      assert.ok(reads.length <= 8, `${reads.length} /api/gateway requests in 6 s: not throttled`);
+      // Hidden (a background tab): nothing, even as status events keep coming.
+      const setHidden = (hidden) =>
+        page.evaluate((hidden) => {
+          Object.defineProperty(document, "hidden", { configurable: true, get: () => hidden });
+          Object.defineProperty(document, "visibilityState", { configurable: true, get: () => (hidden ? "hidden" : "visible") });
+          document.dispatchEvent(new Event("visibilitychange"));
+        }, hidden);
+      await setHidden(true);
+      await sleep(300);
+      const hiddenFrom = reads.length;
+      await sleep(6_000);
+      assert.equal(reads.length, hiddenFrom, "/api/gateway was polled while the page was hidden");
+      // Shown again: at once.
+      const next = page.waitForRequest((req) => new URL(req.url()).pathname === "/api/gateway", { timeout: 1_000 });
+      await setHidden(false);
+      await next;
+    } finally {
+      page.off("request", onRequest);
+    }
+    assert.deepEqual(errors, []);
+  });
+
+  test("screenshots at 390 and 1280 px, light and dark, with the outage and the gateway's traffic; AA contrast; no sideways scrolling", async () => {
+    // The probe now meets the 500 as well: the README's picture is Claude API in
+    // outage while the gateway keeps answering through OpenAI.
+    sb.anthropic.fail();
+    await sb.waitForStatus(
+      (r) => r.providers.find((p) => p.id === "anthropic").state === "outage",
+      "anthropic in outage",
+      LIVE_TIMEOUT_MS,
+    );
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    for (const scheme of ["light", "dark"]) {
+      for (const width of [360, 390, 1280]) {
+        const shot = await openDashboard(browser, sb.base, { width, scheme });
+        await shot.page.locator('#provider-anthropic .card-head .badge[data-state="outage"]').waitFor();
+        await shot.page.locator("#provider-anthropic svg.timeline").waitFor();
+        await shot.page.locator("#provider-openai svg.timeline").waitFor();
+        await shot.page.locator("#traffic-openai").waitFor();
+        assert.deepEqual(await overflowing(shot.page), [], `horizontal overflow at ${width} px (${scheme})`);
+        assert.deepEqual(await contrastProblems(shot.page), [], `contrast at ${width} px (${scheme})`);
+        if (width !== 360) {
+          // Let the toast and any late history settle before the picture.
+          await sleep(300);
+          const file = path.join(SCREENSHOTS, `dashboard-${width}-${scheme}.png`);
+          await shot.page.screenshot({ path: file, fullPage: true });
+          assert.ok(fs.statSync(file).size > 10_000, `${file} looks empty`);
+        }
+        assert.deepEqual(shot.errors, []);
+        await shot.context.close();
+      }
+    }
+  });
+});
+
+describe("gateway: its port is taken", () => {
+  let sb;
+  let holder;
+  before(async () => {
+    holder = net.createServer();
+    await new Promise((r) => holder.listen(0, "127.0.0.1", r));
+    sb = await startSwitchboard({ check: FAST_CHECK, gateway: `127.0.0.1:${holder.address().port}` });
+  });
+  after(async () => {
+    await sb?.stop();
+    await new Promise((r) => holder?.close(r));
+  });
+
+  test("the dashboard runs, and the Gateway panel says why the gateway does not", async () => {
+    const gw = await sb.gateway();
+    assert.deepEqual([gw.enabled, gw.running, gw.listen], [true, false, null]);
+    const { context, page, errors } = await openDashboard(browser, sb.base);
+    try {
+      const panel = page.locator("#gateway-panel");
+      await panel.locator("#gateway-error").waitFor();
+      has(await panel.locator("#gateway-state").innerText(), "Not running");
+      const text = await panel.innerText();
+      has(text, `127.0.0.1:${holder.address().port}`);
+      has(text, "in use");
+      assert.equal(await panel.locator(".env-code").count(), 0);
+      assert.deepEqual(await contrastProblems(page), []);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
   });
 });
 

@@ -4,9 +4,13 @@
 //   anthropic  GET /v1/models            Anthropic models list, or (fail()) the
 //                                        real shape of a 500 api_error with a
 //                                        `request-id` header
+//              POST /v1/messages         a Messages API answer, or the same 500 while
+//                                        failing or while `messagesFailing` (the API
+//                                        breaks for real traffic before the probe sees it)
 //   openai     GET /v1/models            OpenAI models list for any Bearer key
 //                                        (401 without one, or for a reject()ed key);
 //                                        remembers every Authorization it saw
+//              POST /v1/chat/completions a Chat Completions answer (not streamed)
 //   status     GET /claude/api/v2/summary.json   Claude's Statuspage, all green
 //              GET /openai/api/v2/summary.json   OpenAI's Statuspage shim, all green
 
@@ -54,6 +58,17 @@ function send(res, status, body, headers = {}) {
   res.end(data);
 }
 
+/** The request body, parsed as JSON (null when it is not). */
+async function readJson(req) {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    return null;
+  }
+}
+
 function notFound(res) {
   send(res, 404, { error: "not found in the fake" });
 }
@@ -67,22 +82,38 @@ export function requestId() {
  * The Anthropic API. `failing` starts it in the 500 state. `fail()` / `heal()`
  * switch it and return the time of the switch (ms since epoch).
  */
-export async function fakeAnthropic({ failing = false } = {}) {
+export async function fakeAnthropic({ failing = false, messagesFailing = false } = {}) {
   let mode = failing ? "fail" : "ok";
   let rid = requestId();
   const seen = [];
-  const { server, url } = await listen((req, res) => {
+  const messages = [];
+  const internalError = (res, id) =>
+    send(
+      res,
+      500,
+      { type: "error", error: { type: "api_error", message: "Internal server error" }, request_id: id },
+      { "request-id": id },
+    );
+  const { server, url } = await listen(async (req, res) => {
     const path = req.url.split("?")[0];
+    if (req.method === "POST" && path === "/v1/messages") {
+      const body = await readJson(req);
+      messages.push({ at: Date.now(), key: req.headers["x-api-key"] ?? null, body });
+      if (mode === "fail" || messagesFailing) return internalError(res, requestId());
+      return send(res, 200, {
+        id: `msg_${randomBytes(12).toString("hex")}`,
+        type: "message",
+        role: "assistant",
+        model: body?.model ?? "claude-sonnet-4-5-20250929",
+        content: [{ type: "text", text: "Hello from the fake Anthropic API." }],
+        stop_reason: "end_turn",
+        stop_sequence: null,
+        usage: { input_tokens: 12, output_tokens: 8 },
+      }, { "request-id": requestId() });
+    }
     if (req.method !== "GET" || path !== "/v1/models") return notFound(res);
     seen.push({ at: Date.now(), key: req.headers["x-api-key"] ?? null, mode });
-    if (mode === "fail") {
-      return send(
-        res,
-        500,
-        { type: "error", error: { type: "api_error", message: "Internal server error" }, request_id: rid },
-        { "request-id": rid },
-      );
-    }
+    if (mode === "fail") return internalError(res, rid);
     send(res, 200, {
       data: [
         {
@@ -100,6 +131,8 @@ export async function fakeAnthropic({ failing = false } = {}) {
   return {
     url,
     seen,
+    /** Every POST /v1/messages: {at, key, body}. */
+    messages,
     get requestId() {
       return rid;
     },
@@ -122,12 +155,16 @@ export async function fakeAnthropic({ failing = false } = {}) {
 /** The OpenAI API: remembers each `Authorization` header it was sent. */
 export async function fakeOpenAI() {
   const seen = [];
+  const completions = [];
   const rejected = new Set();
-  const { server, url } = await listen((req, res) => {
+  const { server, url } = await listen(async (req, res) => {
     const path = req.url.split("?")[0];
-    if (req.method !== "GET" || path !== "/v1/models") return notFound(res);
+    const chat = req.method === "POST" && path === "/v1/chat/completions";
+    if (!chat && (req.method !== "GET" || path !== "/v1/models")) return notFound(res);
     const auth = req.headers.authorization ?? null;
-    seen.push({ at: Date.now(), auth });
+    const body = chat ? await readJson(req) : null;
+    if (chat) completions.push({ at: Date.now(), auth, body });
+    else seen.push({ at: Date.now(), auth });
     if (!auth || !auth.startsWith("Bearer ")) {
       return send(res, 401, {
         error: { message: "You didn't provide an API key.", type: "invalid_request_error", param: null, code: null },
@@ -145,6 +182,23 @@ export async function fakeOpenAI() {
         },
       });
     }
+    if (chat) {
+      return send(res, 200, {
+        id: `chatcmpl-${randomBytes(12).toString("hex")}`,
+        object: "chat.completion",
+        created: Math.floor(Date.now() / 1000),
+        model: body?.model ?? "gpt-4o-mini",
+        choices: [
+          {
+            index: 0,
+            message: { role: "assistant", content: "Hello from the fake OpenAI API.", refusal: null },
+            logprobs: null,
+            finish_reason: "stop",
+          },
+        ],
+        usage: { prompt_tokens: 12, completion_tokens: 8, total_tokens: 20 },
+      }, { "x-request-id": `req_${randomBytes(16).toString("hex")}` });
+    }
     send(res, 200, {
       object: "list",
       data: [{ id: "gpt-4o-mini", object: "model", created: 1721172741, owned_by: "system" }],
@@ -153,6 +207,8 @@ export async function fakeOpenAI() {
   return {
     url: `${url}/v1`,
     seen,
+    /** Every POST /v1/chat/completions: {at, auth, body}. */
+    completions,
     /** Answers 401 invalid_api_key to this key from now on. */
     reject: (key) => rejected.add(key),
     close: () => closeServer(server),

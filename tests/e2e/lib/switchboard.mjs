@@ -33,7 +33,7 @@ export function binary() {
 /** A TOML string. */
 const q = (s) => JSON.stringify(String(s));
 
-function configToml({ listen, anthropic, openai, pages, check }) {
+function configToml({ listen, gateway, anthropic, openai, pages, check }) {
   const lines = [
     "# Written by tests/e2e: every peer is a fake on 127.0.0.1.",
     "use_catalog = false",
@@ -55,7 +55,7 @@ function configToml({ listen, anthropic, openai, pages, check }) {
     `listen = ${q(`127.0.0.1:${listen}`)}`,
     "",
     "[gateway]",
-    "enabled = false",
+    ...(gateway ? ["enabled = true", `listen = ${q(gateway)}`] : ["enabled = false"]),
     "",
     "[[providers]]",
     'id = "anthropic"',
@@ -66,6 +66,7 @@ function configToml({ listen, anthropic, openai, pages, check }) {
     'status_format = "statuspage"',
     'components = ["k8w3r06qmzrp"]',
     'api_key_env = "SWITCHBOARD_E2E_ANTHROPIC_KEY"',
+    'model = "claude-sonnet-4-5"',
     "",
     "[[providers]]",
     'id = "openai"',
@@ -76,6 +77,7 @@ function configToml({ listen, anthropic, openai, pages, check }) {
     'status_format = "statuspage"',
     'components = ["Chat Completions", "Responses"]',
     'api_key_env = "SWITCHBOARD_E2E_OPENAI_KEY"',
+    'model = "gpt-4o-mini"',
     "",
   );
   return lines.join("\n");
@@ -88,17 +90,27 @@ function configToml({ listen, anthropic, openai, pages, check }) {
  * @param {object} o
  * @param {boolean} [o.anthropicFailing] start the Anthropic fake in its 500 state
  * @param {string|null} [o.anthropicKey] the Anthropic key, from an env var; null: no key at all
+ * @param {boolean} [o.anthropicMessagesFailing] POST /v1/messages answers 500 while the probe still passes
+ * @param {string|null} [o.openaiKey] the OpenAI key, from an env var; null: no key
  * @param {object|null} [o.check] `[check]` keys; null keeps Switchboard's defaults
+ * @param {string|null} [o.gateway] `[gateway].listen` ("127.0.0.1:0": any free port); null: gateway off
  */
-export async function startSwitchboard({ anthropicFailing = false, anthropicKey = "sk-ant-e2e-env-key", check = null } = {}) {
+export async function startSwitchboard({
+  anthropicFailing = false,
+  anthropicMessagesFailing = false,
+  anthropicKey = "sk-ant-e2e-env-key",
+  openaiKey = null,
+  check = null,
+  gateway = null,
+} = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchboard-e2e-"));
-  const anthropic = await fakeAnthropic({ failing: anthropicFailing });
+  const anthropic = await fakeAnthropic({ failing: anthropicFailing, messagesFailing: anthropicMessagesFailing });
   const openai = await fakeOpenAI();
   const pages = await fakeStatusPages();
   const listen = await freePort();
   const config = path.join(dir, "config", "config.toml");
   fs.mkdirSync(path.dirname(config), { recursive: true });
-  fs.writeFileSync(config, configToml({ listen, anthropic, openai, pages, check }));
+  fs.writeFileSync(config, configToml({ listen, gateway, anthropic, openai, pages, check }));
 
   const logPath = path.join(dir, "switchboard.log");
   const log = fs.openSync(logPath, "a");
@@ -113,7 +125,8 @@ export async function startSwitchboard({ anthropicFailing = false, anthropicKey 
   };
   if (anthropicKey) env.SWITCHBOARD_E2E_ANTHROPIC_KEY = anthropicKey;
   else delete env.SWITCHBOARD_E2E_ANTHROPIC_KEY;
-  delete env.SWITCHBOARD_E2E_OPENAI_KEY;
+  if (openaiKey) env.SWITCHBOARD_E2E_OPENAI_KEY = openaiKey;
+  else delete env.SWITCHBOARD_E2E_OPENAI_KEY;
   delete env.SWITCHBOARD_CONFIG;
   const child = spawn(binary(), ["watch", "--config", config], { env, stdio: ["ignore", log, log] });
   let exited = null;
@@ -149,6 +162,31 @@ export async function startSwitchboard({ anthropicFailing = false, anthropicKey 
     },
     async status() {
       return (await sb.get("/api/status")).json;
+    },
+    /** `GET /api/gateway`. */
+    async gateway() {
+      return (await sb.get("/api/gateway")).json;
+    },
+    /**
+     * A request through the gateway, as a client sends it: `POST {path}` on
+     * the address `/api/gateway` reports. Resolves to {status, headers, json}.
+     */
+    async throughGateway(p, body, headers = {}) {
+      const { listen } = await sb.gateway();
+      if (!listen) throw new Error("the gateway is not running");
+      const res = await fetch(`http://${listen}${p}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify(body),
+      });
+      const text = await res.text();
+      let json = null;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        // Reported as text below.
+      }
+      return { status: res.status, headers: res.headers, json, text };
     },
     /** Polls `GET /api/status` until `pred(report)` holds. */
     async waitForStatus(pred, what, timeoutMs = 20_000) {
