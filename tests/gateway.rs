@@ -183,6 +183,9 @@ fn anthropic_fake(mode: &Mode, seen: &Seen) -> Response {
             _ => axum::Json(json!({"data":[{"type":"model","id":"claude-sonnet-4-5","display_name":"Claude Sonnet 4.5","created_at":"2025-09-29T00:00:00Z"}],"has_more":false,"first_id":"claude-sonnet-4-5","last_id":"claude-sonnet-4-5"})).into_response(),
         };
     }
+    if seen.path == "/v1/messages/count_tokens" {
+        return axum::Json(json!({"input_tokens": 2095})).into_response();
+    }
     let model = seen.body["model"].as_str().unwrap_or("claude").to_string();
     let stream = seen.body["stream"].as_bool().unwrap_or(false);
     match mode {
@@ -813,7 +816,20 @@ async fn models_and_refusals() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    assert!(gw.anthropic.calls().is_empty());
+    assert!(gw
+        .anthropic
+        .calls()
+        .iter()
+        .all(|c| !c.path.ends_with("/v1/messages")));
+
+    // Claude Code sizes its context with count_tokens: answered by Anthropic.
+    let r = post(&gw, "/v1/messages/count_tokens", &claude_code_request()).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(provider_header(&r), "anthropic");
+    assert_eq!(r.json::<Value>().await.unwrap()["input_tokens"], 2095);
+    let counted = gw.anthropic.seen.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(counted.path, "/v1/messages/count_tokens");
+    assert_eq!(counted.headers["x-api-key"], ANTHROPIC_KEY);
 
     let r = reqwest::Client::new()
         .post(format!("{}/v1/messages", gw.url))

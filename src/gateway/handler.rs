@@ -83,6 +83,110 @@ pub async fn chat_completions(State(gw): State<Gateway>, headers: HeaderMap, bod
     gw.handle(Protocol::OpenAi, &headers, body).await
 }
 
+/// `POST /v1/messages/count_tokens` (Claude Code asks it to size its context):
+/// answered by the first Anthropic API in the route, since only it counts
+/// Claude tokens the same way. No failover: a count is advice, and the client
+/// copes without one.
+pub async fn count_tokens(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
+    let req = match ClientRequest::parse(Protocol::Anthropic, body, &headers) {
+        Ok(r) => r,
+        Err(e) => {
+            return error_response(
+                Protocol::Anthropic,
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                &e.to_string(),
+                None,
+            )
+        }
+    };
+    let config = gw.engine.current_config();
+    let report = gw.engine.status();
+    let Some(candidate) = route::plan(&config, &report, Protocol::Anthropic)
+        .into_iter()
+        .find(|c| c.dialect == Dialect::Anthropic && !c.state.is_failing())
+    else {
+        return error_response(
+            Protocol::Anthropic,
+            StatusCode::NOT_FOUND,
+            "not_found_error",
+            "no healthy Anthropic API in the route to count tokens",
+            None,
+        );
+    };
+    let auth = match gw.auth(&candidate).await {
+        Ok(a) => a,
+        Err(why) => {
+            return error_response(
+                Protocol::Anthropic,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "api_error",
+                &why,
+                None,
+            )
+        }
+    };
+    let request = upstream::build(
+        &gw.client,
+        &req,
+        &candidate,
+        &upstream::UpstreamBody::Raw(req.raw.clone()),
+        &auth,
+    )
+    .map(|mut r| {
+        let url = crate::http::join_path(r.url(), "count_tokens");
+        *r.url_mut() = url;
+        r
+    });
+    let response = match request {
+        Ok(r) => tokio::time::timeout(upstream::STREAM_HEADERS_TIMEOUT, gw.client.execute(r)).await,
+        Err(e) => {
+            return error_response(
+                Protocol::Anthropic,
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                &e.to_string(),
+                None,
+            )
+        }
+    };
+    let id = &candidate.provider.id;
+    match response {
+        Ok(Ok(r)) => {
+            let status = r.status();
+            match r.bytes().await {
+                Ok(bytes) => Response::builder()
+                    .status(status)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header(PROVIDER_HEADER, provider_value(id))
+                    .body(Body::from(bytes))
+                    .unwrap_or_else(|_| internal_error(Protocol::Anthropic)),
+                Err(e) => error_response(
+                    Protocol::Anthropic,
+                    StatusCode::BAD_GATEWAY,
+                    "api_error",
+                    &e.to_string(),
+                    Some(id),
+                ),
+            }
+        }
+        Ok(Err(e)) => error_response(
+            Protocol::Anthropic,
+            StatusCode::BAD_GATEWAY,
+            "api_error",
+            &crate::probe::classify::root_cause(&e),
+            Some(id),
+        ),
+        Err(_) => error_response(
+            Protocol::Anthropic,
+            StatusCode::GATEWAY_TIMEOUT,
+            "timeout_error",
+            "no answer in time",
+            Some(id),
+        ),
+    }
+}
+
 /// `GET /v1/models`: one list both SDKs can read (OpenAI's `object`/`owned_by`
 /// and Anthropic's `type`/`display_name`/`has_more` side by side), naming the
 /// model each serving provider is configured with.

@@ -57,6 +57,7 @@ pub fn router(
     Ok(Router::new()
         .route("/v1/messages", post(handler::messages))
         .route("/v1/chat/completions", post(handler::chat_completions))
+        .route("/v1/messages/count_tokens", post(handler::count_tokens))
         .route("/v1/models", get(handler::models))
         .fallback(handler::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -123,7 +123,10 @@ impl UpstreamBody {
         }
     }
 
-    fn attach(&self, builder: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, PrepareError> {
+    pub(super) fn attach(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, PrepareError> {
         let bytes = match self {
             UpstreamBody::Raw(raw) => raw.clone(),
             UpstreamBody::Json(v) => Bytes::from(serde_json::to_vec(v)?),
