@@ -88,21 +88,13 @@ pub async fn chat_completions(State(gw): State<Gateway>, headers: HeaderMap, bod
 /// Claude tokens the same way. No failover: a count is advice, and the client
 /// copes without one.
 pub async fn count_tokens(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
-    let req = match ClientRequest::parse(Protocol::Anthropic, body, &headers) {
+    let req = match parse(Protocol::Anthropic, body, &headers) {
         Ok(r) => r,
-        Err(e) => {
-            return error_response(
-                Protocol::Anthropic,
-                StatusCode::BAD_REQUEST,
-                "invalid_request_error",
-                &e.to_string(),
-                None,
-            )
-        }
+        Err(response) => return response,
     };
-    let config = gw.engine.current_config();
-    let report = gw.engine.status();
-    let Some(candidate) = route::plan(&config, &report, Protocol::Anthropic)
+    let Some(candidate) = gw
+        .plan(Protocol::Anthropic)
+        .1
         .into_iter()
         .find(|c| c.dialect == Dialect::Anthropic && !c.state.is_failing())
     else {
@@ -191,10 +183,10 @@ pub async fn count_tokens(State(gw): State<Gateway>, headers: HeaderMap, body: B
 /// and Anthropic's `type`/`display_name`/`has_more` side by side), naming the
 /// model each serving provider is configured with.
 pub async fn models(State(gw): State<Gateway>) -> Response {
-    let config = gw.engine.current_config();
-    let report = gw.engine.status();
     let mut seen = Vec::new();
-    let data: Vec<Value> = route::plan(&config, &report, Protocol::Anthropic)
+    let data: Vec<Value> = gw
+        .plan(Protocol::Anthropic)
+        .1
         .into_iter()
         .filter_map(|c| {
             let model = c.provider.model.clone()?;
@@ -237,23 +229,33 @@ pub async fn not_found(request: Request) -> Response {
     )
 }
 
+/// The client's request, or the 400 that says why it is not one.
+fn parse(protocol: Protocol, body: Bytes, headers: &HeaderMap) -> Result<ClientRequest, Response> {
+    ClientRequest::parse(protocol, body, headers).map_err(|e| {
+        error_response(
+            protocol,
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            &e.to_string(),
+            None,
+        )
+    })
+}
+
 impl Gateway {
-    async fn handle(&self, protocol: Protocol, headers: &HeaderMap, body: Bytes) -> Response {
-        let req = match ClientRequest::parse(protocol, body, headers) {
-            Ok(r) => r,
-            Err(e) => {
-                return error_response(
-                    protocol,
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request_error",
-                    &e.to_string(),
-                    None,
-                )
-            }
-        };
+    /// The config in use and the providers to try, from the engine's latest report.
+    fn plan(&self, protocol: Protocol) -> (Arc<crate::config::Config>, Vec<Candidate>) {
         let config = self.engine.current_config();
-        let report = self.engine.status();
-        let plan = route::plan(&config, &report, protocol);
+        let plan = route::plan(&config, &self.engine.status(), protocol);
+        (config, plan)
+    }
+
+    async fn handle(&self, protocol: Protocol, headers: &HeaderMap, body: Bytes) -> Response {
+        let req = match parse(protocol, body, headers) {
+            Ok(r) => r,
+            Err(response) => return response,
+        };
+        let (config, plan) = self.plan(protocol);
         let mut last: Option<(String, Failure)> = None;
         let mut skipped: Vec<String> = Vec::new();
         for candidate in &plan {
