@@ -90,7 +90,7 @@ pub async fn chat_completions(State(gw): State<Gateway>, headers: HeaderMap, bod
 pub async fn count_tokens(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
     let req = match parse(Protocol::Anthropic, body, &headers) {
         Ok(r) => r,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let Some(candidate) = gw
         .plan(Protocol::Anthropic)
@@ -230,15 +230,15 @@ pub async fn not_found(request: Request) -> Response {
 }
 
 /// The client's request, or the 400 that says why it is not one.
-fn parse(protocol: Protocol, body: Bytes, headers: &HeaderMap) -> Result<ClientRequest, Response> {
+fn parse(protocol: Protocol, body: Bytes, headers: &HeaderMap) -> Result<ClientRequest, Box<Response>> {
     ClientRequest::parse(protocol, body, headers).map_err(|e| {
-        error_response(
+        Box::new(error_response(
             protocol,
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
             &e.to_string(),
             None,
-        )
+        ))
     })
 }
 
@@ -253,7 +253,7 @@ impl Gateway {
     async fn handle(&self, protocol: Protocol, headers: &HeaderMap, body: Bytes) -> Response {
         let req = match parse(protocol, body, headers) {
             Ok(r) => r,
-            Err(response) => return response,
+            Err(response) => return *response,
         };
         let (config, plan) = self.plan(protocol);
         let mut last: Option<(String, Failure)> = None;
