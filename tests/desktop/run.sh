@@ -5,16 +5,23 @@
 #
 # 1. lints the crate, builds the debug binary (a release build with thin LTO
 #    would add minutes to every CI run) and runs the crate's unit tests;
-# 2. runs tests/desktop/test_tray.py under Xvfb (`xvfb-run -a`) inside a
-#    private D-Bus session with a throwaway gnome-keyring
-#    (scripts/with-secret-service.sh): the test owns the
-#    StatusNotifierWatcher there, so the app's tray registers with it.
+# 2. runs tests/desktop/test_*.py (tests/desktop/suite.sh, one at a time;
+#    arguments pick some: `tests/desktop/run.sh test_keyring`) under Xvfb
+#    (`xvfb-run -a`) inside a private D-Bus session with a throwaway
+#    gnome-keyring (scripts/with-secret-service.sh): each test owns the
+#    StatusNotifierWatcher there, so the app's tray registers with it, and
+#    python3-dbusmock's notification server records the app's notifications.
+#    test_tray: icon colours, menu, preferred provider, window, single
+#    instance, autostart, pause, Quit. test_notifications: began / ended /
+#    offline notices. test_keyring: a key stored through the app's API, the
+#    credential notice, "Check now", "Open status page", no key leaks.
 # WebKit paints nothing under Xvfb with compositing on: it is switched off.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 command -v xvfb-run >/dev/null || { echo "desktop: xvfb-run not found (run: make setup)" >&2; exit 1; }
-/usr/bin/python3 -c "import dbus, gi" 2>/dev/null || { echo "desktop: python3-dbus / python3-gi missing (run: make setup)" >&2; exit 1; }
+/usr/bin/python3 -c "import dbus, dbusmock, gi" 2>/dev/null || { echo "desktop: python3-dbus / python3-dbusmock / python3-gi missing (run: make setup)" >&2; exit 1; }
+command -v secret-tool >/dev/null || { echo "desktop: secret-tool not found (run: make setup)" >&2; exit 1; }
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/switchboard-target}
 "${CARGO:-cargo}" clippy --locked -p switchboard-desktop --all-targets -- -D warnings
@@ -26,4 +33,4 @@ export WEBKIT_DISABLE_COMPOSITING_MODE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1
 export NO_AT_BRIDGE=1
 
 exec xvfb-run -a -s "-screen 0 1280x1024x24" \
-    scripts/with-secret-service.sh /usr/bin/python3 tests/desktop/test_tray.py "$@"
+    scripts/with-secret-service.sh tests/desktop/suite.sh "$@"
