@@ -455,6 +455,11 @@ impl Engine {
                 at: round.at,
                 assessment: &assessment,
                 from_probe: c.probe.is_some(),
+                probe_passed: c
+                    .probe
+                    .as_ref()
+                    .is_some_and(|r| matches!(r.class, ProbeClass::Ok | ProbeClass::Slow)),
+                page_fresh: full || p.status_page.is_none(),
                 request_id: c.probe.as_ref().and_then(|r| r.request_id.as_deref()),
                 context: ctx,
             });
@@ -508,6 +513,8 @@ impl Engine {
                 at: self.clock.now(),
                 assessment: &assessment,
                 from_probe: true,
+                probe_passed: false,
+                page_fresh: false,
                 request_id: check.probe.as_ref().and_then(|r| r.request_id.as_deref()),
                 context: Context::Normal,
             });

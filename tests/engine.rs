@@ -605,3 +605,40 @@ async fn no_auto_switch_without_the_setting_or_after_a_manual_choice() {
     h.advance(400).await;
     assert_eq!(h.handle.status().preferred.as_deref(), Some("openai"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_outage_ends_when_calls_work_even_while_the_page_keeps_flapping() {
+    let mut h = Harness::start(|t, id| {
+        let flap = if (t / 60) % 2 == 0 {
+            Page::Green
+        } else {
+            Page::Elevated
+        };
+        match id {
+            "anthropic" if (60..600).contains(&t) => (Probe::Http(500), flap),
+            // The page lags and flaps on for another half hour.
+            "anthropic" => (Probe::Ok, flap),
+            _ => (Probe::Ok, Page::Green),
+        }
+    });
+    h.advance(1800).await;
+    let incidents: Vec<_> = h
+        .seen
+        .iter()
+        .filter_map(|e| match e {
+            Event::IncidentOpened { id, incident } if id == "anthropic" => Some(("opened", incident.state)),
+            Event::IncidentClosed { id, incident } if id == "anthropic" => Some(("closed", incident.state)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        incidents,
+        [
+            ("opened", State::Outage),
+            ("closed", State::Outage),
+            ("opened", State::Degraded)
+        ],
+        "one outage, ended once the probes passed; the page's trouble is its own quiet incident"
+    );
+    assert_eq!(h.state("anthropic"), State::Degraded);
+}

@@ -50,6 +50,12 @@ pub struct Observation<'a> {
     /// The verdict rests on a probe (needs `failures_to_open`); a page-only verdict
     /// is the provider's own acknowledgement and opens at once.
     pub from_probe: bool,
+    /// The probe got a successful answer (the API works), whatever the page says.
+    pub probe_passed: bool,
+    /// The page was read for this observation (or there is none). A
+    /// confirmation round re-probes but reuses the last page reading, which is
+    /// no new evidence that a page-driven incident is over.
+    pub page_fresh: bool,
     pub request_id: Option<&'a str>,
     pub context: Context,
 }
@@ -104,6 +110,8 @@ pub struct HealthMachine {
     confirmed: bool,
     bad_streak: u32,
     good_streak: u32,
+    /// Consecutive passing probes, whatever the page said meanwhile.
+    probe_good_streak: u32,
     streak_started: Option<DateTime<Utc>>,
     streak_request_id: Option<String>,
     incident: Option<IncidentRecord>,
@@ -119,6 +127,7 @@ impl HealthMachine {
             confirmed: false,
             bad_streak: 0,
             good_streak: 0,
+            probe_good_streak: 0,
             streak_started: None,
             streak_request_id: None,
             incident: None,
@@ -171,6 +180,37 @@ impl HealthMachine {
             _ => {}
         }
 
+        if obs.probe_passed {
+            self.probe_good_streak = self.probe_good_streak.saturating_add(1);
+        } else if obs.from_probe {
+            self.probe_good_streak = 0;
+        }
+        if self.outage_over_but_page_lags(raw) {
+            // The calls work again and only the (flapping, lagging) page still
+            // reports trouble: the outage ends now, and a page-only incident
+            // takes over, so "ended" is said once instead of never.
+            if let Some(mut outage) = self.incident.take() {
+                outage.ended_at = Some(obs.at);
+                out.push(Transition::Closed(outage));
+            }
+            let incident = IncidentRecord {
+                state: raw,
+                started_at: obs.at,
+                detected_at: obs.at,
+                acknowledged_at: obs.assessment.confirmed_by_status_page.then_some(obs.at),
+                ended_at: None,
+                cause: obs.assessment.summary.clone(),
+                request_id: None,
+            };
+            self.incident = Some(incident.clone());
+            self.bad_streak = 1;
+            self.good_streak = 0;
+            self.change(raw, obs.at, &mut out);
+            self.set_words(obs.assessment);
+            out.push(Transition::Opened(incident));
+            return out;
+        }
+
         if is_trouble(raw) {
             self.good_streak = 0;
             if self.bad_streak == 0 {
@@ -206,7 +246,10 @@ impl HealthMachine {
             // Otherwise: a first failure, pending confirmation. Nothing changes yet.
         } else if raw == State::Operational {
             self.bad_streak = 0;
-            self.good_streak = self.good_streak.saturating_add(1);
+            let evidence = obs.page_fresh || self.incident.as_ref().is_some_and(|i| i.state.is_failing());
+            if evidence {
+                self.good_streak = self.good_streak.saturating_add(1);
+            }
             match self.incident.as_mut() {
                 Some(incident) if self.good_streak >= self.thresholds.successes_to_close => {
                     incident.ended_at = Some(obs.at);
@@ -240,6 +283,16 @@ impl HealthMachine {
             self.confirmed = incident.acknowledged_at.is_some() && obs.assessment.confirmed_by_status_page;
         }
         out
+    }
+
+    /// An open failing incident (outage, rejected key) whose probes have passed
+    /// `successes_to_close` times in a row while the page still says `raw`
+    /// (degraded): the failure is over even if the page is not.
+    fn outage_over_but_page_lags(&self, raw: State) -> bool {
+        self.incident.as_ref().is_some_and(|i| i.state.is_failing())
+            && is_trouble(raw)
+            && !raw.is_failing()
+            && self.probe_good_streak >= self.thresholds.successes_to_close
     }
 
     fn set_words(&mut self, a: &Assessment) {
@@ -289,6 +342,8 @@ mod tests {
                 at: t0() + Duration::seconds(secs),
                 assessment: &assessment,
                 from_probe,
+                probe_passed: from_probe && state == State::Operational,
+                page_fresh: true,
                 request_id: Some("req_1"),
                 context,
             }));
