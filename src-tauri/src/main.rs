@@ -10,6 +10,7 @@
 
 mod autostart;
 mod shell;
+mod webkit;
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;

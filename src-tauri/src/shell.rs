@@ -84,6 +84,11 @@ pub fn run(rt: tokio::runtime::Runtime, config: Config) -> anyhow::Result<()> {
         // "Quit" (app.exit, which carries a code) does.
         RunEvent::ExitRequested { code: None, api, .. } => api.prevent_exit(),
         RunEvent::Exit => stop_engine(app),
+        RunEvent::WindowEvent {
+            label,
+            event: tauri::WindowEvent::Destroyed,
+            ..
+        } if label == WINDOW => release_web_memory(app.clone()),
         _ => {}
     });
     drop(rt);
@@ -449,6 +454,19 @@ fn open_dashboard(app: &AppHandle) {
     if let Err(e) = built {
         tracing::error!("cannot open the dashboard window: {e}");
     }
+}
+
+/// After the dashboard closed, and unless it was opened again meanwhile, ends
+/// WebKit's idle network process so the app's memory returns to about the
+/// tray-only level (see `webkit`).
+fn release_web_memory(app: AppHandle) {
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(3));
+        if app.get_webview_window(WINDOW).is_none() {
+            let ended = crate::webkit::end_idle_network_processes();
+            tracing::debug!(ended, "dashboard closed: idle WebKit network process ended");
+        }
+    });
 }
 
 fn open_url(url: &str) {

@@ -139,6 +139,9 @@ def main():
         check(gone is not None, "closing the dashboard destroys its window")
         check(wait_for(lambda: not children_named(app.pid, "WebKitWebProces"), "the web process to exit")
               is not None, "the WebKitWebProcess exits after the close")
+        check(wait_for(lambda: not children_named(app.pid, "WebKitNetworkPr"), "the network process to exit",
+                       timeout=15) is not None,
+              "the idle WebKitNetworkProcess is ended after the close (memory back to the tray-only level)")
         time.sleep(1)
         check(app.running(), "the app keeps running with no window")
         item.click(did)
