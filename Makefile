@@ -3,7 +3,7 @@
 #   make run    install what is missing, build, start Switchboard (ARGS="..." passes arguments)
 #   make test   install what is missing, then format, lint, dependency and test checks
 #
-# Also: make setup | build | clean.
+# Also: make setup | build | gateway-sdk | clean.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -31,7 +31,8 @@ endif
 #   gnome-keyring    the real Secret Service the keyring tests write to
 #   libsecret-tools  secret-tool: the tests check that keys land where other tools find them
 #   python3-dbusmock the fake notification server (template notification_daemon) that
-#                    `watch --notify` is tested against, each test on a private dbus-daemon
+#                    `watch --notify` is tested against, each test on a private dbus-daemon,
+#                    and that records the desktop app's notifications (tests/desktop)
 # Not needed: libdbus-1-dev (zbus is pure Rust), dbus-x11 (no X autolaunch; the
 # session comes from dbus-run-session; python3-dbusmock pulls it in all the same).
 DEB_PACKAGES := build-essential pkg-config libssl-dev dbus gnome-keyring libsecret-tools python3-dbusmock
@@ -47,8 +48,15 @@ DEB_PACKAGES_E2E := chromium $(if $(shell command -v node),,nodejs npm)
 #   xvfb, xauth                          xvfb-run: an X server for the tray test
 #   xdotool                              the test finds the dashboard window
 #   python3-dbus, python3-gi             the test's StatusNotifierWatcher and dbusmenu client
+#   tint2, notification-daemon, x11-utils  tests/desktop/screenshots.sh: a panel with an XEmbed
+#                                        tray, notification bubbles, xwininfo (README screenshots)
 DEB_PACKAGES_DESKTOP := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
-	xvfb xauth xdotool python3-dbus python3-gi
+	xvfb xauth xdotool python3-dbus python3-gi tint2 notification-daemon x11-utils
+# Gateway SDK tests (the `gateway-sdk` stage): the official anthropic and openai
+# Python SDKs from PyPI, pinned in tests/gateway_sdk/requirements.txt, in a venv
+# under ~/.cache (created once, reinstalled only when the pins change):
+#   python3-venv     venv + ensurepip for Debian's python3
+DEB_PACKAGES_GATEWAY_SDK := python3-venv
 
 CARGO ?= cargo
 BIN := $(CARGO_TARGET_DIR)/release/switchboard
@@ -56,10 +64,11 @@ BIN_DESKTOP := $(CARGO_TARGET_DIR)/release/switchboard-desktop
 ARGS ?=
 STAGE := scripts/stage.sh
 
-.PHONY: setup build run test clean
+.PHONY: setup build run test gateway-sdk clean
 
 setup:
-	@$(STAGE) setup scripts/setup.sh $(DEB_PACKAGES) $(DEB_PACKAGES_E2E) $(DEB_PACKAGES_DESKTOP)
+	@$(STAGE) setup scripts/setup.sh $(DEB_PACKAGES) $(DEB_PACKAGES_E2E) $(DEB_PACKAGES_DESKTOP) \
+		$(DEB_PACKAGES_GATEWAY_SDK)
 
 # Two cargo runs, not one: built together, the engine's dependencies would get
 # the features Tauri asks for and be compiled twice.
@@ -86,7 +95,13 @@ test: setup
 	$(STAGE) tests scripts/with-secret-service.sh $(CARGO) test --locked --all-targets || true; \
 	CARGO=$(CARGO) $(STAGE) e2e tests/e2e/run.sh || true; \
 	CARGO=$(CARGO) $(STAGE) desktop tests/desktop/run.sh || true; \
+	CARGO=$(CARGO) $(STAGE) gateway-sdk tests/gateway_sdk/run.sh || true; \
 	scripts/stage.sh --summary "$$STAGE_SUMMARY" "$$t0"
+
+# The gateway with the official Python SDKs as clients, alone (ARGS="-k midstream"
+# passes pytest arguments).
+gateway-sdk: setup
+	@CARGO=$(CARGO) $(STAGE) gateway-sdk tests/gateway_sdk/run.sh $(ARGS)
 
 clean:
 	$(CARGO) clean

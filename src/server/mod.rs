@@ -214,6 +214,10 @@ pub async fn serve(
         tracing::info!(%addr, "dashboard and API on http://{addr}/");
     }
     let stopping = state.stopping.clone();
+    // Event streams are small writes: no Nagle delay on them.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async move {
             shutdown.await;
