@@ -23,10 +23,11 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// One upstream stream event, whichever the framing.
 #[derive(Debug)]
 pub enum UpstreamEvent {
-    /// An Anthropic stream event (the `data` JSON; its `type` is the SSE name).
-    Anthropic(Value),
-    /// An OpenAI chunk.
-    OpenAi(Value),
+    /// An Anthropic stream event: its `type` (the SSE name) and its `data`
+    /// JSON as the upstream wrote it, relayed as is when no translation is needed.
+    Anthropic { kind: String, data: String },
+    /// An OpenAI chunk's `data` JSON, and whether it carries a finish reason.
+    OpenAi { data: String, finished: bool },
     /// OpenAI's `data: [DONE]`.
     Done,
     /// The upstream reported an error inside the stream.
@@ -115,7 +116,7 @@ impl EventSource {
                     .map_err(|e| Broken(format!("unreadable Bedrock stream: {e}")))?;
                 for frame in frames {
                     self.pending.push_back(match frame {
-                        BedrockFrame::Event(v) => anthropic_event(v),
+                        BedrockFrame::Event(v) => anthropic_value(v),
                         exception => match exception.as_error() {
                             Some(e) => UpstreamEvent::Error {
                                 status: e.status,
@@ -159,21 +160,64 @@ fn push_sse(
         out.push_back(UpstreamEvent::Done);
         return Ok(());
     }
-    let value: Value = serde_json::from_str(data)
-        .map_err(|e| Broken(format!("the upstream sent an unreadable event: {e}")))?;
+    let unreadable = |e: serde_json::Error| Broken(format!("the upstream sent an unreadable event: {e}"));
     out.push_back(match protocol {
-        Protocol::Anthropic => anthropic_event(value),
-        Protocol::OpenAi => match value.get("error") {
-            Some(error) if !error.is_null() => openai_stream_error(error),
-            _ => UpstreamEvent::OpenAi(value),
-        },
+        Protocol::Anthropic => {
+            // Only the `type` is read; the event goes on as written.
+            let head: EventHead = serde_json::from_str(data).map_err(unreadable)?;
+            if head.kind == "error" {
+                anthropic_value(serde_json::from_str(data).map_err(unreadable)?)
+            } else {
+                UpstreamEvent::Anthropic {
+                    kind: head.kind,
+                    data: data.to_string(),
+                }
+            }
+        }
+        Protocol::OpenAi => {
+            let head: ChunkHead = serde_json::from_str(data).map_err(unreadable)?;
+            match head.error {
+                Some(error) if !error.is_null() => openai_stream_error(&error),
+                _ => UpstreamEvent::OpenAi {
+                    finished: head.choices.iter().any(|c| c.finish_reason.is_some()),
+                    data: data.to_string(),
+                },
+            }
+        }
     });
     Ok(())
 }
 
-fn anthropic_event(value: Value) -> UpstreamEvent {
-    if value.get("type").and_then(Value::as_str) != Some("error") {
-        return UpstreamEvent::Anthropic(value);
+/// What the relay reads of an Anthropic event.
+#[derive(serde::Deserialize)]
+struct EventHead {
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+/// What the relay reads of an OpenAI chunk.
+#[derive(serde::Deserialize)]
+struct ChunkHead {
+    #[serde(default)]
+    choices: Vec<ChoiceHead>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(serde::Deserialize)]
+struct ChoiceHead {
+    #[serde(default)]
+    finish_reason: Option<Value>,
+}
+
+/// An Anthropic event already parsed (Bedrock's frames, error events).
+fn anthropic_value(value: Value) -> UpstreamEvent {
+    let kind = value.get("type").and_then(Value::as_str).unwrap_or("message");
+    if kind != "error" {
+        return UpstreamEvent::Anthropic {
+            kind: kind.to_string(),
+            data: value.to_string(),
+        };
     }
     let error = value.get("error");
     let error_type = error
@@ -269,30 +313,25 @@ impl Writer {
     pub fn write(&mut self, event: UpstreamEvent, out: &mut Vec<Bytes>) {
         match (&mut self.mode, event) {
             (_, UpstreamEvent::Error { .. }) => {}
-            (Mode::AnthropicPass, UpstreamEvent::Anthropic(v)) => {
-                let name = v
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .unwrap_or("message")
-                    .to_string();
-                if name == "message_stop" {
+            (Mode::AnthropicPass, UpstreamEvent::Anthropic { kind, data }) => {
+                if kind == "message_stop" {
                     self.complete = true;
                     self.done = true;
                 }
-                out.push(sse::encode(Some(&name), &v.to_string()));
+                out.push(sse::encode(Some(&kind), &data));
             }
-            (Mode::OpenAiPass, UpstreamEvent::OpenAi(v)) => {
-                self.complete |= has_finish_reason(&v);
-                out.push(sse::encode(None, &v.to_string()));
+            (Mode::OpenAiPass, UpstreamEvent::OpenAi { data, finished }) => {
+                self.complete |= finished;
+                out.push(sse::encode(None, &data));
             }
-            (Mode::ToAnthropic(chunks), UpstreamEvent::OpenAi(v)) => {
-                self.complete |= has_finish_reason(&v);
-                if let Ok(chunk) = serde_json::from_value::<openai::ChatChunk>(v) {
+            (Mode::ToAnthropic(chunks), UpstreamEvent::OpenAi { data, finished }) => {
+                self.complete |= finished;
+                if let Ok(chunk) = serde_json::from_str::<openai::ChatChunk>(&data) {
                     write_anthropic(chunks.push(&chunk), out);
                 }
             }
-            (Mode::ToOpenAi(events), UpstreamEvent::Anthropic(v)) => {
-                let Ok(event) = serde_json::from_value::<anthropic::StreamEvent>(v) else {
+            (Mode::ToOpenAi(events), UpstreamEvent::Anthropic { data, .. }) => {
+                let Ok(event) = serde_json::from_str::<anthropic::StreamEvent>(&data) else {
                     return;
                 };
                 let stop = matches!(event, anthropic::StreamEvent::MessageStop);
@@ -345,13 +384,6 @@ impl Writer {
             ),
         }
     }
-}
-
-fn has_finish_reason(chunk: &Value) -> bool {
-    chunk.get("choices").and_then(Value::as_array).is_some_and(|c| {
-        c.iter()
-            .any(|c| c.get("finish_reason").is_some_and(|f| !f.is_null()))
-    })
 }
 
 fn write_anthropic(events: Vec<anthropic::StreamEvent>, out: &mut Vec<Bytes>) {
