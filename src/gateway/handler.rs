@@ -496,11 +496,10 @@ impl Gateway {
             let mut out = Vec::new();
             writer.write(first, &mut out);
             let next = loop {
-                for bytes in out.drain(..) {
-                    if tx.send(Ok(bytes)).await.is_err() {
-                        debug!(provider = %id, "client went away mid-stream");
-                        return;
-                    }
+                // Events that arrived together leave together: one write, not one per event.
+                if !source.has_pending() && !out.is_empty() && tx.send(Ok(joined(&mut out))).await.is_err() {
+                    debug!(provider = %id, "client went away mid-stream");
+                    return;
                 }
                 match source.next().await {
                     Ok(Some(event @ UpstreamEvent::Error { .. })) => break Ok(Some(event)),
@@ -538,10 +537,8 @@ impl Gateway {
                 }
                 out.push(writer.error(status, &format!("{id} failed mid-stream: {message}")));
             }
-            for bytes in out {
-                if tx.send(Ok(bytes)).await.is_err() {
-                    return;
-                }
+            if !out.is_empty() {
+                let _ = tx.send(Ok(joined(&mut out))).await;
             }
         });
         let response = Response::builder()
@@ -596,6 +593,18 @@ enum Attempt {
     Failed(Failure),
     /// The provider could not be asked (no credential, untranslatable request).
     Skip(String),
+}
+
+/// The pending output as one buffer.
+fn joined(out: &mut Vec<Bytes>) -> Bytes {
+    if out.len() == 1 {
+        return out.pop().unwrap_or_default();
+    }
+    let mut all = bytes::BytesMut::with_capacity(out.iter().map(Bytes::len).sum());
+    for part in out.drain(..) {
+        all.extend_from_slice(&part);
+    }
+    all.freeze()
 }
 
 fn translate_whole(client: Protocol, bytes: &[u8]) -> Result<Bytes, serde_json::Error> {

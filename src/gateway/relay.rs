@@ -70,6 +70,11 @@ impl EventSource {
         }
     }
 
+    /// Whether events are decoded and waiting: `next` will not touch the network.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
     /// The next event; `Ok(None)` at the end of the stream.
     pub async fn next(&mut self) -> Result<Option<UpstreamEvent>, Broken> {
         loop {
