@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use crate::config::{Provider, ProviderKind};
 use crate::http::join_path;
-use crate::model::{ProbeClass, ProbeReport};
+use crate::model::ProbeReport;
 use crate::secrets::Secret;
 
 use super::route::{Candidate, Dialect};
@@ -357,12 +357,16 @@ impl Failure {
         }
     }
 
-    /// Whether this says the provider itself fails (the engine should hear of it).
+    /// Whether this says something about the provider (the engine should hear
+    /// of it): it fails, is overloaded or unreachable, limits the user, or
+    /// rejects the key. Not a 400 or 404: with real traffic that is the
+    /// request's fault, even though a probe (whose request never changes)
+    /// counts any 400 as the account's.
     pub fn is_provider_failure(&self) -> bool {
-        matches!(
-            self.report.class,
-            ProbeClass::ServerError | ProbeClass::Overloaded | ProbeClass::Unreachable { .. }
-        )
+        match self.status {
+            None => true,
+            Some(status) => status >= 500 || matches!(status, 401..=403 | 429),
+        }
     }
 
     /// Scrubs `secrets` from the classification and the body, so a provider
@@ -505,6 +509,27 @@ mod tests {
             let base = p.base_url.clone().expect("base_url");
             assert_eq!(chat_url(&p, &base).as_str(), want, "{kind}");
         }
+    }
+
+    #[test]
+    fn only_answers_about_the_provider_are_health_signals() {
+        let failure = |status: u16, body: &str| {
+            classified(
+                ProviderKind::Anthropic,
+                status,
+                HeaderMap::new(),
+                body.as_bytes().to_vec(),
+                Instant::now(),
+            )
+        };
+        let error = |t: &str| format!(r#"{{"type":"error","error":{{"type":"{t}","message":"m"}}}}"#);
+        assert!(failure(500, &error("api_error")).is_provider_failure());
+        assert!(failure(529, &error("overloaded_error")).is_provider_failure());
+        assert!(failure(429, &error("rate_limit_error")).is_provider_failure());
+        assert!(failure(401, &error("authentication_error")).is_provider_failure());
+        assert!(!failure(400, &error("invalid_request_error")).is_provider_failure());
+        assert!(!failure(404, &error("not_found_error")).is_provider_failure());
+        assert!(!failure(413, &error("request_too_large")).is_provider_failure());
     }
 
     #[test]
