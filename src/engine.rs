@@ -408,9 +408,7 @@ impl Engine {
             let failing = report.providers.iter().find(|p| p.id == current).map(|p| p.state);
             if let Some(state) = failing.filter(|s| s.is_failing()) {
                 if let Some(alt) = crate::routing::healthiest_alternative(&current, state, &report) {
-                    info!(provider = %alt.id, "switching the preferred provider automatically");
-                    self.set_preferred(alt.id).await?;
-                    self.switched_from = Some(current);
+                    self.switch_automatically(alt.id, Some(current)).await?;
                 }
             }
         }
@@ -569,12 +567,20 @@ impl Engine {
         let Some((to, from)) = switch_to else {
             return report;
         };
-        info!(provider = %to, "switching the preferred provider automatically");
-        match self.set_preferred(to).await {
-            Ok(()) => self.switched_from = from,
-            Err(e) => warn!("automatic switch failed: {e}"),
+        if let Err(e) = self.switch_automatically(to, from).await {
+            warn!("automatic switch failed: {e}");
         }
         self.status.borrow().clone()
+    }
+
+    /// Makes `to` the preferred provider on the engine's own initiative,
+    /// remembering `from` (the failing one) to switch back when it recovers;
+    /// `from` is `None` for that switch back.
+    async fn switch_automatically(&mut self, to: String, from: Option<String>) -> Result<(), EngineError> {
+        info!(provider = %to, "switching the preferred provider automatically");
+        self.set_preferred(to).await?;
+        self.switched_from = from;
+        Ok(())
     }
 
     fn slept(&self, now_wall: DateTime<Utc>, now_mono: Instant) -> bool {

@@ -230,17 +230,8 @@ fn anthropic_value(value: Value) -> UpstreamEvent {
         .and_then(Value::as_str)
         .unwrap_or("api_error")
         .to_string();
-    let status = match error_type.as_str() {
-        "overloaded_error" => 529,
-        "rate_limit_error" => 429,
-        "invalid_request_error" => 400,
-        "authentication_error" => 401,
-        "permission_error" => 403,
-        "timeout_error" => 504,
-        _ => 500,
-    };
     UpstreamEvent::Error {
-        status,
+        status: translate::status_for_anthropic_error(&error_type),
         message: error
             .and_then(|e| e.get("message"))
             .and_then(Value::as_str)

@@ -46,6 +46,21 @@ pub fn error_types_for_status(status: u16) -> (&'static str, &'static str) {
     }
 }
 
+/// The HTTP status an Anthropic error `type` stands for: the way back from
+/// [`error_types_for_status`], for errors that arrive inside a stream (where
+/// the HTTP status was already 200).
+pub fn status_for_anthropic_error(error_type: &str) -> u16 {
+    match error_type {
+        "overloaded_error" => 529,
+        "rate_limit_error" => 429,
+        "invalid_request_error" => 400,
+        "authentication_error" => 401,
+        "permission_error" => 403,
+        "timeout_error" => 504,
+        _ => 500,
+    }
+}
+
 /// The OpenAI error `code` that goes with a status, where OpenAI sets one
 /// (`invalid_api_key` on 401, `rate_limit_exceeded` on 429, ...).
 pub fn openai_error_code_for_status(status: u16) -> Option<&'static str> {

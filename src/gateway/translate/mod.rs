@@ -43,7 +43,7 @@ mod stream;
 
 pub use error::{
     anthropic_error_body, error_types_for_status, openai_error_body, openai_error_code_for_status,
-    translate_error_body,
+    status_for_anthropic_error, translate_error_body,
 };
 pub use request::{anthropic_to_openai_request, openai_to_anthropic_request};
 pub use response::{
