@@ -3,7 +3,7 @@
 #   make run    install what is missing, build, start Switchboard (ARGS="..." passes arguments)
 #   make test   install what is missing, then format, lint, dependency and test checks
 #
-# Also: make setup | build | gateway-sdk | clean.
+# Also: make setup | build | gateway-sdk | prometheus | clean.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -57,6 +57,16 @@ DEB_PACKAGES_DESKTOP := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librs
 # under ~/.cache (created once, reinstalled only when the pins change):
 #   python3-venv     venv + ensurepip for Debian's python3
 DEB_PACKAGES_GATEWAY_SDK := python3-venv
+# Prometheus and Alertmanager (the `prometheus` stage: deploy/ checked with the real tools):
+#   prometheus               prometheus (the e2e server) and promtool (check and unit-test the rules,
+#                            lint a real /metrics scrape)
+#   prometheus-alertmanager  the e2e Alertmanager (prometheus-alertmanager) and amtool (check its config)
+#   systemd                  systemd-analyze: verify the system unit and score its exposure (offline,
+#                            no running systemd needed)
+# The stage starts its own servers on free loopback ports. Where systemd runs, installing the
+# packages also starts Debian's prometheus.service (:9090) and prometheus-alertmanager.service
+# (:9093); the stage does not need them (`systemctl disable --now prometheus prometheus-alertmanager`).
+DEB_PACKAGES_PROMETHEUS := prometheus prometheus-alertmanager systemd
 
 CARGO ?= cargo
 BIN := $(CARGO_TARGET_DIR)/release/switchboard
@@ -64,11 +74,11 @@ BIN_DESKTOP := $(CARGO_TARGET_DIR)/release/switchboard-desktop
 ARGS ?=
 STAGE := scripts/stage.sh
 
-.PHONY: setup build run test gateway-sdk clean
+.PHONY: setup build run test gateway-sdk prometheus clean
 
 setup:
 	@$(STAGE) setup scripts/setup.sh $(DEB_PACKAGES) $(DEB_PACKAGES_E2E) $(DEB_PACKAGES_DESKTOP) \
-		$(DEB_PACKAGES_GATEWAY_SDK)
+		$(DEB_PACKAGES_GATEWAY_SDK) $(DEB_PACKAGES_PROMETHEUS)
 
 # Two cargo runs, not one: built together, the engine's dependencies would get
 # the features Tauri asks for and be compiled twice.
@@ -96,12 +106,17 @@ test: setup
 	CARGO=$(CARGO) $(STAGE) e2e tests/e2e/run.sh || true; \
 	CARGO=$(CARGO) $(STAGE) desktop tests/desktop/run.sh || true; \
 	CARGO=$(CARGO) $(STAGE) gateway-sdk tests/gateway_sdk/run.sh || true; \
+	CARGO=$(CARGO) $(STAGE) prometheus tests/prometheus/run.sh || true; \
 	scripts/stage.sh --summary "$$STAGE_SUMMARY" "$$t0"
 
 # The gateway with the official Python SDKs as clients, alone (ARGS="-k midstream"
 # passes pytest arguments).
 gateway-sdk: setup
 	@CARGO=$(CARGO) $(STAGE) gateway-sdk tests/gateway_sdk/run.sh $(ARGS)
+
+# deploy/ (rules, Alertmanager route, systemd unit) against the real tools, alone.
+prometheus: setup
+	@CARGO=$(CARGO) $(STAGE) prometheus tests/prometheus/run.sh
 
 clean:
 	$(CARGO) clean

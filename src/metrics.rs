@@ -20,6 +20,10 @@
 //! - `switchboard_detection_lead_seconds{provider}`: for the latest incident
 //!   the status page acknowledged, how long after our detection it did
 //!   (negative if the page was first).
+//! - `switchboard_incident_info{provider,cause,request_id}`: 1 while an
+//!   incident is open, labelled with its cause and request id as first seen
+//!   (they do not change during the incident, so the series does not churn);
+//!   gone when it closes. Alert annotations read it, so a page says what failed.
 //! - `switchboard_last_check_timestamp_seconds`: when the last round finished,
 //!   so an alert can tell a stuck monitor from a healthy one.
 //!
@@ -84,6 +88,15 @@ struct ResultLabels {
     result: &'static str,
 }
 
+/// The open incident's words. `request_id` is empty when the failing answer
+/// carried none (Prometheus treats an empty label as absent).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct IncidentLabels {
+    provider: String,
+    cause: String,
+    request_id: String,
+}
+
 type FloatGauge = Gauge<f64, AtomicU64>;
 
 /// What has been counted already, so that a report seen twice (the snapshot
@@ -96,6 +109,8 @@ struct Seen {
     round: Option<DateTime<Utc>>,
     /// Providers with state series, to drop the series of removed providers.
     providers: HashSet<String>,
+    /// The info series of each provider's open incident, to drop it on close.
+    open_incidents: HashMap<String, IncidentLabels>,
 }
 
 pub struct Metrics {
@@ -106,6 +121,7 @@ pub struct Metrics {
     page_fetches: Family<ResultLabels, Counter>,
     incidents: Family<StateLabels, Counter>,
     detection_lead: Family<ProviderLabels, FloatGauge>,
+    incident_info: Family<IncidentLabels, Gauge>,
     last_check: FloatGauge,
     seen: Mutex<Seen>,
 }
@@ -126,6 +142,7 @@ impl Metrics {
         let page_fetches = Family::<ResultLabels, Counter>::default();
         let incidents = Family::<StateLabels, Counter>::default();
         let detection_lead = Family::<ProviderLabels, FloatGauge>::default();
+        let incident_info = Family::<IncidentLabels, Gauge>::default();
         let last_check = FloatGauge::default();
         registry.register(
             "provider_state",
@@ -159,6 +176,11 @@ impl Metrics {
             detection_lead.clone(),
         );
         registry.register(
+            "incident_info",
+            "1 while an incident is open, labelled with its cause and request id as first seen",
+            incident_info.clone(),
+        );
+        registry.register(
             "last_check_timestamp_seconds",
             "Unix time of the last finished check round",
             last_check.clone(),
@@ -171,6 +193,7 @@ impl Metrics {
             page_fetches,
             incidents,
             detection_lead,
+            incident_info,
             last_check,
             seen: Mutex::new(Seen::default()),
         }
@@ -192,6 +215,12 @@ impl Metrics {
         Ok(out)
     }
 
+    /// The classic Prometheus text format (0.0.4), for clients that do not
+    /// read OpenMetrics (`promtool check metrics`, older scrapers).
+    pub(crate) fn encode_classic(&self) -> Result<String, std::fmt::Error> {
+        Ok(openmetrics_to_classic(&self.encode()?))
+    }
+
     /// Applies one engine event.
     pub fn observe(&self, event: &Event) {
         match event {
@@ -203,6 +232,25 @@ impl Metrics {
                         state: incident.state.as_str(),
                     })
                     .inc();
+                let labels = IncidentLabels {
+                    provider: id.clone(),
+                    cause: incident.cause.clone(),
+                    request_id: incident.request_id.clone().unwrap_or_default(),
+                };
+                self.incident_info.get_or_create(&labels).set(1);
+                let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+                match seen.open_incidents.insert(id.clone(), labels.clone()) {
+                    Some(old) if old != labels => {
+                        self.incident_info.remove(&old);
+                    }
+                    _ => {}
+                }
+            }
+            Event::IncidentClosed { id, .. } => {
+                let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(old) = seen.open_incidents.remove(id) {
+                    self.incident_info.remove(&old);
+                }
             }
             Event::IncidentAcknowledged { id, incident } => {
                 if let Some(ack) = incident.acknowledged_at {
@@ -212,10 +260,7 @@ impl Metrics {
                         .set(lead);
                 }
             }
-            Event::StateChanged { .. }
-            | Event::IncidentClosed { .. }
-            | Event::PreferredChanged { .. }
-            | Event::SettingsChanged => {}
+            Event::StateChanged { .. } | Event::PreferredChanged { .. } | Event::SettingsChanged => {}
         }
     }
 
@@ -269,7 +314,11 @@ impl Metrics {
                     .inc();
             }
         }
-        for gone in seen.providers.difference(&present) {
+        let gone: Vec<String> = seen.providers.difference(&present).cloned().collect();
+        for gone in &gone {
+            if let Some(open) = seen.open_incidents.remove(gone) {
+                self.incident_info.remove(&open);
+            }
             for state in State::ALL {
                 self.provider_state.remove(&StateLabels {
                     provider: gone.clone(),
@@ -289,6 +338,38 @@ impl Metrics {
                 .set(report.checked_at.timestamp_millis() as f64 / 1000.0);
         }
     }
+}
+
+/// Rewrites our OpenMetrics exposition in the classic text format. The two
+/// differ, for what we expose, only in that a classic counter family is named
+/// with its `_total` suffix (OpenMetrics names the family without it, so a
+/// classic reader would see `_total` samples of an undeclared metric), and in
+/// the `# UNIT` and `# EOF` lines, which the classic format lacks.
+fn openmetrics_to_classic(openmetrics: &str) -> String {
+    let counters: HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
+            let rest = line.strip_prefix(prefix)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(name)
+                .then(|| format!("{prefix}{name}_total {tail}"))
+        });
+        match renamed {
+            Some(l) => out.push_str(&l),
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// The `class` label of a probe result.

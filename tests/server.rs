@@ -874,6 +874,115 @@ fn metrics_count_incidents_lead_and_pages() {
     assert_eq!(metrics::page_result(&unreadable.page()), "unreadable");
 }
 
+/// `promtool check metrics` and other classic-format readers ask for
+/// `text/plain`: they get counter families named with `_total` (else they see
+/// `_total` samples of an undeclared metric, "no help text") and no `# EOF`.
+/// Prometheus, which names OpenMetrics too, keeps getting OpenMetrics.
+#[tokio::test]
+async fn metrics_in_the_classic_text_format_for_clients_that_ask() {
+    let f = Fixture::new().await;
+    let mut text = String::new();
+    for _ in 0..100 {
+        let mut req = get("/metrics");
+        req.headers_mut()
+            .insert(header::ACCEPT, "text/plain;version=0.0.4".parse().unwrap());
+        let r = f.send(req).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.content_type(), "text/plain; version=0.0.4; charset=utf-8");
+        text = r.text();
+        if text.contains(r#"switchboard_probe_results_total{provider="ollama",class="ok"}"#) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for line in [
+        "# HELP switchboard_probe_results_total Provider probes by result class",
+        "# TYPE switchboard_probe_results_total counter",
+        "# TYPE switchboard_incidents_total counter",
+        "# TYPE switchboard_status_page_fetches_total counter",
+        "# TYPE switchboard_provider_state gauge",
+        "# TYPE switchboard_probe_latency_seconds histogram",
+        r#"switchboard_probe_results_total{provider="ollama",class="ok"}"#,
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+    assert!(!text.contains("# EOF"), "{text}");
+    assert!(
+        !text.contains("# TYPE switchboard_probe_results counter"),
+        "{text}"
+    );
+
+    let mut req = get("/metrics");
+    req.headers_mut().insert(
+        header::ACCEPT,
+        "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+            .parse()
+            .unwrap(),
+    );
+    let r = f.send(req).await;
+    assert!(r.content_type().starts_with("application/openmetrics-text"));
+    assert!(r.text().contains("# TYPE switchboard_probe_results counter"));
+    assert!(r.text().ends_with("# EOF\n"));
+}
+
+/// The alert annotations read `switchboard_incident_info`: it must name the
+/// incident's cause and request id while it is open, and vanish when it closes.
+#[test]
+fn metrics_name_the_open_incident_until_it_closes() {
+    let m = Metrics::new();
+    let detected = Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap();
+    let incident = IncidentRecord {
+        state: State::Outage,
+        started_at: detected - chrono::Duration::seconds(10),
+        detected_at: detected,
+        acknowledged_at: None,
+        ended_at: None,
+        cause: "HTTP 500 api_error: Internal server error".into(),
+        request_id: Some("req_011CVxTfQkUnMHu5pXZXhGmA".into()),
+    };
+    let info = r#"switchboard_incident_info{provider="anthropic",cause="HTTP 500 api_error: Internal server error",request_id="req_011CVxTfQkUnMHu5pXZXhGmA"} 1"#;
+    m.observe(&Event::IncidentOpened {
+        id: "anthropic".into(),
+        incident: incident.clone(),
+    });
+    let text = m.encode().unwrap();
+    assert!(text.contains(info), "{text}");
+
+    // A second incident of the same provider replaces the first one's words.
+    let again = IncidentRecord {
+        cause: "HTTP 529 overloaded_error: Overloaded".into(),
+        request_id: None,
+        ..incident.clone()
+    };
+    m.observe(&Event::IncidentOpened {
+        id: "anthropic".into(),
+        incident: again.clone(),
+    });
+    let text = m.encode().unwrap();
+    assert!(!text.contains(info), "{text}");
+    assert!(
+        text.contains(r#"switchboard_incident_info{provider="anthropic",cause="HTTP 529 overloaded_error: Overloaded",request_id=""} 1"#),
+        "{text}"
+    );
+
+    m.observe(&Event::IncidentClosed {
+        id: "anthropic".into(),
+        incident: IncidentRecord {
+            ended_at: Some(detected + chrono::Duration::minutes(3)),
+            ..again
+        },
+    });
+    let text = m.encode().unwrap();
+    assert!(
+        !text.contains("switchboard_incident_info{"),
+        "closed incidents leave no info series:\n{text}"
+    );
+    assert!(
+        text.contains(r#"switchboard_incidents_total{provider="anthropic",state="outage"} 2"#),
+        "{text}"
+    );
+}
+
 /// Reads server-sent events from a streaming response, skipping keep-alive comments.
 struct Events {
     res: reqwest::Response,

@@ -25,6 +25,10 @@ use crate::store;
 /// Content type of `GET /metrics` (OpenMetrics text, which Prometheus scrapes natively).
 const METRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+/// Content type of `GET /metrics` for a client that asks for the classic text
+/// format only (`Accept: text/plain`).
+const METRICS_CLASSIC_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
 /// The history windows the dashboard offers (`?since=`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HistoryWindow {
@@ -361,16 +365,27 @@ pub(super) async fn gateway(State(state): State<AppState>) -> Response {
     .into_response()
 }
 
-pub(super) async fn metrics(State(state): State<AppState>) -> Result<Response, AppError> {
-    let text = state
-        .metrics
-        .encode()
-        .map_err(|e| AppError::internal("could not encode the metrics", e))?;
+/// OpenMetrics unless the client names `text/plain` and not OpenMetrics
+/// (Prometheus names both, preferring OpenMetrics; `*/*` gets OpenMetrics).
+pub(super) async fn metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, AppError> {
+    let accept = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    let classic = accept.contains("text/plain") && !accept.contains("application/openmetrics-text");
+    let (text, content_type) = if classic {
+        (state.metrics.encode_classic(), METRICS_CLASSIC_CONTENT_TYPE)
+    } else {
+        (state.metrics.encode(), METRICS_CONTENT_TYPE)
+    };
+    let text = text.map_err(|e| AppError::internal("could not encode the metrics", e))?;
     Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(METRICS_CONTENT_TYPE),
-        )],
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
         text,
     )
         .into_response())
