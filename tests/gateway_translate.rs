@@ -150,8 +150,8 @@ fn images_inside_tool_results_move_to_a_following_user_message() {
 
 #[test]
 fn anthropic_blocks_openai_cannot_take_are_errors_in_user_turns_and_dropped_elsewhere() {
-    let document = json!({"type": "document", "source": {"type": "base64",
-        "media_type": "application/pdf", "data": "JVBERi0="}});
+    let document = json!({"type": "document", "source": {"type": "url",
+        "url": "https://example.com/a.pdf"}});
     let req: a::MessagesRequest = serde_json::from_value(json!({
         "model": "m", "max_tokens": 10,
         "messages": [{"role": "user", "content": [document]}]
@@ -1089,10 +1089,7 @@ fn anthropic_messages(turns: &[TurnPlan], last: &TurnPlan) -> Vec<a::Message> {
         if blocks.is_empty() {
             blocks.push(a::ContentBlock::text("go on"));
         }
-        a::Message {
-            role: a::Role::User,
-            content: blocks_or_string(blocks, plan.string_form),
-        }
+        a::Message::new(a::Role::User, blocks_or_string(blocks, plan.string_form))
     };
     for (t, plan) in turns.iter().enumerate() {
         messages.push(user_turn(plan, &pending));
@@ -1111,10 +1108,10 @@ fn anthropic_messages(turns: &[TurnPlan], last: &TurnPlan) -> Vec<a::Message> {
         if blocks.is_empty() {
             blocks.push(a::ContentBlock::text("ok"));
         }
-        messages.push(a::Message {
-            role: a::Role::Assistant,
-            content: blocks_or_string(blocks, plan.string_form),
-        });
+        messages.push(a::Message::new(
+            a::Role::Assistant,
+            blocks_or_string(blocks, plan.string_form),
+        ));
     }
     messages.push(user_turn(last, &pending));
     messages
@@ -1943,4 +1940,225 @@ fn response_to_chunks(resp: &o::ChatResponse, cuts: &[Index]) -> Vec<o::ChatChun
         ..chunk(o::Delta::default(), None)
     });
     chunks
+}
+
+// ---------------------------------------------------------------------------
+// Requests captured from real clients (tests/fixtures/clients/)
+// ---------------------------------------------------------------------------
+
+/// A request body captured from a real client, as the gateway received it.
+fn captured(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/clients/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let capture: Value = serde_json::from_str(&text).expect("fixture is JSON");
+    capture["body"].clone()
+}
+
+/// The path of the first place two JSON values differ, with both sides.
+fn first_difference(got: &Value, want: &Value, path: &str) -> Option<String> {
+    match (got, want) {
+        (Value::Object(g), Value::Object(w)) => {
+            for key in g.keys().chain(w.keys()) {
+                let (Some(gv), Some(wv)) = (g.get(key), w.get(key)) else {
+                    return Some(format!("{path}.{key}: present on one side only"));
+                };
+                if let Some(d) = first_difference(gv, wv, &format!("{path}.{key}")) {
+                    return Some(d);
+                }
+            }
+            None
+        }
+        (Value::Array(g), Value::Array(w)) if g.len() == w.len() => g
+            .iter()
+            .zip(w)
+            .enumerate()
+            .find_map(|(i, (gv, wv))| first_difference(gv, wv, &format!("{path}[{i}]"))),
+        _ if got == want => None,
+        _ => Some(format!("{path}: {got} != {want}")),
+    }
+}
+
+/// Regression: Claude Code 2.1.x puts `"role": "system"` turns inside
+/// `messages`; the translator failed with "unknown variant `system`" and no
+/// OpenAI-dialect provider could serve Claude Code.
+#[test]
+fn claude_code_system_turns_inside_messages_translate_to_openai() {
+    use o::ChatRole::{Assistant, System, Tool, User};
+    let cases = [
+        // [user, system]: the leading prompt, then the turns in their order,
+        // the mid-conversation system turn where Claude Code put it.
+        ("claude-code-2.1.332-first-turn.json", vec![System, User, System]),
+        // [user, system, assistant(tool_use), user(tool_result)]
+        (
+            "claude-code-2.1.332-tool-result-turn.json",
+            vec![System, User, System, Assistant, Tool],
+        ),
+    ];
+    for (name, want) in cases {
+        let body = captured(name);
+        let req: a::MessagesRequest = serde_json::from_value(body.clone()).expect(name);
+        assert_eq!(
+            first_difference(&serde_json::to_value(&req).unwrap(), &body, "$"),
+            None,
+            "{name}: a pass-through must lose nothing"
+        );
+        let out = anthropic_to_openai_request(&req, "gpt-4.1").expect(name);
+        let roles: Vec<o::ChatRole> = out.messages.iter().map(|m| m.role).collect();
+        assert_eq!(roles, want, "{name}");
+        let system_turn = body["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["role"] == "system")
+            .expect("the capture has a system turn");
+        let text = match &system_turn["content"] {
+            Value::String(text) => text.clone(),
+            blocks => blocks
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b["text"].as_str().unwrap())
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+        };
+        let translated = out
+            .messages
+            .iter()
+            .skip(1)
+            .find(|m| m.role == o::ChatRole::System)
+            .unwrap();
+        assert_eq!(serde_json::to_value(&translated.content).unwrap(), json!(text));
+        assert_tool_messages_follow_their_calls(&out);
+        // Every client tool survives; thinking, context_management and
+        // output_config.effort have no Chat Completions field.
+        assert_eq!(
+            out.tools.as_ref().map(Vec::len),
+            Some(body["tools"].as_array().unwrap().len())
+        );
+        let sent = serde_json::to_value(&out).unwrap();
+        for dropped in ["thinking", "context_management", "output_config", "metadata"] {
+            assert!(sent.get(dropped).is_none(), "{name}: {dropped} sent to OpenAI");
+        }
+    }
+}
+
+#[test]
+fn a_system_turn_between_tool_calls_and_results_waits_for_the_tool_messages() {
+    let req: a::MessagesRequest = serde_json::from_value(json!({
+        "model": "m", "max_tokens": 10,
+        "messages": [
+            {"role": "user", "content": "list"},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {"command": "ls"}}]},
+            {"role": "system", "content": [{"type": "text", "text": "Files may be large."}]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "a.txt"},
+                {"type": "text", "text": "and?"}]}
+        ]
+    }))
+    .unwrap();
+    let out = anthropic_to_openai_request(&req, "m").unwrap();
+    let got: Vec<Value> = out.messages.iter().map(|m| json!([m.role, m.content])).collect();
+    assert_eq!(
+        got,
+        vec![
+            json!(["user", "list"]),
+            json!(["assistant", null]),
+            json!(["tool", "a.txt"]),
+            json!(["system", "Files may be large."]),
+            json!(["user", "and?"]),
+        ]
+    );
+    assert_tool_messages_follow_their_calls(&out);
+}
+
+#[test]
+fn anthropic_documents_and_structured_output_reach_openai() {
+    let req: a::MessagesRequest = serde_json::from_value(json!({
+        "model": "m", "max_tokens": 10,
+        "output_config": {"effort": "low", "format": {"type": "json_schema",
+            "schema": {"type": "object", "properties": {"n": {"type": "integer"}}}}},
+        "messages": [{"role": "user", "content": [
+            {"type": "document", "title": "report.pdf",
+             "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBERi0="},
+             "cache_control": {"type": "ephemeral"}},
+            {"type": "document", "title": "notes",
+             "source": {"type": "text", "media_type": "text/plain", "data": "plain words"}},
+            {"type": "text", "text": "Summarise both."}
+        ]}]
+    }))
+    .unwrap();
+    let out = anthropic_to_openai_request(&req, "m").unwrap();
+    let sent = serde_json::to_value(&out).unwrap();
+    assert_eq!(
+        sent["messages"][0]["content"],
+        json!([
+            {"type": "file", "file": {"filename": "report.pdf", "file_data": "data:application/pdf;base64,JVBERi0="}},
+            {"type": "text", "text": "notes\n\nplain words"},
+            {"type": "text", "text": "Summarise both."}
+        ])
+    );
+    assert_eq!(sent["response_format"]["type"], "json_schema");
+    assert_eq!(
+        sent["response_format"]["json_schema"]["schema"]["properties"]["n"]["type"],
+        "integer"
+    );
+}
+
+#[test]
+fn openai_mid_conversation_developer_text_joins_the_user_turn_after_tool_results() {
+    let req: o::ChatRequest = serde_json::from_value(json!({
+        "model": "gpt-5", "max_completion_tokens": 100,
+        "response_format": {"type": "json_schema", "json_schema": {"name": "out",
+            "schema": {"type": "object"}, "strict": true}},
+        "messages": [
+            {"role": "developer", "content": "Be terse."},
+            {"role": "user", "content": [
+                {"type": "text", "text": "Read it"},
+                {"type": "file", "file": {"filename": "a.pdf", "file_data": "data:application/pdf;base64,JVBERi0="}}]},
+            {"role": "assistant", "content": null, "tool_calls": [{"id": "call_1", "type": "function",
+                "function": {"name": "read", "arguments": "{}"}}]},
+            {"role": "system", "content": "The tool output is trusted."},
+            {"role": "tool", "tool_call_id": "call_1", "content": "42"}
+        ]
+    }))
+    .unwrap();
+    let out = openai_to_anthropic_request(&req, "claude-sonnet-4-5").unwrap();
+    let sent = serde_json::to_value(&out).unwrap();
+    assert_eq!(sent["system"][0]["text"], "Be terse.", "{sent}");
+    assert!(
+        sent["system"][1]["text"]
+            .as_str()
+            .unwrap()
+            .contains("JSON Schema"),
+        "{sent}"
+    );
+    assert_eq!(sent["messages"][0]["content"][1]["type"], "document");
+    assert_eq!(sent["messages"][0]["content"][1]["title"], "a.pdf");
+    assert_eq!(
+        sent["messages"][0]["content"][1]["source"]["media_type"],
+        "application/pdf"
+    );
+    let last = &sent["messages"][2]["content"];
+    assert_eq!(
+        last[0]["type"], "tool_result",
+        "tool results open the turn: {last}"
+    );
+    assert_eq!(
+        last[1]["text"],
+        "<system>\nThe tool output is trusted.\n</system>"
+    );
+    assert_anthropic_shape(&out);
+}
+
+#[test]
+fn openai_audio_output_is_left_to_openai() {
+    let req: o::ChatRequest = serde_json::from_value(json!({
+        "model": "gpt-4o-audio-preview", "modalities": ["text", "audio"],
+        "audio": {"voice": "alloy", "format": "wav"},
+        "messages": [{"role": "user", "content": "hi"}]
+    }))
+    .unwrap();
+    let err = openai_to_anthropic_request(&req, "c").unwrap_err();
+    assert!(err.to_string().contains("audio"), "{err}");
 }
