@@ -3,7 +3,7 @@
 #   make run    install what is missing, build, start Switchboard (ARGS="..." passes arguments)
 #   make test   install what is missing, then format, lint, dependency and test checks
 #
-# Also: make setup | build | gateway-sdk | clean.
+# Also: make setup | build | gateway-sdk | real-clients | clean.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -57,6 +57,14 @@ DEB_PACKAGES_DESKTOP := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librs
 # under ~/.cache (created once, reinstalled only when the pins change):
 #   python3-venv     venv + ensurepip for Debian's python3
 DEB_PACKAGES_GATEWAY_SDK := python3-venv
+# Real clients (the `real-clients` stage): Claude Code and the Codex CLI from npm
+# (pinned in tests/real_clients/run.sh, installed under ~/.cache), driven
+# through the gateway in a private network namespace:
+#   util-linux       unshare --net
+#   iproute2         ip link set lo up inside the namespace
+#   nodejs, npm      only when no `node` is on PATH (the clients' launchers; their
+#                    native binaries come in platform packages)
+DEB_PACKAGES_REAL_CLIENTS := util-linux iproute2 $(if $(shell command -v node),,nodejs npm)
 
 CARGO ?= cargo
 BIN := $(CARGO_TARGET_DIR)/release/switchboard
@@ -64,11 +72,11 @@ BIN_DESKTOP := $(CARGO_TARGET_DIR)/release/switchboard-desktop
 ARGS ?=
 STAGE := scripts/stage.sh
 
-.PHONY: setup build run test gateway-sdk clean
+.PHONY: setup build run test gateway-sdk real-clients clean
 
 setup:
 	@$(STAGE) setup scripts/setup.sh $(DEB_PACKAGES) $(DEB_PACKAGES_E2E) $(DEB_PACKAGES_DESKTOP) \
-		$(DEB_PACKAGES_GATEWAY_SDK)
+		$(DEB_PACKAGES_GATEWAY_SDK) $(DEB_PACKAGES_REAL_CLIENTS)
 
 # Two cargo runs, not one: built together, the engine's dependencies would get
 # the features Tauri asks for and be compiled twice.
@@ -96,12 +104,17 @@ test: setup
 	CARGO=$(CARGO) $(STAGE) e2e tests/e2e/run.sh || true; \
 	CARGO=$(CARGO) $(STAGE) desktop tests/desktop/run.sh || true; \
 	CARGO=$(CARGO) $(STAGE) gateway-sdk tests/gateway_sdk/run.sh || true; \
+	CARGO=$(CARGO) $(STAGE) real-clients tests/real_clients/run.sh || true; \
 	scripts/stage.sh --summary "$$STAGE_SUMMARY" "$$t0"
 
 # The gateway with the official Python SDKs as clients, alone (ARGS="-k midstream"
 # passes pytest arguments).
 gateway-sdk: setup
 	@CARGO=$(CARGO) $(STAGE) gateway-sdk tests/gateway_sdk/run.sh $(ARGS)
+
+# Claude Code and the Codex CLI through the gateway, alone (ARGS passes pytest arguments).
+real-clients: setup
+	@CARGO=$(CARGO) $(STAGE) real-clients tests/real_clients/run.sh $(ARGS)
 
 clean:
 	$(CARGO) clean

@@ -18,7 +18,8 @@ A test controls a fake through its attributes:
                 (ratelimit429 sends `retry-after: fake.retry_after`)
                 (applies to the completion endpoint; the probe follows
                 `fake.probe_mode`, "ok" or "error500")
-    fake.reply  Reply.text(...) or Reply.tool(...)
+    fake.reply  Reply.text(...) or Reply.tool(...), or a function of the request body
+                that returns one (scripted conversations: a tool call, then text)
 
 and reads what it received from `fake.requests` (method, path, lower-cased
 headers, parsed JSON body).
@@ -283,7 +284,7 @@ class FakeAnthropic(Fake):
             return self._error(h, 429)
         body = body if isinstance(body, dict) else {}
         model = body.get("model") or self.MODEL_ID
-        reply = self.reply
+        reply = self.reply(body) if callable(self.reply) else self.reply
         if body.get("stream"):
             return self._stream(h, model, reply, die=self.mode == "die_midstream")
         content = []
@@ -443,7 +444,7 @@ class FakeOpenAI(Fake):
         if self.mode in ("error500", "overloaded529", "error400"):
             return self._error(h, {"error500": 500, "overloaded529": 503, "error400": 400}[self.mode])
         body = body if isinstance(body, dict) else {}
-        reply = self.reply
+        reply = self.reply(body) if callable(self.reply) else self.reply
         cid = _id("chatcmpl-", 29)
         created = int(time.time())
         usage = {
