@@ -68,7 +68,7 @@ pub async fn check_host(State(gw): State<Gateway>, request: Request, next: Next)
 }
 
 fn protocol_of_path(path: &str) -> Protocol {
-    if path.contains("chat/completions") {
+    if path.contains("chat/completions") || path.contains("/responses") {
         Protocol::OpenAi
     } else {
         Protocol::Anthropic
@@ -81,6 +81,62 @@ pub async fn messages(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes
 
 pub async fn chat_completions(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
     gw.handle(Protocol::OpenAi, &headers, body).await
+}
+
+/// `POST /v1/responses` (OpenAI Responses API): translated to Chat
+/// Completions at the door, served like `/v1/chat/completions` (same route,
+/// same failover), answered as Responses objects and events. See
+/// [`translate::responses_to_chat_request`] for what is carried.
+pub async fn responses(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
+    let invalid = |message: &str| {
+        error_response(
+            Protocol::OpenAi,
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            message,
+            None,
+        )
+    };
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return invalid(&format!("the body is not valid JSON: {e}")),
+    };
+    let chat = match translate::responses_to_chat_request(&value, "") {
+        Ok(c) => c,
+        Err(e) => return invalid(&e.to_string()),
+    };
+    let bytes = match serde_json::to_vec(&chat) {
+        Ok(b) => Bytes::from(b),
+        Err(e) => return invalid(&e.to_string()),
+    };
+    let mut req = match parse(Protocol::OpenAi, bytes, &headers) {
+        Ok(r) => r,
+        Err(response) => return *response,
+    };
+    req.responses = true;
+    gw.serve(req).await
+}
+
+/// `GET /v1/responses`: the Codex CLI first tries a WebSocket upgrade here
+/// (seven times) before it falls back to HTTP; a plain refusal at once lets
+/// it fall back without the waits.
+pub async fn responses_websocket() -> Response {
+    error_response(
+        Protocol::OpenAi,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "invalid_request_error",
+        "the Switchboard gateway serves the Responses API over HTTP POST only (no WebSocket)",
+        None,
+    )
+}
+
+/// `HEAD` on any path: Claude Code checks connectivity with `HEAD /api/hello`
+/// at start; an empty 200 says "reachable" at once, whatever the path.
+pub async fn head_anywhere(request: Request, next: Next) -> Response {
+    if request.method() == axum::http::Method::HEAD {
+        return StatusCode::OK.into_response();
+    }
+    next.run(request).await
 }
 
 /// `POST /v1/messages/count_tokens` (Claude Code asks it to size its context):
@@ -224,7 +280,7 @@ pub async fn not_found(request: Request) -> Response {
         protocol_of_path(&path),
         StatusCode::NOT_FOUND,
         "not_found_error",
-        &format!("the Switchboard gateway has no endpoint {path}; it serves /v1/messages, /v1/chat/completions and /v1/models"),
+        &format!("the Switchboard gateway has no endpoint {path}; it serves /v1/messages, /v1/chat/completions, /v1/responses and /v1/models"),
         None,
     )
 }
@@ -251,10 +307,15 @@ impl Gateway {
     }
 
     async fn handle(&self, protocol: Protocol, headers: &HeaderMap, body: Bytes) -> Response {
-        let req = match parse(protocol, body, headers) {
-            Ok(r) => r,
-            Err(response) => return *response,
-        };
+        match parse(protocol, body, headers) {
+            Ok(req) => self.serve(req).await,
+            Err(response) => *response,
+        }
+    }
+
+    /// Walks the route plan until a provider serves `req`.
+    async fn serve(&self, req: ClientRequest) -> Response {
+        let protocol = req.protocol;
         let (config, plan) = self.plan(protocol);
         let mut last: Option<(String, Failure)> = None;
         let mut skipped: Vec<String> = Vec::new();
@@ -424,6 +485,22 @@ impl Gateway {
                 }
             }
         };
+        let body = if req.responses {
+            match serde_json::from_slice::<openai::ChatResponse>(&body)
+                .map(|chat| translate::chat_to_responses_response(&chat))
+                .and_then(|resp| serde_json::to_vec(&resp))
+            {
+                Ok(b) => Bytes::from(b),
+                Err(e) => {
+                    return Attempt::Failed(Failure::broken_stream(
+                        format!("unreadable answer: {e}"),
+                        started,
+                    ))
+                }
+            }
+        } else {
+            body
+        };
         self.traffic.served(id, failover);
         info!(provider = %id, failover, ms = started.elapsed().as_millis() as u64, "gateway served");
         let mut builder = Response::builder()
@@ -482,12 +559,16 @@ impl Gateway {
         };
         self.traffic.served(&id, failover);
         info!(provider = %id, failover, "gateway streaming");
-        let mut writer = Writer::new(
-            req.protocol,
-            candidate.dialect.protocol(),
-            model,
-            req.include_usage(),
-        );
+        let mut writer = if req.responses {
+            Writer::responses(candidate.dialect.protocol(), model)
+        } else {
+            Writer::new(
+                req.protocol,
+                candidate.dialect.protocol(),
+                model,
+                req.include_usage(),
+            )
+        };
         let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(32);
         let engine = self.engine.clone();
         let traffic = self.traffic.clone();

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::bedrock::{BedrockFrame, EventStreamDecoder};
 use super::route::Dialect;
 use super::sse::{self, SseDecoder};
-use super::translate::{self, ChunksToEvents, EventsToChunks};
+use super::translate::{self, ChunksToEvents, ChunksToResponses, EventsToChunks};
 use super::wire::{anthropic, openai, Protocol};
 
 /// Longest silence tolerated inside a stream (Anthropic pings every few seconds).
@@ -277,6 +277,9 @@ enum Mode {
     OpenAiPass,
     ToAnthropic(Box<ChunksToEvents>),
     ToOpenAi(Box<EventsToChunks>),
+    /// A Responses API client: Chat Completions chunks (from an Anthropic
+    /// upstream, translated to chunks first) become typed Responses events.
+    ToResponses(Option<Box<EventsToChunks>>, Box<ChunksToResponses>),
 }
 
 impl Writer {
@@ -295,6 +298,18 @@ impl Writer {
         };
         Writer {
             mode,
+            complete: false,
+            done: false,
+        }
+    }
+
+    /// A writer for a Responses API client, whose request went upstream as
+    /// Chat Completions (or, from there, as Anthropic Messages).
+    pub fn responses(upstream: Protocol, model: &str) -> Self {
+        let events = (upstream == Protocol::Anthropic)
+            .then(|| Box::new(EventsToChunks::new(model).include_usage(true)));
+        Writer {
+            mode: Mode::ToResponses(events, Box::new(ChunksToResponses::new(model))),
             complete: false,
             done: false,
         }
@@ -337,6 +352,25 @@ impl Writer {
                     self.finish(out);
                 }
             }
+            (Mode::ToResponses(None, responses), UpstreamEvent::OpenAi { data, finished }) => {
+                self.complete |= finished;
+                if let Ok(chunk) = serde_json::from_str::<openai::ChatChunk>(&data) {
+                    write_responses(responses.push(&chunk), out);
+                }
+            }
+            (Mode::ToResponses(Some(events), responses), UpstreamEvent::Anthropic { data, .. }) => {
+                let Ok(event) = serde_json::from_str::<anthropic::StreamEvent>(&data) else {
+                    return;
+                };
+                let stop = matches!(event, anthropic::StreamEvent::MessageStop);
+                for chunk in events.push(&event) {
+                    write_responses(responses.push(&chunk), out);
+                }
+                if stop {
+                    self.complete = true;
+                    self.finish(out);
+                }
+            }
             (_, UpstreamEvent::Done) => {
                 self.complete = true;
                 self.finish(out);
@@ -362,14 +396,24 @@ impl Writer {
             }
             Mode::OpenAiPass => out.push(sse::encode(None, "[DONE]")),
             Mode::AnthropicPass => {}
+            Mode::ToResponses(events, responses) => {
+                for chunk in events.as_mut().map(|e| e.finish()).unwrap_or_default() {
+                    write_responses(responses.push(&chunk), out);
+                }
+                write_responses(responses.finish(), out);
+            }
         }
     }
 
     /// A well-formed error event in the client's protocol: what the client gets
     /// when the upstream fails after the first bytes were sent.
-    pub fn error(&self, status: u16, message: &str) -> Bytes {
+    pub fn error(&mut self, status: u16, message: &str) -> Bytes {
         let (anthropic_type, openai_type) = translate::error_types_for_status(status);
-        match self.mode {
+        match &mut self.mode {
+            Mode::ToResponses(_, responses) => {
+                let (kind, data) = responses.failed(openai_type, message);
+                sse::encode(Some(kind), &data.to_string())
+            }
             Mode::AnthropicPass | Mode::ToAnthropic(_) => sse::encode(
                 Some("error"),
                 &translate::anthropic_error_body(anthropic_type, message).to_string(),
@@ -387,6 +431,12 @@ fn write_anthropic(events: Vec<anthropic::StreamEvent>, out: &mut Vec<Bytes>) {
         if let Ok(data) = serde_json::to_string(&e) {
             out.push(sse::encode(Some(e.event_name()), &data));
         }
+    }
+}
+
+fn write_responses(events: Vec<translate::ResponsesEvent>, out: &mut Vec<Bytes>) {
+    for (kind, data) in events {
+        out.push(sse::encode(Some(kind), &data.to_string()));
     }
 }
 

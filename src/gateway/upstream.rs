@@ -46,6 +46,9 @@ pub struct ClientRequest {
     /// Anthropic headers worth passing on to Anthropic-dialect upstreams.
     pub anthropic_version: Option<HeaderValue>,
     pub anthropic_beta: Option<HeaderValue>,
+    /// The client spoke the Responses API: `raw` is its request translated
+    /// to Chat Completions, and answers go back as Responses objects/events.
+    pub responses: bool,
 }
 
 /// The few fields the gateway reads itself.
@@ -83,6 +86,7 @@ impl ClientRequest {
             head,
             anthropic_version: headers.get("anthropic-version").cloned(),
             anthropic_beta: headers.get("anthropic-beta").cloned(),
+            responses: false,
         })
     }
 
