@@ -1044,3 +1044,129 @@ status_format = "none"
     );
     assert_eq!(sent.last().unwrap().body["stream"], true);
 }
+
+// ---------------------------------------------------------------- Responses API
+
+/// A Codex-style Responses request: developer instructions, a user message,
+/// a function tool plus hosted tools the gateway cannot carry.
+fn codex_style_request(stream: bool) -> Value {
+    json!({
+        "model": "gpt-5-codex",
+        "stream": stream,
+        "store": false,
+        "include": ["reasoning.encrypted_content"],
+        "reasoning": {"summary": "auto"},
+        "tool_choice": "auto",
+        "parallel_tool_calls": true,
+        "input": [
+            {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "You are a coding agent."}]},
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "weather?"}]}
+        ],
+        "tools": [
+            {"type": "function", "name": "get_weather", "description": "Weather", "strict": false,
+             "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}},
+            {"type": "web_search", "external_web_access": false}
+        ]
+    })
+}
+
+#[tokio::test]
+async fn responses_stream_is_served_by_anthropic_as_typed_events() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    let r = post(&gw, "/v1/responses", &codex_style_request(true)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(provider_header(&r), "anthropic");
+    let events = parse_sse(&r.text().await.unwrap());
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_deref().unwrap_or("")).collect();
+    assert_eq!(
+        names,
+        [
+            "response.created",
+            "response.in_progress",
+            "response.output_item.added",
+            "response.content_part.added",
+            "response.output_text.delta",
+            "response.output_text.delta",
+            "response.output_text.done",
+            "response.content_part.done",
+            "response.output_item.done",
+            "response.completed",
+        ]
+    );
+    let data: Vec<Value> = events
+        .iter()
+        .map(|(_, d)| serde_json::from_str(d).unwrap())
+        .collect();
+    for (i, (name, d)) in names.iter().zip(&data).enumerate() {
+        assert_eq!(d["type"], *name);
+        assert_eq!(d["sequence_number"], i);
+    }
+    let done = &data[9]["response"];
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["output"][0]["content"][0]["text"], "Hello world");
+    assert_eq!(done["usage"]["output_tokens"], 15);
+    assert_eq!(done["usage"]["input_tokens"], 25);
+    let sent = gw.anthropic.calls();
+    assert_eq!(sent[0].body["system"], "You are a coding agent.");
+    let tools: Vec<&str> = sent[0].body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(tools, ["get_weather"], "hosted tools stay at OpenAI");
+}
+
+#[tokio::test]
+async fn responses_fail_over_to_openai_whole_and_keep_no_state() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    gw.anthropic.set(Mode::CallsFail(500, api_error_500()));
+    let r = post(&gw, "/v1/responses", &codex_style_request(false)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(provider_header(&r), "openai");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["object"], "response");
+    assert!(body["id"].as_str().unwrap().starts_with("resp_"), "{body}");
+    assert_eq!(body["status"], "completed");
+    assert_eq!(body["output"][0]["type"], "message");
+    assert!(body["usage"]["total_tokens"].as_u64().unwrap() > 0, "{body}");
+    let sent = gw.openai.calls();
+    let chat = sent.last().unwrap();
+    assert!(chat.path.ends_with("/chat/completions"), "{}", chat.path);
+    assert_eq!(chat.body["messages"][0]["role"], "system");
+
+    let mut stateful = codex_style_request(false);
+    stateful["previous_response_id"] = json!("resp_abc");
+    let r = post(&gw, "/v1/responses", &stateful).await;
+    assert_eq!(r.status(), 400);
+    let error: Value = r.json().await.unwrap();
+    assert_eq!(error["error"]["type"], "invalid_request_error");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("previous_response_id"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn head_anywhere_and_websocket_upgrades_are_answered_at_once() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    let client = reqwest::Client::new();
+    for path in ["/api/hello", "/", "/v1/messages"] {
+        let r = client.head(format!("{}{path}", gw.url)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "HEAD {path}");
+    }
+    let r = client
+        .get(format!("{}/v1/responses", gw.url))
+        .header("connection", "Upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405, "no upgrade: the client falls back to HTTP");
+    assert!(gw.anthropic.calls().is_empty() && gw.openai.calls().is_empty());
+}

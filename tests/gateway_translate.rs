@@ -10,9 +10,10 @@ use proptest::sample::Index;
 use serde_json::{json, Value};
 use switchboard::gateway::sse::{encode, SseDecoder, SseEvent};
 use switchboard::gateway::translate::{
-    anthropic_error_body, anthropic_to_openai_request, anthropic_to_openai_response, error_types_for_status,
-    openai_error_body, openai_to_anthropic_request, openai_to_anthropic_response, translate_error_body,
-    ChunksToEvents, EventsToChunks, TranslateError, DEFAULT_MAX_TOKENS, RAW_ARGUMENTS_KEY,
+    anthropic_error_body, anthropic_to_openai_request, anthropic_to_openai_response,
+    chat_to_responses_response, error_types_for_status, openai_error_body, openai_to_anthropic_request,
+    openai_to_anthropic_response, responses_to_chat_request, translate_error_body, ChunksToEvents,
+    ChunksToResponses, EventsToChunks, TranslateError, DEFAULT_MAX_TOKENS, RAW_ARGUMENTS_KEY,
 };
 use switchboard::gateway::wire::anthropic as a;
 use switchboard::gateway::wire::openai as o;
@@ -2161,4 +2162,159 @@ fn openai_audio_output_is_left_to_openai() {
     .unwrap();
     let err = openai_to_anthropic_request(&req, "c").unwrap_err();
     assert!(err.to_string().contains("audio"), "{err}");
+}
+
+/// Codex CLI 0.171 (Responses API only): developer messages, `function`,
+/// `namespace` and hosted tools, then `function_call` /
+/// `function_call_output` items. Translated to Chat Completions, and from
+/// there to Anthropic Messages, both valid.
+#[test]
+fn codex_responses_requests_translate_to_chat_and_on_to_anthropic() {
+    for name in [
+        "codex-0.171.0-first-turn.json",
+        "codex-0.171.0-tool-output-turn.json",
+    ] {
+        let body = captured(name);
+        let chat = responses_to_chat_request(&body, "gpt-4.1").expect(name);
+        assert_eq!(chat.model, "gpt-4.1");
+        assert_eq!(chat.stream, Some(true));
+        assert_eq!(
+            chat.stream_options.as_ref().and_then(|o| o.include_usage),
+            Some(true)
+        );
+        let input = body["input"].as_array().unwrap();
+        let developer = input.iter().filter(|i| i["role"] == "developer").count();
+        assert_eq!(
+            chat.messages
+                .iter()
+                .filter(|m| m.role == o::ChatRole::System)
+                .count(),
+            developer,
+            "{name}: developer messages become system messages in place"
+        );
+        // Function tools only: the namespace group and web_search run at OpenAI.
+        let functions = body["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["type"] == "function")
+            .count();
+        assert_eq!(chat.tools.as_ref().map(Vec::len), Some(functions), "{name}");
+        assert!(chat
+            .tools
+            .iter()
+            .flatten()
+            .any(|t| t.function.as_ref().unwrap().name == "exec_command"));
+        assert_tool_messages_follow_their_calls(&chat);
+        let calls = input.iter().filter(|i| i["type"] == "function_call").count();
+        let outputs: Vec<&o::ChatMessage> = chat
+            .messages
+            .iter()
+            .filter(|m| m.role == o::ChatRole::Tool)
+            .collect();
+        assert_eq!(outputs.len(), calls, "{name}");
+        if let Some(out) = input.iter().find(|i| i["type"] == "function_call_output") {
+            assert_eq!(outputs[0].tool_call_id.as_deref(), out["call_id"].as_str());
+            assert_eq!(serde_json::to_value(&outputs[0].content).unwrap(), out["output"]);
+        }
+        let claude = openai_to_anthropic_request(&chat, "claude-sonnet-4-5").expect(name);
+        assert_anthropic_shape(&claude);
+        assert!(
+            claude.system.is_some(),
+            "{name}: the developer prompt is Claude's system prompt"
+        );
+    }
+}
+
+#[test]
+fn responses_requests_that_need_server_state_are_refused() {
+    for (key, value) in [
+        ("previous_response_id", json!("resp_1")),
+        ("conversation", json!("conv_1")),
+    ] {
+        let body = json!({"model": "m", "input": "hi", key: value});
+        let err = responses_to_chat_request(&body, "").unwrap_err();
+        assert!(err.to_string().contains(key), "{err}");
+    }
+    let body = json!({"model": "m", "input": [{"type": "item_reference", "id": "msg_1"}]});
+    assert!(responses_to_chat_request(&body, "").is_err());
+    let body = json!({"model": "m", "instructions": "Be brief.", "input": "hi",
+        "max_output_tokens": 300, "text": {"format": {"type": "json_schema", "name": "out", "schema": {"type": "object"}}}});
+    let chat = serde_json::to_value(responses_to_chat_request(&body, "").unwrap()).unwrap();
+    assert_eq!(chat["model"], "m");
+    assert_eq!(
+        chat["messages"],
+        json!([
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "hi"}
+        ])
+    );
+    assert_eq!(chat["max_completion_tokens"], 300);
+    assert_eq!(chat["response_format"]["json_schema"]["name"], "out");
+}
+
+#[test]
+fn chat_chunks_become_responses_events_with_a_function_call() {
+    let chunks: Vec<o::ChatChunk> = openai_tool_stream()
+        .into_iter()
+        .map(|c| serde_json::from_value(c).unwrap())
+        .collect();
+    let mut writer = ChunksToResponses::new("gpt-4.1");
+    let mut events = Vec::new();
+    for chunk in &chunks {
+        events.extend(writer.push(chunk));
+    }
+    events.extend(writer.finish());
+    assert!(writer.finish().is_empty(), "the end is written once");
+    let names: Vec<&str> = events.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names.first(), Some(&"response.created"));
+    assert_eq!(names.last(), Some(&"response.completed"));
+    for (i, (name, data)) in events.iter().enumerate() {
+        assert_eq!(data["type"], *name);
+        assert_eq!(data["sequence_number"], i);
+    }
+    let done = &events.last().unwrap().1["response"];
+    let calls: Vec<&Value> = done["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["type"] == "function_call")
+        .collect();
+    assert_eq!(calls.len(), 2, "{done}");
+    for call in calls {
+        let arguments: String = events
+            .iter()
+            .filter(|(n, d)| *n == "response.function_call_arguments.delta" && d["item_id"] == call["id"])
+            .map(|(_, d)| d["delta"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(call["arguments"], arguments);
+        assert!(serde_json::from_str::<Value>(&arguments).is_ok(), "{arguments}");
+        assert_eq!(call["status"], "completed");
+        assert!(call["call_id"].as_str().unwrap().starts_with("call_"), "{call}");
+    }
+    // Every added item is done, at the same output index.
+    let added: Vec<&Value> = events
+        .iter()
+        .filter(|(n, _)| *n == "response.output_item.added")
+        .map(|(_, d)| &d["output_index"])
+        .collect();
+    let finished: Vec<&Value> = events
+        .iter()
+        .filter(|(n, _)| *n == "response.output_item.done")
+        .map(|(_, d)| &d["output_index"])
+        .collect();
+    assert_eq!(added, finished);
+
+    let whole: o::ChatResponse = serde_json::from_value(json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-4.1",
+        "choices": [{"index": 0, "finish_reason": "length", "message": {"role": "assistant", "content": "cut"}}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
+    }))
+    .unwrap();
+    let resp = chat_to_responses_response(&whole);
+    assert_eq!(resp["id"], "resp_1");
+    assert_eq!(resp["status"], "incomplete");
+    assert_eq!(resp["incomplete_details"]["reason"], "max_output_tokens");
+    assert_eq!(resp["output"][0]["content"][0]["text"], "cut");
+    assert_eq!(resp["usage"]["total_tokens"], 7);
 }

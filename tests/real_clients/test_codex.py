@@ -8,7 +8,7 @@ import os
 import subprocess
 import tempfile
 
-from conftest import CLIENT_KEY, capture, client_bin, client_version
+from conftest import CLIENT_KEY, client_bin
 from fakes import Reply
 
 SECRET_WORD = "MANGO-7"
@@ -99,7 +99,3 @@ def test_shell_tool_turn_through_responses_fails_over_to_anthropic(switchboard, 
     assert len(calls) >= 2, "a tool call, then the answer"
     tools = {t["name"] for t in calls[0].body.get("tools", [])}
     assert "exec_command" in tools, tools
-    # The Responses request itself, as Codex sent it, is what the capture wants:
-    # the gateway forwarded a Chat Completions translation to OpenAI, so the
-    # raw request is only in the gateway; the fixture keeps the Anthropic side.
-    capture(f"codex-{client_version('@openai/codex')}-to-anthropic.json", "@openai/codex " + client_version("@openai/codex"), calls[-1])

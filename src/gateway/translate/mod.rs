@@ -52,7 +52,9 @@ pub use response::{
     openai_id_to_anthropic, openai_to_anthropic_response, parse_tool_arguments, stop_reason_from_openai,
     usage_to_anthropic, usage_to_openai,
 };
-pub use responses::{chat_to_responses_response, responses_to_chat_request, ChunksToResponses, ResponsesEvent};
+pub use responses::{
+    chat_to_responses_response, responses_to_chat_request, ChunksToResponses, ResponsesEvent,
+};
 pub use stream::{ChunksToEvents, EventsToChunks};
 
 /// `max_tokens` of an Anthropic request translated from an OpenAI request

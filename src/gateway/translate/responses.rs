@@ -51,7 +51,11 @@ pub fn responses_to_chat_request(body: &Value, model: &str) -> Result<o::ChatReq
         }
     }
     let mut messages = Vec::new();
-    if let Some(text) = obj.get("instructions").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+    if let Some(text) = obj
+        .get("instructions")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+    {
         messages.push(o::ChatMessage::new(
             o::ChatRole::System,
             Some(o::MessageContent::Text(text.to_owned())),
@@ -68,7 +72,11 @@ pub fn responses_to_chat_request(body: &Value, model: &str) -> Result<o::ChatReq
             }
         }
         Some(Value::Null) | None => {}
-        Some(_) => return Err(TranslateError::Invalid("`input` must be a string or an array".into())),
+        Some(_) => {
+            return Err(TranslateError::Invalid(
+                "`input` must be a string or an array".into(),
+            ))
+        }
     }
 
     let tools: Vec<o::ToolDef> = obj
@@ -85,7 +93,11 @@ pub fn responses_to_chat_request(body: &Value, model: &str) -> Result<o::ChatReq
     };
     let stream = obj.get("stream").and_then(Value::as_bool);
     let mut extra = o::Extra::new();
-    if let Some(format) = obj.get("text").and_then(|t| t.get("format")).and_then(response_format) {
+    if let Some(format) = obj
+        .get("text")
+        .and_then(|t| t.get("format"))
+        .and_then(response_format)
+    {
         extra.insert("response_format".into(), format);
     }
     let model = if model.is_empty() {
@@ -214,7 +226,11 @@ fn message_content(content: Option<&Value>) -> Result<Option<o::MessageContent>,
         None | Some(Value::Null) => return Ok(None),
         Some(Value::String(text)) => return Ok(Some(o::MessageContent::Text(text.clone()))),
         Some(Value::Array(parts)) => parts,
-        Some(_) => return Err(TranslateError::Invalid("message content must be a string or an array".into())),
+        Some(_) => {
+            return Err(TranslateError::Invalid(
+                "message content must be a string or an array".into(),
+            ))
+        }
     };
     let mut out = Vec::new();
     for part in parts {
@@ -456,8 +472,18 @@ pub struct ChunksToResponses {
 
 #[derive(Debug)]
 enum OpenItem {
-    Message { id: String, text: String, done: bool },
-    Call { id: String, call_id: String, name: String, arguments: String, done: bool },
+    Message {
+        id: String,
+        text: String,
+        done: bool,
+    },
+    Call {
+        id: String,
+        call_id: String,
+        name: String,
+        arguments: String,
+        done: bool,
+    },
 }
 
 impl ChunksToResponses {
@@ -490,7 +516,11 @@ impl ChunksToResponses {
                 self.model = chunk.model.clone();
             }
             let response = self.base("in_progress");
-            self.event("response.created", json!({"response": response.clone()}), &mut out);
+            self.event(
+                "response.created",
+                json!({"response": response.clone()}),
+                &mut out,
+            );
             self.event("response.in_progress", json!({"response": response}), &mut out);
         }
         if let Some(u) = &chunk.usage {
@@ -595,7 +625,9 @@ impl ChunksToResponses {
 
     /// The `.done` events of output item `index`, once.
     fn close(&mut self, index: usize, out: &mut Vec<ResponsesEvent>) {
-        let Some(item) = self.items.get_mut(index) else { return };
+        let Some(item) = self.items.get_mut(index) else {
+            return;
+        };
         let events: Vec<(&'static str, Value)> = match item {
             OpenItem::Message { done: true, .. } | OpenItem::Call { done: true, .. } => return,
             OpenItem::Message { id, text, done } => {
