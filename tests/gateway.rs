@@ -680,14 +680,15 @@ async fn client_errors_are_answered_not_retried_and_short_429s_move_on() {
     assert_eq!(m["type"], "message");
     assert_eq!(m["content"][0]["text"], "Hello world");
 
-    // 429 without one (a spent quota): the user's to see.
+    // 429 without one (a spent quota, a usage cap): another provider serves
+    // (see quota_and_billing_errors_fail_over_unless_the_provider_says_not).
     gw.anthropic.set(Mode::CallsFail(
         429,
         json!({"type":"error","error":{"type":"rate_limit_error","message":"You have reached your specified API usage limits."}}),
     ));
     let r = post(&gw, "/v1/messages", &body).await;
-    assert_eq!(r.status(), 429);
-    assert_eq!(provider_header(&r), "anthropic");
+    assert_eq!(r.status(), 200);
+    assert_eq!(provider_header(&r), "openai");
 
     // A provider that echoes the key back: the client never sees it.
     gw.anthropic.set(Mode::CallsFail(
@@ -1169,4 +1170,174 @@ async fn head_anywhere_and_websocket_upgrades_are_answered_at_once() {
         .unwrap();
     assert_eq!(r.status(), 405, "no upgrade: the client falls back to HTTP");
     assert!(gw.anthropic.calls().is_empty() && gw.openai.calls().is_empty());
+}
+
+// ---------------------------------------------------------------- quota, hangs, skips
+
+fn two_provider_config(
+    anthropic_base: &str,
+    openai_base: &str,
+    extra_anthropic: &str,
+    gateway: &str,
+) -> String {
+    format!(
+        r#"
+use_catalog = false
+preferred = "anthropic"
+fallback = ["anthropic", "openai"]
+
+[check]
+interval_secs = 3600
+confirm_secs = 1
+failures_to_open = 2
+timeout_secs = 1
+
+[gateway]
+{gateway}
+
+[[providers]]
+id = "anthropic"
+kind = "anthropic"
+base_url = "{anthropic_base}"
+status_format = "none"
+{extra_anthropic}
+
+[[providers]]
+id = "openai"
+kind = "openai"
+base_url = "{openai_base}/v1"
+model = "gpt-4.1"
+status_format = "none"
+"#
+    )
+}
+
+#[tokio::test]
+async fn quota_and_billing_errors_fail_over_unless_the_provider_says_not() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    let mut body = claude_code_request();
+    body["stream"] = json!(false);
+    let billing = json!({"type":"error","error":{"type":"billing_error","message":"Your credit balance is too low to access the Anthropic API."}});
+    for (status, error) in [
+        (402, billing.clone()),
+        (
+            429,
+            json!({"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}),
+        ),
+        (
+            429,
+            json!({"type":"error","error":{"type":"rate_limit_error","message":"rate limited"}}),
+        ),
+    ] {
+        gw.anthropic.set(Mode::CallsFail(status, error));
+        let r = post(&gw, "/v1/messages", &body).await;
+        assert_eq!(
+            (r.status().as_u16(), provider_header(&r)),
+            (200, "openai".into()),
+            "after {status}"
+        );
+    }
+    // 404 is about the request: it stays with the client.
+    gw.anthropic.set(Mode::CallsFail(
+        404,
+        json!({"type":"error","error":{"type":"not_found_error","message":"model: claude-x"}}),
+    ));
+    let r = post(&gw, "/v1/messages", &body).await;
+    assert_eq!(
+        (r.status().as_u16(), provider_header(&r)),
+        (404, "anthropic".into())
+    );
+
+    // failover_on_quota = false: the old behaviour, the 402 goes to the client.
+    let anthropic = start_fake(anthropic_fake).await;
+    let openai = start_fake(openai_fake).await;
+    let text = two_provider_config(&anthropic.url(), &openai.url(), "failover_on_quota = false", "");
+    let gw = start_with(&text, anthropic, openai, HashMap::new()).await;
+    gw.anthropic.set(Mode::CallsFail(402, billing));
+    let r = post(&gw, "/v1/messages", &body).await;
+    assert_eq!(
+        (r.status().as_u16(), provider_header(&r)),
+        (402, "anthropic".into())
+    );
+    assert!(gw.openai.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_hung_upstream_is_abandoned_at_the_headers_timeout_and_count_tokens_estimates() {
+    // Accepts connections (the kernel's backlog) and never answers.
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hung_url = format!("http://{}", hung.local_addr().unwrap());
+    let anthropic = start_fake(anthropic_fake).await;
+    let openai = start_fake(openai_fake).await;
+    let text = two_provider_config(&hung_url, &openai.url(), "", "headers_timeout_secs = 1");
+    let gw = start_with(&text, anthropic, openai, HashMap::new()).await;
+    let started = std::time::Instant::now();
+    let r = post(&gw, "/v1/messages", &claude_code_request()).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(provider_header(&r), "openai");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "abandoned after the 1 s headers timeout, not the default"
+    );
+    let events = parse_sse(&r.text().await.unwrap());
+    assert_eq!(events.last().unwrap().0.as_deref(), Some("message_stop"));
+
+    // count_tokens: the only Anthropic API hangs, so the gateway estimates.
+    let r = post(&gw, "/v1/messages/count_tokens", &claude_code_request()).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()[gateway::ESTIMATE_HEADER], "estimate");
+    let count: Value = r.json().await.unwrap();
+    assert_eq!(count["estimated"], true);
+    let tokens = count["input_tokens"].as_u64().unwrap();
+    let size = claude_code_request().to_string().len() as u64;
+    assert!(tokens > size / 8 && tokens < size, "{tokens} for {size} bytes");
+    drop(hung);
+}
+
+#[tokio::test]
+async fn count_tokens_fails_over_between_anthropic_apis() {
+    let anthropic = start_fake(anthropic_fake).await;
+    let openai = start_fake(openai_fake).await;
+    let second = start_fake(anthropic_fake).await;
+    let text = format!(
+        "{}\n[[providers]]\nid = \"anthropic-2\"\nkind = \"anthropic\"\nbase_url = \"{}\"\nstatus_format = \"none\"\napi_key_env = \"SECOND_KEY\"\n",
+        two_provider_config("http://127.0.0.1:9", &openai.url(), "", ""),
+        second.url()
+    )
+    .replace(
+        r#"fallback = ["anthropic", "openai"]"#,
+        r#"fallback = ["anthropic", "openai", "anthropic-2"]"#,
+    );
+    let env = HashMap::from([("SECOND_KEY".to_string(), "sk-ant-second".to_string())]);
+    let gw = start_with(&text, anthropic, openai, env).await;
+    let r = post(&gw, "/v1/messages/count_tokens", &claude_code_request()).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(provider_header(&r), "anthropic-2");
+    assert!(r.headers().get(gateway::ESTIMATE_HEADER).is_none());
+    assert_eq!(r.json::<Value>().await.unwrap()["input_tokens"], 2095);
+}
+
+#[tokio::test]
+async fn skipped_providers_and_their_causes_are_in_the_traffic_report() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    gw.anthropic.set(Mode::CallsFail(500, api_error_500()));
+    // A document fetched from a URL: nothing OpenAI can read.
+    let body = json!({"model": "claude-sonnet-4-5", "max_tokens": 100, "messages": [{"role": "user", "content": [
+        {"type": "document", "source": {"type": "url", "url": "https://example.com/a.pdf"}},
+        {"type": "text", "text": "Summarise"}]}]});
+    let r = post(&gw, "/v1/messages", &body).await;
+    assert_eq!(
+        r.status(),
+        500,
+        "Anthropic's own error: nobody else could take it"
+    );
+    let traffic = gw.traffic.snapshot();
+    let openai = &traffic["openai"];
+    assert_eq!(openai.skipped, 1);
+    let why = openai.last_skip.as_deref().unwrap();
+    assert!(
+        why.contains("cannot be translated") && why.contains("document"),
+        "{why}"
+    );
+    assert!(gw.openai.calls().is_empty());
 }

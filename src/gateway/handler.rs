@@ -22,13 +22,14 @@ use tokio_stream::wrappers::ReceiverStream;
 use tracing::{debug, info, warn};
 
 use super::keys::Keys;
-use super::relay::{EventSource, UpstreamEvent, Writer};
+use super::relay::{Broken, EventSource, UpstreamEvent, Writer};
 use super::route::{self, Candidate, Dialect};
 use super::traffic::Traffic;
 use super::translate;
 use super::upstream::{self, Auth, ClientRequest, Failure, PrepareError};
 use super::vertex;
 use super::wire::{anthropic, openai, Protocol};
+use crate::config::GatewayConfig;
 use crate::engine::EngineHandle;
 use crate::server::HostPolicy;
 
@@ -139,101 +140,86 @@ pub async fn head_anywhere(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// `POST /v1/messages/count_tokens` (Claude Code asks it to size its context):
-/// answered by the first Anthropic API in the route, since only it counts
-/// Claude tokens the same way. No failover: a count is advice, and the client
-/// copes without one.
+/// `POST /v1/messages/count_tokens` (Claude Code may ask it to size its
+/// context): answered by the Anthropic APIs of the route in order, failing
+/// over like a generation (an error status, a dead or hung connection moves
+/// on; the client's own 4xx is answered). Only Anthropic counts Claude tokens
+/// (Bedrock and Vertex are not asked); when none can answer, an estimate
+/// (about four bytes of text a token) is returned, marked as such with
+/// `"estimated": true` and the [`ESTIMATE_HEADER`] header.
 pub async fn count_tokens(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
     let req = match parse(Protocol::Anthropic, body, &headers) {
         Ok(r) => r,
         Err(response) => return *response,
     };
-    let Some(candidate) = gw
-        .plan(Protocol::Anthropic)
-        .1
-        .into_iter()
-        .find(|c| c.dialect == Dialect::Anthropic && !c.state.is_failing())
-    else {
-        return error_response(
-            Protocol::Anthropic,
-            StatusCode::NOT_FOUND,
-            "not_found_error",
-            "no healthy Anthropic API in the route to count tokens",
-            None,
-        );
-    };
-    let auth = match gw.auth(&candidate).await {
-        Ok(a) => a,
-        Err(why) => {
-            return error_response(
-                Protocol::Anthropic,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "api_error",
-                &why,
-                None,
-            )
-        }
-    };
-    let request = upstream::build(
-        &gw.client,
-        &req,
-        &candidate,
-        &upstream::UpstreamBody::Raw(req.raw.clone()),
-        &auth,
-    )
-    .map(|mut r| {
-        let url = crate::http::join_path(r.url(), "count_tokens");
-        *r.url_mut() = url;
-        r
-    });
-    let response = match request {
-        Ok(r) => tokio::time::timeout(upstream::STREAM_HEADERS_TIMEOUT, gw.client.execute(r)).await,
-        Err(e) => {
-            return error_response(
-                Protocol::Anthropic,
-                StatusCode::BAD_REQUEST,
-                "invalid_request_error",
-                &e.to_string(),
-                None,
-            )
-        }
-    };
-    let id = &candidate.provider.id;
-    match response {
-        Ok(Ok(r)) => {
-            let status = r.status();
-            match r.bytes().await {
-                Ok(bytes) => Response::builder()
-                    .status(status)
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .header(PROVIDER_HEADER, provider_value(id))
-                    .body(Body::from(bytes))
-                    .unwrap_or_else(|_| internal_error(Protocol::Anthropic)),
-                Err(e) => error_response(
-                    Protocol::Anthropic,
-                    StatusCode::BAD_GATEWAY,
-                    "api_error",
-                    &e.to_string(),
-                    Some(id),
-                ),
+    let (config, plan) = gw.plan(Protocol::Anthropic);
+    let wait = config.gateway.headers_timeout;
+    let mut tried = Vec::new();
+    for candidate in plan.iter().filter(|c| c.dialect == Dialect::Anthropic) {
+        let id = &candidate.provider.id;
+        let auth = match gw.auth(candidate).await {
+            Ok(a) => a,
+            Err(why) => {
+                gw.skipped(id, &why);
+                continue;
             }
+        };
+        let request = upstream::build(
+            &gw.client,
+            &req,
+            candidate,
+            &upstream::UpstreamBody::Raw(req.raw.clone()),
+            &auth,
+        )
+        .map(|mut r| {
+            let url = crate::http::join_path(r.url(), "count_tokens");
+            *r.url_mut() = url;
+            r
+        });
+        let Ok(request) = request else { continue };
+        let answer = match tokio::time::timeout(wait, gw.client.execute(request)).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                tried.push(format!("{id}: {}", crate::probe::classify::root_cause(&e)));
+                continue;
+            }
+            Err(_) => {
+                tried.push(format!("{id}: no answer within {} s", wait.as_secs()));
+                continue;
+            }
+        };
+        let status = answer.status();
+        if status.is_server_error() || matches!(status.as_u16(), 402 | 408 | 429) {
+            tried.push(format!("{id}: HTTP {}", status.as_u16()));
+            continue;
         }
-        Ok(Err(e)) => error_response(
-            Protocol::Anthropic,
-            StatusCode::BAD_GATEWAY,
-            "api_error",
-            &crate::probe::classify::root_cause(&e),
-            Some(id),
-        ),
-        Err(_) => error_response(
-            Protocol::Anthropic,
-            StatusCode::GATEWAY_TIMEOUT,
-            "timeout_error",
-            "no answer in time",
-            Some(id),
-        ),
+        let Ok(Ok(bytes)) = tokio::time::timeout(wait, answer.bytes()).await else {
+            tried.push(format!("{id}: the answer broke off"));
+            continue;
+        };
+        return Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(PROVIDER_HEADER, provider_value(id))
+            .body(Body::from(bytes))
+            .unwrap_or_else(|_| internal_error(Protocol::Anthropic));
     }
+    if !tried.is_empty() {
+        warn!(
+            "count_tokens: no Anthropic API answered ({}); estimating",
+            tried.join("; ")
+        );
+    }
+    let estimate = translate::estimate_tokens(&req.raw);
+    let mut response = axum::Json(json!({"input_tokens": estimate, "estimated": true})).into_response();
+    response
+        .headers_mut()
+        .insert(ESTIMATE_HEADER, HeaderValue::from_static("estimate"));
+    response
 }
+
+/// Set on a `count_tokens` answer the gateway estimated itself.
+pub const ESTIMATE_HEADER: &str = "x-switchboard-token-count";
 
 /// `GET /v1/models`: one list both SDKs can read (OpenAI's `object`/`owned_by`
 /// and Anthropic's `type`/`display_name`/`has_more` side by side), naming the
@@ -313,24 +299,47 @@ impl Gateway {
         }
     }
 
+    /// Records that a request passed provider `id` by, and logs the cause at
+    /// the default level the first time it is seen for that provider (the
+    /// dashboard shows the latest through `/api/gateway`).
+    fn skipped(&self, id: &str, why: &str) {
+        if self.traffic.skipped(id, why) {
+            warn!(provider = %id, "gateway skips {id}: {why}");
+        }
+    }
+
     /// Walks the route plan until a provider serves `req`.
     async fn serve(&self, req: ClientRequest) -> Response {
         let protocol = req.protocol;
         let (config, plan) = self.plan(protocol);
+        // Providers the engine reports failing go last (see route::plan): the
+        // ones put behind a healthy provider are skipped for this request
+        // unless everything before them fails.
+        if plan.first().is_some_and(|c| !c.state.is_failing()) {
+            for c in plan.iter().filter(|c| c.state.is_failing()) {
+                self.skipped(
+                    &c.provider.id,
+                    &format!(
+                        "{} reported by the engine: tried only after the healthy providers",
+                        c.state.as_str()
+                    ),
+                );
+            }
+        }
         let mut last: Option<(String, Failure)> = None;
         let mut skipped: Vec<String> = Vec::new();
         for candidate in &plan {
             let id = candidate.provider.id.clone();
             // Served by anyone but the preferred provider: it was down or failed.
             let failover = config.preferred.as_deref() != Some(id.as_str());
-            match self.attempt(&req, candidate, failover).await {
+            match self.attempt(&req, candidate, failover, &config.gateway).await {
                 Attempt::Served(response) => return response,
                 Attempt::Skip(why) => {
-                    debug!(provider = %id, "gateway skips: {why}");
+                    self.skipped(&id, &why);
                     skipped.push(format!("{id}: {why}"));
                 }
                 Attempt::Failed(failure) => {
-                    let retry = failure.retryable();
+                    let retry = failure.retryable(candidate.provider.failover_on_quota);
                     let words = failure.report.summary();
                     self.traffic.failed(&id, words.clone());
                     if failure.is_provider_failure() {
@@ -376,7 +385,13 @@ impl Gateway {
     }
 
     /// One provider's try.
-    async fn attempt(&self, req: &ClientRequest, candidate: &Candidate, failover: bool) -> Attempt {
+    async fn attempt(
+        &self,
+        req: &ClientRequest,
+        candidate: &Candidate,
+        failover: bool,
+        limits: &GatewayConfig,
+    ) -> Attempt {
         let p = &candidate.provider;
         let auth = match self.auth(candidate).await {
             Ok(a) => a,
@@ -392,10 +407,12 @@ impl Gateway {
             Err(e) => return Attempt::Skip(e.to_string()),
         };
         let started = Instant::now();
+        // A stream's headers come at once from a healthy upstream; a whole
+        // answer's only with the finished generation.
         let wait = if req.stream() {
-            upstream::STREAM_HEADERS_TIMEOUT
+            limits.headers_timeout
         } else {
-            upstream::FULL_RESPONSE_TIMEOUT
+            limits.total_timeout
         };
         let response = match tokio::time::timeout(wait, self.client.execute(request)).await {
             Ok(Ok(r)) => r,
@@ -411,14 +428,15 @@ impl Gateway {
             if response.status().as_u16() == 401 && candidate.dialect == Dialect::Vertex {
                 vertex::token_source(p, self.keys.credentials()).invalidate();
             }
-            let failure = upstream::read_failure(p.kind, response, started).await;
+            let failure = upstream::read_failure(p.kind, response, started, limits.headers_timeout).await;
             return Attempt::Failed(failure.redact(&auth.secrets()));
         }
         if req.stream() {
-            self.stream(req, candidate, response, started, &model, failover)
+            self.stream(req, candidate, response, started, &model, failover, limits)
                 .await
         } else {
-            self.whole(req, candidate, response, started, failover).await
+            self.whole(req, candidate, response, started, failover, limits)
+                .await
         }
     }
 
@@ -457,10 +475,11 @@ impl Gateway {
         response: reqwest::Response,
         started: Instant,
         failover: bool,
+        limits: &GatewayConfig,
     ) -> Attempt {
         let id = &candidate.provider.id;
         let upstream_headers = response.headers().clone();
-        let remaining = upstream::FULL_RESPONSE_TIMEOUT.saturating_sub(started.elapsed());
+        let remaining = limits.total_timeout.saturating_sub(started.elapsed());
         let bytes = match tokio::time::timeout(remaining, response.bytes()).await {
             Ok(Ok(b)) => b,
             Ok(Err(e)) => return Attempt::Failed(Failure::transport(&e, started)),
@@ -531,9 +550,12 @@ impl Gateway {
         started: Instant,
         model: &str,
         failover: bool,
+        limits: &GatewayConfig,
     ) -> Attempt {
         let id = candidate.provider.id.clone();
-        let mut source = EventSource::new(response, candidate.dialect);
+        let mut source = EventSource::new(response, candidate.dialect, limits.idle_timeout);
+        let deadline = started + limits.total_timeout;
+        let total_secs = limits.total_timeout.as_secs();
         let first = match source.next().await {
             Ok(Some(UpstreamEvent::Error {
                 status,
@@ -582,7 +604,12 @@ impl Gateway {
                     debug!(provider = %id, "client went away mid-stream");
                     return;
                 }
-                match source.next().await {
+                let Ok(next) = tokio::time::timeout_at(deadline, source.next()).await else {
+                    break Err(Broken(format!(
+                        "the stream ran past the total limit of {total_secs} s ([gateway] total_timeout_secs)"
+                    )));
+                };
+                match next {
                     Ok(Some(event @ UpstreamEvent::Error { .. })) => break Ok(Some(event)),
                     Ok(Some(event)) => writer.write(event, &mut out),
                     end => break end,

@@ -33,7 +33,7 @@ use crate::engine::EngineHandle;
 use crate::secrets::Credentials;
 use crate::server::{HostPolicy, ServerError};
 
-pub use handler::PROVIDER_HEADER;
+pub use handler::{ESTIMATE_HEADER, PROVIDER_HEADER};
 pub use traffic::{ProviderTraffic, Traffic};
 
 /// Largest request body accepted: conversations with images run to megabytes.

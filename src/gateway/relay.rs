@@ -17,9 +17,6 @@ use super::sse::{self, SseDecoder};
 use super::translate::{self, ChunksToEvents, ChunksToResponses, EventsToChunks};
 use super::wire::{anthropic, openai, Protocol};
 
-/// Longest silence tolerated inside a stream (Anthropic pings every few seconds).
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
-
 /// One upstream stream event, whichever the framing.
 #[derive(Debug)]
 pub enum UpstreamEvent {
@@ -46,6 +43,8 @@ enum Decoder {
 /// Reads events from an upstream streaming response.
 pub struct EventSource {
     response: reqwest::Response,
+    /// Longest silence tolerated (`[gateway] idle_timeout_secs`).
+    idle: Duration,
     decoder: Decoder,
     pending: VecDeque<UpstreamEvent>,
     ended: bool,
@@ -57,13 +56,14 @@ pub struct EventSource {
 pub struct Broken(pub String);
 
 impl EventSource {
-    pub fn new(response: reqwest::Response, dialect: Dialect) -> Self {
+    pub fn new(response: reqwest::Response, dialect: Dialect, idle: Duration) -> Self {
         let decoder = match dialect {
             Dialect::Bedrock => Decoder::Bedrock(EventStreamDecoder::new()),
             other => Decoder::Sse(SseDecoder::default(), other.protocol()),
         };
         EventSource {
             response,
+            idle,
             decoder,
             pending: VecDeque::new(),
             ended: false,
@@ -84,12 +84,12 @@ impl EventSource {
             if self.ended {
                 return Ok(None);
             }
-            let chunk = tokio::time::timeout(IDLE_TIMEOUT, self.response.chunk())
+            let chunk = tokio::time::timeout(self.idle, self.response.chunk())
                 .await
                 .map_err(|_| {
                     Broken(format!(
                         "the upstream stream was silent for {} s",
-                        IDLE_TIMEOUT.as_secs()
+                        self.idle.as_secs()
                     ))
                 })?
                 .map_err(|e| {

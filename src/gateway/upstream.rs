@@ -23,11 +23,6 @@ use super::{bedrock, vertex};
 /// `anthropic-version` sent when the client sent none (an OpenAI client).
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 
-/// Longest wait for an upstream's response headers. Streams answer at once; a
-/// non-streamed long generation legitimately takes minutes.
-pub const STREAM_HEADERS_TIMEOUT: Duration = Duration::from_secs(120);
-pub const FULL_RESPONSE_TIMEOUT: Duration = Duration::from_secs(600);
-
 /// Most bytes read from an upstream error answer.
 const MAX_ERROR_BODY: usize = 256 * 1024;
 
@@ -347,12 +342,18 @@ pub struct Failure {
 
 impl Failure {
     /// Whether another provider should be tried: 5xx, 529, timeouts and
-    /// connection errors, and a 429 that says to come back soon. Never another
-    /// 4xx: the same request would fail the same way everywhere.
-    pub fn retryable(&self) -> bool {
+    /// connection errors; 402 (billing: credit balance too low) and 429
+    /// (`insufficient_quota`, spend caps, `rate_limit_error`), which say this
+    /// account cannot be served here now, not that the request is wrong.
+    /// With `failover_on_quota` off (the provider's setting) only a 429 that
+    /// says to come back soon moves on, as before. Never 400, 401, 403, 404
+    /// or 413: the same request would fail the same way everywhere, and a
+    /// rejected key is the user's to see.
+    pub fn retryable(&self, failover_on_quota: bool) -> bool {
         match self.status {
             None => true,
             Some(s) if s >= 500 || s == 408 => true,
+            Some(402 | 429) if failover_on_quota => true,
             Some(429) => self
                 .report
                 .retry_after_secs
@@ -429,12 +430,18 @@ impl Failure {
 }
 
 /// Reads an unsuccessful answer's body (capped) and classifies it.
-pub async fn read_failure(kind: ProviderKind, response: reqwest::Response, started: Instant) -> Failure {
+/// The body is read until `wait` after the call started.
+pub async fn read_failure(
+    kind: ProviderKind,
+    response: reqwest::Response,
+    started: Instant,
+    wait: Duration,
+) -> Failure {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let mut body = Vec::new();
     let mut response = response;
-    let deadline = started + STREAM_HEADERS_TIMEOUT;
+    let deadline = started + wait;
     while body.len() < MAX_ERROR_BODY {
         match tokio::time::timeout_at(deadline, response.chunk()).await {
             Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk),
