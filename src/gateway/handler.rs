@@ -432,7 +432,7 @@ impl Gateway {
             return Attempt::Failed(failure.redact(&auth.secrets()));
         }
         if req.stream() {
-            self.stream(req, candidate, response, started, &model, failover, limits)
+            self.stream(req, candidate, response, started, failover, limits)
                 .await
         } else {
             self.whole(req, candidate, response, started, failover, limits)
@@ -548,10 +548,10 @@ impl Gateway {
         candidate: &Candidate,
         response: reqwest::Response,
         started: Instant,
-        model: &str,
         failover: bool,
         limits: &GatewayConfig,
     ) -> Attempt {
+        let model = candidate.model(req.model()).unwrap_or_default();
         let id = candidate.provider.id.clone();
         let mut source = EventSource::new(response, candidate.dialect, limits.idle_timeout);
         let deadline = started + limits.total_timeout;
