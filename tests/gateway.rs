@@ -276,6 +276,7 @@ fn openai_fake(mode: &Mode, seen: &Seen) -> Response {
             let two = full.match_indices("\n\n").nth(1).unwrap().0 + 2;
             dying_stream(full[..two + 40].to_string())
         }
+        Mode::Healthy if seen.path == "/v1/responses" => openai_responses_answer(&model, stream),
         Mode::Healthy if stream && wants_tools => sse_response(openai_tool_stream(&model)),
         Mode::Healthy if stream => sse_response(openai_text_stream(&model)),
         Mode::Healthy => axum::Json(json!({
@@ -285,6 +286,44 @@ fn openai_fake(mode: &Mode, seen: &Seen) -> Response {
         }))
         .into_response(),
     }
+}
+
+/// OpenAI's own Responses API: a text answer, whole or as typed events.
+fn openai_responses_answer(model: &str, stream: bool) -> Response {
+    let item = json!({"id":"msg_67c","type":"message","status":"completed","role":"assistant",
+                      "content":[{"type":"output_text","text":"Hello world","annotations":[]}]});
+    let done = json!({"id":"resp_67c","object":"response","created_at":1741476542,"status":"completed",
+                      "model":model,"output":[item.clone()],
+                      "usage":{"input_tokens":36,"output_tokens":2,"total_tokens":38}});
+    if !stream {
+        return axum::Json(done).into_response();
+    }
+    let mut started = done.clone();
+    started["status"] = json!("in_progress");
+    started["output"] = json!([]);
+    let events = [
+        (
+            "response.created",
+            json!({"type":"response.created","sequence_number":0,"response":started}),
+        ),
+        (
+            "response.output_item.added",
+            json!({"type":"response.output_item.added","sequence_number":1,"output_index":0,"item":{"id":"msg_67c","type":"message","status":"in_progress","role":"assistant","content":[]}}),
+        ),
+        (
+            "response.output_text.delta",
+            json!({"type":"response.output_text.delta","sequence_number":2,"item_id":"msg_67c","output_index":0,"content_index":0,"delta":"Hello world"}),
+        ),
+        (
+            "response.output_item.done",
+            json!({"type":"response.output_item.done","sequence_number":3,"output_index":0,"item":item}),
+        ),
+        (
+            "response.completed",
+            json!({"type":"response.completed","sequence_number":4,"response":done}),
+        ),
+    ];
+    sse_response(sse(&events.map(|(n, d)| (Some(n), d.to_string()))))
 }
 
 // ---------------------------------------------------------------- harness
@@ -1119,8 +1158,57 @@ async fn responses_stream_is_served_by_anthropic_as_typed_events() {
 }
 
 #[tokio::test]
-async fn responses_fail_over_to_openai_whole_and_keep_no_state() {
+async fn responses_go_to_openai_as_they_are_state_included() {
     let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    gw.anthropic.set(Mode::CallsFail(500, api_error_500()));
+    let request = codex_style_request(true);
+    let r = post(&gw, "/v1/responses", &request).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(provider_header(&r), "openai");
+    let events = parse_sse(&r.text().await.unwrap());
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_deref().unwrap_or("")).collect();
+    assert_eq!(
+        names,
+        [
+            "response.created",
+            "response.output_item.added",
+            "response.output_text.delta",
+            "response.output_item.done",
+            "response.completed",
+        ]
+    );
+    let sent = gw.openai.calls();
+    let native = sent.last().unwrap();
+    assert_eq!(native.path, "/v1/responses");
+    let mut want = request.clone();
+    want["model"] = json!("gpt-4.1"); // openai's `model`: it is not the preferred provider
+    assert_eq!(
+        native.body, want,
+        "OpenAI gets the request unchanged, hosted tools included"
+    );
+    assert_eq!(native.headers["authorization"], format!("Bearer {OPENAI_KEY}"));
+
+    // State kept at OpenAI: only it can serve this; Anthropic is passed by.
+    let mut stateful = codex_style_request(false);
+    stateful["previous_response_id"] = json!("resp_abc");
+    let r = post(&gw, "/v1/responses", &stateful).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(provider_header(&r), "openai");
+    assert_eq!(r.json::<Value>().await.unwrap()["object"], "response");
+    let why = gw.traffic.snapshot()["anthropic"]
+        .last_skip
+        .clone()
+        .unwrap_or_default();
+    assert!(why.contains("previous_response_id"), "{why}");
+}
+
+#[tokio::test]
+async fn responses_fail_over_to_chat_completions_servers_and_need_no_state() {
+    let anthropic = start_fake(anthropic_fake).await;
+    let openai = start_fake(openai_fake).await;
+    let text = two_provider_config(&anthropic.url(), &openai.url(), "", "")
+        .replace(r#"kind = "openai""#, r#"kind = "openai-compatible""#);
+    let gw = start_with(&text, anthropic, openai, HashMap::new()).await;
     gw.anthropic.set(Mode::CallsFail(500, api_error_500()));
     let r = post(&gw, "/v1/responses", &codex_style_request(false)).await;
     assert_eq!(r.status(), 200);
@@ -1130,12 +1218,15 @@ async fn responses_fail_over_to_openai_whole_and_keep_no_state() {
     assert!(body["id"].as_str().unwrap().starts_with("resp_"), "{body}");
     assert_eq!(body["status"], "completed");
     assert_eq!(body["output"][0]["type"], "message");
+    assert_eq!(body["output"][0]["content"][0]["text"], "Hello world");
     assert!(body["usage"]["total_tokens"].as_u64().unwrap() > 0, "{body}");
     let sent = gw.openai.calls();
     let chat = sent.last().unwrap();
     assert!(chat.path.ends_with("/chat/completions"), "{}", chat.path);
     assert_eq!(chat.body["messages"][0]["role"], "system");
 
+    // Nobody in this route keeps response state: a clear 400, no call made.
+    let calls = gw.openai.calls().len();
     let mut stateful = codex_style_request(false);
     stateful["previous_response_id"] = json!("resp_abc");
     let r = post(&gw, "/v1/responses", &stateful).await;
@@ -1149,6 +1240,7 @@ async fn responses_fail_over_to_openai_whole_and_keep_no_state() {
             .contains("previous_response_id"),
         "{error}"
     );
+    assert_eq!(gw.openai.calls().len(), calls);
 }
 
 #[tokio::test]

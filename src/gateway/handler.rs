@@ -102,19 +102,22 @@ pub async fn responses(State(gw): State<Gateway>, headers: HeaderMap, body: Byte
         Ok(v) => v,
         Err(e) => return invalid(&format!("the body is not valid JSON: {e}")),
     };
-    let chat = match translate::responses_to_chat_request(&value, "") {
-        Ok(c) => c,
-        Err(e) => return invalid(&e.to_string()),
-    };
-    let bytes = match serde_json::to_vec(&chat) {
-        Ok(b) => Bytes::from(b),
-        Err(e) => return invalid(&e.to_string()),
-    };
+    // Untranslatable (state kept at OpenAI, hosted-tool items): only OpenAI
+    // itself can serve it; the routing reads model and stream from the original.
+    let (bytes, untranslatable) =
+        match translate::responses_to_chat_request(&value, "").map(|chat| serde_json::to_vec(&chat)) {
+            Ok(Ok(b)) => (Bytes::from(b), None),
+            Ok(Err(e)) => return invalid(&e.to_string()),
+            Err(e) => (body.clone(), Some(e)),
+        };
     let mut req = match parse(Protocol::OpenAi, bytes, &headers) {
         Ok(r) => r,
         Err(response) => return *response,
     };
-    req.responses = true;
+    req.responses = Some(upstream::ResponsesBody {
+        original: body,
+        untranslatable,
+    });
     gw.serve(req).await
 }
 
@@ -372,6 +375,21 @@ impl Gateway {
                     ),
                 }
             }
+            None if req.responses.as_ref().is_some_and(|r| r.untranslatable.is_some()) => {
+                let why = req
+                    .responses
+                    .as_ref()
+                    .and_then(|r| r.untranslatable.as_ref())
+                    .map(|e| e.to_string())
+                    .unwrap_or_default();
+                error_response(
+                    protocol,
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request_error",
+                    &format!("{why}; no OpenAI API in the route could take it as is"),
+                    None,
+                )
+            }
             None => {
                 let why = if skipped.is_empty() {
                     "no provider that can serve requests is enabled (check `preferred` and `fallback`)"
@@ -504,7 +522,7 @@ impl Gateway {
                 }
             }
         };
-        let body = if req.responses {
+        let body = if req.responses.is_some() && !upstream::native_responses(req, candidate) {
             match serde_json::from_slice::<openai::ChatResponse>(&body)
                 .map(|chat| translate::chat_to_responses_response(&chat))
                 .and_then(|resp| serde_json::to_vec(&resp))
@@ -581,7 +599,9 @@ impl Gateway {
         };
         self.traffic.served(&id, failover);
         info!(provider = %id, failover, "gateway streaming");
-        let mut writer = if req.responses {
+        let mut writer = if upstream::native_responses(req, candidate) {
+            Writer::responses_pass()
+        } else if req.responses.is_some() {
             Writer::responses(candidate.dialect.protocol(), model)
         } else {
             Writer::new(

@@ -181,8 +181,15 @@ fn push_sse(
         }
         Protocol::OpenAi => {
             let head: ChunkHead = serde_json::from_str(data).map_err(unreadable)?;
-            match head.error {
-                Some(error) if !error.is_null() => openai_stream_error(&error),
+            match (head.kind.as_deref(), head.error) {
+                // Responses API failures: `error` carries code and message at
+                // the top level, `response.failed` inside `response.error`.
+                (Some("error"), _) => openai_stream_error(&serde_json::from_str(data).map_err(unreadable)?),
+                (Some("response.failed"), _) => {
+                    let value: Value = serde_json::from_str(data).map_err(unreadable)?;
+                    openai_stream_error(&value["response"]["error"])
+                }
+                (_, Some(error)) if !error.is_null() => openai_stream_error(&error),
                 _ => UpstreamEvent::OpenAi {
                     finished: head.choices.iter().any(|c| c.finish_reason.is_some()),
                     data: data.to_string(),
@@ -200,9 +207,15 @@ struct EventHead {
     kind: String,
 }
 
-/// What the relay reads of an OpenAI chunk.
+/// The Responses API events that end an answer.
+const RESPONSES_END_EVENTS: &[&str] = &["response.completed", "response.incomplete"];
+
+/// What the relay reads of an OpenAI chunk (or a Responses API event, whose
+/// `type` names it).
 #[derive(serde::Deserialize)]
 struct ChunkHead {
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
     #[serde(default)]
     choices: Vec<ChoiceHead>,
     #[serde(default)]
@@ -277,6 +290,9 @@ enum Mode {
     OpenAiPass,
     ToAnthropic(Box<ChunksToEvents>),
     ToOpenAi(Box<EventsToChunks>),
+    /// A Responses API client served by OpenAI's own Responses API: its
+    /// typed events as they come.
+    ResponsesPass,
     /// A Responses API client: Chat Completions chunks (from an Anthropic
     /// upstream, translated to chunks first) become typed Responses events.
     ToResponses(Option<Box<EventsToChunks>>, Box<ChunksToResponses>),
@@ -298,6 +314,15 @@ impl Writer {
         };
         Writer {
             mode,
+            complete: false,
+            done: false,
+        }
+    }
+
+    /// A writer that relays OpenAI's Responses events unchanged.
+    pub fn responses_pass() -> Self {
+        Writer {
+            mode: Mode::ResponsesPass,
             complete: false,
             done: false,
         }
@@ -352,6 +377,21 @@ impl Writer {
                     self.finish(out);
                 }
             }
+            (Mode::ResponsesPass, UpstreamEvent::OpenAi { data, .. }) => {
+                let kind = serde_json::from_str::<EventHead>(&data)
+                    .map(|h| h.kind)
+                    .unwrap_or_default();
+                if RESPONSES_END_EVENTS.contains(&kind.as_str()) {
+                    self.complete = true;
+                    self.done = true;
+                }
+                let name = if kind.is_empty() {
+                    None
+                } else {
+                    Some(kind.as_str())
+                };
+                out.push(sse::encode(name, &data));
+            }
             (Mode::ToResponses(None, responses), UpstreamEvent::OpenAi { data, finished }) => {
                 self.complete |= finished;
                 if let Ok(chunk) = serde_json::from_str::<openai::ChatChunk>(&data) {
@@ -395,7 +435,7 @@ impl Writer {
                 out.push(sse::encode(None, "[DONE]"));
             }
             Mode::OpenAiPass => out.push(sse::encode(None, "[DONE]")),
-            Mode::AnthropicPass => {}
+            Mode::AnthropicPass | Mode::ResponsesPass => {}
             Mode::ToResponses(events, responses) => {
                 for chunk in events.as_mut().map(|e| e.finish()).unwrap_or_default() {
                     write_responses(responses.push(&chunk), out);
@@ -414,6 +454,11 @@ impl Writer {
                 let (kind, data) = responses.failed(openai_type, message);
                 sse::encode(Some(kind), &data.to_string())
             }
+            Mode::ResponsesPass => sse::encode(
+                Some("error"),
+                &serde_json::json!({"type": "error", "code": openai_type, "message": message, "param": null})
+                    .to_string(),
+            ),
             Mode::AnthropicPass | Mode::ToAnthropic(_) => sse::encode(
                 Some("error"),
                 &translate::anthropic_error_body(anthropic_type, message).to_string(),

@@ -42,8 +42,27 @@ pub struct ClientRequest {
     pub anthropic_version: Option<HeaderValue>,
     pub anthropic_beta: Option<HeaderValue>,
     /// The client spoke the Responses API: `raw` is its request translated
-    /// to Chat Completions, and answers go back as Responses objects/events.
-    pub responses: bool,
+    /// to Chat Completions (when it could be), and answers go back as
+    /// Responses objects/events.
+    pub responses: Option<ResponsesBody>,
+}
+
+/// A Responses API request as the client sent it.
+#[derive(Debug)]
+pub struct ResponsesBody {
+    /// The original body: what OpenAI's own API gets (see [`native_responses`]).
+    pub original: Bytes,
+    /// Why it could not be translated to Chat Completions (e.g.
+    /// `previous_response_id`): then only OpenAI itself can serve it.
+    pub untranslatable: Option<translate::TranslateError>,
+}
+
+/// Whether `candidate` gets a Responses request as is, at
+/// `{base_url}/responses`: OpenAI's own API keeps response state and hosted
+/// tools. OpenAI-compatible servers (Gemini, Ollama, OpenRouter, ...) get the
+/// Chat Completions translation, which every one of them speaks.
+pub fn native_responses(req: &ClientRequest, candidate: &Candidate) -> bool {
+    req.responses.is_some() && candidate.provider.kind == ProviderKind::Openai
 }
 
 /// The few fields the gateway reads itself.
@@ -81,7 +100,7 @@ impl ClientRequest {
             head,
             anthropic_version: headers.get("anthropic-version").cloned(),
             anthropic_beta: headers.get("anthropic-beta").cloned(),
-            responses: false,
+            responses: None,
         })
     }
 
@@ -170,6 +189,21 @@ pub fn body_for(
         provider: candidate.provider.id.clone(),
         source,
     };
+    if let Some(responses) = &req.responses {
+        if native_responses(req, candidate) {
+            if req.model() == Some(model) || model.is_empty() {
+                return Ok(UpstreamBody::Raw(responses.original.clone()));
+            }
+            let mut body: Value = serde_json::from_slice(&responses.original)?;
+            if let Some(object) = body.as_object_mut() {
+                object.insert("model".into(), Value::String(model.to_string()));
+            }
+            return Ok(UpstreamBody::Json(body));
+        }
+        if let Some(why) = &responses.untranslatable {
+            return Err(translate_error(why.clone()));
+        }
+    }
     let mut body = match (req.protocol, candidate.dialect.protocol()) {
         (from, to) if from == to => {
             if req.model() == Some(model) || model.is_empty() {
@@ -315,7 +349,12 @@ pub fn build(
                 .base_url
                 .as_ref()
                 .ok_or_else(|| PrepareError::NoBaseUrl(p.id.clone()))?;
-            let mut builder = body.attach(client.post(chat_url(p, base)).header(ACCEPT, accept))?;
+            let url = if native_responses(req, candidate) {
+                join_path(base, "responses")
+            } else {
+                chat_url(p, base)
+            };
+            let mut builder = body.attach(client.post(url).header(ACCEPT, accept))?;
             if let Some(key) = key {
                 builder = builder.header(
                     AUTHORIZATION,

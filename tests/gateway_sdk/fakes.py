@@ -439,10 +439,15 @@ class FakeOpenAI(Fake):
         h.send_json(status, {"error": err}, self._headers())
 
     def on_post(self, h, body):
-        if h.path.split("?")[0] != "/v1/chat/completions":
+        path = h.path.split("?")[0]
+        if path not in ("/v1/chat/completions", "/v1/responses"):
             return h.not_found()
+        # A failing OpenAI fails on both APIs (the gateway sends Responses
+        # requests to OpenAI as they are); a healthy one only fakes Chat Completions.
         if self.mode in ("error500", "overloaded529", "error400"):
             return self._error(h, {"error500": 500, "overloaded529": 503, "error400": 400}[self.mode])
+        if path != "/v1/chat/completions":
+            return h.not_found()
         body = body if isinstance(body, dict) else {}
         reply = self.reply(body) if callable(self.reply) else self.reply
         cid = _id("chatcmpl-", 29)
