@@ -6,7 +6,7 @@
 //! statelessly: its `input` items become Chat Completions messages, and the
 //! Chat Completions answer (from an OpenAI-dialect provider, or from an
 //! Anthropic one through the Chat <-> Messages translation) becomes Responses
-//! output items. Rules (see also the table in the module docs above):
+//! output items. Rules (the other directions are tabled in the parent module):
 //! - `instructions` -> a leading system message; `developer`/`system` input
 //!   messages -> system messages in place.
 //! - `message` items -> messages (`input_text`/`output_text` -> text,
