@@ -948,4 +948,35 @@ token_command = "gcloud auth print-access-token --account 'me@example.com'"
             .to_string();
         assert!(msg.contains("needs a `kind`"), "{msg}");
     }
+
+    #[test]
+    fn gateway_timeouts_and_quota_failover_have_documented_defaults() {
+        let c = parse("").unwrap();
+        assert_eq!(c.gateway, GatewayConfig::default());
+        assert_eq!(c.gateway.headers_timeout, Duration::from_secs(30));
+        assert!(c.providers.iter().all(|p| p.failover_on_quota));
+        let c = parse(
+            "[gateway]\nheaders_timeout_secs = 5\nidle_timeout_secs = 60\ntotal_timeout_secs = 900\n\n\
+             [[providers]]\nid = \"anthropic\"\nfailover_on_quota = false\n",
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                c.gateway.headers_timeout,
+                c.gateway.idle_timeout,
+                c.gateway.total_timeout
+            ),
+            (
+                Duration::from_secs(5),
+                Duration::from_secs(60),
+                Duration::from_secs(900)
+            )
+        );
+        assert!(!c.provider("anthropic").unwrap().failover_on_quota);
+        assert!(c.provider("openai").unwrap().failover_on_quota);
+        let msg = parse("[gateway]\nheaders_timeout_secs = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("gateway.headers_timeout_secs"), "{msg}");
+    }
 }
