@@ -686,7 +686,8 @@ function trafficRow(r, i) {
       stat("Requests", t.requests),
       stat("Failovers", t.failovers),
       stat("Errors", t.errors, t.errors ? "tone-text-bad" : null),
-      stat("Skipped", t.skipped, t.skipped ? "tone-text-warn" : null),
+      // Only when it happened: three counters fit the narrow column on one line.
+      t.skipped ? stat("Skipped", t.skipped, "tone-text-warn") : null,
     ),
     t.last_error ? trafficNote("traffic-error", "outage", "Last error: ", t.last_error, t.last_error_at) : null,
     // Why requests passed this provider by: no key, a body it cannot take, a known outage.
