@@ -676,6 +676,10 @@ async fn a_provider_in_outage_is_skipped_without_a_call() {
         1,
         "a failover even though the preferred provider was not called"
     );
+    let skipped = &gw.traffic.snapshot()["anthropic"];
+    assert_eq!(skipped.skipped, 1);
+    let why = skipped.last_skip.as_deref().unwrap_or_default();
+    assert!(why.starts_with("outage reported by the engine"), "{why}");
 }
 
 #[tokio::test]
