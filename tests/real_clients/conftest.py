@@ -45,11 +45,15 @@ def client_version(package):
 
 
 def capture(name, client, recorded):
-    """Writes a request a client really sent as a fixture (only when asked)."""
+    """Writes a request a client really sent as a fixture (only when asked).
+
+    `recorded` is what the failing upstream fake received: the gateway passes
+    a client's body to a provider of its own protocol unchanged, so the body
+    is the client's; the headers are those the gateway forwards."""
     if not CAPTURE_DIR:
         return
     os.makedirs(CAPTURE_DIR, exist_ok=True)
-    keep = ("anthropic-", "x-app", "originator", "openai-beta", "x-stainless-package-version", "content-type")
+    keep = ("anthropic-", "x-app", "originator", "openai-beta", "x-codex-beta", "x-stainless-package-version", "content-type", "accept")
     out = {
         "client": client,
         "method": recorded.method,

@@ -8,7 +8,7 @@ import os
 import subprocess
 import tempfile
 
-from conftest import CLIENT_KEY, client_bin
+from conftest import CLIENT_KEY, capture, client_bin, client_version
 from fakes import Reply
 
 SECRET_WORD = "MANGO-7"
@@ -95,6 +95,13 @@ def test_shell_tool_turn_through_responses_fails_over_to_anthropic(switchboard, 
     assert SECRET_WORD in answer, answer
     tried = [r for r in fake_openai.requests if r.method == "POST"]
     assert tried, "the gateway tried the preferred provider (OpenAI) first"
+    assert all(r.path == "/v1/responses" for r in tried), "OpenAI gets the Responses request as it is"
+    # What Codex really sent (the gateway passed it to OpenAI unchanged).
+    version = client_version("@openai/codex")
+    outputs = [r for r in tried if any(i.get("type") == "function_call_output" for i in r.body.get("input", []))]
+    capture(f"codex-{version}-first-turn.json", f"@openai/codex {version}", tried[0])
+    if outputs:
+        capture(f"codex-{version}-tool-output-turn.json", f"@openai/codex {version}", outputs[0])
     calls = fake_anthropic.calls("/v1/messages")
     assert len(calls) >= 2, "a tool call, then the answer"
     tools = {t["name"] for t in calls[0].body.get("tools", [])}
