@@ -1066,11 +1066,37 @@ status_format = "none"
     let sent = bedrock_fake.calls();
     assert_eq!(sent.len(), 1);
     assert_eq!(
+        sent[0].body["system"],
+        claude_code_request()["system"],
+        "a body without system turns goes as sent"
+    );
+    assert_eq!(
         sent[0].path,
         "/model/anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke-with-response-stream"
     );
     assert_eq!(sent[0].headers["x-amz-security-token"], "IQoJb3JpZ2luX2VjEXAMPLE");
     assert!(sent[0].headers.get("x-amz-date").is_some());
+
+    // Claude Code 2.1's system turns inside `messages`: Bedrock follows the
+    // public API, so they are folded into the user turn they stand in.
+    let mut with_system_turn = claude_code_request();
+    with_system_turn["messages"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"role": "system", "content": "Be brief.", "output_config": {"effort": "low"}}));
+    let r = post(&gw, "/v1/messages", &with_system_turn).await;
+    assert_eq!(
+        (r.status().as_u16(), provider_header(&r)),
+        (200, "bedrock".into())
+    );
+    let sent = bedrock_fake.calls();
+    let messages = sent.last().unwrap().body["messages"].as_array().unwrap().clone();
+    assert!(messages.iter().all(|m| m["role"] != "system"), "{messages:?}");
+    assert_eq!(messages.len(), 1);
+    assert_eq!(
+        messages[0]["content"].as_array().unwrap().last().unwrap()["text"],
+        "<system>\nBe brief.\n</system>"
+    );
 
     // Vertex, when it is next in line: the token comes from the command.
     gw.engine

@@ -11,9 +11,10 @@ use serde_json::{json, Value};
 use switchboard::gateway::sse::{encode, SseDecoder, SseEvent};
 use switchboard::gateway::translate::{
     anthropic_error_body, anthropic_to_openai_request, anthropic_to_openai_response,
-    chat_to_responses_response, error_types_for_status, openai_error_body, openai_to_anthropic_request,
-    openai_to_anthropic_response, responses_to_chat_request, translate_error_body, ChunksToEvents,
-    ChunksToResponses, EventsToChunks, TranslateError, DEFAULT_MAX_TOKENS, RAW_ARGUMENTS_KEY,
+    chat_to_responses_response, error_types_for_status, fold_system_turns, openai_error_body,
+    openai_to_anthropic_request, openai_to_anthropic_response, responses_to_chat_request,
+    translate_error_body, ChunksToEvents, ChunksToResponses, EventsToChunks, TranslateError,
+    DEFAULT_MAX_TOKENS, RAW_ARGUMENTS_KEY,
 };
 use switchboard::gateway::wire::anthropic as a;
 use switchboard::gateway::wire::openai as o;
@@ -2317,4 +2318,69 @@ fn chat_chunks_become_responses_events_with_a_function_call() {
     assert_eq!(resp["incomplete_details"]["reason"], "max_output_tokens");
     assert_eq!(resp["output"][0]["content"][0]["text"], "cut");
     assert_eq!(resp["usage"]["total_tokens"], 7);
+}
+
+/// Bedrock and Vertex follow the public Messages API: Claude Code's system
+/// turns are folded, the conversation stays valid and nothing else changes.
+#[test]
+fn claude_code_system_turns_fold_for_bedrock_and_vertex() {
+    for name in [
+        "claude-code-2.1.332-first-turn.json",
+        "claude-code-2.1.332-tool-result-turn.json",
+    ] {
+        let body = captured(name);
+        let mut req: a::MessagesRequest = serde_json::from_value(body.clone()).unwrap();
+        let before = req.clone();
+        assert!(fold_system_turns(&mut req), "{name}");
+        assert!(req.messages.iter().all(|m| m.role != a::Role::System), "{name}");
+        assert_anthropic_shape(&req);
+        let system_turn = before
+            .messages
+            .iter()
+            .find(|m| m.role == a::Role::System)
+            .unwrap();
+        let text = match &system_turn.content {
+            a::Content::Text(t) => t.clone(),
+            a::Content::Blocks(b) => b
+                .iter()
+                .filter_map(|b| match b {
+                    a::ContentBlock::Text { text, .. } => Some(text.as_str()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+        };
+        // Claude Code's system turn follows its first user turn: it ends that turn.
+        let first = req.messages[0].content.to_blocks();
+        assert_eq!(
+            first.last(),
+            Some(&a::ContentBlock::text(format!("<system>\n{text}\n</system>"))),
+            "{name}"
+        );
+        assert_eq!(
+            req.system, before.system,
+            "{name}: the top-level prompt is untouched"
+        );
+        assert_eq!(
+            (req.tools.clone(), req.extra.clone()),
+            (before.tools.clone(), before.extra.clone())
+        );
+        let mut again = req.clone();
+        assert!(!fold_system_turns(&mut again), "nothing left to fold");
+    }
+    // A leading system turn joins the top-level prompt.
+    let mut req: a::MessagesRequest = serde_json::from_value(json!({
+        "model": "m", "max_tokens": 10, "system": "Top.",
+        "messages": [{"role": "system", "content": "Lead."}, {"role": "user", "content": "hi"}]
+    }))
+    .unwrap();
+    assert!(fold_system_turns(&mut req));
+    assert_eq!(
+        serde_json::to_value(&req.system).unwrap(),
+        json!([{"type": "text", "text": "Top."}, {"type": "text", "text": "Lead."}])
+    );
+    assert_eq!(
+        serde_json::to_value(&req.messages).unwrap(),
+        json!([{"role": "user", "content": "hi"}])
+    );
 }

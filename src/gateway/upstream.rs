@@ -205,6 +205,17 @@ pub fn body_for(
         }
     }
     let mut body = match (req.protocol, candidate.dialect.protocol()) {
+        // Bedrock and Vertex follow the public Messages API: no system turns
+        // inside `messages` (Claude Code sends them).
+        (Protocol::Anthropic, Protocol::Anthropic)
+            if matches!(candidate.dialect, Dialect::Bedrock | Dialect::Vertex) =>
+        {
+            let mut typed: anthropic::MessagesRequest = serde_json::from_slice(&req.raw)?;
+            if !translate::fold_system_turns(&mut typed) && (req.model() == Some(model) || model.is_empty()) {
+                return Ok(UpstreamBody::Raw(req.raw.clone()));
+            }
+            serde_json::to_value(typed)?
+        }
         (from, to) if from == to => {
             if req.model() == Some(model) || model.is_empty() {
                 return Ok(UpstreamBody::Raw(req.raw.clone()));

@@ -53,6 +53,11 @@
 //! | `n > 1`; the legacy `function` role | refused: one answer per request; no tool-call id to keep |
 //! | `stream_options`, `seed`, `logprobs`, penalties, `logit_bias`, `reasoning_effort`, `store`, `metadata`, `service_tier`, `prediction` | dropped |
 //!
+//! Anthropic Messages -> Bedrock and Vertex (same protocol, public API only):
+//! Claude Code's `system` turns inside `messages` are folded by
+//! [`fold_system_turns`] (leading ones into `system`, later ones as
+//! `<system>` text at the end of their user turn); everything else goes as sent.
+//!
 //! OpenAI Responses -> Chat Completions (and from there as above): see
 //! `responses.rs` (`instructions` and `developer` -> system, items -> messages,
 //! `function_call(_output)` -> tool calls and tool messages, hosted tools and
@@ -79,7 +84,7 @@ pub use error::{
     anthropic_error_body, error_types_for_status, openai_error_body, openai_error_code_for_status,
     status_for_anthropic_error, translate_error_body,
 };
-pub use request::{anthropic_to_openai_request, openai_to_anthropic_request};
+pub use request::{anthropic_to_openai_request, fold_system_turns, openai_to_anthropic_request};
 pub use response::{
     anthropic_id_to_openai, anthropic_to_openai_response, finish_reason_from_anthropic,
     openai_id_to_anthropic, openai_to_anthropic_response, parse_tool_arguments, stop_reason_from_openai,

@@ -516,12 +516,59 @@ pub fn openai_to_anthropic_request(
     })
 }
 
+/// Folds Claude Code's `system` turns inside `messages` into what every
+/// Anthropic-protocol endpoint takes, for those that do not take them
+/// (Bedrock, Vertex: they follow the public Messages API): system turns before
+/// the first user or assistant turn join the top-level `system`; later ones
+/// become a `<system>` text block at the end of the user turn they stand in
+/// (after its `tool_result` blocks), the rule of OpenAI's later system
+/// messages. Their per-turn fields (`output_config`) are dropped. Returns
+/// whether anything changed.
+pub fn fold_system_turns(req: &mut a::MessagesRequest) -> bool {
+    if !req.messages.iter().any(|m| m.role == a::Role::System) {
+        return false;
+    }
+    let mut leading = Vec::new();
+    let mut later = Vec::new();
+    let mut messages: Vec<a::Message> = Vec::new();
+    for message in req.messages.drain(..) {
+        match message.role {
+            a::Role::System if messages.is_empty() => leading.push(system_text(&message.content)),
+            a::Role::System => later.push(system_text(&message.content)),
+            role => {
+                if role == a::Role::Assistant {
+                    flush_later_system(&mut messages, &mut later);
+                }
+                match messages.last_mut() {
+                    // The system turn between two same-role turns is gone: join them.
+                    Some(last) if last.role == role => {
+                        let mut blocks = last.content.to_blocks();
+                        blocks.extend(message.content.to_blocks());
+                        last.content = a::Content::Blocks(blocks);
+                    }
+                    _ => messages.push(message),
+                }
+            }
+        }
+    }
+    flush_later_system(&mut messages, &mut later);
+    req.messages = messages;
+    let leading: Vec<String> = leading.into_iter().filter(|t| !t.is_empty()).collect();
+    if !leading.is_empty() {
+        let mut blocks = req.system.as_ref().map(a::Content::to_blocks).unwrap_or_default();
+        blocks.extend(leading.into_iter().map(a::ContentBlock::text));
+        req.system = Some(a::Content::Blocks(blocks));
+    }
+    true
+}
+
 /// Tells the model the system texts that arrived mid-conversation, as a
 /// text block at the end of the current user turn (Anthropic has no
 /// mid-conversation system turn in its public API, and `tool_result` blocks
 /// must open a user turn, so the text goes after them). With an assistant
 /// turn last, it becomes a user turn of its own.
 fn flush_later_system(messages: &mut Vec<a::Message>, later: &mut Vec<String>) {
+    later.retain(|text| !text.is_empty());
     if later.is_empty() {
         return;
     }
