@@ -3,7 +3,7 @@
 #   make run    install what is missing, build, start Switchboard (ARGS="..." passes arguments)
 #   make test   install what is missing, then format, lint, dependency and test checks
 #
-# Also: make setup | build | gateway-sdk | prometheus | clean.
+# Also: make setup | build | gateway-sdk | prometheus | real-clients | clean.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -67,6 +67,14 @@ DEB_PACKAGES_GATEWAY_SDK := python3-venv
 # packages also starts Debian's prometheus.service (:9090) and prometheus-alertmanager.service
 # (:9093); the stage does not need them (`systemctl disable --now prometheus prometheus-alertmanager`).
 DEB_PACKAGES_PROMETHEUS := prometheus prometheus-alertmanager systemd
+# Real clients (the `real-clients` stage): Claude Code and the Codex CLI from npm
+# (pinned in tests/real_clients/run.sh, installed under ~/.cache), driven
+# through the gateway in a private network namespace:
+#   util-linux       unshare --net
+#   iproute2         ip link set lo up inside the namespace
+#   nodejs, npm      only when no `node` is on PATH (the clients' launchers; their
+#                    native binaries come in platform packages)
+DEB_PACKAGES_REAL_CLIENTS := util-linux iproute2 $(if $(shell command -v node),,nodejs npm)
 
 CARGO ?= cargo
 BIN := $(CARGO_TARGET_DIR)/release/switchboard
@@ -74,11 +82,11 @@ BIN_DESKTOP := $(CARGO_TARGET_DIR)/release/switchboard-desktop
 ARGS ?=
 STAGE := scripts/stage.sh
 
-.PHONY: setup build run test gateway-sdk prometheus clean
+.PHONY: setup build run test gateway-sdk prometheus real-clients clean
 
 setup:
 	@$(STAGE) setup scripts/setup.sh $(DEB_PACKAGES) $(DEB_PACKAGES_E2E) $(DEB_PACKAGES_DESKTOP) \
-		$(DEB_PACKAGES_GATEWAY_SDK) $(DEB_PACKAGES_PROMETHEUS)
+		$(DEB_PACKAGES_GATEWAY_SDK) $(DEB_PACKAGES_PROMETHEUS) $(DEB_PACKAGES_REAL_CLIENTS)
 
 # Two cargo runs, not one: built together, the engine's dependencies would get
 # the features Tauri asks for and be compiled twice.
@@ -107,6 +115,7 @@ test: setup
 	CARGO=$(CARGO) $(STAGE) desktop tests/desktop/run.sh || true; \
 	CARGO=$(CARGO) $(STAGE) gateway-sdk tests/gateway_sdk/run.sh || true; \
 	CARGO=$(CARGO) $(STAGE) prometheus tests/prometheus/run.sh || true; \
+	CARGO=$(CARGO) $(STAGE) real-clients tests/real_clients/run.sh || true; \
 	scripts/stage.sh --summary "$$STAGE_SUMMARY" "$$t0"
 
 # The gateway with the official Python SDKs as clients, alone (ARGS="-k midstream"
@@ -117,6 +126,10 @@ gateway-sdk: setup
 # deploy/ (rules, Alertmanager route, systemd unit) against the real tools, alone.
 prometheus: setup
 	@CARGO=$(CARGO) $(STAGE) prometheus tests/prometheus/run.sh
+
+# Claude Code and the Codex CLI through the gateway, alone (ARGS passes pytest arguments).
+real-clients: setup
+	@CARGO=$(CARGO) $(STAGE) real-clients tests/real_clients/run.sh $(ARGS)
 
 clean:
 	$(CARGO) clean

@@ -123,6 +123,9 @@ pub struct RawListen {
 pub struct RawGateway {
     pub enabled: Option<bool>,
     pub listen: Option<String>,
+    pub headers_timeout_secs: Option<u64>,
+    pub idle_timeout_secs: Option<u64>,
+    pub total_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -141,6 +144,7 @@ pub struct RawProvider {
     pub region: Option<String>,
     pub project: Option<String>,
     pub token_command: Option<String>,
+    pub failover_on_quota: Option<bool>,
 }
 
 /// The checked configuration the engine runs on.
@@ -192,6 +196,35 @@ pub struct NotificationConfig {
 pub struct GatewayConfig {
     pub enabled: bool,
     pub listen: SocketAddr,
+    /// A streamed request's longest wait for an upstream's response headers;
+    /// past it the provider is abandoned (nothing reached the client yet) and
+    /// the next one tried. Streams answer headers at once when healthy.
+    pub headers_timeout: Duration,
+    /// Longest silence inside a stream (Anthropic pings every ~10 s).
+    pub idle_timeout: Duration,
+    /// Longest a whole upstream exchange may take: a non-streamed answer
+    /// (its headers come only with the finished generation), or a stream.
+    pub total_timeout: Duration,
+}
+
+/// Default `[gateway] headers_timeout_secs`.
+pub const DEFAULT_HEADERS_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default `[gateway] idle_timeout_secs`.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// Default `[gateway] total_timeout_secs`: long generations (64k tokens) run
+/// for many minutes.
+pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(1800);
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            enabled: true,
+            listen: DEFAULT_GATEWAY_LISTEN.parse().expect("a valid default address"),
+            headers_timeout: DEFAULT_HEADERS_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            total_timeout: DEFAULT_TOTAL_TIMEOUT,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -213,6 +246,10 @@ pub struct Provider {
     pub enabled: bool,
     /// Settings only the cloud kinds (`bedrock`, `vertex`) read.
     pub cloud: CloudSettings,
+    /// The gateway moves on to the next provider when this one answers 402
+    /// (billing) or 429 (quota, rate limit) before any byte was sent.
+    /// `false`: those answers go to the client, as before.
+    pub failover_on_quota: bool,
 }
 
 /// Where a cloud-hosted Claude lives and how to get a token for it. Every field
@@ -542,6 +579,7 @@ impl RawConfig {
                             model: None,
                             enabled: true,
                             cloud: CloudSettings::default(),
+                            failover_on_quota: true,
                         }
                     }
                 },
@@ -598,6 +636,7 @@ impl RawConfig {
                 api_key_env: raw.api_key_env.or(base.api_key_env),
                 model: raw.model.or(base.model),
                 enabled: raw.enabled.unwrap_or(base.enabled),
+                failover_on_quota: raw.failover_on_quota.unwrap_or(base.failover_on_quota),
                 cloud,
                 id,
             };
@@ -671,6 +710,21 @@ impl RawConfig {
                     self.gateway.listen.as_deref(),
                     DEFAULT_GATEWAY_LISTEN,
                 )?,
+                headers_timeout: Duration::from_secs(v.positive(
+                    &[Key("gateway"), Key("headers_timeout_secs")],
+                    self.gateway.headers_timeout_secs,
+                    DEFAULT_HEADERS_TIMEOUT.as_secs(),
+                )?),
+                idle_timeout: Duration::from_secs(v.positive(
+                    &[Key("gateway"), Key("idle_timeout_secs")],
+                    self.gateway.idle_timeout_secs,
+                    DEFAULT_IDLE_TIMEOUT.as_secs(),
+                )?),
+                total_timeout: Duration::from_secs(v.positive(
+                    &[Key("gateway"), Key("total_timeout_secs")],
+                    self.gateway.total_timeout_secs,
+                    DEFAULT_TOTAL_TIMEOUT.as_secs(),
+                )?),
             },
             providers,
         })
@@ -706,6 +760,7 @@ fn from_catalog(e: &CatalogEntry) -> Provider {
                 .token_command
                 .map(|c| shell_words::split(c).expect("catalog commands split")),
         },
+        failover_on_quota: true,
     }
 }
 
@@ -892,5 +947,36 @@ token_command = "gcloud auth print-access-token --account 'me@example.com'"
             .unwrap_err()
             .to_string();
         assert!(msg.contains("needs a `kind`"), "{msg}");
+    }
+
+    #[test]
+    fn gateway_timeouts_and_quota_failover_have_documented_defaults() {
+        let c = parse("").unwrap();
+        assert_eq!(c.gateway, GatewayConfig::default());
+        assert_eq!(c.gateway.headers_timeout, Duration::from_secs(30));
+        assert!(c.providers.iter().all(|p| p.failover_on_quota));
+        let c = parse(
+            "[gateway]\nheaders_timeout_secs = 5\nidle_timeout_secs = 60\ntotal_timeout_secs = 900\n\n\
+             [[providers]]\nid = \"anthropic\"\nfailover_on_quota = false\n",
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                c.gateway.headers_timeout,
+                c.gateway.idle_timeout,
+                c.gateway.total_timeout
+            ),
+            (
+                Duration::from_secs(5),
+                Duration::from_secs(60),
+                Duration::from_secs(900)
+            )
+        );
+        assert!(!c.provider("anthropic").unwrap().failover_on_quota);
+        assert!(c.provider("openai").unwrap().failover_on_quota);
+        let msg = parse("[gateway]\nheaders_timeout_secs = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("gateway.headers_timeout_secs"), "{msg}");
     }
 }

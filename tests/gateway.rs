@@ -276,6 +276,7 @@ fn openai_fake(mode: &Mode, seen: &Seen) -> Response {
             let two = full.match_indices("\n\n").nth(1).unwrap().0 + 2;
             dying_stream(full[..two + 40].to_string())
         }
+        Mode::Healthy if seen.path == "/v1/responses" => openai_responses_answer(&model, stream),
         Mode::Healthy if stream && wants_tools => sse_response(openai_tool_stream(&model)),
         Mode::Healthy if stream => sse_response(openai_text_stream(&model)),
         Mode::Healthy => axum::Json(json!({
@@ -285,6 +286,44 @@ fn openai_fake(mode: &Mode, seen: &Seen) -> Response {
         }))
         .into_response(),
     }
+}
+
+/// OpenAI's own Responses API: a text answer, whole or as typed events.
+fn openai_responses_answer(model: &str, stream: bool) -> Response {
+    let item = json!({"id":"msg_67c","type":"message","status":"completed","role":"assistant",
+                      "content":[{"type":"output_text","text":"Hello world","annotations":[]}]});
+    let done = json!({"id":"resp_67c","object":"response","created_at":1741476542,"status":"completed",
+                      "model":model,"output":[item.clone()],
+                      "usage":{"input_tokens":36,"output_tokens":2,"total_tokens":38}});
+    if !stream {
+        return axum::Json(done).into_response();
+    }
+    let mut started = done.clone();
+    started["status"] = json!("in_progress");
+    started["output"] = json!([]);
+    let events = [
+        (
+            "response.created",
+            json!({"type":"response.created","sequence_number":0,"response":started}),
+        ),
+        (
+            "response.output_item.added",
+            json!({"type":"response.output_item.added","sequence_number":1,"output_index":0,"item":{"id":"msg_67c","type":"message","status":"in_progress","role":"assistant","content":[]}}),
+        ),
+        (
+            "response.output_text.delta",
+            json!({"type":"response.output_text.delta","sequence_number":2,"item_id":"msg_67c","output_index":0,"content_index":0,"delta":"Hello world"}),
+        ),
+        (
+            "response.output_item.done",
+            json!({"type":"response.output_item.done","sequence_number":3,"output_index":0,"item":item}),
+        ),
+        (
+            "response.completed",
+            json!({"type":"response.completed","sequence_number":4,"response":done}),
+        ),
+    ];
+    sse_response(sse(&events.map(|(n, d)| (Some(n), d.to_string()))))
 }
 
 // ---------------------------------------------------------------- harness
@@ -637,6 +676,10 @@ async fn a_provider_in_outage_is_skipped_without_a_call() {
         1,
         "a failover even though the preferred provider was not called"
     );
+    let skipped = &gw.traffic.snapshot()["anthropic"];
+    assert_eq!(skipped.skipped, 1);
+    let why = skipped.last_skip.as_deref().unwrap_or_default();
+    assert!(why.starts_with("outage reported by the engine"), "{why}");
 }
 
 #[tokio::test]
@@ -680,14 +723,15 @@ async fn client_errors_are_answered_not_retried_and_short_429s_move_on() {
     assert_eq!(m["type"], "message");
     assert_eq!(m["content"][0]["text"], "Hello world");
 
-    // 429 without one (a spent quota): the user's to see.
+    // 429 without one (a spent quota, a usage cap): another provider serves
+    // (see quota_and_billing_errors_fail_over_unless_the_provider_says_not).
     gw.anthropic.set(Mode::CallsFail(
         429,
         json!({"type":"error","error":{"type":"rate_limit_error","message":"You have reached your specified API usage limits."}}),
     ));
     let r = post(&gw, "/v1/messages", &body).await;
-    assert_eq!(r.status(), 429);
-    assert_eq!(provider_header(&r), "anthropic");
+    assert_eq!(r.status(), 200);
+    assert_eq!(provider_header(&r), "openai");
 
     // A provider that echoes the key back: the client never sees it.
     gw.anthropic.set(Mode::CallsFail(
@@ -1022,11 +1066,37 @@ status_format = "none"
     let sent = bedrock_fake.calls();
     assert_eq!(sent.len(), 1);
     assert_eq!(
+        sent[0].body["system"],
+        claude_code_request()["system"],
+        "a body without system turns goes as sent"
+    );
+    assert_eq!(
         sent[0].path,
         "/model/anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke-with-response-stream"
     );
     assert_eq!(sent[0].headers["x-amz-security-token"], "IQoJb3JpZ2luX2VjEXAMPLE");
     assert!(sent[0].headers.get("x-amz-date").is_some());
+
+    // Claude Code 2.1's system turns inside `messages`: Bedrock follows the
+    // public API, so they are folded into the user turn they stand in.
+    let mut with_system_turn = claude_code_request();
+    with_system_turn["messages"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"role": "system", "content": "Be brief.", "output_config": {"effort": "low"}}));
+    let r = post(&gw, "/v1/messages", &with_system_turn).await;
+    assert_eq!(
+        (r.status().as_u16(), provider_header(&r)),
+        (200, "bedrock".into())
+    );
+    let sent = bedrock_fake.calls();
+    let messages = sent.last().unwrap().body["messages"].as_array().unwrap().clone();
+    assert!(messages.iter().all(|m| m["role"] != "system"), "{messages:?}");
+    assert_eq!(messages.len(), 1);
+    assert_eq!(
+        messages[0]["content"].as_array().unwrap().last().unwrap()["text"],
+        "<system>\nBe brief.\n</system>"
+    );
 
     // Vertex, when it is next in line: the token comes from the command.
     gw.engine
@@ -1043,4 +1113,353 @@ status_format = "none"
         "/v1/projects/my-project/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929:streamRawPredict"
     );
     assert_eq!(sent.last().unwrap().body["stream"], true);
+}
+
+// ---------------------------------------------------------------- Responses API
+
+/// A Codex-style Responses request: developer instructions, a user message,
+/// a function tool plus hosted tools the gateway cannot carry.
+fn codex_style_request(stream: bool) -> Value {
+    json!({
+        "model": "gpt-5-codex",
+        "stream": stream,
+        "store": false,
+        "include": ["reasoning.encrypted_content"],
+        "reasoning": {"summary": "auto"},
+        "tool_choice": "auto",
+        "parallel_tool_calls": true,
+        "input": [
+            {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "You are a coding agent."}]},
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "weather?"}]}
+        ],
+        "tools": [
+            {"type": "function", "name": "get_weather", "description": "Weather", "strict": false,
+             "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}},
+            {"type": "web_search", "external_web_access": false}
+        ]
+    })
+}
+
+#[tokio::test]
+async fn responses_stream_is_served_by_anthropic_as_typed_events() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    let r = post(&gw, "/v1/responses", &codex_style_request(true)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(provider_header(&r), "anthropic");
+    let events = parse_sse(&r.text().await.unwrap());
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_deref().unwrap_or("")).collect();
+    assert_eq!(
+        names,
+        [
+            "response.created",
+            "response.in_progress",
+            "response.output_item.added",
+            "response.content_part.added",
+            "response.output_text.delta",
+            "response.output_text.delta",
+            "response.output_text.done",
+            "response.content_part.done",
+            "response.output_item.done",
+            "response.completed",
+        ]
+    );
+    let data: Vec<Value> = events
+        .iter()
+        .map(|(_, d)| serde_json::from_str(d).unwrap())
+        .collect();
+    for (i, (name, d)) in names.iter().zip(&data).enumerate() {
+        assert_eq!(d["type"], *name);
+        assert_eq!(d["sequence_number"], i);
+    }
+    let done = &data[9]["response"];
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["output"][0]["content"][0]["text"], "Hello world");
+    assert_eq!(done["usage"]["output_tokens"], 15);
+    assert_eq!(done["usage"]["input_tokens"], 25);
+    let sent = gw.anthropic.calls();
+    assert_eq!(sent[0].body["system"], "You are a coding agent.");
+    let tools: Vec<&str> = sent[0].body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(tools, ["get_weather"], "hosted tools stay at OpenAI");
+}
+
+#[tokio::test]
+async fn responses_go_to_openai_as_they_are_state_included() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    gw.anthropic.set(Mode::CallsFail(500, api_error_500()));
+    let request = codex_style_request(true);
+    let r = post(&gw, "/v1/responses", &request).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(provider_header(&r), "openai");
+    let events = parse_sse(&r.text().await.unwrap());
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_deref().unwrap_or("")).collect();
+    assert_eq!(
+        names,
+        [
+            "response.created",
+            "response.output_item.added",
+            "response.output_text.delta",
+            "response.output_item.done",
+            "response.completed",
+        ]
+    );
+    let sent = gw.openai.calls();
+    let native = sent.last().unwrap();
+    assert_eq!(native.path, "/v1/responses");
+    let mut want = request.clone();
+    want["model"] = json!("gpt-4.1"); // openai's `model`: it is not the preferred provider
+    assert_eq!(
+        native.body, want,
+        "OpenAI gets the request unchanged, hosted tools included"
+    );
+    assert_eq!(native.headers["authorization"], format!("Bearer {OPENAI_KEY}"));
+
+    // State kept at OpenAI: only it can serve this; Anthropic is passed by.
+    let mut stateful = codex_style_request(false);
+    stateful["previous_response_id"] = json!("resp_abc");
+    let r = post(&gw, "/v1/responses", &stateful).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(provider_header(&r), "openai");
+    assert_eq!(r.json::<Value>().await.unwrap()["object"], "response");
+    let why = gw.traffic.snapshot()["anthropic"]
+        .last_skip
+        .clone()
+        .unwrap_or_default();
+    assert!(why.contains("previous_response_id"), "{why}");
+}
+
+#[tokio::test]
+async fn responses_fail_over_to_chat_completions_servers_and_need_no_state() {
+    let anthropic = start_fake(anthropic_fake).await;
+    let openai = start_fake(openai_fake).await;
+    let text = two_provider_config(&anthropic.url(), &openai.url(), "", "")
+        .replace(r#"kind = "openai""#, r#"kind = "openai-compatible""#);
+    let gw = start_with(&text, anthropic, openai, HashMap::new()).await;
+    gw.anthropic.set(Mode::CallsFail(500, api_error_500()));
+    let r = post(&gw, "/v1/responses", &codex_style_request(false)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(provider_header(&r), "openai");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["object"], "response");
+    assert!(body["id"].as_str().unwrap().starts_with("resp_"), "{body}");
+    assert_eq!(body["status"], "completed");
+    assert_eq!(body["output"][0]["type"], "message");
+    assert_eq!(body["output"][0]["content"][0]["text"], "Hello world");
+    assert!(body["usage"]["total_tokens"].as_u64().unwrap() > 0, "{body}");
+    let sent = gw.openai.calls();
+    let chat = sent.last().unwrap();
+    assert!(chat.path.ends_with("/chat/completions"), "{}", chat.path);
+    assert_eq!(chat.body["messages"][0]["role"], "system");
+
+    // Nobody in this route keeps response state: a clear 400, no call made.
+    let calls = gw.openai.calls().len();
+    let mut stateful = codex_style_request(false);
+    stateful["previous_response_id"] = json!("resp_abc");
+    let r = post(&gw, "/v1/responses", &stateful).await;
+    assert_eq!(r.status(), 400);
+    let error: Value = r.json().await.unwrap();
+    assert_eq!(error["error"]["type"], "invalid_request_error");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("previous_response_id"),
+        "{error}"
+    );
+    assert_eq!(gw.openai.calls().len(), calls);
+}
+
+#[tokio::test]
+async fn head_anywhere_and_websocket_upgrades_are_answered_at_once() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    let client = reqwest::Client::new();
+    for path in ["/api/hello", "/", "/v1/messages"] {
+        let r = client.head(format!("{}{path}", gw.url)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "HEAD {path}");
+    }
+    let r = client
+        .get(format!("{}/v1/responses", gw.url))
+        .header("connection", "Upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405, "no upgrade: the client falls back to HTTP");
+    assert!(gw.anthropic.calls().is_empty() && gw.openai.calls().is_empty());
+}
+
+// ---------------------------------------------------------------- quota, hangs, skips
+
+fn two_provider_config(
+    anthropic_base: &str,
+    openai_base: &str,
+    extra_anthropic: &str,
+    gateway: &str,
+) -> String {
+    format!(
+        r#"
+use_catalog = false
+preferred = "anthropic"
+fallback = ["anthropic", "openai"]
+
+[check]
+interval_secs = 3600
+confirm_secs = 1
+failures_to_open = 2
+timeout_secs = 1
+
+[gateway]
+{gateway}
+
+[[providers]]
+id = "anthropic"
+kind = "anthropic"
+base_url = "{anthropic_base}"
+status_format = "none"
+{extra_anthropic}
+
+[[providers]]
+id = "openai"
+kind = "openai"
+base_url = "{openai_base}/v1"
+model = "gpt-4.1"
+status_format = "none"
+"#
+    )
+}
+
+#[tokio::test]
+async fn quota_and_billing_errors_fail_over_unless_the_provider_says_not() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    let mut body = claude_code_request();
+    body["stream"] = json!(false);
+    let billing = json!({"type":"error","error":{"type":"billing_error","message":"Your credit balance is too low to access the Anthropic API."}});
+    for (status, error) in [
+        (402, billing.clone()),
+        (
+            429,
+            json!({"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}),
+        ),
+        (
+            429,
+            json!({"type":"error","error":{"type":"rate_limit_error","message":"rate limited"}}),
+        ),
+    ] {
+        gw.anthropic.set(Mode::CallsFail(status, error));
+        let r = post(&gw, "/v1/messages", &body).await;
+        assert_eq!(
+            (r.status().as_u16(), provider_header(&r)),
+            (200, "openai".into()),
+            "after {status}"
+        );
+    }
+    // 404 is about the request: it stays with the client.
+    gw.anthropic.set(Mode::CallsFail(
+        404,
+        json!({"type":"error","error":{"type":"not_found_error","message":"model: claude-x"}}),
+    ));
+    let r = post(&gw, "/v1/messages", &body).await;
+    assert_eq!(
+        (r.status().as_u16(), provider_header(&r)),
+        (404, "anthropic".into())
+    );
+
+    // failover_on_quota = false: the old behaviour, the 402 goes to the client.
+    let anthropic = start_fake(anthropic_fake).await;
+    let openai = start_fake(openai_fake).await;
+    let text = two_provider_config(&anthropic.url(), &openai.url(), "failover_on_quota = false", "");
+    let gw = start_with(&text, anthropic, openai, HashMap::new()).await;
+    gw.anthropic.set(Mode::CallsFail(402, billing));
+    let r = post(&gw, "/v1/messages", &body).await;
+    assert_eq!(
+        (r.status().as_u16(), provider_header(&r)),
+        (402, "anthropic".into())
+    );
+    assert!(gw.openai.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_hung_upstream_is_abandoned_at_the_headers_timeout_and_count_tokens_estimates() {
+    // Accepts connections (the kernel's backlog) and never answers.
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hung_url = format!("http://{}", hung.local_addr().unwrap());
+    let anthropic = start_fake(anthropic_fake).await;
+    let openai = start_fake(openai_fake).await;
+    let text = two_provider_config(&hung_url, &openai.url(), "", "headers_timeout_secs = 1");
+    let gw = start_with(&text, anthropic, openai, HashMap::new()).await;
+    let started = std::time::Instant::now();
+    let r = post(&gw, "/v1/messages", &claude_code_request()).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(provider_header(&r), "openai");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "abandoned after the 1 s headers timeout, not the default"
+    );
+    let events = parse_sse(&r.text().await.unwrap());
+    assert_eq!(events.last().unwrap().0.as_deref(), Some("message_stop"));
+
+    // count_tokens: the only Anthropic API hangs, so the gateway estimates.
+    let r = post(&gw, "/v1/messages/count_tokens", &claude_code_request()).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()[gateway::ESTIMATE_HEADER], "estimate");
+    let count: Value = r.json().await.unwrap();
+    assert_eq!(count["estimated"], true);
+    let tokens = count["input_tokens"].as_u64().unwrap();
+    let size = claude_code_request().to_string().len() as u64;
+    assert!(tokens > size / 8 && tokens < size, "{tokens} for {size} bytes");
+    drop(hung);
+}
+
+#[tokio::test]
+async fn count_tokens_fails_over_between_anthropic_apis() {
+    let anthropic = start_fake(anthropic_fake).await;
+    let openai = start_fake(openai_fake).await;
+    let second = start_fake(anthropic_fake).await;
+    let text = format!(
+        "{}\n[[providers]]\nid = \"anthropic-2\"\nkind = \"anthropic\"\nbase_url = \"{}\"\nstatus_format = \"none\"\napi_key_env = \"SECOND_KEY\"\n",
+        two_provider_config("http://127.0.0.1:9", &openai.url(), "", ""),
+        second.url()
+    )
+    .replace(
+        r#"fallback = ["anthropic", "openai"]"#,
+        r#"fallback = ["anthropic", "openai", "anthropic-2"]"#,
+    );
+    let env = HashMap::from([("SECOND_KEY".to_string(), "sk-ant-second".to_string())]);
+    let gw = start_with(&text, anthropic, openai, env).await;
+    let r = post(&gw, "/v1/messages/count_tokens", &claude_code_request()).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(provider_header(&r), "anthropic-2");
+    assert!(r.headers().get(gateway::ESTIMATE_HEADER).is_none());
+    assert_eq!(r.json::<Value>().await.unwrap()["input_tokens"], 2095);
+}
+
+#[tokio::test]
+async fn skipped_providers_and_their_causes_are_in_the_traffic_report() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    gw.anthropic.set(Mode::CallsFail(500, api_error_500()));
+    // A document fetched from a URL: nothing OpenAI can read.
+    let body = json!({"model": "claude-sonnet-4-5", "max_tokens": 100, "messages": [{"role": "user", "content": [
+        {"type": "document", "source": {"type": "url", "url": "https://example.com/a.pdf"}},
+        {"type": "text", "text": "Summarise"}]}]});
+    let r = post(&gw, "/v1/messages", &body).await;
+    assert_eq!(
+        r.status(),
+        500,
+        "Anthropic's own error: nobody else could take it"
+    );
+    let traffic = gw.traffic.snapshot();
+    let openai = &traffic["openai"];
+    assert_eq!(openai.skipped, 1);
+    let why = openai.last_skip.as_deref().unwrap();
+    assert!(
+        why.contains("cannot be translated") && why.contains("document"),
+        "{why}"
+    );
+    assert!(gw.openai.calls().is_empty());
 }

@@ -10,9 +10,11 @@ use proptest::sample::Index;
 use serde_json::{json, Value};
 use switchboard::gateway::sse::{encode, SseDecoder, SseEvent};
 use switchboard::gateway::translate::{
-    anthropic_error_body, anthropic_to_openai_request, anthropic_to_openai_response, error_types_for_status,
-    openai_error_body, openai_to_anthropic_request, openai_to_anthropic_response, translate_error_body,
-    ChunksToEvents, EventsToChunks, TranslateError, DEFAULT_MAX_TOKENS, RAW_ARGUMENTS_KEY,
+    anthropic_error_body, anthropic_to_openai_request, anthropic_to_openai_response,
+    chat_to_responses_response, error_types_for_status, fold_system_turns, openai_error_body,
+    openai_to_anthropic_request, openai_to_anthropic_response, responses_to_chat_request,
+    translate_error_body, ChunksToEvents, ChunksToResponses, EventsToChunks, TranslateError,
+    DEFAULT_MAX_TOKENS, RAW_ARGUMENTS_KEY,
 };
 use switchboard::gateway::wire::anthropic as a;
 use switchboard::gateway::wire::openai as o;
@@ -150,8 +152,8 @@ fn images_inside_tool_results_move_to_a_following_user_message() {
 
 #[test]
 fn anthropic_blocks_openai_cannot_take_are_errors_in_user_turns_and_dropped_elsewhere() {
-    let document = json!({"type": "document", "source": {"type": "base64",
-        "media_type": "application/pdf", "data": "JVBERi0="}});
+    let document = json!({"type": "document", "source": {"type": "url",
+        "url": "https://example.com/a.pdf"}});
     let req: a::MessagesRequest = serde_json::from_value(json!({
         "model": "m", "max_tokens": 10,
         "messages": [{"role": "user", "content": [document]}]
@@ -1089,10 +1091,7 @@ fn anthropic_messages(turns: &[TurnPlan], last: &TurnPlan) -> Vec<a::Message> {
         if blocks.is_empty() {
             blocks.push(a::ContentBlock::text("go on"));
         }
-        a::Message {
-            role: a::Role::User,
-            content: blocks_or_string(blocks, plan.string_form),
-        }
+        a::Message::new(a::Role::User, blocks_or_string(blocks, plan.string_form))
     };
     for (t, plan) in turns.iter().enumerate() {
         messages.push(user_turn(plan, &pending));
@@ -1111,10 +1110,10 @@ fn anthropic_messages(turns: &[TurnPlan], last: &TurnPlan) -> Vec<a::Message> {
         if blocks.is_empty() {
             blocks.push(a::ContentBlock::text("ok"));
         }
-        messages.push(a::Message {
-            role: a::Role::Assistant,
-            content: blocks_or_string(blocks, plan.string_form),
-        });
+        messages.push(a::Message::new(
+            a::Role::Assistant,
+            blocks_or_string(blocks, plan.string_form),
+        ));
     }
     messages.push(user_turn(last, &pending));
     messages
@@ -1943,4 +1942,445 @@ fn response_to_chunks(resp: &o::ChatResponse, cuts: &[Index]) -> Vec<o::ChatChun
         ..chunk(o::Delta::default(), None)
     });
     chunks
+}
+
+// ---------------------------------------------------------------------------
+// Requests captured from real clients (tests/fixtures/clients/)
+// ---------------------------------------------------------------------------
+
+/// A request body captured from a real client, as the gateway received it.
+fn captured(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/clients/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let capture: Value = serde_json::from_str(&text).expect("fixture is JSON");
+    capture["body"].clone()
+}
+
+/// The path of the first place two JSON values differ, with both sides.
+fn first_difference(got: &Value, want: &Value, path: &str) -> Option<String> {
+    match (got, want) {
+        (Value::Object(g), Value::Object(w)) => {
+            for key in g.keys().chain(w.keys()) {
+                let (Some(gv), Some(wv)) = (g.get(key), w.get(key)) else {
+                    return Some(format!("{path}.{key}: present on one side only"));
+                };
+                if let Some(d) = first_difference(gv, wv, &format!("{path}.{key}")) {
+                    return Some(d);
+                }
+            }
+            None
+        }
+        (Value::Array(g), Value::Array(w)) if g.len() == w.len() => g
+            .iter()
+            .zip(w)
+            .enumerate()
+            .find_map(|(i, (gv, wv))| first_difference(gv, wv, &format!("{path}[{i}]"))),
+        _ if got == want => None,
+        _ => Some(format!("{path}: {got} != {want}")),
+    }
+}
+
+/// Regression: Claude Code 2.1.x puts `"role": "system"` turns inside
+/// `messages`; the translator failed with "unknown variant `system`" and no
+/// OpenAI-dialect provider could serve Claude Code.
+#[test]
+fn claude_code_system_turns_inside_messages_translate_to_openai() {
+    use o::ChatRole::{Assistant, System, Tool, User};
+    let cases = [
+        // [user, system]: the leading prompt, then the turns in their order,
+        // the mid-conversation system turn where Claude Code put it.
+        ("claude-code-2.1.332-first-turn.json", vec![System, User, System]),
+        // [user, system, assistant(tool_use), user(tool_result)]
+        (
+            "claude-code-2.1.332-tool-result-turn.json",
+            vec![System, User, System, Assistant, Tool],
+        ),
+    ];
+    for (name, want) in cases {
+        let body = captured(name);
+        let req: a::MessagesRequest = serde_json::from_value(body.clone()).expect(name);
+        assert_eq!(
+            first_difference(&serde_json::to_value(&req).unwrap(), &body, "$"),
+            None,
+            "{name}: a pass-through must lose nothing"
+        );
+        let out = anthropic_to_openai_request(&req, "gpt-4.1").expect(name);
+        let roles: Vec<o::ChatRole> = out.messages.iter().map(|m| m.role).collect();
+        assert_eq!(roles, want, "{name}");
+        let system_turn = body["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["role"] == "system")
+            .expect("the capture has a system turn");
+        let text = match &system_turn["content"] {
+            Value::String(text) => text.clone(),
+            blocks => blocks
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b["text"].as_str().unwrap())
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+        };
+        let translated = out
+            .messages
+            .iter()
+            .skip(1)
+            .find(|m| m.role == o::ChatRole::System)
+            .unwrap();
+        assert_eq!(serde_json::to_value(&translated.content).unwrap(), json!(text));
+        assert_tool_messages_follow_their_calls(&out);
+        // Every client tool survives; thinking, context_management and
+        // output_config.effort have no Chat Completions field.
+        assert_eq!(
+            out.tools.as_ref().map(Vec::len),
+            Some(body["tools"].as_array().unwrap().len())
+        );
+        let sent = serde_json::to_value(&out).unwrap();
+        for dropped in ["thinking", "context_management", "output_config", "metadata"] {
+            assert!(sent.get(dropped).is_none(), "{name}: {dropped} sent to OpenAI");
+        }
+    }
+}
+
+#[test]
+fn a_system_turn_between_tool_calls_and_results_waits_for_the_tool_messages() {
+    let req: a::MessagesRequest = serde_json::from_value(json!({
+        "model": "m", "max_tokens": 10,
+        "messages": [
+            {"role": "user", "content": "list"},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {"command": "ls"}}]},
+            {"role": "system", "content": [{"type": "text", "text": "Files may be large."}]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "a.txt"},
+                {"type": "text", "text": "and?"}]}
+        ]
+    }))
+    .unwrap();
+    let out = anthropic_to_openai_request(&req, "m").unwrap();
+    let got: Vec<Value> = out.messages.iter().map(|m| json!([m.role, m.content])).collect();
+    assert_eq!(
+        got,
+        vec![
+            json!(["user", "list"]),
+            json!(["assistant", null]),
+            json!(["tool", "a.txt"]),
+            json!(["system", "Files may be large."]),
+            json!(["user", "and?"]),
+        ]
+    );
+    assert_tool_messages_follow_their_calls(&out);
+}
+
+#[test]
+fn anthropic_documents_and_structured_output_reach_openai() {
+    let req: a::MessagesRequest = serde_json::from_value(json!({
+        "model": "m", "max_tokens": 10,
+        "output_config": {"effort": "low", "format": {"type": "json_schema",
+            "schema": {"type": "object", "properties": {"n": {"type": "integer"}}}}},
+        "messages": [{"role": "user", "content": [
+            {"type": "document", "title": "report.pdf",
+             "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBERi0="},
+             "cache_control": {"type": "ephemeral"}},
+            {"type": "document", "title": "notes",
+             "source": {"type": "text", "media_type": "text/plain", "data": "plain words"}},
+            {"type": "text", "text": "Summarise both."}
+        ]}]
+    }))
+    .unwrap();
+    let out = anthropic_to_openai_request(&req, "m").unwrap();
+    let sent = serde_json::to_value(&out).unwrap();
+    assert_eq!(
+        sent["messages"][0]["content"],
+        json!([
+            {"type": "file", "file": {"filename": "report.pdf", "file_data": "data:application/pdf;base64,JVBERi0="}},
+            {"type": "text", "text": "notes\n\nplain words"},
+            {"type": "text", "text": "Summarise both."}
+        ])
+    );
+    assert_eq!(sent["response_format"]["type"], "json_schema");
+    assert_eq!(
+        sent["response_format"]["json_schema"]["schema"]["properties"]["n"]["type"],
+        "integer"
+    );
+}
+
+#[test]
+fn openai_mid_conversation_developer_text_joins_the_user_turn_after_tool_results() {
+    let req: o::ChatRequest = serde_json::from_value(json!({
+        "model": "gpt-5", "max_completion_tokens": 100,
+        "response_format": {"type": "json_schema", "json_schema": {"name": "out",
+            "schema": {"type": "object"}, "strict": true}},
+        "messages": [
+            {"role": "developer", "content": "Be terse."},
+            {"role": "user", "content": [
+                {"type": "text", "text": "Read it"},
+                {"type": "file", "file": {"filename": "a.pdf", "file_data": "data:application/pdf;base64,JVBERi0="}}]},
+            {"role": "assistant", "content": null, "tool_calls": [{"id": "call_1", "type": "function",
+                "function": {"name": "read", "arguments": "{}"}}]},
+            {"role": "system", "content": "The tool output is trusted."},
+            {"role": "tool", "tool_call_id": "call_1", "content": "42"}
+        ]
+    }))
+    .unwrap();
+    let out = openai_to_anthropic_request(&req, "claude-sonnet-4-5").unwrap();
+    let sent = serde_json::to_value(&out).unwrap();
+    assert_eq!(sent["system"][0]["text"], "Be terse.", "{sent}");
+    assert!(
+        sent["system"][1]["text"]
+            .as_str()
+            .unwrap()
+            .contains("JSON Schema"),
+        "{sent}"
+    );
+    assert_eq!(sent["messages"][0]["content"][1]["type"], "document");
+    assert_eq!(sent["messages"][0]["content"][1]["title"], "a.pdf");
+    assert_eq!(
+        sent["messages"][0]["content"][1]["source"]["media_type"],
+        "application/pdf"
+    );
+    let last = &sent["messages"][2]["content"];
+    assert_eq!(
+        last[0]["type"], "tool_result",
+        "tool results open the turn: {last}"
+    );
+    assert_eq!(
+        last[1]["text"],
+        "<system>\nThe tool output is trusted.\n</system>"
+    );
+    assert_anthropic_shape(&out);
+}
+
+#[test]
+fn openai_audio_output_is_left_to_openai() {
+    let req: o::ChatRequest = serde_json::from_value(json!({
+        "model": "gpt-4o-audio-preview", "modalities": ["text", "audio"],
+        "audio": {"voice": "alloy", "format": "wav"},
+        "messages": [{"role": "user", "content": "hi"}]
+    }))
+    .unwrap();
+    let err = openai_to_anthropic_request(&req, "c").unwrap_err();
+    assert!(err.to_string().contains("audio"), "{err}");
+}
+
+/// Codex CLI 0.171 (Responses API only): developer messages, `function`,
+/// `namespace` and hosted tools, then `function_call` /
+/// `function_call_output` items. Translated to Chat Completions, and from
+/// there to Anthropic Messages, both valid.
+#[test]
+fn codex_responses_requests_translate_to_chat_and_on_to_anthropic() {
+    for name in [
+        "codex-0.171.0-first-turn.json",
+        "codex-0.171.0-tool-output-turn.json",
+    ] {
+        let body = captured(name);
+        let chat = responses_to_chat_request(&body, "gpt-4.1").expect(name);
+        assert_eq!(chat.model, "gpt-4.1");
+        assert_eq!(chat.stream, Some(true));
+        assert_eq!(
+            chat.stream_options.as_ref().and_then(|o| o.include_usage),
+            Some(true)
+        );
+        let input = body["input"].as_array().unwrap();
+        let developer = input.iter().filter(|i| i["role"] == "developer").count();
+        assert_eq!(
+            chat.messages
+                .iter()
+                .filter(|m| m.role == o::ChatRole::System)
+                .count(),
+            developer,
+            "{name}: developer messages become system messages in place"
+        );
+        // Function tools only: the namespace group and web_search run at OpenAI.
+        let functions = body["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["type"] == "function")
+            .count();
+        assert_eq!(chat.tools.as_ref().map(Vec::len), Some(functions), "{name}");
+        assert!(chat
+            .tools
+            .iter()
+            .flatten()
+            .any(|t| t.function.as_ref().unwrap().name == "exec_command"));
+        assert_tool_messages_follow_their_calls(&chat);
+        let calls = input.iter().filter(|i| i["type"] == "function_call").count();
+        let outputs: Vec<&o::ChatMessage> = chat
+            .messages
+            .iter()
+            .filter(|m| m.role == o::ChatRole::Tool)
+            .collect();
+        assert_eq!(outputs.len(), calls, "{name}");
+        if let Some(out) = input.iter().find(|i| i["type"] == "function_call_output") {
+            assert_eq!(outputs[0].tool_call_id.as_deref(), out["call_id"].as_str());
+            assert_eq!(serde_json::to_value(&outputs[0].content).unwrap(), out["output"]);
+        }
+        let claude = openai_to_anthropic_request(&chat, "claude-sonnet-4-5").expect(name);
+        assert_anthropic_shape(&claude);
+        assert!(
+            claude.system.is_some(),
+            "{name}: the developer prompt is Claude's system prompt"
+        );
+    }
+}
+
+#[test]
+fn responses_requests_that_need_server_state_are_refused() {
+    for (key, value) in [
+        ("previous_response_id", json!("resp_1")),
+        ("conversation", json!("conv_1")),
+    ] {
+        let body = json!({"model": "m", "input": "hi", key: value});
+        let err = responses_to_chat_request(&body, "").unwrap_err();
+        assert!(err.to_string().contains(key), "{err}");
+    }
+    let body = json!({"model": "m", "input": [{"type": "item_reference", "id": "msg_1"}]});
+    assert!(responses_to_chat_request(&body, "").is_err());
+    let body = json!({"model": "m", "instructions": "Be brief.", "input": "hi",
+        "max_output_tokens": 300, "text": {"format": {"type": "json_schema", "name": "out", "schema": {"type": "object"}}}});
+    let chat = serde_json::to_value(responses_to_chat_request(&body, "").unwrap()).unwrap();
+    assert_eq!(chat["model"], "m");
+    assert_eq!(
+        chat["messages"],
+        json!([
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "hi"}
+        ])
+    );
+    assert_eq!(chat["max_completion_tokens"], 300);
+    assert_eq!(chat["response_format"]["json_schema"]["name"], "out");
+}
+
+#[test]
+fn chat_chunks_become_responses_events_with_a_function_call() {
+    let chunks: Vec<o::ChatChunk> = openai_tool_stream()
+        .into_iter()
+        .map(|c| serde_json::from_value(c).unwrap())
+        .collect();
+    let mut writer = ChunksToResponses::new("gpt-4.1");
+    let mut events = Vec::new();
+    for chunk in &chunks {
+        events.extend(writer.push(chunk));
+    }
+    events.extend(writer.finish());
+    assert!(writer.finish().is_empty(), "the end is written once");
+    let names: Vec<&str> = events.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names.first(), Some(&"response.created"));
+    assert_eq!(names.last(), Some(&"response.completed"));
+    for (i, (name, data)) in events.iter().enumerate() {
+        assert_eq!(data["type"], *name);
+        assert_eq!(data["sequence_number"], i);
+    }
+    let done = &events.last().unwrap().1["response"];
+    let calls: Vec<&Value> = done["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["type"] == "function_call")
+        .collect();
+    assert_eq!(calls.len(), 2, "{done}");
+    for call in calls {
+        let arguments: String = events
+            .iter()
+            .filter(|(n, d)| *n == "response.function_call_arguments.delta" && d["item_id"] == call["id"])
+            .map(|(_, d)| d["delta"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(call["arguments"], arguments);
+        assert!(serde_json::from_str::<Value>(&arguments).is_ok(), "{arguments}");
+        assert_eq!(call["status"], "completed");
+        assert!(call["call_id"].as_str().unwrap().starts_with("call_"), "{call}");
+    }
+    // Every added item is done, at the same output index.
+    let added: Vec<&Value> = events
+        .iter()
+        .filter(|(n, _)| *n == "response.output_item.added")
+        .map(|(_, d)| &d["output_index"])
+        .collect();
+    let finished: Vec<&Value> = events
+        .iter()
+        .filter(|(n, _)| *n == "response.output_item.done")
+        .map(|(_, d)| &d["output_index"])
+        .collect();
+    assert_eq!(added, finished);
+
+    let whole: o::ChatResponse = serde_json::from_value(json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-4.1",
+        "choices": [{"index": 0, "finish_reason": "length", "message": {"role": "assistant", "content": "cut"}}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
+    }))
+    .unwrap();
+    let resp = chat_to_responses_response(&whole);
+    assert_eq!(resp["id"], "resp_1");
+    assert_eq!(resp["status"], "incomplete");
+    assert_eq!(resp["incomplete_details"]["reason"], "max_output_tokens");
+    assert_eq!(resp["output"][0]["content"][0]["text"], "cut");
+    assert_eq!(resp["usage"]["total_tokens"], 7);
+}
+
+/// Bedrock and Vertex follow the public Messages API: Claude Code's system
+/// turns are folded, the conversation stays valid and nothing else changes.
+#[test]
+fn claude_code_system_turns_fold_for_bedrock_and_vertex() {
+    for name in [
+        "claude-code-2.1.332-first-turn.json",
+        "claude-code-2.1.332-tool-result-turn.json",
+    ] {
+        let body = captured(name);
+        let mut req: a::MessagesRequest = serde_json::from_value(body.clone()).unwrap();
+        let before = req.clone();
+        assert!(fold_system_turns(&mut req), "{name}");
+        assert!(req.messages.iter().all(|m| m.role != a::Role::System), "{name}");
+        assert_anthropic_shape(&req);
+        let system_turn = before
+            .messages
+            .iter()
+            .find(|m| m.role == a::Role::System)
+            .unwrap();
+        let text = match &system_turn.content {
+            a::Content::Text(t) => t.clone(),
+            a::Content::Blocks(b) => b
+                .iter()
+                .filter_map(|b| match b {
+                    a::ContentBlock::Text { text, .. } => Some(text.as_str()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+        };
+        // Claude Code's system turn follows its first user turn: it ends that turn.
+        let first = req.messages[0].content.to_blocks();
+        assert_eq!(
+            first.last(),
+            Some(&a::ContentBlock::text(format!("<system>\n{text}\n</system>"))),
+            "{name}"
+        );
+        assert_eq!(
+            req.system, before.system,
+            "{name}: the top-level prompt is untouched"
+        );
+        assert_eq!(
+            (req.tools.clone(), req.extra.clone()),
+            (before.tools.clone(), before.extra.clone())
+        );
+        let mut again = req.clone();
+        assert!(!fold_system_turns(&mut again), "nothing left to fold");
+    }
+    // A leading system turn joins the top-level prompt.
+    let mut req: a::MessagesRequest = serde_json::from_value(json!({
+        "model": "m", "max_tokens": 10, "system": "Top.",
+        "messages": [{"role": "system", "content": "Lead."}, {"role": "user", "content": "hi"}]
+    }))
+    .unwrap();
+    assert!(fold_system_turns(&mut req));
+    assert_eq!(
+        serde_json::to_value(&req.system).unwrap(),
+        json!([{"type": "text", "text": "Top."}, {"type": "text", "text": "Lead."}])
+    );
+    assert_eq!(
+        serde_json::to_value(&req.messages).unwrap(),
+        json!([{"role": "user", "content": "hi"}])
+    );
 }

@@ -152,6 +152,7 @@ fn provider(kind: ProviderKind, base_url: &str, keyed: bool) -> Provider {
         model: None,
         enabled: true,
         cloud: Default::default(),
+        failover_on_quota: true,
     }
 }
 

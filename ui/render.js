@@ -603,50 +603,45 @@ export function gatewayBadge(gw) {
   );
 }
 
-/**
- * Where the gateway listens, the two variables that point tools at it, and
- * what went through it per provider. `gw` is `/api/gateway` (undefined while
- * loading, null when it could not be read); `copy(text, button)` copies.
- */
-export function gateway(gw, report, copy) {
-  if (gw === undefined) return h("p", { class: "hint" }, "Loading…");
-  if (gw === null) return h("p", { class: "hint" }, "The gateway's state could not be read.");
-  if (!gw.enabled) {
-    return h(
-      "div",
-      { class: "gateway-body", id: "gateway-off" },
-      h("p", {}, "Gateway off: set ", h("code", { class: "nowrap" }, "[gateway] enabled = true"), " in the config file."),
-      h(
-        "p",
-        { class: "hint" },
-        "It gives Claude Code and the SDKs one local address that follows the preferred provider and fails over when it breaks.",
-      ),
-    );
-  }
-  if (!gw.running) {
-    return h(
-      "div",
-      { class: "gateway-body", id: "gateway-error" },
-      h("p", { class: "gateway-problem" }, "Enabled, but not running:"),
-      h("p", { class: "gateway-why mono" }, gw.error || "it could not start."),
-      h("p", { class: "hint" }, "The gateway starts with Switchboard: restart it once the address is free or changed."),
-    );
-  }
+/** The panel when the gateway is switched off in the config. */
+function gatewayOff() {
+  return h(
+    "div",
+    { class: "gateway-body", id: "gateway-off" },
+    h("p", {}, "Gateway off: set ", h("code", { class: "nowrap" }, "[gateway] enabled = true"), " in the config file."),
+    h(
+      "p",
+      { class: "hint" },
+      "It gives Claude Code and the SDKs one local address that follows the preferred provider and fails over when it breaks.",
+    ),
+  );
+}
 
-  const origin = gatewayOrigin(gw.listen);
-  const envLine = (id, who, name, value) => {
-    const text = `${name}=${value}`;
-    return h(
+/** The panel when the gateway is enabled but could not start. */
+function gatewayNotRunning(gw) {
+  return h(
+    "div",
+    { class: "gateway-body", id: "gateway-error" },
+    h("p", { class: "gateway-problem" }, "Enabled, but not running:"),
+    h("p", { class: "gateway-why mono" }, gw.error || "it could not start."),
+    h("p", { class: "hint" }, "The gateway starts with Switchboard: restart it once the address is free or changed."),
+  );
+}
+
+/** One `NAME=value` line that points a kind of tool at the gateway, with a copy button. */
+function envLine(id, who, name, value, copy) {
+  const text = `${name}=${value}`;
+  return h(
+    "div",
+    { class: "env-line" },
+    h("p", { class: "env-for" }, who),
+    h(
       "div",
-      { class: "env-line" },
-      h("p", { class: "env-for" }, who),
+      { class: "env-box" },
+      // The break after "=" keeps a long line readable in the narrow column.
+      h("code", { class: "env-code selectable", id: `env-${id}` }, `${name}=`, h("wbr"), value),
       h(
-        "div",
-        { class: "env-box" },
-        // The break after "=" keeps a long line readable in the narrow column.
-        h("code", { class: "env-code selectable", id: `env-${id}` }, `${name}=`, h("wbr"), value),
-        h(
-          "button",
+        "button",
         {
           type: "button",
           class: "btn btn-ghost btn-xs",
@@ -656,54 +651,75 @@ export function gateway(gw, report, copy) {
         },
         icon("copy"),
         h("span", { class: "btn-label" }, "Copy"),
-        ),
       ),
+    ),
+  );
+}
+
+/** A line with an icon and words, e.g. the last error or the last skip reason. */
+function trafficNote(cls, state, label, words, at) {
+  return h(
+    "p",
+    { class: cls },
+    icon(state, `icon tone-text-${state === "outage" ? "bad" : "warn"}`),
+    h("span", {}, h("span", { class: "visually-hidden" }, label), words, at ? [" · ", rel(at)] : null),
+  );
+}
+
+/** One provider's row of the traffic list: counters, last error, last skip reason. */
+function trafficRow(r, i) {
+  const t = r.traffic ?? { requests: 0, failovers: 0, errors: 0, skipped: 0 };
+  const stat = (label, n, cls) => h("div", {}, h("dt", {}, label), h("dd", { class: cls }, String(n ?? 0)));
+  return h(
+    "li",
+    { id: `traffic-${r.id}`, dataset: { provider: r.id } },
+    h(
+      "div",
+      { class: "traffic-head" },
+      h("span", { class: "order-n", "aria-hidden": "true" }, String(i + 1)),
+      h("span", { class: "traffic-name" }, r.name),
+      t.last_request_at ? h("span", { class: "traffic-when" }, "served ", rel(t.last_request_at)) : null,
+    ),
+    h(
+      "dl",
+      { class: "traffic-stats", "aria-label": `${r.name} through the gateway` },
+      stat("Requests", t.requests),
+      stat("Failovers", t.failovers),
+      stat("Errors", t.errors, t.errors ? "tone-text-bad" : null),
+      // Only when it happened: three counters fit the narrow column on one line.
+      t.skipped ? stat("Skipped", t.skipped, "tone-text-warn") : null,
+    ),
+    t.last_error ? trafficNote("traffic-error", "outage", "Last error: ", t.last_error, t.last_error_at) : null,
+    // Why requests passed this provider by: no key, a body it cannot take, a known outage.
+    t.last_skip ? trafficNote("traffic-skip", "degraded", "Last skipped because: ", `Skipped: ${t.last_skip}`, t.last_skip_at) : null,
+  );
+}
+
+/** What went through the gateway per provider, or a hint when nothing has yet. */
+function trafficList(rows) {
+  const seen = rows.some((r) => r.traffic && (r.traffic.requests || r.traffic.errors || r.traffic.skipped));
+  if (!seen) {
+    return h(
+      "p",
+      { class: "hint", id: "traffic-empty" },
+      "No requests yet. Point a tool here: requests go to the preferred provider, and to the next healthy one when it fails.",
     );
-  };
+  }
+  return h("ol", { class: "traffic", "aria-labelledby": "traffic-h" }, rows.map(trafficRow));
+}
 
-  const rows = gatewayProviders(report, gw);
-  const served = rows.some((r) => r.traffic && (r.traffic.requests || r.traffic.errors));
-  const traffic = served
-    ? h(
-        "ol",
-        { class: "traffic", "aria-labelledby": "traffic-h" },
-        rows.map((r, i) => {
-          const t = r.traffic ?? { requests: 0, failovers: 0, errors: 0 };
-          const stat = (label, n, cls) => h("div", {}, h("dt", {}, label), h("dd", { class: cls }, String(n ?? 0)));
-          return h(
-            "li",
-            { id: `traffic-${r.id}`, dataset: { provider: r.id } },
-            h(
-              "div",
-              { class: "traffic-head" },
-              h("span", { class: "order-n", "aria-hidden": "true" }, String(i + 1)),
-              h("span", { class: "traffic-name" }, r.name),
-              t.last_request_at ? h("span", { class: "traffic-when" }, "served ", rel(t.last_request_at)) : null,
-            ),
-            h(
-              "dl",
-              { class: "traffic-stats", "aria-label": `${r.name} through the gateway` },
-              stat("Requests", t.requests),
-              stat("Failovers", t.failovers),
-              stat("Errors", t.errors, t.errors ? "tone-text-bad" : null),
-            ),
-            t.last_error
-              ? h(
-                  "p",
-                  { class: "traffic-error" },
-                  icon("outage", "icon tone-text-bad"),
-                  h("span", {}, h("span", { class: "visually-hidden" }, "Last error: "), t.last_error, t.last_error_at ? [" · ", rel(t.last_error_at)] : null),
-                )
-              : null,
-          );
-        }),
-      )
-    : h(
-        "p",
-        { class: "hint", id: "traffic-empty" },
-        "No requests yet. Point a tool here: requests go to the preferred provider, and to the next healthy one when it fails.",
-      );
-
+/**
+ * Where the gateway listens, the two variables that point tools at it, and
+ * what went through it per provider (with why a provider was skipped). `gw`
+ * is `/api/gateway` (undefined while loading, null when it could not be
+ * read); `copy(text, button)` copies.
+ */
+export function gateway(gw, report, copy) {
+  if (gw === undefined) return h("p", { class: "hint" }, "Loading…");
+  if (gw === null) return h("p", { class: "hint" }, "The gateway's state could not be read.");
+  if (!gw.enabled) return gatewayOff();
+  if (!gw.running) return gatewayNotRunning(gw);
+  const origin = gatewayOrigin(gw.listen);
   return h(
     "div",
     { class: "gateway-body" },
@@ -711,14 +727,14 @@ export function gateway(gw, report, copy) {
     h(
       "div",
       { class: "env-list" },
-      envLine("anthropic", "Claude Code, Anthropic SDKs", "ANTHROPIC_BASE_URL", origin),
-      envLine("openai", "OpenAI SDKs, most tools", "OPENAI_BASE_URL", `${origin}/v1`),
+      envLine("anthropic", "Claude Code, Anthropic SDKs", "ANTHROPIC_BASE_URL", origin, copy),
+      envLine("openai", "OpenAI SDKs, Codex, most tools", "OPENAI_BASE_URL", `${origin}/v1`, copy),
     ),
     h(
       "section",
       { class: "gateway-traffic" },
       h("h3", { id: "traffic-h" }, "Traffic since Switchboard started"),
-      traffic,
+      trafficList(gatewayProviders(report, gw)),
     ),
   );
 }

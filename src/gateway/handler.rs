@@ -22,13 +22,14 @@ use tokio_stream::wrappers::ReceiverStream;
 use tracing::{debug, info, warn};
 
 use super::keys::Keys;
-use super::relay::{EventSource, UpstreamEvent, Writer};
+use super::relay::{Broken, EventSource, UpstreamEvent, Writer};
 use super::route::{self, Candidate, Dialect};
 use super::traffic::Traffic;
 use super::translate;
 use super::upstream::{self, Auth, ClientRequest, Failure, PrepareError};
 use super::vertex;
 use super::wire::{anthropic, openai, Protocol};
+use crate::config::GatewayConfig;
 use crate::engine::EngineHandle;
 use crate::server::HostPolicy;
 
@@ -68,7 +69,7 @@ pub async fn check_host(State(gw): State<Gateway>, request: Request, next: Next)
 }
 
 fn protocol_of_path(path: &str) -> Protocol {
-    if path.contains("chat/completions") {
+    if path.contains("chat/completions") || path.contains("/responses") {
         Protocol::OpenAi
     } else {
         Protocol::Anthropic
@@ -83,101 +84,145 @@ pub async fn chat_completions(State(gw): State<Gateway>, headers: HeaderMap, bod
     gw.handle(Protocol::OpenAi, &headers, body).await
 }
 
-/// `POST /v1/messages/count_tokens` (Claude Code asks it to size its context):
-/// answered by the first Anthropic API in the route, since only it counts
-/// Claude tokens the same way. No failover: a count is advice, and the client
-/// copes without one.
+/// `POST /v1/responses` (OpenAI Responses API): translated to Chat
+/// Completions at the door, served like `/v1/chat/completions` (same route,
+/// same failover), answered as Responses objects and events. See
+/// [`translate::responses_to_chat_request`] for what is carried.
+pub async fn responses(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
+    let invalid = |message: &str| {
+        error_response(
+            Protocol::OpenAi,
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            message,
+            None,
+        )
+    };
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return invalid(&format!("the body is not valid JSON: {e}")),
+    };
+    // Untranslatable (state kept at OpenAI, hosted-tool items): only OpenAI
+    // itself can serve it; the routing reads model and stream from the original.
+    let (bytes, untranslatable) =
+        match translate::responses_to_chat_request(&value, "").map(|chat| serde_json::to_vec(&chat)) {
+            Ok(Ok(b)) => (Bytes::from(b), None),
+            Ok(Err(e)) => return invalid(&e.to_string()),
+            Err(e) => (body.clone(), Some(e)),
+        };
+    let mut req = match parse(Protocol::OpenAi, bytes, &headers) {
+        Ok(r) => r,
+        Err(response) => return *response,
+    };
+    req.responses = Some(upstream::ResponsesBody {
+        original: body,
+        untranslatable,
+    });
+    gw.serve(req).await
+}
+
+/// `GET /v1/responses`: the Codex CLI first tries a WebSocket upgrade here
+/// (seven times) before it falls back to HTTP; a plain refusal at once lets
+/// it fall back without the waits.
+pub async fn responses_websocket() -> Response {
+    error_response(
+        Protocol::OpenAi,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "invalid_request_error",
+        "the Switchboard gateway serves the Responses API over HTTP POST only (no WebSocket)",
+        None,
+    )
+}
+
+/// `HEAD` on any path: Claude Code checks connectivity with `HEAD /api/hello`
+/// at start; an empty 200 says "reachable" at once, whatever the path.
+pub async fn head_anywhere(request: Request, next: Next) -> Response {
+    if request.method() == axum::http::Method::HEAD {
+        return StatusCode::OK.into_response();
+    }
+    next.run(request).await
+}
+
+/// `POST /v1/messages/count_tokens` (Claude Code may ask it to size its
+/// context): answered by the Anthropic APIs of the route in order, failing
+/// over like a generation (an error status, a dead or hung connection moves
+/// on; the client's own 4xx is answered). Only Anthropic counts Claude tokens
+/// (Bedrock and Vertex are not asked); when none can answer, an estimate
+/// (about four bytes of text a token) is returned, marked as such with
+/// `"estimated": true` and the [`ESTIMATE_HEADER`] header.
 pub async fn count_tokens(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
     let req = match parse(Protocol::Anthropic, body, &headers) {
         Ok(r) => r,
         Err(response) => return *response,
     };
-    let Some(candidate) = gw
-        .plan(Protocol::Anthropic)
-        .1
-        .into_iter()
-        .find(|c| c.dialect == Dialect::Anthropic && !c.state.is_failing())
-    else {
-        return error_response(
-            Protocol::Anthropic,
-            StatusCode::NOT_FOUND,
-            "not_found_error",
-            "no healthy Anthropic API in the route to count tokens",
-            None,
-        );
-    };
-    let auth = match gw.auth(&candidate).await {
-        Ok(a) => a,
-        Err(why) => {
-            return error_response(
-                Protocol::Anthropic,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "api_error",
-                &why,
-                None,
-            )
-        }
-    };
-    let request = upstream::build(
-        &gw.client,
-        &req,
-        &candidate,
-        &upstream::UpstreamBody::Raw(req.raw.clone()),
-        &auth,
-    )
-    .map(|mut r| {
-        let url = crate::http::join_path(r.url(), "count_tokens");
-        *r.url_mut() = url;
-        r
-    });
-    let response = match request {
-        Ok(r) => tokio::time::timeout(upstream::STREAM_HEADERS_TIMEOUT, gw.client.execute(r)).await,
-        Err(e) => {
-            return error_response(
-                Protocol::Anthropic,
-                StatusCode::BAD_REQUEST,
-                "invalid_request_error",
-                &e.to_string(),
-                None,
-            )
-        }
-    };
-    let id = &candidate.provider.id;
-    match response {
-        Ok(Ok(r)) => {
-            let status = r.status();
-            match r.bytes().await {
-                Ok(bytes) => Response::builder()
-                    .status(status)
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .header(PROVIDER_HEADER, provider_value(id))
-                    .body(Body::from(bytes))
-                    .unwrap_or_else(|_| internal_error(Protocol::Anthropic)),
-                Err(e) => error_response(
-                    Protocol::Anthropic,
-                    StatusCode::BAD_GATEWAY,
-                    "api_error",
-                    &e.to_string(),
-                    Some(id),
-                ),
+    let (config, plan) = gw.plan(Protocol::Anthropic);
+    let wait = config.gateway.headers_timeout;
+    let mut tried = Vec::new();
+    for candidate in plan.iter().filter(|c| c.dialect == Dialect::Anthropic) {
+        let id = &candidate.provider.id;
+        let auth = match gw.auth(candidate).await {
+            Ok(a) => a,
+            Err(why) => {
+                gw.skipped(id, &why);
+                continue;
             }
+        };
+        let request = upstream::build(
+            &gw.client,
+            &req,
+            candidate,
+            &upstream::UpstreamBody::Raw(req.raw.clone()),
+            &auth,
+        )
+        .map(|mut r| {
+            let url = crate::http::join_path(r.url(), "count_tokens");
+            *r.url_mut() = url;
+            r
+        });
+        let Ok(request) = request else { continue };
+        let answer = match tokio::time::timeout(wait, gw.client.execute(request)).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                tried.push(format!("{id}: {}", crate::probe::classify::root_cause(&e)));
+                continue;
+            }
+            Err(_) => {
+                tried.push(format!("{id}: no answer within {} s", wait.as_secs()));
+                continue;
+            }
+        };
+        let status = answer.status();
+        if status.is_server_error() || matches!(status.as_u16(), 402 | 408 | 429) {
+            tried.push(format!("{id}: HTTP {}", status.as_u16()));
+            continue;
         }
-        Ok(Err(e)) => error_response(
-            Protocol::Anthropic,
-            StatusCode::BAD_GATEWAY,
-            "api_error",
-            &crate::probe::classify::root_cause(&e),
-            Some(id),
-        ),
-        Err(_) => error_response(
-            Protocol::Anthropic,
-            StatusCode::GATEWAY_TIMEOUT,
-            "timeout_error",
-            "no answer in time",
-            Some(id),
-        ),
+        let Ok(Ok(bytes)) = tokio::time::timeout(wait, answer.bytes()).await else {
+            tried.push(format!("{id}: the answer broke off"));
+            continue;
+        };
+        return Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(PROVIDER_HEADER, provider_value(id))
+            .body(Body::from(bytes))
+            .unwrap_or_else(|_| internal_error(Protocol::Anthropic));
     }
+    if !tried.is_empty() {
+        warn!(
+            "count_tokens: no Anthropic API answered ({}); estimating",
+            tried.join("; ")
+        );
+    }
+    let estimate = translate::estimate_tokens(&req.raw);
+    let mut response = axum::Json(json!({"input_tokens": estimate, "estimated": true})).into_response();
+    response
+        .headers_mut()
+        .insert(ESTIMATE_HEADER, HeaderValue::from_static("estimate"));
+    response
 }
+
+/// Set on a `count_tokens` answer the gateway estimated itself.
+pub const ESTIMATE_HEADER: &str = "x-switchboard-token-count";
 
 /// `GET /v1/models`: one list both SDKs can read (OpenAI's `object`/`owned_by`
 /// and Anthropic's `type`/`display_name`/`has_more` side by side), naming the
@@ -224,7 +269,7 @@ pub async fn not_found(request: Request) -> Response {
         protocol_of_path(&path),
         StatusCode::NOT_FOUND,
         "not_found_error",
-        &format!("the Switchboard gateway has no endpoint {path}; it serves /v1/messages, /v1/chat/completions and /v1/models"),
+        &format!("the Switchboard gateway has no endpoint {path}; it serves /v1/messages, /v1/chat/completions, /v1/responses and /v1/models"),
         None,
     )
 }
@@ -251,25 +296,53 @@ impl Gateway {
     }
 
     async fn handle(&self, protocol: Protocol, headers: &HeaderMap, body: Bytes) -> Response {
-        let req = match parse(protocol, body, headers) {
-            Ok(r) => r,
-            Err(response) => return *response,
-        };
+        match parse(protocol, body, headers) {
+            Ok(req) => self.serve(req).await,
+            Err(response) => *response,
+        }
+    }
+
+    /// Records that a request passed provider `id` by, and logs the cause at
+    /// the default level the first time it is seen for that provider (the
+    /// dashboard shows the latest through `/api/gateway`).
+    fn skipped(&self, id: &str, why: &str) {
+        if self.traffic.skipped(id, why) {
+            warn!(provider = %id, "gateway skips {id}: {why}");
+        }
+    }
+
+    /// Walks the route plan until a provider serves `req`.
+    async fn serve(&self, req: ClientRequest) -> Response {
+        let protocol = req.protocol;
         let (config, plan) = self.plan(protocol);
+        // Providers the engine reports failing go last (see route::plan): the
+        // ones put behind a healthy provider are skipped for this request
+        // unless everything before them fails.
+        if plan.first().is_some_and(|c| !c.state.is_failing()) {
+            for c in plan.iter().filter(|c| c.state.is_failing()) {
+                self.skipped(
+                    &c.provider.id,
+                    &format!(
+                        "{} reported by the engine: tried only after the healthy providers",
+                        c.state.as_str()
+                    ),
+                );
+            }
+        }
         let mut last: Option<(String, Failure)> = None;
         let mut skipped: Vec<String> = Vec::new();
         for candidate in &plan {
             let id = candidate.provider.id.clone();
             // Served by anyone but the preferred provider: it was down or failed.
             let failover = config.preferred.as_deref() != Some(id.as_str());
-            match self.attempt(&req, candidate, failover).await {
+            match self.attempt(&req, candidate, failover, &config.gateway).await {
                 Attempt::Served(response) => return response,
                 Attempt::Skip(why) => {
-                    debug!(provider = %id, "gateway skips: {why}");
+                    self.skipped(&id, &why);
                     skipped.push(format!("{id}: {why}"));
                 }
                 Attempt::Failed(failure) => {
-                    let retry = failure.retryable();
+                    let retry = failure.retryable(candidate.provider.failover_on_quota);
                     let words = failure.report.summary();
                     self.traffic.failed(&id, words.clone());
                     if failure.is_provider_failure() {
@@ -302,6 +375,21 @@ impl Gateway {
                     ),
                 }
             }
+            None if req.responses.as_ref().is_some_and(|r| r.untranslatable.is_some()) => {
+                let why = req
+                    .responses
+                    .as_ref()
+                    .and_then(|r| r.untranslatable.as_ref())
+                    .map(|e| e.to_string())
+                    .unwrap_or_default();
+                error_response(
+                    protocol,
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request_error",
+                    &format!("{why}; no OpenAI API in the route could take it as is"),
+                    None,
+                )
+            }
             None => {
                 let why = if skipped.is_empty() {
                     "no provider that can serve requests is enabled (check `preferred` and `fallback`)"
@@ -315,7 +403,13 @@ impl Gateway {
     }
 
     /// One provider's try.
-    async fn attempt(&self, req: &ClientRequest, candidate: &Candidate, failover: bool) -> Attempt {
+    async fn attempt(
+        &self,
+        req: &ClientRequest,
+        candidate: &Candidate,
+        failover: bool,
+        limits: &GatewayConfig,
+    ) -> Attempt {
         let p = &candidate.provider;
         let auth = match self.auth(candidate).await {
             Ok(a) => a,
@@ -331,10 +425,12 @@ impl Gateway {
             Err(e) => return Attempt::Skip(e.to_string()),
         };
         let started = Instant::now();
+        // A stream's headers come at once from a healthy upstream; a whole
+        // answer's only with the finished generation.
         let wait = if req.stream() {
-            upstream::STREAM_HEADERS_TIMEOUT
+            limits.headers_timeout
         } else {
-            upstream::FULL_RESPONSE_TIMEOUT
+            limits.total_timeout
         };
         let response = match tokio::time::timeout(wait, self.client.execute(request)).await {
             Ok(Ok(r)) => r,
@@ -350,14 +446,15 @@ impl Gateway {
             if response.status().as_u16() == 401 && candidate.dialect == Dialect::Vertex {
                 vertex::token_source(p, self.keys.credentials()).invalidate();
             }
-            let failure = upstream::read_failure(p.kind, response, started).await;
+            let failure = upstream::read_failure(p.kind, response, started, limits.headers_timeout).await;
             return Attempt::Failed(failure.redact(&auth.secrets()));
         }
         if req.stream() {
-            self.stream(req, candidate, response, started, &model, failover)
+            self.stream(req, candidate, response, started, failover, limits)
                 .await
         } else {
-            self.whole(req, candidate, response, started, failover).await
+            self.whole(req, candidate, response, started, failover, limits)
+                .await
         }
     }
 
@@ -396,10 +493,11 @@ impl Gateway {
         response: reqwest::Response,
         started: Instant,
         failover: bool,
+        limits: &GatewayConfig,
     ) -> Attempt {
         let id = &candidate.provider.id;
         let upstream_headers = response.headers().clone();
-        let remaining = upstream::FULL_RESPONSE_TIMEOUT.saturating_sub(started.elapsed());
+        let remaining = limits.total_timeout.saturating_sub(started.elapsed());
         let bytes = match tokio::time::timeout(remaining, response.bytes()).await {
             Ok(Ok(b)) => b,
             Ok(Err(e)) => return Attempt::Failed(Failure::transport(&e, started)),
@@ -423,6 +521,22 @@ impl Gateway {
                     ))
                 }
             }
+        };
+        let body = if req.responses.is_some() && !upstream::native_responses(req, candidate) {
+            match serde_json::from_slice::<openai::ChatResponse>(&body)
+                .map(|chat| translate::chat_to_responses_response(&chat))
+                .and_then(|resp| serde_json::to_vec(&resp))
+            {
+                Ok(b) => Bytes::from(b),
+                Err(e) => {
+                    return Attempt::Failed(Failure::broken_stream(
+                        format!("unreadable answer: {e}"),
+                        started,
+                    ))
+                }
+            }
+        } else {
+            body
         };
         self.traffic.served(id, failover);
         info!(provider = %id, failover, ms = started.elapsed().as_millis() as u64, "gateway served");
@@ -452,11 +566,14 @@ impl Gateway {
         candidate: &Candidate,
         response: reqwest::Response,
         started: Instant,
-        model: &str,
         failover: bool,
+        limits: &GatewayConfig,
     ) -> Attempt {
+        let model = candidate.model(req.model()).unwrap_or_default();
         let id = candidate.provider.id.clone();
-        let mut source = EventSource::new(response, candidate.dialect);
+        let mut source = EventSource::new(response, candidate.dialect, limits.idle_timeout);
+        let deadline = started + limits.total_timeout;
+        let total_secs = limits.total_timeout.as_secs();
         let first = match source.next().await {
             Ok(Some(UpstreamEvent::Error {
                 status,
@@ -482,12 +599,18 @@ impl Gateway {
         };
         self.traffic.served(&id, failover);
         info!(provider = %id, failover, "gateway streaming");
-        let mut writer = Writer::new(
-            req.protocol,
-            candidate.dialect.protocol(),
-            model,
-            req.include_usage(),
-        );
+        let mut writer = if upstream::native_responses(req, candidate) {
+            Writer::responses_pass()
+        } else if req.responses.is_some() {
+            Writer::responses(candidate.dialect.protocol(), model)
+        } else {
+            Writer::new(
+                req.protocol,
+                candidate.dialect.protocol(),
+                model,
+                req.include_usage(),
+            )
+        };
         let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(32);
         let engine = self.engine.clone();
         let traffic = self.traffic.clone();
@@ -501,7 +624,12 @@ impl Gateway {
                     debug!(provider = %id, "client went away mid-stream");
                     return;
                 }
-                match source.next().await {
+                let Ok(next) = tokio::time::timeout_at(deadline, source.next()).await else {
+                    break Err(Broken(format!(
+                        "the stream ran past the total limit of {total_secs} s ([gateway] total_timeout_secs)"
+                    )));
+                };
+                match next {
                     Ok(Some(event @ UpstreamEvent::Error { .. })) => break Ok(Some(event)),
                     Ok(Some(event)) => writer.write(event, &mut out),
                     end => break end,

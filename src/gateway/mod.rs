@@ -33,7 +33,7 @@ use crate::engine::EngineHandle;
 use crate::secrets::Credentials;
 use crate::server::{HostPolicy, ServerError};
 
-pub use handler::PROVIDER_HEADER;
+pub use handler::{ESTIMATE_HEADER, PROVIDER_HEADER};
 pub use traffic::{ProviderTraffic, Traffic};
 
 /// Largest request body accepted: conversations with images run to megabytes.
@@ -57,10 +57,15 @@ pub fn router(
     Ok(Router::new()
         .route("/v1/messages", post(handler::messages))
         .route("/v1/chat/completions", post(handler::chat_completions))
+        .route(
+            "/v1/responses",
+            post(handler::responses).get(handler::responses_websocket),
+        )
         .route("/v1/messages/count_tokens", post(handler::count_tokens))
         .route("/v1/models", get(handler::models))
         .fallback(handler::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(handler::head_anywhere))
         .layer(middleware::from_fn_with_state(state.clone(), handler::check_host))
         .with_state(state))
 }

@@ -14,11 +14,8 @@ use serde_json::Value;
 use super::bedrock::{BedrockFrame, EventStreamDecoder};
 use super::route::Dialect;
 use super::sse::{self, SseDecoder};
-use super::translate::{self, ChunksToEvents, EventsToChunks};
+use super::translate::{self, ChunksToEvents, ChunksToResponses, EventsToChunks};
 use super::wire::{anthropic, openai, Protocol};
-
-/// Longest silence tolerated inside a stream (Anthropic pings every few seconds).
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// One upstream stream event, whichever the framing.
 #[derive(Debug)]
@@ -46,6 +43,8 @@ enum Decoder {
 /// Reads events from an upstream streaming response.
 pub struct EventSource {
     response: reqwest::Response,
+    /// Longest silence tolerated (`[gateway] idle_timeout_secs`).
+    idle: Duration,
     decoder: Decoder,
     pending: VecDeque<UpstreamEvent>,
     ended: bool,
@@ -57,13 +56,14 @@ pub struct EventSource {
 pub struct Broken(pub String);
 
 impl EventSource {
-    pub fn new(response: reqwest::Response, dialect: Dialect) -> Self {
+    pub fn new(response: reqwest::Response, dialect: Dialect, idle: Duration) -> Self {
         let decoder = match dialect {
             Dialect::Bedrock => Decoder::Bedrock(EventStreamDecoder::new()),
             other => Decoder::Sse(SseDecoder::default(), other.protocol()),
         };
         EventSource {
             response,
+            idle,
             decoder,
             pending: VecDeque::new(),
             ended: false,
@@ -84,12 +84,12 @@ impl EventSource {
             if self.ended {
                 return Ok(None);
             }
-            let chunk = tokio::time::timeout(IDLE_TIMEOUT, self.response.chunk())
+            let chunk = tokio::time::timeout(self.idle, self.response.chunk())
                 .await
                 .map_err(|_| {
                     Broken(format!(
                         "the upstream stream was silent for {} s",
-                        IDLE_TIMEOUT.as_secs()
+                        self.idle.as_secs()
                     ))
                 })?
                 .map_err(|e| {
@@ -181,8 +181,15 @@ fn push_sse(
         }
         Protocol::OpenAi => {
             let head: ChunkHead = serde_json::from_str(data).map_err(unreadable)?;
-            match head.error {
-                Some(error) if !error.is_null() => openai_stream_error(&error),
+            match (head.kind.as_deref(), head.error) {
+                // Responses API failures: `error` carries code and message at
+                // the top level, `response.failed` inside `response.error`.
+                (Some("error"), _) => openai_stream_error(&serde_json::from_str(data).map_err(unreadable)?),
+                (Some("response.failed"), _) => {
+                    let value: Value = serde_json::from_str(data).map_err(unreadable)?;
+                    openai_stream_error(&value["response"]["error"])
+                }
+                (_, Some(error)) if !error.is_null() => openai_stream_error(&error),
                 _ => UpstreamEvent::OpenAi {
                     finished: head.choices.iter().any(|c| c.finish_reason.is_some()),
                     data: data.to_string(),
@@ -200,9 +207,15 @@ struct EventHead {
     kind: String,
 }
 
-/// What the relay reads of an OpenAI chunk.
+/// The Responses API events that end an answer.
+const RESPONSES_END_EVENTS: &[&str] = &["response.completed", "response.incomplete"];
+
+/// What the relay reads of an OpenAI chunk (or a Responses API event, whose
+/// `type` names it).
 #[derive(serde::Deserialize)]
 struct ChunkHead {
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
     #[serde(default)]
     choices: Vec<ChoiceHead>,
     #[serde(default)]
@@ -277,6 +290,12 @@ enum Mode {
     OpenAiPass,
     ToAnthropic(Box<ChunksToEvents>),
     ToOpenAi(Box<EventsToChunks>),
+    /// A Responses API client served by OpenAI's own Responses API: its
+    /// typed events as they come.
+    ResponsesPass,
+    /// A Responses API client: Chat Completions chunks (from an Anthropic
+    /// upstream, translated to chunks first) become typed Responses events.
+    ToResponses(Option<Box<EventsToChunks>>, Box<ChunksToResponses>),
 }
 
 impl Writer {
@@ -295,6 +314,27 @@ impl Writer {
         };
         Writer {
             mode,
+            complete: false,
+            done: false,
+        }
+    }
+
+    /// A writer that relays OpenAI's Responses events unchanged.
+    pub fn responses_pass() -> Self {
+        Writer {
+            mode: Mode::ResponsesPass,
+            complete: false,
+            done: false,
+        }
+    }
+
+    /// A writer for a Responses API client, whose request went upstream as
+    /// Chat Completions (or, from there, as Anthropic Messages).
+    pub fn responses(upstream: Protocol, model: &str) -> Self {
+        let events = (upstream == Protocol::Anthropic)
+            .then(|| Box::new(EventsToChunks::new(model).include_usage(true)));
+        Writer {
+            mode: Mode::ToResponses(events, Box::new(ChunksToResponses::new(model))),
             complete: false,
             done: false,
         }
@@ -337,6 +377,40 @@ impl Writer {
                     self.finish(out);
                 }
             }
+            (Mode::ResponsesPass, UpstreamEvent::OpenAi { data, .. }) => {
+                let kind = serde_json::from_str::<EventHead>(&data)
+                    .map(|h| h.kind)
+                    .unwrap_or_default();
+                if RESPONSES_END_EVENTS.contains(&kind.as_str()) {
+                    self.complete = true;
+                    self.done = true;
+                }
+                let name = if kind.is_empty() {
+                    None
+                } else {
+                    Some(kind.as_str())
+                };
+                out.push(sse::encode(name, &data));
+            }
+            (Mode::ToResponses(None, responses), UpstreamEvent::OpenAi { data, finished }) => {
+                self.complete |= finished;
+                if let Ok(chunk) = serde_json::from_str::<openai::ChatChunk>(&data) {
+                    write_responses(responses.push(&chunk), out);
+                }
+            }
+            (Mode::ToResponses(Some(events), responses), UpstreamEvent::Anthropic { data, .. }) => {
+                let Ok(event) = serde_json::from_str::<anthropic::StreamEvent>(&data) else {
+                    return;
+                };
+                let stop = matches!(event, anthropic::StreamEvent::MessageStop);
+                for chunk in events.push(&event) {
+                    write_responses(responses.push(&chunk), out);
+                }
+                if stop {
+                    self.complete = true;
+                    self.finish(out);
+                }
+            }
             (_, UpstreamEvent::Done) => {
                 self.complete = true;
                 self.finish(out);
@@ -361,15 +435,30 @@ impl Writer {
                 out.push(sse::encode(None, "[DONE]"));
             }
             Mode::OpenAiPass => out.push(sse::encode(None, "[DONE]")),
-            Mode::AnthropicPass => {}
+            Mode::AnthropicPass | Mode::ResponsesPass => {}
+            Mode::ToResponses(events, responses) => {
+                for chunk in events.as_mut().map(|e| e.finish()).unwrap_or_default() {
+                    write_responses(responses.push(&chunk), out);
+                }
+                write_responses(responses.finish(), out);
+            }
         }
     }
 
     /// A well-formed error event in the client's protocol: what the client gets
     /// when the upstream fails after the first bytes were sent.
-    pub fn error(&self, status: u16, message: &str) -> Bytes {
+    pub fn error(&mut self, status: u16, message: &str) -> Bytes {
         let (anthropic_type, openai_type) = translate::error_types_for_status(status);
-        match self.mode {
+        match &mut self.mode {
+            Mode::ToResponses(_, responses) => {
+                let (kind, data) = responses.failed(openai_type, message);
+                sse::encode(Some(kind), &data.to_string())
+            }
+            Mode::ResponsesPass => sse::encode(
+                Some("error"),
+                &serde_json::json!({"type": "error", "code": openai_type, "message": message, "param": null})
+                    .to_string(),
+            ),
             Mode::AnthropicPass | Mode::ToAnthropic(_) => sse::encode(
                 Some("error"),
                 &translate::anthropic_error_body(anthropic_type, message).to_string(),
@@ -387,6 +476,12 @@ fn write_anthropic(events: Vec<anthropic::StreamEvent>, out: &mut Vec<Bytes>) {
         if let Ok(data) = serde_json::to_string(&e) {
             out.push(sse::encode(Some(e.event_name()), &data));
         }
+    }
+}
+
+fn write_responses(events: Vec<translate::ResponsesEvent>, out: &mut Vec<Bytes>) {
+    for (kind, data) in events {
+        out.push(sse::encode(Some(kind), &data.to_string()));
     }
 }
 

@@ -2,7 +2,7 @@
 //! panel and `/api/gateway`. Counters since the process started; the history
 //! store keeps health, not traffic.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
@@ -12,7 +12,14 @@ use serde::Serialize;
 #[derive(Debug, Default)]
 pub struct Traffic {
     inner: Mutex<BTreeMap<String, ProviderTraffic>>,
+    /// (provider, cause) pairs already logged: each skip cause is logged once.
+    logged: Mutex<HashSet<(String, String)>>,
 }
+
+/// Most distinct skip causes remembered for logging once; past it, causes are
+/// logged again rather than the set growing without bound (a cause can name a
+/// request's feature, so their number is not fixed).
+const MAX_LOGGED_CAUSES: usize = 1024;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ProviderTraffic {
@@ -29,6 +36,14 @@ pub struct ProviderTraffic {
     pub last_error_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_request_at: Option<DateTime<Utc>>,
+    /// Requests that passed this provider by without calling it.
+    pub skipped: u64,
+    /// Why the last of those did ("no credential for openai", "the request
+    /// cannot be translated ...", "outage reported by the engine ...").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_skip: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_skip_at: Option<DateTime<Utc>>,
 }
 
 impl Traffic {
@@ -46,6 +61,23 @@ impl Traffic {
             t.last_error = Some(why);
             t.last_error_at = Some(Utc::now());
         });
+    }
+
+    /// A request passed provider `id` by, for `why`. Returns whether this
+    /// cause is new for the provider (the caller logs it then, once).
+    pub fn skipped(&self, id: &str, why: &str) -> bool {
+        self.with(id, |t| {
+            t.skipped += 1;
+            if t.last_skip.as_deref() != Some(why) {
+                t.last_skip = Some(why.to_string());
+            }
+            t.last_skip_at = Some(Utc::now());
+        });
+        let mut logged = self.logged.lock().unwrap_or_else(|e| e.into_inner());
+        if logged.len() >= MAX_LOGGED_CAUSES {
+            logged.clear();
+        }
+        logged.insert((id.to_string(), why.to_string()))
     }
 
     /// A copy of every provider's counters, by id.
@@ -80,5 +112,21 @@ mod tests {
         );
         assert_eq!(s["anthropic"].errors, 1);
         assert_eq!(s["anthropic"].last_error.as_deref(), Some("HTTP 500 api_error"));
+    }
+
+    #[test]
+    fn skip_causes_are_counted_every_time_and_new_only_once() {
+        let t = Traffic::default();
+        assert!(t.skipped("openai", "no credential for openai"));
+        assert!(!t.skipped("openai", "no credential for openai"));
+        assert!(t.skipped("ollama", "no credential for openai"), "per provider");
+        assert!(t.skipped("openai", "the request cannot be translated"));
+        let s = t.snapshot();
+        assert_eq!(s["openai"].skipped, 3);
+        assert_eq!(
+            s["openai"].last_skip.as_deref(),
+            Some("the request cannot be translated")
+        );
+        assert!(s["openai"].last_skip_at.is_some());
     }
 }

@@ -23,11 +23,6 @@ use super::{bedrock, vertex};
 /// `anthropic-version` sent when the client sent none (an OpenAI client).
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 
-/// Longest wait for an upstream's response headers. Streams answer at once; a
-/// non-streamed long generation legitimately takes minutes.
-pub const STREAM_HEADERS_TIMEOUT: Duration = Duration::from_secs(120);
-pub const FULL_RESPONSE_TIMEOUT: Duration = Duration::from_secs(600);
-
 /// Most bytes read from an upstream error answer.
 const MAX_ERROR_BODY: usize = 256 * 1024;
 
@@ -46,6 +41,28 @@ pub struct ClientRequest {
     /// Anthropic headers worth passing on to Anthropic-dialect upstreams.
     pub anthropic_version: Option<HeaderValue>,
     pub anthropic_beta: Option<HeaderValue>,
+    /// The client spoke the Responses API: `raw` is its request translated
+    /// to Chat Completions (when it could be), and answers go back as
+    /// Responses objects/events.
+    pub responses: Option<ResponsesBody>,
+}
+
+/// A Responses API request as the client sent it.
+#[derive(Debug)]
+pub struct ResponsesBody {
+    /// The original body: what OpenAI's own API gets (see [`native_responses`]).
+    pub original: Bytes,
+    /// Why it could not be translated to Chat Completions (e.g.
+    /// `previous_response_id`): then only OpenAI itself can serve it.
+    pub untranslatable: Option<translate::TranslateError>,
+}
+
+/// Whether `candidate` gets a Responses request as is, at
+/// `{base_url}/responses`: OpenAI's own API keeps response state and hosted
+/// tools. OpenAI-compatible servers (Gemini, Ollama, OpenRouter, ...) get the
+/// Chat Completions translation, which every one of them speaks.
+pub fn native_responses(req: &ClientRequest, candidate: &Candidate) -> bool {
+    req.responses.is_some() && candidate.provider.kind == ProviderKind::Openai
 }
 
 /// The few fields the gateway reads itself.
@@ -83,6 +100,7 @@ impl ClientRequest {
             head,
             anthropic_version: headers.get("anthropic-version").cloned(),
             anthropic_beta: headers.get("anthropic-beta").cloned(),
+            responses: None,
         })
     }
 
@@ -171,7 +189,33 @@ pub fn body_for(
         provider: candidate.provider.id.clone(),
         source,
     };
+    if let Some(responses) = &req.responses {
+        if native_responses(req, candidate) {
+            if req.model() == Some(model) || model.is_empty() {
+                return Ok(UpstreamBody::Raw(responses.original.clone()));
+            }
+            let mut body: Value = serde_json::from_slice(&responses.original)?;
+            if let Some(object) = body.as_object_mut() {
+                object.insert("model".into(), Value::String(model.to_string()));
+            }
+            return Ok(UpstreamBody::Json(body));
+        }
+        if let Some(why) = &responses.untranslatable {
+            return Err(translate_error(why.clone()));
+        }
+    }
     let mut body = match (req.protocol, candidate.dialect.protocol()) {
+        // Bedrock and Vertex follow the public Messages API: no system turns
+        // inside `messages` (Claude Code sends them).
+        (Protocol::Anthropic, Protocol::Anthropic)
+            if matches!(candidate.dialect, Dialect::Bedrock | Dialect::Vertex) =>
+        {
+            let mut typed: anthropic::MessagesRequest = serde_json::from_slice(&req.raw)?;
+            if !translate::fold_system_turns(&mut typed) && (req.model() == Some(model) || model.is_empty()) {
+                return Ok(UpstreamBody::Raw(req.raw.clone()));
+            }
+            serde_json::to_value(typed)?
+        }
         (from, to) if from == to => {
             if req.model() == Some(model) || model.is_empty() {
                 return Ok(UpstreamBody::Raw(req.raw.clone()));
@@ -316,7 +360,12 @@ pub fn build(
                 .base_url
                 .as_ref()
                 .ok_or_else(|| PrepareError::NoBaseUrl(p.id.clone()))?;
-            let mut builder = body.attach(client.post(chat_url(p, base)).header(ACCEPT, accept))?;
+            let url = if native_responses(req, candidate) {
+                join_path(base, "responses")
+            } else {
+                chat_url(p, base)
+            };
+            let mut builder = body.attach(client.post(url).header(ACCEPT, accept))?;
             if let Some(key) = key {
                 builder = builder.header(
                     AUTHORIZATION,
@@ -343,12 +392,18 @@ pub struct Failure {
 
 impl Failure {
     /// Whether another provider should be tried: 5xx, 529, timeouts and
-    /// connection errors, and a 429 that says to come back soon. Never another
-    /// 4xx: the same request would fail the same way everywhere.
-    pub fn retryable(&self) -> bool {
+    /// connection errors; 402 (billing: credit balance too low) and 429
+    /// (`insufficient_quota`, spend caps, `rate_limit_error`), which say this
+    /// account cannot be served here now, not that the request is wrong.
+    /// With `failover_on_quota` off (the provider's setting) only a 429 that
+    /// says to come back soon moves on, as before. Never 400, 401, 403, 404
+    /// or 413: the same request would fail the same way everywhere, and a
+    /// rejected key is the user's to see.
+    pub fn retryable(&self, failover_on_quota: bool) -> bool {
         match self.status {
             None => true,
             Some(s) if s >= 500 || s == 408 => true,
+            Some(402 | 429) if failover_on_quota => true,
             Some(429) => self
                 .report
                 .retry_after_secs
@@ -425,12 +480,18 @@ impl Failure {
 }
 
 /// Reads an unsuccessful answer's body (capped) and classifies it.
-pub async fn read_failure(kind: ProviderKind, response: reqwest::Response, started: Instant) -> Failure {
+/// The body is read until `wait` after the call started.
+pub async fn read_failure(
+    kind: ProviderKind,
+    response: reqwest::Response,
+    started: Instant,
+    wait: Duration,
+) -> Failure {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let mut body = Vec::new();
     let mut response = response;
-    let deadline = started + STREAM_HEADERS_TIMEOUT;
+    let deadline = started + wait;
     while body.len() < MAX_ERROR_BODY {
         match tokio::time::timeout_at(deadline, response.chunk()).await {
             Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk),

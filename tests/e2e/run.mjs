@@ -297,7 +297,7 @@ describe("seed outage: Claude API answers HTTP 500 api_error", () => {
   });
 });
 
-/** `{Requests: 1, Failovers: 1, Errors: 0}` as the Gateway panel shows it for one provider. */
+/** `{Requests: 1, Failovers: 1, Errors: 0}` (and `Skipped` when any) as the Gateway panel shows it for one provider. */
 function trafficCounts(page, id) {
   return page.evaluate((id) => {
     const row = document.getElementById(`traffic-${id}`);

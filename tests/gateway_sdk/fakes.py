@@ -18,7 +18,8 @@ A test controls a fake through its attributes:
                 (ratelimit429 sends `retry-after: fake.retry_after`)
                 (applies to the completion endpoint; the probe follows
                 `fake.probe_mode`, "ok" or "error500")
-    fake.reply  Reply.text(...) or Reply.tool(...)
+    fake.reply  Reply.text(...) or Reply.tool(...), or a function of the request body
+                that returns one (scripted conversations: a tool call, then text)
 
 and reads what it received from `fake.requests` (method, path, lower-cased
 headers, parsed JSON body).
@@ -283,7 +284,7 @@ class FakeAnthropic(Fake):
             return self._error(h, 429)
         body = body if isinstance(body, dict) else {}
         model = body.get("model") or self.MODEL_ID
-        reply = self.reply
+        reply = self.reply(body) if callable(self.reply) else self.reply
         if body.get("stream"):
             return self._stream(h, model, reply, die=self.mode == "die_midstream")
         content = []
@@ -438,12 +439,17 @@ class FakeOpenAI(Fake):
         h.send_json(status, {"error": err}, self._headers())
 
     def on_post(self, h, body):
-        if h.path.split("?")[0] != "/v1/chat/completions":
+        path = h.path.split("?")[0]
+        if path not in ("/v1/chat/completions", "/v1/responses"):
             return h.not_found()
+        # A failing OpenAI fails on both APIs (the gateway sends Responses
+        # requests to OpenAI as they are); a healthy one only fakes Chat Completions.
         if self.mode in ("error500", "overloaded529", "error400"):
             return self._error(h, {"error500": 500, "overloaded529": 503, "error400": 400}[self.mode])
+        if path != "/v1/chat/completions":
+            return h.not_found()
         body = body if isinstance(body, dict) else {}
-        reply = self.reply
+        reply = self.reply(body) if callable(self.reply) else self.reply
         cid = _id("chatcmpl-", 29)
         created = int(time.time())
         usage = {

@@ -302,9 +302,21 @@ def test_rate_limit_with_short_retry_after_fails_over(switchboard, fake_anthropi
     assert len(fake_anthropic.calls("/v1/messages")) == 1
 
 
-def test_rate_limit_with_long_retry_after_is_the_answer(switchboard, fake_anthropic, fake_openai):
-    """429 with `retry-after: 600`: a quota, not a blip; the client gets Anthropic's 429."""
+def test_rate_limit_with_long_retry_after_fails_over_too(switchboard, fake_anthropic, fake_openai):
+    """429 with `retry-after: 600` (a quota, a usage cap): this account cannot
+    be served at Anthropic for a while, OpenAI can."""
     sb = switchboard(preferred="anthropic")
+    fake_anthropic.mode = "ratelimit429"
+    fake_anthropic.retry_after = 600
+    raw = sb.anthropic().messages.with_raw_response.create(model=MODEL, max_tokens=64, messages=HELLO)
+    assert raw.headers.get("x-switchboard-provider") == "openai"
+    assert raw.parse().content[0].text == "Hello from fake OpenAI."
+
+
+def test_rate_limit_with_nowhere_else_to_go_is_the_answer(switchboard, fake_anthropic, fake_openai):
+    """The same 429 with no other provider in the route: the client gets
+    Anthropic's 429, and the `retry-after` it backs off by."""
+    sb = switchboard(preferred="anthropic", fallback=("anthropic",))
     fake_anthropic.mode = "ratelimit429"
     fake_anthropic.retry_after = 600
     with pytest.raises(anthropic.RateLimitError) as caught:

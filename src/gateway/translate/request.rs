@@ -48,12 +48,35 @@ pub fn anthropic_to_openai_request(
             ));
         }
     }
+    // System turns that stand between an assistant's tool calls and their
+    // results wait until the `tool` messages are out: OpenAI wants those
+    // directly after the calls.
+    let mut held = Vec::new();
     for message in &req.messages {
         match message.role {
-            a::Role::User => user_to_openai(&message.content, &mut messages)?,
-            a::Role::Assistant => assistant_to_openai(&message.content, &mut messages),
+            a::Role::User => user_to_openai(&message.content, &mut messages, &mut held)?,
+            a::Role::Assistant => {
+                messages.append(&mut held);
+                assistant_to_openai(&message.content, &mut messages)
+            }
+            a::Role::System => {
+                let text = system_text(&message.content);
+                if text.is_empty() {
+                    continue;
+                }
+                let turn = o::ChatMessage::new(o::ChatRole::System, Some(o::MessageContent::Text(text)));
+                let after_calls = messages
+                    .last()
+                    .is_some_and(|m| m.role == o::ChatRole::Assistant && m.tool_calls.is_some());
+                if after_calls || !held.is_empty() {
+                    held.push(turn);
+                } else {
+                    messages.push(turn);
+                }
+            }
         }
     }
+    messages.append(&mut held);
 
     let tools: Vec<o::ToolDef> = req.tools.iter().flatten().filter_map(tool_to_openai).collect();
     // OpenAI rejects tool_choice and parallel_tool_calls without tools.
@@ -67,6 +90,10 @@ pub fn anthropic_to_openai_request(
         (Some(tools), choice, parallel)
     };
     let stream = req.stream;
+    let mut extra = o::Extra::new();
+    if let Some(format) = response_format_to_openai(req) {
+        extra.insert("response_format".into(), format);
+    }
 
     Ok(o::ChatRequest {
         model: model.to_owned(),
@@ -94,8 +121,26 @@ pub fn anthropic_to_openai_request(
             .and_then(|m| m.user_id.clone())
             .filter(|user| user.chars().count() <= OPENAI_USER_MAX_CHARS),
         n: None,
-        extra: o::Extra::new(),
+        extra,
     })
+}
+
+/// Anthropic structured output (`output_config.format`, or the beta's
+/// `output_format`) as OpenAI's `response_format`: both take a JSON schema.
+fn response_format_to_openai(req: &a::MessagesRequest) -> Option<Value> {
+    let format = req
+        .extra
+        .get("output_config")
+        .and_then(|c| c.get("format"))
+        .or_else(|| req.extra.get("output_format"))?;
+    if format.get("type").and_then(Value::as_str) != Some("json_schema") {
+        return None;
+    }
+    let schema = format.get("schema")?.clone();
+    Some(json!({
+        "type": "json_schema",
+        "json_schema": {"name": "output", "schema": schema, "strict": true}
+    }))
 }
 
 /// The text of an Anthropic `system` field: the string, or the text blocks
@@ -125,9 +170,14 @@ fn parts_to_content(mut parts: Vec<o::ContentPart>) -> o::MessageContent {
     o::MessageContent::Parts(parts)
 }
 
-fn user_to_openai(content: &a::Content, out: &mut Vec<o::ChatMessage>) -> Result<(), TranslateError> {
+fn user_to_openai(
+    content: &a::Content,
+    out: &mut Vec<o::ChatMessage>,
+    held: &mut Vec<o::ChatMessage>,
+) -> Result<(), TranslateError> {
     let blocks = match content {
         a::Content::Text(text) => {
+            out.append(held);
             out.push(o::ChatMessage::new(
                 o::ChatRole::User,
                 Some(o::MessageContent::Text(text.clone())),
@@ -151,7 +201,10 @@ fn user_to_openai(content: &a::Content, out: &mut Vec<o::ChatMessage>) -> Result
                     match inner {
                         a::ContentBlock::Text { text, .. } => texts.push(o::ContentPart::text(text)),
                         a::ContentBlock::Image { source, .. } => parts.push(image_to_openai(&source)?),
-                        // search_result, document: nothing OpenAI can take.
+                        a::ContentBlock::Other(value) => match other_block_to_openai(&value)? {
+                            part @ o::ContentPart::Text { .. } => texts.push(part),
+                            part => parts.push(part),
+                        },
                         _ => {}
                     }
                 }
@@ -168,14 +221,10 @@ fn user_to_openai(content: &a::Content, out: &mut Vec<o::ChatMessage>) -> Result
                     "a tool_use block in a user message".into(),
                 ))
             }
-            a::ContentBlock::Other(value) => {
-                return Err(TranslateError::Unsupported {
-                    feature: format!("a {} block", block_type(value)),
-                    target: OPENAI_API,
-                })
-            }
+            a::ContentBlock::Other(value) => parts.push(other_block_to_openai(value)?),
         }
     }
+    out.append(held);
     if !parts.is_empty() {
         out.push(o::ChatMessage::new(
             o::ChatRole::User,
@@ -183,6 +232,76 @@ fn user_to_openai(content: &a::Content, out: &mut Vec<o::ChatMessage>) -> Result
         ));
     }
     Ok(())
+}
+
+/// User blocks the wire types do not model: `document` (plain text, inline
+/// content or a base64 PDF, which OpenAI takes as a `file` part) and
+/// `search_result` become parts; anything else (a URL or Files-API document,
+/// `container_upload`, ...) is input OpenAI cannot receive, so the request is
+/// left to Anthropic-protocol providers rather than silently shortened.
+fn other_block_to_openai(value: &Value) -> Result<o::ContentPart, TranslateError> {
+    let unsupported = |what: String| TranslateError::Unsupported {
+        feature: what,
+        target: OPENAI_API,
+    };
+    let title = value.get("title").and_then(Value::as_str);
+    let titled = |text: String| match title {
+        Some(title) if !title.is_empty() => format!("{title}\n\n{text}"),
+        _ => text,
+    };
+    match block_type(value) {
+        "document" => {
+            let source = value.get("source").unwrap_or(&Value::Null);
+            match block_type(source) {
+                "text" => Ok(o::ContentPart::text(titled(
+                    source
+                        .get("data")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                ))),
+                "content" => Ok(o::ContentPart::text(titled(value_texts(source.get("content"))))),
+                "base64" => {
+                    let media_type = source
+                        .get("media_type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("application/pdf");
+                    let data = source.get("data").and_then(Value::as_str).unwrap_or_default();
+                    Ok(o::ContentPart::Other(json!({
+                        "type": "file",
+                        "file": {
+                            "filename": title.unwrap_or("document.pdf"),
+                            "file_data": format!("data:{media_type};base64,{data}"),
+                        }
+                    })))
+                }
+                other => Err(unsupported(format!("a document with a {other} source"))),
+            }
+        }
+        "search_result" => {
+            let source = value.get("source").and_then(Value::as_str).unwrap_or_default();
+            let text = value_texts(value.get("content"));
+            Ok(o::ContentPart::text(titled(if source.is_empty() {
+                text
+            } else {
+                format!("{text}\n(source: {source})")
+            })))
+        }
+        other => Err(unsupported(format!("a {other} block"))),
+    }
+}
+
+/// The texts of a JSON string or array of text blocks, joined by blank lines.
+fn value_texts(value: Option<&Value>) -> String {
+    match value {
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Array(blocks)) => blocks
+            .iter()
+            .filter_map(|b| b.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join(SYSTEM_JOINER),
+        _ => String::new(),
+    }
 }
 
 fn block_type(value: &Value) -> &str {
@@ -300,18 +419,31 @@ pub fn openai_to_anthropic_request(
             target: ANTHROPIC_API,
         });
     }
+    if wants_audio(req) {
+        return Err(TranslateError::Unsupported {
+            feature: "audio output".into(),
+            target: ANTHROPIC_API,
+        });
+    }
     let mut system = Vec::new();
     let mut messages: Vec<a::Message> = Vec::new();
+    // System and developer messages after the conversation began, waiting to
+    // be told to the model at the end of the user turn they belong to.
+    let mut later_system: Vec<String> = Vec::new();
     for message in &req.messages {
         match message.role {
-            o::ChatRole::System | o::ChatRole::Developer => {
+            o::ChatRole::System | o::ChatRole::Developer if messages.is_empty() => {
                 system.extend(content_texts(message.content.as_ref()))
+            }
+            o::ChatRole::System | o::ChatRole::Developer => {
+                later_system.extend(content_texts(message.content.as_ref()))
             }
             o::ChatRole::User => {
                 let content = user_to_anthropic(message.content.as_ref())?;
                 push_merged(&mut messages, a::Role::User, content);
             }
             o::ChatRole::Assistant => {
+                flush_later_system(&mut messages, &mut later_system);
                 let content = assistant_to_anthropic(message);
                 push_merged(&mut messages, a::Role::Assistant, content);
             }
@@ -336,6 +468,10 @@ pub fn openai_to_anthropic_request(
                 })
             }
         }
+    }
+    flush_later_system(&mut messages, &mut later_system);
+    if let Some(rule) = response_format_rule(req) {
+        system.push(rule);
     }
     let system = match system.len() {
         0 => None,
@@ -380,6 +516,100 @@ pub fn openai_to_anthropic_request(
     })
 }
 
+/// Folds Claude Code's `system` turns inside `messages` into what every
+/// Anthropic-protocol endpoint takes, for those that do not take them
+/// (Bedrock, Vertex: they follow the public Messages API): system turns before
+/// the first user or assistant turn join the top-level `system`; later ones
+/// become a `<system>` text block at the end of the user turn they stand in
+/// (after its `tool_result` blocks), the rule of OpenAI's later system
+/// messages. Their per-turn fields (`output_config`) are dropped. Returns
+/// whether anything changed.
+pub fn fold_system_turns(req: &mut a::MessagesRequest) -> bool {
+    if !req.messages.iter().any(|m| m.role == a::Role::System) {
+        return false;
+    }
+    let mut leading = Vec::new();
+    let mut later = Vec::new();
+    let mut messages: Vec<a::Message> = Vec::new();
+    for message in req.messages.drain(..) {
+        match message.role {
+            a::Role::System if messages.is_empty() => leading.push(system_text(&message.content)),
+            a::Role::System => later.push(system_text(&message.content)),
+            role => {
+                if role == a::Role::Assistant {
+                    flush_later_system(&mut messages, &mut later);
+                }
+                match messages.last_mut() {
+                    // The system turn between two same-role turns is gone: join them.
+                    Some(last) if last.role == role => {
+                        let mut blocks = last.content.to_blocks();
+                        blocks.extend(message.content.to_blocks());
+                        last.content = a::Content::Blocks(blocks);
+                    }
+                    _ => messages.push(message),
+                }
+            }
+        }
+    }
+    flush_later_system(&mut messages, &mut later);
+    req.messages = messages;
+    let leading: Vec<String> = leading.into_iter().filter(|t| !t.is_empty()).collect();
+    if !leading.is_empty() {
+        let mut blocks = req.system.as_ref().map(a::Content::to_blocks).unwrap_or_default();
+        blocks.extend(leading.into_iter().map(a::ContentBlock::text));
+        req.system = Some(a::Content::Blocks(blocks));
+    }
+    true
+}
+
+/// Tells the model the system texts that arrived mid-conversation, as a
+/// text block at the end of the current user turn (Anthropic has no
+/// mid-conversation system turn in its public API, and `tool_result` blocks
+/// must open a user turn, so the text goes after them). With an assistant
+/// turn last, it becomes a user turn of its own.
+fn flush_later_system(messages: &mut Vec<a::Message>, later: &mut Vec<String>) {
+    later.retain(|text| !text.is_empty());
+    if later.is_empty() {
+        return;
+    }
+    let text = format!("<system>\n{}\n</system>", later.join(SYSTEM_JOINER));
+    later.clear();
+    push_merged(
+        messages,
+        a::Role::User,
+        Some(a::Content::Blocks(vec![a::ContentBlock::text(text)])),
+    );
+}
+
+/// Whether the client asked for spoken output (`modalities` with `audio`),
+/// which no Claude model produces.
+fn wants_audio(req: &o::ChatRequest) -> bool {
+    req.extra.get("audio").is_some_and(|a| !a.is_null())
+        || req
+            .extra
+            .get("modalities")
+            .and_then(Value::as_array)
+            .is_some_and(|m| m.iter().any(|m| m == "audio"))
+}
+
+/// OpenAI `response_format` as an instruction in the system prompt: the
+/// Messages API enforces JSON output only through a beta that Bedrock and
+/// Vertex do not all take, while every Claude model follows the instruction.
+fn response_format_rule(req: &o::ChatRequest) -> Option<String> {
+    let format = req.extra.get("response_format")?;
+    match block_type(format) {
+        "json_object" => Some("Respond with a single JSON object and nothing else.".to_owned()),
+        "json_schema" => {
+            let spec = format.get("json_schema").unwrap_or(&Value::Null);
+            let schema = spec.get("schema").cloned().unwrap_or_else(|| json!({}));
+            Some(format!(
+                "Respond with a single JSON value and nothing else. It must match this JSON Schema:\n{schema}"
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// Appends `content` as a `role` turn, merging it into the previous turn when
 /// that has the same role: Anthropic wants roles to alternate, OpenAI
 /// conversations often do not (tool messages, then a user message).
@@ -391,7 +621,7 @@ fn push_merged(messages: &mut Vec<a::Message>, role: a::Role, content: Option<a:
             blocks.extend(content.to_blocks());
             last.content = a::Content::Blocks(blocks);
         }
-        _ => messages.push(a::Message { role, content }),
+        _ => messages.push(a::Message::new(role, content)),
     }
 }
 
@@ -432,6 +662,9 @@ fn user_to_anthropic(content: Option<&o::MessageContent>) -> Result<Option<a::Co
             o::ContentPart::ImageUrl { image_url } => {
                 blocks.push(a::ContentBlock::image(image_to_anthropic(&image_url.url)?))
             }
+            o::ContentPart::Other(value) if block_type(value) == "file" => {
+                blocks.push(file_to_anthropic(value)?)
+            }
             o::ContentPart::Other(value) => {
                 return Err(TranslateError::Unsupported {
                     feature: format!("a {} content part", block_type(value)),
@@ -441,6 +674,31 @@ fn user_to_anthropic(content: Option<&o::MessageContent>) -> Result<Option<a::Co
         }
     }
     Ok((!blocks.is_empty()).then_some(a::Content::Blocks(blocks)))
+}
+
+/// An OpenAI `file` part with inline bytes (`file_data`, a base64 data URL)
+/// becomes a `document` block; a `file_id` names a file stored at OpenAI,
+/// which Anthropic cannot read.
+fn file_to_anthropic(value: &Value) -> Result<a::ContentBlock, TranslateError> {
+    let file = value.get("file").unwrap_or(&Value::Null);
+    let Some(data_url) = file.get("file_data").and_then(Value::as_str) else {
+        return Err(TranslateError::Unsupported {
+            feature: "a file part stored at OpenAI (file_id)".into(),
+            target: ANTHROPIC_API,
+        });
+    };
+    let (media_type, data) = match image_to_anthropic(data_url)? {
+        a::ImageSource::Base64 { media_type, data } => (media_type, data),
+        _ => ("application/pdf".to_owned(), data_url.to_owned()),
+    };
+    let mut block = json!({
+        "type": "document",
+        "source": {"type": "base64", "media_type": media_type, "data": data}
+    });
+    if let Some(name) = file.get("filename").and_then(Value::as_str) {
+        block["title"] = Value::String(name.to_owned());
+    }
+    Ok(a::ContentBlock::Other(block))
 }
 
 /// A `data:<media type>;base64,<data>` URL becomes a base64 source, anything

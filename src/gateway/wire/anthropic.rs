@@ -55,15 +55,35 @@ pub struct MessagesRequest {
 pub struct Message {
     pub role: Role,
     pub content: Content,
+    /// Per-turn fields: Claude Code 2.1.x sends `output_config` on its
+    /// system turns (beta `per-turn-control-2026-07-01`).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
-/// Who wrote a message. The Messages API has no system or tool role: the
-/// system prompt is a top-level field and tool results are user blocks.
+impl Message {
+    /// A turn without per-turn fields.
+    pub fn new(role: Role, content: Content) -> Self {
+        Message {
+            role,
+            content,
+            extra: Extra::new(),
+        }
+    }
+}
+
+/// Who wrote a message. The public Messages docs know only `user` and
+/// `assistant` (the system prompt is a top-level field, tool results are user
+/// blocks), but Claude Code (2.1.x) also sends `system` turns inside
+/// `messages`, e.g. `[user, system, assistant, user]`; refusing them made
+/// every translated provider unreachable for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     User,
     Assistant,
+    /// A system turn in the middle of the conversation.
+    System,
 }
 
 /// Message content, the `system` field and `tool_result` content all take the
