@@ -388,6 +388,7 @@ mod tests {
             kind: "anthropic".into(),
             api_key_env: None,
             status_url: Some(format!("https://status.{id}.example/")),
+            agent_errors: None,
         }
     }
 
@@ -411,6 +412,7 @@ mod tests {
             preferred: preferred.map(Into::into),
             fallback: vec![],
             auto_switch: true,
+            passive: Default::default(),
             config_error: None,
             overall: StatusReport::worst(&providers),
             providers,

@@ -291,6 +291,7 @@ mod tests {
             kind: kind.into(),
             api_key_env: (kind == "anthropic").then(|| "ANTHROPIC_API_KEY".to_string()),
             status_url: None,
+            agent_errors: None,
         }
     }
 
@@ -332,6 +333,7 @@ mod tests {
                 "ollama".into(),
             ],
             auto_switch: false,
+            passive: Default::default(),
             config_error: None,
             overall: State::Outage,
             providers,
