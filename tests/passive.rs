@@ -299,6 +299,51 @@ fn on_start_existing_files_are_not_replayed_and_new_ones_are_read() {
     assert_eq!(f.followed(), 2);
 }
 
+/// Regression: reading a directory or file raised an access notification,
+/// which scheduled the next read: 73 % of a core while idle.
+#[test]
+fn the_followers_own_reads_do_not_wake_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("-home-u-p");
+    std::fs::create_dir_all(&project).unwrap();
+    let file = project.join("s.jsonl");
+    append(&file, &other_lines("claude-code/session-ok-then-500.jsonl"));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (root, flag) = (dir.path().to_path_buf(), stop.clone());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let thread = std::thread::spawn(move || {
+        let mut f = Follower::new(Agent::ClaudeCode);
+        f.run(&root, &flag, &mut |e| {
+            sink.lock().unwrap().push(e);
+            true
+        });
+        f.opened()
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    append(
+        &file,
+        &format!("{}\n", fresh_error_line("claude-code/session-500.jsonl", "req_w")),
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while seen.lock().unwrap().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let opened = thread.join().unwrap();
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        1,
+        "the appended error arrived through notifications"
+    );
+    // Start: the root and the project directory; then the one file, once.
+    assert!(
+        opened <= 5,
+        "opened files and directories {opened} times for one append"
+    );
+}
+
 #[test]
 fn codex_follower_reads_only_rollouts() {
     let dir = tempfile::tempdir().unwrap();

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use chrono::Utc;
-use notify::{RecursiveMode, Watcher};
+use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 
 use super::{claude_code, codex, Agent, AgentError, LogLine, FRESH_WINDOW, MAX_LINE};
@@ -79,6 +79,8 @@ struct FileState {
 pub struct Follower {
     agent: Agent,
     files: HashMap<PathBuf, FileState>,
+    /// Files and directories opened for reading so far (the cost a test can see).
+    opened: u64,
 }
 
 impl Follower {
@@ -86,10 +88,12 @@ impl Follower {
         Follower {
             agent,
             files: HashMap::new(),
+            opened: 0,
         }
     }
 
-    fn run(&mut self, root: &Path, stop: &AtomicBool, emit: &mut dyn FnMut(AgentError) -> bool) {
+    /// Follows `root` on this thread until `stop` is set or `emit` says stop.
+    pub fn run(&mut self, root: &Path, stop: &AtomicBool, emit: &mut dyn FnMut(AgentError) -> bool) {
         while !root.is_dir() {
             if sleep_or_stop(ROOT_POLL, stop) {
                 return;
@@ -112,6 +116,14 @@ impl Follower {
         let mut last_scan = std::time::Instant::now();
         while !stop.load(Ordering::Relaxed) {
             match rx.recv_timeout(Duration::from_secs(1)) {
+                // Only growth and new entries matter. Access events (our own
+                // reads open and close the file) must not trigger a read, or
+                // every read would schedule the next one.
+                Ok(Ok(event))
+                    if !matches!(
+                        event.kind,
+                        EventKind::Create(_) | EventKind::Modify(_) | EventKind::Other
+                    ) => {}
                 Ok(Ok(event)) => {
                     let rescan = event.need_rescan();
                     for path in event.paths {
@@ -174,6 +186,7 @@ impl Follower {
         let Ok(mut file) = File::open(path) else {
             return true;
         };
+        self.opened += 1;
         if file.seek(SeekFrom::Start(state.offset)).is_err() {
             return true;
         }
@@ -238,6 +251,7 @@ impl Follower {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
+        self.opened += 1;
         for entry in entries.flatten() {
             let path = entry.path();
             let Ok(kind) = entry.file_type() else { continue };
@@ -285,6 +299,11 @@ impl Follower {
 
     fn forget_gone(&mut self) {
         self.files.retain(|path, _| path.exists());
+    }
+
+    /// How many times a file or directory was opened for reading.
+    pub fn opened(&self) -> u64 {
+        self.opened
     }
 
     /// Files followed now (for tests and the memory bound).
