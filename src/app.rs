@@ -1,7 +1,7 @@
 //! Everything a long-running Switchboard process starts, in one call: the
 //! engine, the HTTP server (dashboard, API, events, metrics), the history
-//! recorder, the metrics follower, the config file watcher and, when asked,
-//! the desktop notifier.
+//! recorder, the metrics follower, the config file watcher, the coding-agent
+//! session-log followers (`[passive]`) and, when asked, the desktop notifier.
 //!
 //! `switchboard watch` and the desktop shell (`switchboard-desktop`) both use
 //! it, so the two cannot drift apart. It knows nothing of Tauri or of signals:
@@ -82,10 +82,15 @@ pub async fn start(config: Config, options: Options) -> anyhow::Result<Running> 
         .notify
         .then(|| crate::notify::start_desktop(&engine, notifications));
     let traffic = Arc::new(crate::gateway::Traffic::default());
+    let passive_roots = crate::passive::Roots::system();
     let metrics = Arc::new(Metrics::new().with_gateway(traffic.clone()));
-    let mut helpers = vec![crate::metrics::spawn_metrics(&engine, metrics.clone())];
+    let mut helpers = vec![
+        crate::metrics::spawn_metrics(&engine, metrics.clone()),
+        crate::passive::spawn(&engine, passive_roots.clone()),
+    ];
     let credentials_for_gateway = credentials.clone();
-    let mut state = server::AppState::new(engine.clone(), credentials, token, metrics);
+    let mut state =
+        server::AppState::new(engine.clone(), credentials, token, metrics).with_passive_roots(passive_roots);
     if let Some(db) = history {
         state = state.with_history(db.clone());
         helpers.push(store::spawn_recorder(&engine, db, store::COMPACT_INTERVAL));

@@ -299,6 +299,7 @@ pub fn provider_report(
         kind: provider.kind.as_str().to_string(),
         api_key_env: provider.api_key_env.clone(),
         status_url: provider.status_page.as_ref().map(|sp| human_status_url(&sp.url)),
+        agent_errors: None,
     }
 }
 
@@ -345,6 +346,7 @@ pub fn one_shot_report(config: &Config, providers: &[&Provider], round: &Round) 
         preferred: config.preferred.clone(),
         fallback: config.fallback.clone(),
         auto_switch: config.auto_switch,
+        passive: config.passive,
         config_error: None,
         overall: StatusReport::worst(&reports),
         providers: reports,

@@ -91,7 +91,15 @@ pub struct RawConfig {
     pub notifications: RawNotifications,
     pub server: RawListen,
     pub gateway: RawGateway,
+    pub passive: RawPassive,
     pub providers: Vec<RawProvider>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawPassive {
+    pub claude_code: Option<bool>,
+    pub codex: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -159,6 +167,9 @@ pub struct Config {
     pub notifications: NotificationConfig,
     pub server_listen: SocketAddr,
     pub gateway: GatewayConfig,
+    /// Which coding agents' session logs to read for API errors (off by default:
+    /// they are the user's files, read only with consent).
+    pub passive: PassiveConfig,
     /// Enabled and disabled providers, catalog order first, then the file's additions.
     pub providers: Vec<Provider>,
 }
@@ -185,6 +196,9 @@ impl Default for CheckConfig {
         }
     }
 }
+
+/// `[passive]`: see `crate::passive`.
+pub type PassiveConfig = crate::model::PassiveSettings;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NotificationConfig {
@@ -725,6 +739,10 @@ impl RawConfig {
                     self.gateway.total_timeout_secs,
                     DEFAULT_TOTAL_TIMEOUT.as_secs(),
                 )?),
+            },
+            passive: PassiveConfig {
+                claude_code: self.passive.claude_code.unwrap_or(false),
+                codex: self.passive.codex.unwrap_or(false),
             },
             providers,
         })

@@ -42,6 +42,28 @@ pub fn set_auto_switch(path: &Path, on: bool) -> Result<(), EditError> {
     edit(path, |doc| set_top_level(doc, "auto_switch", on.into()))
 }
 
+/// Sets `[passive] claude_code` and `codex`: the user's consent to reading
+/// their coding agents' session logs.
+pub fn set_passive(path: &Path, settings: crate::model::PassiveSettings) -> Result<(), EditError> {
+    edit(path, |doc| {
+        let table = doc
+            .entry("passive")
+            .or_insert_with(toml_edit::table)
+            .as_table_mut();
+        // A `passive = ...` that is not a table is a config error the
+        // validator reports; replace it rather than fail to save consent.
+        let table = match table {
+            Some(t) => t,
+            None => {
+                doc["passive"] = toml_edit::table();
+                doc["passive"].as_table_mut().expect("just made a table")
+            }
+        };
+        table["claude_code"] = toml_edit::value(settings.claude_code);
+        table["codex"] = toml_edit::value(settings.codex);
+    })
+}
+
 /// Replaces a top-level value, keeping the whitespace and comment around it.
 fn set_top_level(doc: &mut toml_edit::DocumentMut, key: &str, mut value: toml_edit::Value) {
     if let Some(old) = doc.get(key).and_then(|i| i.as_value()) {

@@ -15,11 +15,12 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::{sleep_until, Instant};
 use tracing::{debug, info, warn};
 
+use crate::agent_errors::AgentErrorTally;
 use crate::check::{self, CheckSource, ProviderCheck, Round, Verdict};
 use crate::config::{Config, Provider};
 use crate::config_edit;
 use crate::health::{Context, HealthMachine, IncidentRecord, Observation, Thresholds, Transition};
-use crate::model::{ProbeClass, ProbeReport, State, StatusReport};
+use crate::model::{Agent, PassiveSettings, ProbeClass, ProbeReport, State, StatusReport};
 
 /// A wall-clock jump larger than the monotonic time elapsed by this much means
 /// the machine slept (or the clock was set): the next round only settles.
@@ -86,11 +87,13 @@ pub enum Command {
     SetPreferred(String, oneshot::Sender<Result<(), EngineError>>),
     SetFallback(Vec<String>, oneshot::Sender<Result<(), EngineError>>),
     SetAutoSwitch(bool, oneshot::Sender<Result<(), EngineError>>),
+    SetPassive(PassiveSettings, oneshot::Sender<Result<(), EngineError>>),
     Config(oneshot::Sender<Box<Config>>),
     Reload(Box<Config>),
     ConfigError(Option<String>),
     /// A real request through the gateway failed (see [`EngineHandle::report_failure`]).
     Passive(String, Box<ProbeReport>),
+    AgentError(String, Agent, Option<String>, Box<ProbeReport>),
     Shutdown,
 }
 
@@ -113,6 +116,11 @@ impl EngineHandle {
     /// in the middle of a round): the gateway reads it on every request.
     pub fn current_config(&self) -> Arc<Config> {
         self.config.borrow().clone()
+    }
+
+    /// Follows the config in use (hot reloads, switches from the tray or API).
+    pub fn watch_config(&self) -> watch::Receiver<Arc<Config>> {
+        self.config.clone()
     }
 
     pub fn watch_status(&self) -> watch::Receiver<Arc<StatusReport>> {
@@ -153,6 +161,11 @@ impl EngineHandle {
         self.ask(|tx| Command::SetAutoSwitch(on, tx)).await?
     }
 
+    /// Turns reading the coding agents' session logs on or off, and saves it.
+    pub async fn set_passive(&self, settings: PassiveSettings) -> Result<(), EngineError> {
+        self.ask(|tx| Command::SetPassive(settings, tx)).await?
+    }
+
     /// The config the engine runs on now.
     pub async fn config(&self) -> Result<Config, EngineError> {
         self.ask(Command::Config).await.map(|c| *c)
@@ -183,6 +196,19 @@ impl EngineHandle {
             .try_send(Command::Passive(id.to_string(), Box::new(report)));
     }
 
+    /// Reports an API error the user's own coding agent hit (`[passive]`):
+    /// observed like a failed gateway call, counted for the dashboard card,
+    /// and (unlike the gateway's) a rate limit counts too, since for a
+    /// subscription user it is the usage limit they are hitting. Never waits.
+    pub fn report_passive(&self, id: &str, agent: Agent, model: Option<String>, report: ProbeReport) {
+        let _ = self.commands.try_send(Command::AgentError(
+            id.to_string(),
+            agent,
+            model,
+            Box::new(report),
+        ));
+    }
+
     pub async fn shutdown(&self) {
         let _ = self.commands.send(Command::Shutdown).await;
     }
@@ -194,10 +220,16 @@ struct Tracked {
     /// When real traffic last counted as an observation (at most one a second,
     /// so a burst of failing requests is one signal, not a hundred).
     last_passive: Option<Instant>,
+    /// Recent errors from the user's coding-agent sessions, for the card.
+    agent_errors: AgentErrorTally,
 }
 
 /// Real-traffic failures of one provider closer together than this count once.
 const PASSIVE_SPACING: Duration = Duration::from_secs(1);
+/// The same for errors from the user's agent sessions. Each is a request the
+/// user saw fail (the agents log one line per failed turn, after their own
+/// retries), so they are counted closer together; this only stops a storm.
+const AGENT_SPACING: Duration = Duration::from_millis(250);
 
 pub struct Engine {
     config: Config,
@@ -235,6 +267,7 @@ impl Engine {
             preferred: config.preferred.clone(),
             fallback: config.fallback.clone(),
             auto_switch: config.auto_switch,
+            passive: config.passive,
             config_error: None,
             overall: State::Unknown,
             providers: Vec::new(),
@@ -297,6 +330,9 @@ impl Engine {
                     Some(Command::SetAutoSwitch(on, reply)) => {
                         let _ = reply.send(self.set_auto_switch(on).await);
                     }
+                    Some(Command::SetPassive(settings, reply)) => {
+                        let _ = reply.send(self.set_passive(settings).await);
+                    }
                     Some(Command::Config(reply)) => {
                         let _ = reply.send(Box::new(self.config.clone()));
                     }
@@ -322,7 +358,13 @@ impl Engine {
                         }
                     }
                     Some(Command::Passive(id, report)) => {
-                        self.observe_passive(&id, *report).await;
+                        self.observe_passive(&id, *report, None).await;
+                    }
+                    Some(Command::AgentError(id, agent, model, report)) => {
+                        if let Some(tracked) = self.providers.get_mut(&id) {
+                            tracked.agent_errors.push(agent, model, &report);
+                        }
+                        self.observe_passive(&id, *report, Some(agent)).await;
                     }
                     Some(Command::ConfigError(error)) => {
                         if let Some(e) = &error {
@@ -349,6 +391,7 @@ impl Engine {
                     machine: HealthMachine::new(thresholds),
                     last: None,
                     last_passive: None,
+                    agent_errors: AgentErrorTally::default(),
                 })
                 .machine
                 .set_thresholds(thresholds);
@@ -415,6 +458,15 @@ impl Engine {
         Ok(())
     }
 
+    async fn set_passive(&mut self, settings: PassiveSettings) -> Result<(), EngineError> {
+        self.persist(move |path| config_edit::set_passive(path, settings))
+            .await?;
+        self.config.passive = settings;
+        self.publish_report(None);
+        let _ = self.events.send(Event::SettingsChanged);
+        Ok(())
+    }
+
     /// One round: check, feed the machines, publish. `full` also fetches status pages.
     async fn round(&mut self, full: bool) -> Arc<StatusReport> {
         let providers: Vec<Provider> = self.config.enabled_providers().cloned().collect();
@@ -448,17 +500,30 @@ impl Engine {
             } else {
                 context
             };
-            let assessment = c.assess(p);
+            // Without a probe of our own, the user's own recent agent errors
+            // stand in for it: a green page must not end what their sessions
+            // still see. Once those errors stop, the page decides again.
+            let stand_in = c
+                .probe
+                .is_none()
+                .then(|| tracked.agent_errors.latest(round.at))
+                .flatten()
+                .map(|probe| ProviderCheck {
+                    probe: Some(probe),
+                    ..c.clone()
+                });
+            let observed = stand_in.as_ref().unwrap_or(c);
+            let assessment = observed.assess(p);
             let transitions = tracked.machine.observe(Observation {
                 at: round.at,
                 assessment: &assessment,
-                from_probe: c.probe.is_some(),
-                probe_passed: c
+                from_probe: observed.probe.is_some(),
+                probe_passed: observed
                     .probe
                     .as_ref()
                     .is_some_and(|r| matches!(r.class, ProbeClass::Ok | ProbeClass::Slow)),
                 page_fresh: full || p.status_page.is_none(),
-                request_id: c.probe.as_ref().and_then(|r| r.request_id.as_deref()),
+                request_id: observed.probe.as_ref().and_then(|r| r.request_id.as_deref()),
                 context: ctx,
             });
             wants_confirm |= tracked.machine.wants_confirmation() && c.probe.is_some();
@@ -479,7 +544,7 @@ impl Engine {
     /// so real traffic opens an outage seconds after it starts instead of at
     /// the next scheduled round. A connection failure only asks for the probe:
     /// it may be the user's own network, which only a whole round can tell.
-    async fn observe_passive(&mut self, id: &str, report: ProbeReport) {
+    async fn observe_passive(&mut self, id: &str, report: ProbeReport, agent: Option<Agent>) {
         let Some(provider) = self.config.provider(id).filter(|p| p.enabled).cloned() else {
             return;
         };
@@ -487,16 +552,30 @@ impl Engine {
             return;
         };
         let now = Instant::now();
-        if tracked
-            .last_passive
-            .is_some_and(|t| now.duration_since(t) < PASSIVE_SPACING)
-        {
+        if tracked.last_passive.is_some_and(|t| {
+            now.duration_since(t)
+                < if agent.is_some() {
+                    AGENT_SPACING
+                } else {
+                    PASSIVE_SPACING
+                }
+        }) {
             return;
         }
         tracked.last_passive = Some(now);
-        debug!(provider = %id, summary = %report.summary(), "gateway call failed");
+        debug!(
+            provider = %id,
+            summary = %report.summary(),
+            source = agent.map_or("gateway", Agent::label),
+            "real request failed"
+        );
         let mut transitions = Vec::new();
-        if !matches!(report.class, ProbeClass::Unreachable { .. }) && report.class.state().is_failing() {
+        let observed = match agent {
+            // An agent's log has no "connection failed"; every entry is an answer.
+            Some(_) => !report.class.is_unreachable() && report.class != ProbeClass::Ok,
+            None => !report.class.is_unreachable() && report.class.state().is_failing(),
+        };
+        if observed {
             // The gateway used a key, so the credential column stays what the last round saw.
             let mut check = tracked.last.clone().unwrap_or_else(|| ProviderCheck {
                 id: id.to_string(),
@@ -599,7 +678,7 @@ impl Engine {
             .filter_map(|p| {
                 let t = self.providers.get(&p.id)?;
                 let m = &t.machine;
-                Some(check::provider_report(
+                let mut report = check::provider_report(
                     p,
                     t.last.as_ref(),
                     Verdict {
@@ -608,7 +687,9 @@ impl Engine {
                         summary: m.summary().to_string(),
                         confirmed_by_status_page: m.confirmed_by_status_page(),
                     },
-                ))
+                );
+                report.agent_errors = t.agent_errors.report(self.clock.now());
+                Some(report)
             })
             .collect();
         let report = Arc::new(StatusReport {
@@ -616,6 +697,7 @@ impl Engine {
             preferred: self.config.preferred.clone(),
             fallback: self.config.fallback.clone(),
             auto_switch: self.config.auto_switch,
+            passive: self.config.passive,
             config_error: self.config_error.clone(),
             overall: StatusReport::worst(&reports),
             providers: reports,

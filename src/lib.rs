@@ -4,6 +4,7 @@
 //! This crate knows nothing of Tauri or any GUI: the desktop shell, the web
 //! server and the CLI are clients of it.
 
+pub mod agent_errors;
 pub mod app;
 pub mod catalog;
 pub mod check;
@@ -17,6 +18,7 @@ pub mod http;
 pub mod metrics;
 pub mod model;
 pub mod notify;
+pub mod passive;
 pub mod probe;
 pub mod routing;
 pub mod secrets;

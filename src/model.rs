@@ -339,6 +339,53 @@ pub struct ProviderReport {
     /// The page a person opens to read more (status page URL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_url: Option<String>,
+    /// API errors the user's own coding agent hit recently (`[passive]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_errors: Option<AgentErrors>,
+}
+
+/// A coding agent whose session logs Switchboard reads (`[passive]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Agent {
+    ClaudeCode,
+    Codex,
+}
+
+impl Agent {
+    /// How the dashboard and notifications name the source.
+    pub fn label(self) -> &'static str {
+        match self {
+            Agent::ClaudeCode => "Claude Code",
+            Agent::Codex => "Codex",
+        }
+    }
+}
+
+/// The errors a provider's users hit in their own agent sessions lately:
+/// what the dashboard card shows as "seen in your Claude Code sessions".
+/// Only error fields: never a prompt, an answer or a path.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentErrors {
+    pub agent: Agent,
+    /// Errors within the last `window_secs`.
+    pub count: u32,
+    pub window_secs: u64,
+    pub last_at: DateTime<Utc>,
+    pub last_status: Option<u16>,
+    pub last_error_type: Option<String>,
+    pub last_request_id: Option<String>,
+    /// The model of the failing session, when its log names one.
+    pub model: Option<String>,
+    /// "seen in your Claude Code sessions: 3 × HTTP 500 api_error in the last 5 min".
+    pub summary: String,
+}
+
+/// Which session logs are read (config `[passive]`), for the tray and dashboard.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassiveSettings {
+    pub claude_code: bool,
+    pub codex: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -363,6 +410,9 @@ pub struct StatusReport {
     pub fallback: Vec<String>,
     #[serde(default)]
     pub auto_switch: bool,
+    /// Which coding agents' session logs are read (config `[passive]`).
+    #[serde(default)]
+    pub passive: PassiveSettings,
     /// Why the config file on disk was not applied (file, line, key); the
     /// engine keeps running on the last good config meanwhile.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -115,6 +115,8 @@ pub struct TrayView {
     /// Providers that can be preferred (status-only surfaces excluded), in report order.
     pub providers: Vec<ProviderItem>,
     pub auto_switch: bool,
+    /// Errors from the user's coding-agent session logs are read (`[passive]`).
+    pub passive: bool,
     /// The preferred provider's status page, for "Open status page".
     pub status_url: Option<String>,
 }
@@ -155,6 +157,7 @@ pub fn tray_view(report: &StatusReport, now: DateTime<Utc>) -> TrayView {
         tooltip,
         providers,
         auto_switch: report.auto_switch,
+        passive: report.passive.claude_code || report.passive.codex,
         status_url: preferred.and_then(|p| p.status_url.clone()),
     }
 }
@@ -388,6 +391,7 @@ mod tests {
             kind: "anthropic".into(),
             api_key_env: None,
             status_url: Some(format!("https://status.{id}.example/")),
+            agent_errors: None,
         }
     }
 
@@ -411,6 +415,7 @@ mod tests {
             preferred: preferred.map(Into::into),
             fallback: vec![],
             auto_switch: true,
+            passive: Default::default(),
             config_error: None,
             overall: StatusReport::worst(&providers),
             providers,

@@ -28,3 +28,6 @@ mod gateway;
 mod gateway_translate;
 // Claude on Bedrock and Vertex: SigV4, event streams, token commands, probes.
 mod gateway_cloud;
+// Passive signals: Claude Code and Codex session logs (real captured lines),
+// the follower, and `watch` turning a key-less provider to outage from them.
+mod passive;

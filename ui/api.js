@@ -51,6 +51,8 @@ export const api = {
   setPreferred: (id) => call("PUT", "/api/preferred", { id }),
   setFallback: (order) => call("PUT", "/api/fallback", { order }),
   setAutoSwitch: (enabled) => call("PUT", "/api/auto_switch", { enabled }),
+  passive: () => call("GET", "/api/passive"),
+  setPassive: (settings) => call("PUT", "/api/passive", settings),
   // Write-only: the key goes out once and is never read back or kept.
   setKey: (id, apiKey) => call("PUT", `/api/credentials/${encodeURIComponent(id)}`, { api_key: apiKey }),
   deleteKey: (id) => call("DELETE", `/api/credentials/${encodeURIComponent(id)}`),

@@ -28,6 +28,8 @@ const app = {
   history: undefined,
   /** undefined while loading, null when it failed, else the `/api/gateway` answer. */
   gateway: undefined,
+  /** The `/api/passive` answer (which agents' logs exist and are read), once loaded. */
+  passive: null,
   range: readRange(),
   statesSig: "",
   slots: {},
@@ -338,7 +340,10 @@ function render(report) {
 
   updateChecked();
   slot("overview", $("overview"), overviewSig(report), () => R.overview(report));
-  slot("notices", $("notices"), noticesSig(report), () => R.notices(report));
+  slot("notices", $("notices"), noticesSig(report), () => [
+    ...R.notices(report),
+    ...R.passiveOffer(app.passive, passiveDismissed(), passiveActions),
+  ]);
   renderCards(report);
   slot(
     "routing",
@@ -369,8 +374,55 @@ function overviewSig(report) {
 }
 
 function noticesSig(report) {
-  return JSON.stringify([report.config_error ?? null, (report.providers ?? []).map((p) => p.credential)]);
+  return JSON.stringify([
+    report.config_error ?? null,
+    (report.providers ?? []).map((p) => p.credential),
+    app.passive,
+    passiveDismissed(),
+  ]);
 }
+
+// ---- passive signals (the user's coding-agent session logs) ------------------------
+
+const PASSIVE_DISMISSED = "switchboard.passive-offer-dismissed";
+
+function passiveDismissed() {
+  try {
+    return localStorage.getItem(PASSIVE_DISMISSED) === "1";
+  } catch {
+    return false;
+  }
+}
+
+async function loadPassive() {
+  try {
+    app.passive = await api.passive();
+  } catch {
+    app.passive = null;
+  }
+  if (app.report) render(app.report);
+}
+
+const passiveActions = {
+  enable: async (agents) => {
+    const settings = Object.fromEntries(agents.map((a) => [a, true]));
+    try {
+      app.passive = await api.setPassive(settings);
+      toast("Reading API errors from your agents' session logs.");
+    } catch (err) {
+      toast(err.message, true);
+    }
+    if (app.report) render(app.report);
+  },
+  dismiss: () => {
+    try {
+      localStorage.setItem(PASSIVE_DISMISSED, "1");
+    } catch {
+      // Private mode: the offer comes back next time, which is harmless.
+    }
+    if (app.report) render(app.report);
+  },
+};
 
 function updateChecked() {
   const at = app.report?.checked_at;
@@ -546,6 +598,7 @@ function start() {
   refresh();
   loadHistory();
   loadGateway();
+  loadPassive();
   document.addEventListener("visibilitychange", onVisibility);
   setInterval(tick, 1000);
 }

@@ -192,6 +192,57 @@ export function notices(report) {
   return out;
 }
 
+const AGENT_NAMES = { claude_code: "Claude Code", codex: "Codex" };
+
+/**
+ * The consent offer for passive signals: shown when an agent's logs exist
+ * here, reading them is off, and the user has not said "Not now". Says
+ * exactly what is read before anything is.
+ */
+export function passiveOffer(passive, dismissed, act) {
+  if (!Array.isArray(passive) || dismissed) return [];
+  const offer = passive.filter((a) => a.found && !a.enabled);
+  if (!offer.length) return [];
+  const names = offer.map((a) => AGENT_NAMES[a.agent] ?? a.agent).join(" and ");
+  return [
+    h(
+      "div",
+      { class: "notice tone-info", id: "passive-offer" },
+      icon("operational", "icon notice-icon"),
+      h(
+        "div",
+        {},
+        h("h2", { class: "notice-title" }, `Learn from the errors ${names} already sees`),
+        h(
+          "p",
+          {},
+          `${names} writes every API error it hits into its session logs. Switchboard can read those errors `,
+          "to tell you of an outage the moment your own requests fail, even without an API key.",
+        ),
+        h(
+          "p",
+          {},
+          "Only these fields are read and kept: ",
+          h("strong", {}, offer[0].fields.join(", ")),
+          ". Prompts, answers, tool output and file paths are never stored, logged or shown. Files read: ",
+          offer.map((a, i) => [i ? ", " : "", h("code", { class: "mono" }, a.reads ?? "")]),
+          ".",
+        ),
+        h(
+          "div",
+          { class: "notice-actions" },
+          h(
+            "button",
+            { type: "button", class: "btn btn-primary", id: "passive-enable", onclick: () => act.enable(offer.map((a) => a.agent)) },
+            "Turn on",
+          ),
+          h("button", { type: "button", class: "btn btn-ghost", id: "passive-dismiss", onclick: () => act.dismiss() }, "Not now"),
+        ),
+      ),
+    ),
+  ];
+}
+
 // ---- provider card ----------------------------------------------------------
 
 /** The card's heading row: name, preferred tag, state badge. */
@@ -230,6 +281,16 @@ export function cardBody(p, copy) {
   if (p.state === "auth_error") meta.push(h("span", { class: "ack" }, "Your key or account, not the provider"));
   if (p.state === "offline") meta.push(h("span", { class: "ack" }, "Your network seems down; the provider may be fine"));
   if (meta.length) lines.push(h("p", { class: "meta-line" }, meta));
+  if (p.agent_errors) {
+    lines.push(
+      h(
+        "p",
+        { class: "agent-errors", title: p.agent_errors.last_request_id ?? "" },
+        icon("degraded", "icon"),
+        h("span", { class: "agent-errors-text" }, p.agent_errors.summary),
+      ),
+    );
+  }
 
   if (probe) {
     const facts = [];

@@ -50,6 +50,7 @@ struct MenuState {
     providers_menu: Submenu<Wry>,
     providers: Vec<(String, CheckMenuItem<Wry>)>,
     auto_switch: CheckMenuItem<Wry>,
+    passive: CheckMenuItem<Wry>,
     open_status: MenuItem<Wry>,
     resume: MenuItem<Wry>,
     autostart: CheckMenuItem<Wry>,
@@ -132,6 +133,9 @@ fn setup(app: &AppHandle, rt: tokio::runtime::Handle, running: Running) {
     rt.spawn(stop_on_signal(app.clone()));
 }
 
+/// The tray's switch for `[passive]` (both agents).
+const PASSIVE_LABEL: &str = "Learn from my Claude Code and Codex errors";
+
 fn create_tray(app: &AppHandle, shell: &Shell) -> anyhow::Result<MenuState> {
     let report = shell.engine.status();
     let view = tray::tray_view(&report, Utc::now());
@@ -156,6 +160,7 @@ fn create_tray(app: &AppHandle, shell: &Shell) -> anyhow::Result<MenuState> {
         view.auto_switch,
         None::<&str>,
     )?;
+    let passive = CheckMenuItem::with_id(app, "passive", PASSIVE_LABEL, true, view.passive, None::<&str>)?;
     let check_now = MenuItem::with_id(app, "check_now", "Check now", true, None::<&str>)?;
     let open_dashboard = MenuItem::with_id(app, "open_dashboard", "Open dashboard", true, None::<&str>)?;
     let open_status = MenuItem::with_id(
@@ -192,6 +197,7 @@ fn create_tray(app: &AppHandle, shell: &Shell) -> anyhow::Result<MenuState> {
             &sep()?,
             &providers_menu,
             &auto_switch,
+            &passive,
             &check_now,
             &sep()?,
             &open_dashboard,
@@ -214,6 +220,7 @@ fn create_tray(app: &AppHandle, shell: &Shell) -> anyhow::Result<MenuState> {
         providers_menu,
         providers,
         auto_switch,
+        passive,
         open_status,
         resume,
         autostart,
@@ -259,6 +266,22 @@ fn on_menu(app: &AppHandle, id: &str) {
             sh.rt.spawn(async move {
                 if let Err(e) = engine.set_auto_switch(on).await {
                     tracing::warn!("cannot set auto switch: {e}");
+                }
+            });
+            refresh_soon(app, &sh);
+        }
+        "passive" => {
+            // Consent for both agents at once: the dashboard has the details
+            // (what is read, per agent) and a switch for each.
+            let on = with_menu(&sh, |m| m.passive.is_checked().unwrap_or(false));
+            let engine = sh.engine.clone();
+            sh.rt.spawn(async move {
+                let settings = switchboard::model::PassiveSettings {
+                    claude_code: on,
+                    codex: on,
+                };
+                if let Err(e) = engine.set_passive(settings).await {
+                    tracing::warn!("cannot change reading session logs: {e}");
                 }
             });
             refresh_soon(app, &sh);
@@ -416,6 +439,9 @@ fn apply(app: &AppHandle, sh: &Shell) {
     }
     if m.auto_switch.is_checked().ok() != Some(view.auto_switch) {
         let _ = m.auto_switch.set_checked(view.auto_switch);
+    }
+    if m.passive.is_checked().ok() != Some(view.passive) {
+        let _ = m.passive.set_checked(view.passive);
     }
     let _ = m.open_status.set_enabled(view.status_url.is_some());
     let _ = m.resume.set_enabled(paused_until.is_some());

@@ -9,7 +9,7 @@ use chrono::TimeDelta;
 
 use crate::config::{NotificationConfig, ProviderKind};
 use crate::health::IncidentRecord;
-use crate::model::{CredentialSource, ProviderReport, State, StatusReport};
+use crate::model::{Agent, CredentialSource, ProviderReport, State, StatusReport};
 pub use crate::routing::{healthiest_alternative, Alternative};
 
 /// The action key of "Switch to …" (what the notification server
@@ -203,7 +203,15 @@ fn credential_body(id: &str, incident: &IncidentRecord, current: Option<&Provide
     };
     let env = current.and_then(|p| p.api_key_env.as_deref());
     // The keyring wins over the variable, so storing a key fixes both cases.
+    // Without a key of ours, the rejection came from the user's own agent
+    // session: their login there is what needs renewing.
+    let agent = current
+        .filter(|p| !matches!(p.credential, CredentialSource::Keyring | CredentialSource::Env))
+        .and_then(|p| p.agent_errors.as_ref())
+        .map(|seen| seen.agent);
     let advice = match (current.map(|p| p.credential), env) {
+        _ if agent == Some(Agent::ClaudeCode) => "run /login in Claude Code".to_string(),
+        _ if agent == Some(Agent::Codex) => "run `codex login` again".to_string(),
         (Some(CredentialSource::Env), Some(var)) => {
             format!("update ${var}, or store a key with `switchboard key set {id}`")
         }
@@ -291,6 +299,7 @@ mod tests {
             kind: kind.into(),
             api_key_env: (kind == "anthropic").then(|| "ANTHROPIC_API_KEY".to_string()),
             status_url: None,
+            agent_errors: None,
         }
     }
 
@@ -332,6 +341,7 @@ mod tests {
                 "ollama".into(),
             ],
             auto_switch: false,
+            passive: Default::default(),
             config_error: None,
             overall: State::Outage,
             providers,
@@ -488,6 +498,51 @@ mod tests {
             "{}",
             n.body
         );
+    }
+
+    #[test]
+    fn a_login_rejected_in_claude_code_says_run_login_and_names_the_source() {
+        let mut r = report(State::AuthError, State::Operational);
+        let seen = crate::passive::AgentError {
+            agent: Agent::ClaudeCode,
+            at: t(0),
+            http_status: Some(401),
+            error_type: Some("authentication_failed".into()),
+            request_id: Some("req_401".into()),
+            model: None,
+        };
+        let probe = seen.to_report().expect("401 counts");
+        let mut tally = crate::agent_errors::AgentErrorTally::default();
+        tally.push(Agent::ClaudeCode, None, &probe);
+        r.providers[0].credential = CredentialSource::None;
+        r.providers[0].probe = Some(probe.clone());
+        r.providers[0].agent_errors = tally.report(t(1));
+        let n = began("anthropic", &incident(State::AuthError, &probe.summary()), &r);
+        assert!(n.body.contains("seen in your Claude Code session"), "{}", n.body);
+        assert!(n.body.ends_with("run /login in Claude Code"), "{}", n.body);
+
+        let outage = seen_outage();
+        let n = began("anthropic", &incident(State::Outage, &outage), &r);
+        assert!(
+            n.body
+                .contains("seen in your Claude Code session, request req_500"),
+            "{}",
+            n.body
+        );
+    }
+
+    fn seen_outage() -> String {
+        crate::passive::AgentError {
+            agent: Agent::ClaudeCode,
+            at: t(0),
+            http_status: Some(500),
+            error_type: Some("server_error".into()),
+            request_id: Some("req_500".into()),
+            model: None,
+        }
+        .to_report()
+        .expect("500 counts")
+        .summary()
     }
 
     #[test]

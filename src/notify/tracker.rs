@@ -267,12 +267,14 @@ mod tests {
             kind: kind.into(),
             api_key_env: None,
             status_url: None,
+            agent_errors: None,
         };
         StatusReport {
             checked_at: t(0),
             preferred: Some("a".into()),
             fallback: vec!["a".into(), "b".into()],
             auto_switch: false,
+            passive: Default::default(),
             config_error: None,
             overall: a,
             providers: vec![

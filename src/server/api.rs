@@ -243,6 +243,33 @@ pub(super) async fn set_auto_switch(
     Ok(json(&*state.engine.status()))
 }
 
+/// `GET /api/passive`: per coding agent, whether its logs exist here, whether
+/// they are read, and what is read (the dashboard's consent offer).
+pub(super) async fn passive(State(state): State<AppState>) -> Response {
+    let settings = state.engine.current_config().passive;
+    json(&crate::passive::info(settings, &state.passive_roots))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PassiveBody {
+    claude_code: Option<bool>,
+    codex: Option<bool>,
+}
+
+/// `PUT /api/passive` (`{"claude_code": true}`): keys left out keep their value.
+pub(super) async fn set_passive(
+    State(state): State<AppState>,
+    req: Result<Json<PassiveBody>, JsonRejection>,
+) -> Result<Response, AppError> {
+    let PassiveBody { claude_code, codex } = body(req, r#"{"claude_code":true}"#)?;
+    let mut settings = state.engine.current_config().passive;
+    settings.claude_code = claude_code.unwrap_or(settings.claude_code);
+    settings.codex = codex.unwrap_or(settings.codex);
+    state.engine.set_passive(settings).await?;
+    Ok(json(&crate::passive::info(settings, &state.passive_roots)))
+}
+
 #[derive(Deserialize)]
 pub(super) struct KeyBody {
     api_key: String,

@@ -64,6 +64,9 @@ pub struct AppState {
     pub hosts: HostPolicy,
     /// What `/api/gateway` reports.
     pub gateway: GatewayInfo,
+    /// Where the coding agents' session logs are, for `/api/passive`
+    /// (none by default: a test's server must not look at the real home).
+    pub passive_roots: crate::passive::Roots,
     /// `index.html` with the token in it, rendered once.
     index: Bytes,
     /// Flips to `true` when the server stops, so open event streams end and
@@ -88,6 +91,7 @@ impl AppState {
             metrics,
             hosts: HostPolicy::loopback(),
             gateway: GatewayInfo::default(),
+            passive_roots: crate::passive::Roots::default(),
             index,
             stopping: Arc::new(watch::channel(false).0),
         }
@@ -95,6 +99,11 @@ impl AppState {
 
     pub fn with_history(mut self, store: Arc<dyn HistoryStore>) -> Self {
         self.history = Some(store);
+        self
+    }
+
+    pub fn with_passive_roots(mut self, roots: crate::passive::Roots) -> Self {
+        self.passive_roots = roots;
         self
     }
 
@@ -144,6 +153,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/preferred", put(api::set_preferred))
         .route("/api/fallback", put(api::set_fallback))
         .route("/api/auto_switch", put(api::set_auto_switch))
+        .route("/api/passive", get(api::passive).put(api::set_passive))
         .route(
             "/api/credentials/{id}",
             put(api::set_credential).delete(api::delete_credential),

@@ -65,7 +65,8 @@ def main():
         nodes = item.nodes()
         labels = [label(p) for _, p, _, _ in nodes if p.get("label")]
         log(f"menu labels: {labels}")
-        for want in ["Preferred provider", "Switch automatically when preferred fails", "Check now",
+        for want in ["Preferred provider", "Switch automatically when preferred fails",
+                     "Learn from my Claude Code and Codex errors", "Check now",
                      "Open dashboard", "Open status page", "Pause notifications", "Start at login", "Quit"]:
             check(find(nodes, want)[0] is not None, f"menu has {want!r}")
         hdr = nodes[1][1] if len(nodes) > 1 else {}
@@ -165,6 +166,15 @@ def main():
               "Switch automatically turns auto_switch on (GET /api/status)")
         check(wait_for(lambda: "auto_switch = true" in open(config).read(), "config auto_switch") is not None,
               "and writes auto_switch = true to the config file")
+        lid, lprops = find(nodes, "Learn from my Claude Code")
+        check(lprops is not None and int(lprops.get("toggle-state", -1)) == 0,
+              "Learn from my Claude Code and Codex errors is off by default")
+        item.click(lid)
+        check(wait_for(lambda: api_status(listen).get("passive", {}).get("claude_code") is True,
+                       "passive on") is not None,
+              "clicking it turns [passive] on (GET /api/status)")
+        check(wait_for(lambda: "claude_code = true" in open(config).read(), "config passive") is not None,
+              "and writes [passive] claude_code = true to the config file")
         pid_, _ = find(nodes, "For 1 hour")
         item.click(pid_)
         paused = wait_for(lambda: find(item.nodes(), "Resume (paused until")[0], "the pause label", timeout=5)

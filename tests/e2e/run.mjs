@@ -631,3 +631,62 @@ describe("empty states that teach", () => {
     }
   });
 });
+
+describe("passive signals: the user's consent, then their own Claude Code errors on the card", () => {
+  let sb;
+  before(async () => {
+    sb = await startSwitchboard({ check: FAST_CHECK, claudeHome: true });
+  });
+  after(async () => {
+    await sb?.stop();
+  });
+
+  test("the offer says what is read before anything is; Turn on saves it; errors reach the card", async () => {
+    const { context, page, errors } = await openDashboard(browser, sb.base);
+    try {
+      const offer = page.locator("#passive-offer");
+      await offer.waitFor();
+      const text = await offer.innerText();
+      has(text, "Claude Code");
+      has(text, "HTTP status, error type, request id, time, model");
+      has(text, "never stored, logged or shown");
+      has(text, path.join(sb.home, ".claude", "projects"));
+      assert.equal((await sb.get("/api/passive")).json[0].enabled, false, "nothing is read before consent");
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await offer.screenshot({ path: path.join(SCREENSHOTS, "passive-offer.png") });
+
+      await page.locator("#passive-enable").click();
+      await offer.waitFor({ state: "detached" });
+      assert.equal((await sb.get("/api/passive")).json[0].enabled, true);
+      has(fs.readFileSync(sb.config, "utf8"), "claude_code = true");
+
+      // Claude Code writes a session with three failed requests (the shape its 2.1 CLI writes).
+      const session = path.join(sb.home, ".claude", "projects", "-home-user-app");
+      fs.mkdirSync(session, { recursive: true });
+      const file = path.join(session, "0b7c.jsonl");
+      fs.appendFileSync(file, JSON.stringify({ type: "user", message: { role: "user", content: "CANARY-E2E-PROMPT" } }) + "\n");
+      for (let i = 0; i < 3; i++) {
+        const line = {
+          type: "assistant",
+          timestamp: new Date().toISOString(),
+          message: { model: "<synthetic>", role: "assistant", content: [{ type: "text", text: "API Error: 500" }] },
+          requestId: `req_e2e_${i}`,
+          error: "server_error",
+          isApiErrorMessage: true,
+          apiErrorStatus: 500,
+        };
+        fs.appendFileSync(file, JSON.stringify(line) + "\n");
+        await sleep(300);
+      }
+      const seen = page.locator("#provider-anthropic .agent-errors");
+      await seen.waitFor({ timeout: LIVE_TIMEOUT_MS });
+      has(await seen.innerText(), "seen in your Claude Code sessions: 3 × HTTP 500 server_error in the last 5 min");
+      assert.ok(!(await page.content()).includes("CANARY-E2E-PROMPT"));
+      await page.locator("#provider-anthropic").screenshot({ path: path.join(SCREENSHOTS, "passive-card.png") });
+      assert.deepEqual(await accessibilityProblems(page), []);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+});

@@ -94,6 +94,8 @@ function configToml({ listen, gateway, anthropic, openai, pages, check }) {
  * @param {string|null} [o.openaiKey] the OpenAI key, from an env var; null: no key
  * @param {object|null} [o.check] `[check]` keys; null keeps Switchboard's defaults
  * @param {string|null} [o.gateway] `[gateway].listen` ("127.0.0.1:0": any free port); null: gateway off
+ * @param {boolean} [o.claudeHome] run with HOME in the temp dir, holding an empty `~/.claude/projects`
+ *   (as after a first Claude Code run); `sb.home` is that HOME
  */
 export async function startSwitchboard({
   anthropicFailing = false,
@@ -102,6 +104,7 @@ export async function startSwitchboard({
   openaiKey = null,
   check = null,
   gateway = null,
+  claudeHome = false,
 } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchboard-e2e-"));
   const anthropic = await fakeAnthropic({ failing: anthropicFailing, messagesFailing: anthropicMessagesFailing });
@@ -123,6 +126,13 @@ export async function startSwitchboard({
     XDG_CACHE_HOME: path.join(dir, "xdg-cache"),
     RUST_LOG: process.env.RUST_LOG ?? "info",
   };
+  const home = path.join(dir, "home");
+  if (claudeHome) {
+    fs.mkdirSync(path.join(home, ".claude", "projects"), { recursive: true });
+    env.HOME = home;
+    delete env.CLAUDE_CONFIG_DIR;
+    delete env.CODEX_HOME;
+  }
   if (anthropicKey) env.SWITCHBOARD_E2E_ANTHROPIC_KEY = anthropicKey;
   else delete env.SWITCHBOARD_E2E_ANTHROPIC_KEY;
   if (openaiKey) env.SWITCHBOARD_E2E_OPENAI_KEY = openaiKey;
@@ -137,6 +147,7 @@ export async function startSwitchboard({
   const sb = {
     base,
     dir,
+    home,
     config,
     anthropic,
     openai,
