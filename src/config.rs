@@ -18,6 +18,8 @@ use crate::catalog::{self, CatalogEntry};
 pub const DEFAULT_SERVER_LISTEN: &str = "127.0.0.1:7461";
 /// Default failover gateway address.
 pub const DEFAULT_GATEWAY_LISTEN: &str = "127.0.0.1:7462";
+/// Shortest `[gateway] token` accepted: anything shorter is guessable.
+const MIN_GATEWAY_TOKEN_LEN: usize = 16;
 /// Kinds that read `region`.
 const CLOUD_KINDS: &[ProviderKind] = &[ProviderKind::Bedrock, ProviderKind::Vertex];
 
@@ -123,6 +125,8 @@ pub struct RawListen {
 pub struct RawGateway {
     pub enabled: Option<bool>,
     pub listen: Option<String>,
+    pub allowed_origins: Option<Vec<String>>,
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -192,6 +196,31 @@ pub struct NotificationConfig {
 pub struct GatewayConfig {
     pub enabled: bool,
     pub listen: SocketAddr,
+    /// Web origins (`scheme://host[:port]`, lowercase) whose pages may call
+    /// the gateway. Empty by default: a request from any web page is refused,
+    /// so a site the user visits cannot spend their credits.
+    pub allowed_origins: Vec<String>,
+    /// When set, clients must present it (`Authorization: Bearer` or
+    /// `x-api-key`). It only opens the gateway; the upstream keys still come
+    /// from the keyring.
+    pub token: Option<GatewayToken>,
+}
+
+/// The optional `[gateway] token`. `Debug` is redacted so it cannot leak
+/// through logs or panics.
+#[derive(Clone, PartialEq, Eq)]
+pub struct GatewayToken(String);
+
+impl GatewayToken {
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for GatewayToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GatewayToken(<redacted>)")
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -452,6 +481,63 @@ impl Validator<'_> {
         ))
     }
 
+    fn gateway(&self, raw: &RawGateway) -> Result<GatewayConfig, ConfigError> {
+        use KeySeg::{Index, Key};
+        let mut allowed_origins = Vec::new();
+        for (i, origin) in raw.allowed_origins.iter().flatten().enumerate() {
+            let segs = [Key("gateway"), Key("allowed_origins"), Index(i)];
+            allowed_origins.push(self.origin(&segs, origin)?);
+        }
+        let token = match &raw.token {
+            None => None,
+            Some(t) => {
+                let t = t.trim();
+                if t.len() < MIN_GATEWAY_TOKEN_LEN || !t.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(self.error(
+                        &[Key("gateway"), Key("token")],
+                        format!(
+                            "must be at least {MIN_GATEWAY_TOKEN_LEN} printable characters without spaces \
+                             (it is sent in an HTTP header)"
+                        ),
+                    ));
+                }
+                Some(GatewayToken(t.to_string()))
+            }
+        };
+        Ok(GatewayConfig {
+            enabled: raw.enabled.unwrap_or(true),
+            listen: self.listen(
+                &[Key("gateway"), Key("listen")],
+                raw.listen.as_deref(),
+                DEFAULT_GATEWAY_LISTEN,
+            )?,
+            allowed_origins,
+            token,
+        })
+    }
+
+    /// A web origin as browsers send it in `Origin`: scheme, host and port, nothing else.
+    fn origin(&self, segs: &[KeySeg], raw: &str) -> Result<String, ConfigError> {
+        let bad = || {
+            self.error(
+                segs,
+                format!("expected a web origin like \"http://localhost:3000\" (no path), got {raw:?}"),
+            )
+        };
+        let url = Url::parse(raw.trim()).map_err(|_| bad())?;
+        let has_path = !matches!(url.path(), "" | "/");
+        if !matches!(url.scheme(), "http" | "https")
+            || url.host_str().is_none()
+            || has_path
+            || url.query().is_some()
+            || url.fragment().is_some()
+            || !url.username().is_empty()
+        {
+            return Err(bad());
+        }
+        Ok(url.origin().ascii_serialization())
+    }
+
     fn positive(&self, segs: &[KeySeg], v: Option<u64>, default: u64) -> Result<u64, ConfigError> {
         match v {
             Some(0) => Err(self.error(segs, "must be greater than 0")),
@@ -664,14 +750,7 @@ impl RawConfig {
                 self.server.listen.as_deref(),
                 DEFAULT_SERVER_LISTEN,
             )?,
-            gateway: GatewayConfig {
-                enabled: self.gateway.enabled.unwrap_or(true),
-                listen: v.listen(
-                    &[Key("gateway"), Key("listen")],
-                    self.gateway.listen.as_deref(),
-                    DEFAULT_GATEWAY_LISTEN,
-                )?,
-            },
+            gateway: v.gateway(&self.gateway)?,
             providers,
         })
     }

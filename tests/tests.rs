@@ -28,3 +28,6 @@ mod gateway;
 mod gateway_translate;
 // Claude on Bedrock and Vertex: SigV4, event streams, token commands, probes.
 mod gateway_cloud;
+// Issue 16's security review: one regression test per hole (gateway vs web pages,
+// remote dashboard, engine death, unbounded buffers, history growth, the small ones).
+mod hardening;

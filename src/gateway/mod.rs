@@ -8,6 +8,7 @@
 //! Left out on purpose: retries on the same provider (clients and their SDKs
 //! already retry), caching, and load balancing; this is failover only.
 
+mod access;
 pub mod bedrock;
 mod handler;
 mod keys;
@@ -48,7 +49,7 @@ pub fn router(
     hosts: HostPolicy,
 ) -> Result<Router, crate::http::ClientError> {
     let state = handler::Gateway {
-        engine,
+        engine: engine.clone(),
         keys: Arc::new(keys::Keys::new(credentials)),
         client: crate::http::gateway_client()?,
         traffic,
@@ -61,6 +62,9 @@ pub fn router(
         .route("/v1/models", get(handler::models))
         .fallback(handler::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // Who may spend the user's credits: web pages only when allowed, JSON
+        // bodies only, the optional client token (see `access`).
+        .layer(middleware::from_fn_with_state(engine, access::guard))
         .layer(middleware::from_fn_with_state(state.clone(), handler::check_host))
         .with_state(state))
 }

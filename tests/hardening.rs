@@ -1,0 +1,296 @@
+//! Regression tests for the security review of issue 16, each named after the
+//! hole it pins: web pages spending credits through the gateway, the remote
+//! dashboard handing out its token, config values that killed the engine,
+//! unbounded buffers, status-page text growing history, and the small ones.
+//!
+//! Every peer is a fake on 127.0.0.1 that records what it was sent.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use serde_json::{json, Value};
+use switchboard::check::Checker;
+use switchboard::config::Config;
+use switchboard::engine::{Engine, EngineHandle, SystemClock};
+use switchboard::gateway::{self, Traffic};
+use switchboard::secrets::{Credentials, MemoryStore, Secret, SecretStore};
+use switchboard::server::HostPolicy;
+
+const ANTHROPIC_KEY: &str = "sk-ant-api03-hardening-0001";
+const OPENAI_KEY: &str = "sk-proj-hardening-0002";
+
+/// An upstream that records every request and answers with `answer`.
+#[derive(Clone)]
+struct Upstream {
+    seen: Arc<Mutex<Vec<String>>>,
+    addr: SocketAddr,
+}
+
+impl Upstream {
+    /// Generation calls received (the model-list probes left out).
+    fn calls(&self) -> Vec<String> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| !p.split(' ').next().unwrap_or("").ends_with("/models"))
+            .cloned()
+            .collect()
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+type Answer = fn(&str) -> Response;
+
+async fn upstream(answer: Answer) -> Upstream {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = Router::new()
+        .fallback(
+            |State((seen, answer)): State<(Arc<Mutex<Vec<String>>>, Answer)>, request: Request| async move {
+                let path = request.uri().path().to_string();
+                // The key the gateway added, to prove it is never the client's.
+                let key = request
+                    .headers()
+                    .get("x-api-key")
+                    .or_else(|| request.headers().get("authorization"))
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                seen.lock().unwrap().push(format!("{path} {key}"));
+                answer(&path)
+            },
+        )
+        .with_state((seen.clone(), answer));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Upstream { seen, addr }
+}
+
+fn anthropic_ok(path: &str) -> Response {
+    if path.ends_with("/models") {
+        return axum::Json(json!({"data": [], "has_more": false, "first_id": null, "last_id": null}))
+            .into_response();
+    }
+    axum::Json(json!({
+        "id": "msg_01hardening", "type": "message", "role": "assistant",
+        "model": "claude-sonnet-4-5-20250929",
+        "content": [{"type": "text", "text": "hello"}],
+        "stop_reason": "end_turn", "stop_sequence": null,
+        "usage": {"input_tokens": 5, "output_tokens": 1}
+    }))
+    .into_response()
+}
+
+fn openai_ok(path: &str) -> Response {
+    if path.ends_with("/models") {
+        return axum::Json(json!({"object": "list", "data": []})).into_response();
+    }
+    axum::Json(json!({
+        "id": "chatcmpl-hardening", "object": "chat.completion", "created": 1_764_000_000,
+        "model": "gpt-4.1",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "hello"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}
+    }))
+    .into_response()
+}
+
+struct Gw {
+    url: String,
+    #[allow(dead_code)]
+    engine: EngineHandle,
+    anthropic: Upstream,
+    openai: Upstream,
+    _dir: tempfile::TempDir,
+}
+
+fn credentials() -> Credentials {
+    let store = Arc::new(MemoryStore::default());
+    store.set("anthropic", &Secret::new(ANTHROPIC_KEY)).unwrap();
+    store.set("openai", &Secret::new(OPENAI_KEY)).unwrap();
+    let env: HashMap<String, String> = HashMap::new();
+    Credentials::new(store, Arc::new(move |name| env.get(name).cloned()))
+}
+
+/// The real engine and gateway router over two recording upstreams.
+async fn start_gateway(extra: &str, anthropic: Answer) -> Gw {
+    start_gateway_with(r#"["anthropic", "openai"]"#, extra, anthropic).await
+}
+
+async fn start_gateway_with(fallback: &str, extra: &str, anthropic: Answer) -> Gw {
+    let anthropic = upstream(anthropic).await;
+    let openai = upstream(openai_ok).await;
+    let text = format!(
+        r#"use_catalog = false
+preferred = "anthropic"
+fallback = {fallback}
+
+[check]
+interval_secs = 3600
+
+{extra}
+
+[[providers]]
+id = "anthropic"
+kind = "anthropic"
+base_url = "{a}"
+status_format = "none"
+
+[[providers]]
+id = "openai"
+kind = "openai"
+base_url = "{o}/v1"
+model = "gpt-4.1"
+status_format = "none"
+"#,
+        a = anthropic.url(),
+        o = openai.url(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    let config = Config::load(&path).unwrap();
+    let creds = credentials();
+    let checker = Checker::new(creds.clone()).unwrap();
+    let (engine, _task) = Engine::spawn(config, Arc::new(checker), Arc::new(SystemClock));
+    engine.check_now().await.unwrap();
+    let router = gateway::router(
+        engine.clone(),
+        creds,
+        Arc::new(Traffic::default()),
+        HostPolicy::loopback(),
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(gateway::serve(listener, router, std::future::pending()));
+    Gw {
+        url: format!("http://{addr}"),
+        engine,
+        anthropic,
+        openai,
+        _dir: dir,
+    }
+}
+
+fn message_request() -> Value {
+    json!({
+        "model": "claude-sonnet-4-5-20250929",
+        "max_tokens": 32000,
+        "messages": [{"role": "user", "content": "spend the user's credits"}]
+    })
+}
+
+// ------------------------------------------------- 1. gateway and web pages
+
+#[tokio::test]
+async fn gateway_refuses_cross_origin_text_plain_post() {
+    let gw = start_gateway("", anthropic_ok).await;
+    let client = reqwest::Client::new();
+    let body = message_request().to_string();
+    // What a page's `fetch(..., {mode: "no-cors", body})` sends.
+    let r = client
+        .post(format!("{}/v1/messages", gw.url))
+        .header("content-type", "text/plain;charset=UTF-8")
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .header("sec-fetch-mode", "no-cors")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["type"], "error");
+    assert_eq!(e["error"]["type"], "permission_error");
+    // A form POST (no Origin from an old browser) is refused for its type.
+    let r = client
+        .post(format!("{}/v1/chat/completions", gw.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("model=gpt-4.1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["type"], "invalid_request_error", "OpenAI-shaped: {e}");
+    // A same-site page on another local port is another origin.
+    let r = client
+        .post(format!("{}/v1/messages", gw.url))
+        .header("content-type", "application/json")
+        .header("origin", "http://127.0.0.1:8000")
+        .header("sec-fetch-site", "same-site")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(gw.anthropic.calls().is_empty(), "{:?}", gw.anthropic.calls());
+    assert!(gw.openai.calls().is_empty(), "{:?}", gw.openai.calls());
+
+    // An API client (no Origin, JSON) still goes through: the fake counts.
+    let r = client
+        .post(format!("{}/v1/messages", gw.url))
+        .header("content-type", "application/json")
+        .header("anthropic-version", "2023-06-01")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(gw.anthropic.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn gateway_allows_a_listed_origin_and_checks_the_configured_token() {
+    let gw = start_gateway(
+        "[gateway]\nallowed_origins = [\"http://localhost:3000\"]\ntoken = \"gw-token-0123456789abcdef\"\n",
+        anthropic_ok,
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let send = |origin: Option<&'static str>, key: Option<&'static str>| {
+        let mut r = client
+            .post(format!("{}/v1/messages", gw.url))
+            .header("content-type", "application/json")
+            .json(&message_request());
+        if let Some(o) = origin {
+            r = r.header("origin", o).header("sec-fetch-site", "same-site");
+        }
+        if let Some(k) = key {
+            r = r.header("x-api-key", k);
+        }
+        r.send()
+    };
+    // Claude Code sends its own key: with a token configured it is compared, and refused.
+    let r = send(None, Some("sk-ant-client-own-key")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = send(None, None).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(gw.anthropic.calls().is_empty());
+    let r = send(Some("http://localhost:3000"), Some("gw-token-0123456789abcdef"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = client
+        .post(format!("{}/v1/messages", gw.url))
+        .header("authorization", "Bearer gw-token-0123456789abcdef")
+        .json(&message_request())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let calls = gw.anthropic.calls();
+    assert_eq!(calls.len(), 2);
+    // Upstream gets the keyring's key, never the gateway token.
+    assert!(calls.iter().all(|c| c.ends_with(ANTHROPIC_KEY)), "{calls:?}");
+}
