@@ -346,6 +346,7 @@ pub fn one_shot_report(config: &Config, providers: &[&Provider], round: &Round) 
         fallback: config.fallback.clone(),
         auto_switch: config.auto_switch,
         config_error: None,
+        engine_error: None,
         overall: StatusReport::worst(&reports),
         providers: reports,
     }

@@ -294,3 +294,118 @@ async fn gateway_allows_a_listed_origin_and_checks_the_configured_token() {
     // Upstream gets the keyring's key, never the gateway token.
     assert!(calls.iter().all(|c| c.ends_with(ANTHROPIC_KEY)), "{calls:?}");
 }
+
+// ------------------------------------------------- 3. the engine cannot die silently
+
+/// A check source that panics on the rounds `panics` says, and otherwise
+/// reports every provider operational: the test-only way into a crash,
+/// through the engine's ordinary seam (no hook in production code).
+struct Crashing {
+    rounds: std::sync::atomic::AtomicUsize,
+    panics: fn(usize) -> bool,
+}
+
+impl switchboard::check::CheckSource for Crashing {
+    fn run_round<'a>(
+        &'a self,
+        providers: &'a [&'a switchboard::config::Provider],
+        _check: &'a switchboard::config::CheckConfig,
+        _fetch_pages: bool,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> futures::future::BoxFuture<'a, switchboard::check::Round> {
+        let n = self.rounds.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let panics = (self.panics)(n);
+        Box::pin(async move {
+            if panics {
+                panic!("overflow when adding duration to instant (injected, round {n})");
+            }
+            switchboard::check::Round {
+                at: now,
+                checks: providers
+                    .iter()
+                    .map(|p| switchboard::check::ProviderCheck {
+                        id: p.id.clone(),
+                        credential: switchboard::model::CredentialSource::NotNeeded,
+                        keyring_error: None,
+                        probe: None,
+                        page: None,
+                    })
+                    .collect(),
+                offline: false,
+            }
+        })
+    }
+}
+
+fn status_only_config() -> Config {
+    Config::parse(
+        "use_catalog = false\n[[providers]]\nid = \"s\"\nkind = \"status\"\nstatus_format = \"none\"\n",
+        std::path::Path::new("/tmp/hardening.toml"),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn engine_panic_is_restarted_and_shown_in_api_status() {
+    let source = Crashing {
+        rounds: Default::default(),
+        panics: |n| n == 0,
+    };
+    let (engine, task) = Engine::spawn(status_only_config(), Arc::new(source), Arc::new(SystemClock));
+    // The first round crashes; the supervisor restarts and the next round works.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while engine.status().engine_error.is_none() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the crash was never reported"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let report = engine.check_now().await.expect("the restarted engine answers");
+    let error = report.engine_error.clone().unwrap();
+    assert!(
+        error.contains("crashed") && error.contains("injected, round 0"),
+        "{error}"
+    );
+    assert!(!task.is_finished());
+
+    // `/api/status` carries it, so the dashboard shows it.
+    let token =
+        Arc::new(switchboard::server::Token::load_or_create(tempfile::tempdir().unwrap().path()).unwrap());
+    let state = switchboard::server::AppState::new(
+        engine.clone(),
+        credentials(),
+        token,
+        Arc::new(switchboard::metrics::Metrics::new()),
+    );
+    let response = tower::ServiceExt::oneshot(
+        switchboard::server::router(state),
+        axum::http::Request::get("/api/status")
+            .header("host", "127.0.0.1:7461")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    let json: Value = serde_json::from_slice(&body).unwrap();
+    assert!(
+        json["engine_error"].as_str().unwrap().contains("restarted"),
+        "{json}"
+    );
+    engine.shutdown().await;
+    task.await.expect("a clean shutdown after the restart");
+}
+
+#[tokio::test(start_paused = true)]
+async fn engine_that_keeps_crashing_ends_its_task_with_the_panic() {
+    let source = Crashing {
+        rounds: Default::default(),
+        panics: |_| true,
+    };
+    let (_engine, task) = Engine::spawn(status_only_config(), Arc::new(source), Arc::new(SystemClock));
+    let ended = tokio::time::timeout(Duration::from_secs(600), task)
+        .await
+        .expect("the supervisor gave up");
+    assert!(ended.unwrap_err().is_panic());
+}

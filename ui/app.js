@@ -369,7 +369,7 @@ function overviewSig(report) {
 }
 
 function noticesSig(report) {
-  return JSON.stringify([report.config_error ?? null, (report.providers ?? []).map((p) => p.credential)]);
+  return JSON.stringify([report.config_error ?? null, report.engine_error ?? null, (report.providers ?? []).map((p) => p.credential)]);
 }
 
 function updateChecked() {

@@ -333,6 +333,7 @@ mod tests {
             ],
             auto_switch: false,
             config_error: None,
+            engine_error: None,
             overall: State::Outage,
             providers,
         }

@@ -274,6 +274,7 @@ mod tests {
             fallback: vec!["a".into(), "b".into()],
             auto_switch: false,
             config_error: None,
+            engine_error: None,
             overall: a,
             providers: vec![
                 p("a", "anthropic", "Claude API", a),
