@@ -409,3 +409,118 @@ async fn engine_that_keeps_crashing_ends_its_task_with_the_panic() {
         .expect("the supervisor gave up");
     assert!(ended.unwrap_err().is_panic());
 }
+
+// ------------------------------------------------- 2. the remote dashboard
+
+/// A server over a quiet engine whose config lives in a temp dir (mutations write it).
+async fn server_state(
+    remote: bool,
+) -> (
+    switchboard::server::AppState,
+    Arc<switchboard::server::Token>,
+    tempfile::TempDir,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        "use_catalog = false\n[[providers]]\nid = \"a\"\nkind = \"status\"\nstatus_format = \"none\"\n\
+         [[providers]]\nid = \"b\"\nkind = \"status\"\nstatus_format = \"none\"\n",
+    )
+    .unwrap();
+    let config = Config::load(&path).unwrap();
+    let source = Crashing {
+        rounds: Default::default(),
+        panics: |_| false,
+    };
+    let (engine, _task) = Engine::spawn(config, Arc::new(source), Arc::new(SystemClock));
+    let token = Arc::new(switchboard::server::Token::load_or_create(dir.path()).unwrap());
+    let mut state = switchboard::server::AppState::new(
+        engine,
+        credentials(),
+        token.clone(),
+        Arc::new(switchboard::metrics::Metrics::new()),
+    );
+    if remote {
+        state = state.allow_remote("0.0.0.0:7461".parse().unwrap());
+    }
+    (state, token, dir)
+}
+
+/// A request as it arrives from `peer` (what `serve`'s `ConnectInfo` records).
+async fn from_peer(
+    state: &switchboard::server::AppState,
+    peer: &str,
+    request: axum::http::request::Builder,
+    body: &str,
+) -> (StatusCode, String) {
+    let mut request = request.body(axum::body::Body::from(body.to_string())).unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+    let response = tower::ServiceExt::oneshot(switchboard::server::router(state.clone()), request)
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test]
+async fn remote_dashboard_does_not_hand_out_the_token() {
+    let (state, token, _dir) = server_state(true).await;
+    let get = || axum::http::Request::get("/").header("host", "10.0.0.2:7461");
+    let (status, html) = from_peer(&state, "10.0.0.5:50000", get(), "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains(token.as_str()), "the token went to a network peer");
+    assert!(html.contains(r#"<meta name="switchboard-read-only""#), "{html}");
+    // This machine still gets the full dashboard.
+    let (_, html) = from_peer(&state, "127.0.0.1:50000", get(), "").await;
+    assert!(html.contains(token.as_str()));
+    let (_, html) = from_peer(&state, "[::1]:50000", get(), "").await;
+    assert!(html.contains(token.as_str()));
+}
+
+#[tokio::test]
+async fn remote_mutation_without_origin_is_refused() {
+    let (state, token, _dir) = server_state(true).await;
+    let put = |origin: Option<&str>| {
+        let mut r = axum::http::Request::put("/api/auto_switch")
+            .header("host", "10.0.0.2:7461")
+            .header("content-type", "application/json")
+            .header(switchboard::server::TOKEN_HEADER, token.as_str());
+        if let Some(o) = origin {
+            r = r.header("origin", o);
+        }
+        r
+    };
+    let body = r#"{"enabled":true}"#;
+    let (status, text) = from_peer(&state, "10.0.0.5:50000", put(None), body).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
+    assert!(!state.engine.status().auto_switch);
+    let (status, text) = from_peer(&state, "10.0.0.5:50000", put(Some("http://10.0.0.2:7461")), body).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(state.engine.status().auto_switch);
+    // A loopback peer (a script on the same machine) keeps working without Origin.
+    let body = r#"{"enabled":false}"#;
+    let put_local = axum::http::Request::put("/api/auto_switch")
+        .header("host", "127.0.0.1:7461")
+        .header("content-type", "application/json")
+        .header(switchboard::server::TOKEN_HEADER, token.as_str());
+    let (status, text) = from_peer(&state, "127.0.0.1:40000", put_local, body).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+}
+
+#[tokio::test]
+async fn loopback_only_server_behaves_as_before() {
+    // Without --allow-remote nothing changes: full page, token + no Origin accepted.
+    let (state, token, _dir) = server_state(false).await;
+    let request = axum::http::Request::get("/").header("host", "127.0.0.1:7461");
+    let mut request = request.body(axum::body::Body::empty()).unwrap();
+    request.extensions_mut().clear();
+    let response = tower::ServiceExt::oneshot(switchboard::server::router(state.clone()), request)
+        .await
+        .unwrap();
+    let html = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    assert!(String::from_utf8_lossy(&html).contains(token.as_str()));
+}

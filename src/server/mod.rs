@@ -66,6 +66,11 @@ pub struct AppState {
     pub gateway: GatewayInfo,
     /// `index.html` with the token in it, rendered once.
     index: Bytes,
+    /// `index.html` without the token, for peers on other machines.
+    index_read_only: Bytes,
+    /// `--allow-remote`: peers on other machines get a read-only dashboard and
+    /// their mutations need a same-origin `Origin`.
+    remote: bool,
     /// Flips to `true` when the server stops, so open event streams end and
     /// graceful shutdown does not wait for them forever.
     stopping: Arc<watch::Sender<bool>>,
@@ -89,6 +94,8 @@ impl AppState {
             hosts: HostPolicy::loopback(),
             gateway: GatewayInfo::default(),
             index,
+            index_read_only: assets::render_read_only_index(),
+            remote: false,
             stopping: Arc::new(watch::channel(false).0),
         }
     }
@@ -107,6 +114,7 @@ impl AppState {
     /// Pair with `bind(listen, true)`.
     pub fn allow_remote(mut self, listen: SocketAddr) -> Self {
         self.hosts = HostPolicy::remote(listen);
+        self.remote = true;
         self
     }
 
@@ -218,7 +226,10 @@ pub async fn serve(
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, router(state))
+    // The peer's address tells loopback clients (full dashboard) from others
+    // (read-only, see `security::trusted_peer`).
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
             stopping.send_replace(true);

@@ -5,6 +5,8 @@
 //!    name in `Host`, so this defeats DNS rebinding.
 //! 2. Mutating methods need the per-install token, and a same-origin `Origin`
 //!    when one is sent (browsers always send it on such requests; curl does not).
+//!    With `--allow-remote`, a peer on another machine must send `Origin`, and
+//!    gets the dashboard without the token (read-only).
 //! 3. A `Content-Length` over the cap is refused before any handler runs;
 //!    bodies without one are cut off by the extractors' limit.
 //!
@@ -13,7 +15,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -125,6 +127,13 @@ fn check(state: &AppState, req: &Request) -> Result<(), AppError> {
         )));
     }
     if is_mutating(req.method()) {
+        if !trusted_peer(state, req) && !req.headers().contains_key(header::ORIGIN) {
+            return Err(AppError::Forbidden(
+                "refused: a change from another machine needs a same-origin Origin header; this \
+                 dashboard is read-only from the network"
+                    .to_string(),
+            ));
+        }
         check_origin(req.headers(), &host)?;
         check_token(state, req.headers())?;
     }
@@ -132,6 +141,18 @@ fn check(state: &AppState, req: &Request) -> Result<(), AppError> {
         return Err(AppError::body_too_large());
     }
     Ok(())
+}
+
+/// Whether the request comes from this machine. Without `--allow-remote` the
+/// socket is loopback-only, so every peer is. With it, only a loopback peer
+/// address counts; an unknown peer (no `ConnectInfo`) is treated as remote.
+pub(super) fn trusted_peer(state: &AppState, req: &Request) -> bool {
+    if !state.remote {
+        return true;
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|ConnectInfo(peer)| peer.ip().to_canonical().is_loopback())
 }
 
 fn check_origin(headers: &HeaderMap, host: &str) -> Result<(), AppError> {
@@ -189,7 +210,6 @@ pub(super) async fn headers(mut response: Response) -> Response {
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     response
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
