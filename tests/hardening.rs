@@ -524,3 +524,102 @@ async fn loopback_only_server_behaves_as_before() {
     let html = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
     assert!(String::from_utf8_lossy(&html).contains(token.as_str()));
 }
+
+// ------------------------------------------------- 4. unbounded gateway buffers
+
+/// Bytes a hostile upstream body has produced so far (one counter per test).
+static STREAM_SENT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static WHOLE_SENT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Up to 512 MiB of `x` in 1 MiB chunks, after `head`, counting what was taken.
+fn endless(head: &'static str, sent: &'static std::sync::atomic::AtomicUsize) -> Body {
+    let chunk = Bytes::from(vec![b'x'; 1 << 20]);
+    let head =
+        futures::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from_static(head.as_bytes())) });
+    let tail = futures::stream::iter((0..512).map(move |_| {
+        sent.fetch_add(chunk.len(), std::sync::atomic::Ordering::SeqCst);
+        Ok::<_, std::io::Error>(chunk.clone())
+    }));
+    Body::from_stream(futures::StreamExt::chain(head, tail))
+}
+
+fn anthropic_huge_sse_line(path: &str) -> Response {
+    if path.ends_with("/models") {
+        return anthropic_ok(path);
+    }
+    const START: &str = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\nevent: content_block_delta\ndata: ";
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .body(endless(START, &STREAM_SENT))
+        .unwrap()
+}
+
+fn anthropic_huge_answer(path: &str) -> Response {
+    if path.ends_with("/models") {
+        return anthropic_ok(path);
+    }
+    Response::builder()
+        .header("content-type", "application/json")
+        .body(endless(
+            "{\"type\":\"message\",\"content\":[{\"type\":\"text\",\"text\":\"",
+            &WHOLE_SENT,
+        ))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn gateway_sse_line_without_newline_is_capped_with_a_clean_error() {
+    let gw = start_gateway_with(r#"["anthropic"]"#, "", anthropic_huge_sse_line).await;
+    let mut body = message_request();
+    body["stream"] = json!(true);
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/messages", gw.url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = tokio::time::timeout(Duration::from_secs(60), r.text())
+        .await
+        .expect("the stream ended")
+        .unwrap();
+    // The client's stream ends with a well-formed Anthropic error event.
+    assert!(
+        text.starts_with("event: message_start"),
+        "{}",
+        &text[..text.len().min(300)]
+    );
+    let last = text.trim_end().rsplit("\n\n").next().unwrap();
+    assert!(last.starts_with("event: error\ndata: "), "{last}");
+    let error: Value = serde_json::from_str(last.trim_start_matches("event: error\ndata: ")).unwrap();
+    assert_eq!(error["type"], "error");
+    assert!(
+        error["error"]["message"].as_str().unwrap().contains("4 MiB"),
+        "{error}"
+    );
+    assert!(
+        text.len() < 64 * 1024,
+        "the huge line reached the client: {} bytes",
+        text.len()
+    );
+    // The gateway stopped reading: the upstream produced little of its 512 MiB.
+    let sent = STREAM_SENT.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(sent < 64 << 20, "the gateway read {} MiB", sent >> 20);
+}
+
+#[tokio::test]
+async fn gateway_huge_non_stream_answer_is_capped_with_a_clean_error() {
+    let gw = start_gateway_with(r#"["anthropic"]"#, "", anthropic_huge_answer).await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/messages", gw.url))
+        .json(&message_request())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_server_error(), "{}", r.status());
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["type"], "error", "Anthropic-shaped: {e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("limit"), "{e}");
+    let sent = WHOLE_SENT.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(sent < 96 << 20, "the gateway read {} MiB", sent >> 20);
+}

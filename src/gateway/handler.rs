@@ -146,7 +146,7 @@ pub async fn count_tokens(State(gw): State<Gateway>, headers: HeaderMap, body: B
     match response {
         Ok(Ok(r)) => {
             let status = r.status();
-            match r.bytes().await {
+            match super::limits::read_capped(r, super::limits::MAX_COUNT_TOKENS_BYTES).await {
                 Ok(bytes) => Response::builder()
                     .status(status)
                     .header(header::CONTENT_TYPE, "application/json")
@@ -400,9 +400,15 @@ impl Gateway {
         let id = &candidate.provider.id;
         let upstream_headers = response.headers().clone();
         let remaining = upstream::FULL_RESPONSE_TIMEOUT.saturating_sub(started.elapsed());
-        let bytes = match tokio::time::timeout(remaining, response.bytes()).await {
+        let read = super::limits::read_capped(response, super::limits::MAX_ANSWER_BYTES);
+        let bytes = match tokio::time::timeout(remaining, read).await {
             Ok(Ok(b)) => b,
-            Ok(Err(e)) => return Attempt::Failed(Failure::transport(&e, started)),
+            Ok(Err(super::limits::ReadError::Transport(e))) => {
+                return Attempt::Failed(Failure::transport(&e, started))
+            }
+            Ok(Err(e @ super::limits::ReadError::TooLarge { .. })) => {
+                return Attempt::Failed(Failure::broken_stream(e.to_string(), started))
+            }
             Err(_) => {
                 return Attempt::Failed(Failure::broken_stream(
                     "the answer did not finish in time".into(),

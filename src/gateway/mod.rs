@@ -12,6 +12,7 @@ mod access;
 pub mod bedrock;
 mod handler;
 mod keys;
+pub mod limits;
 mod relay;
 pub mod route;
 pub mod sse;
