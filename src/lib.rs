@@ -23,4 +23,5 @@ pub mod secrets;
 pub mod server;
 pub mod status;
 pub mod store;
+pub mod text;
 pub mod tray;

@@ -623,3 +623,80 @@ async fn gateway_huge_non_stream_answer_is_capped_with_a_clean_error() {
     let sent = WHOLE_SENT.load(std::sync::atomic::Ordering::SeqCst);
     assert!(sent < 96 << 20, "the gateway read {} MiB", sent >> 20);
 }
+
+// ------------------------------------------------- 5. status-page text and history
+
+#[tokio::test]
+async fn huge_incident_text_over_many_rounds_keeps_the_history_db_small() {
+    let mut feed: Value =
+        serde_json::from_str(include_str!("fixtures/status/claude_api_degraded.json")).unwrap();
+    let huge = "Elevated errors ".repeat(1 << 16); // 1 MiB
+    feed["status"]["description"] = json!(huge);
+    feed["incidents"][0]["name"] = json!(huge);
+    let feed = Arc::new(feed.to_string());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let page = listener.local_addr().unwrap();
+    let app = Router::new().fallback(move || {
+        let feed = feed.clone();
+        async move { ([("content-type", "application/json")], feed.as_str().to_string()) }
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "use_catalog = false\n[check]\ninterval_secs = 3600\n[[providers]]\nid = \"claude\"\nkind = \"status\"\n\
+             status_page = \"http://{page}/api/v2/summary.json\"\nstatus_format = \"statuspage\"\n\
+             components = [\"k8w3r06qmzrp\"]\n"
+        ),
+    )
+    .unwrap();
+    let config = Config::load(&path).unwrap();
+    let checker = Checker::new(credentials()).unwrap();
+    let (engine, _task) = Engine::spawn(config, Arc::new(checker), Arc::new(SystemClock));
+    let db_path = dir.path().join("history.sqlite3");
+    let store = Arc::new(switchboard::store::SqliteStore::open(&db_path).unwrap());
+    let _recorder = switchboard::store::spawn_recorder(&engine, store.clone(), Duration::from_secs(3600));
+    const ROUNDS: usize = 30;
+    for _ in 0..ROUNDS {
+        let report = engine.check_now().await.unwrap();
+        let p = &report.providers[0];
+        let page = p.status_page.as_ref().expect("the page was read");
+        assert!(
+            page.incidents[0].name.ends_with('…'),
+            "the incident name was not cut"
+        );
+        // What the API and the dashboard show is capped too.
+        assert!(p.summary.len() < 4096, "summary of {} bytes", p.summary.len());
+        let shown = serde_json::to_string(p).unwrap().len();
+        assert!(shown < 64 * 1024, "provider report of {shown} bytes");
+    }
+    let epoch = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    use switchboard::store::HistoryStore as _;
+    while store.checks(None, epoch).unwrap().len() < ROUNDS {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the recorder did not catch up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rows = store.checks(None, epoch).unwrap();
+    // The words are stored once, then only when they change.
+    assert!(!rows[0].summary.is_empty());
+    assert!(
+        rows[1..].iter().all(|r| r.summary.is_empty()),
+        "summary repeated every round"
+    );
+    let on_disk: u64 = ["", "-wal"]
+        .iter()
+        .filter_map(|ext| std::fs::metadata(format!("{}{ext}", db_path.display())).ok())
+        .map(|m| m.len())
+        .sum();
+    assert!(
+        on_disk < 1 << 20,
+        "history grew to {on_disk} bytes over {ROUNDS} rounds"
+    );
+}
