@@ -696,7 +696,10 @@ fn transition_events(id: &str, transitions: Vec<Transition>, machine: &HealthMac
         .into_iter()
         .map(|t| match t {
             Transition::Changed { from, to } => {
-                info!(provider = %id, %from, %to, summary = %machine.summary(), "state changed");
+                // The summary may carry a status page's words: escaped, so a page
+                // cannot forge log lines or drive the terminal.
+                let summary = crate::text::escape_control(machine.summary());
+                info!(provider = %id, %from, %to, %summary, "state changed");
                 Event::StateChanged {
                     id: id.to_string(),
                     from,
@@ -704,7 +707,8 @@ fn transition_events(id: &str, transitions: Vec<Transition>, machine: &HealthMac
                 }
             }
             Transition::Opened(incident) => {
-                warn!(provider = %id, cause = %incident.cause, "incident began");
+                let cause = crate::text::escape_control(&incident.cause);
+                warn!(provider = %id, %cause, "incident began");
                 Event::IncidentOpened {
                     id: id.to_string(),
                     incident,

@@ -20,6 +20,7 @@ pub mod notify;
 pub mod probe;
 pub mod routing;
 pub mod secrets;
+pub mod serve;
 pub mod server;
 pub mod status;
 pub mod store;

@@ -700,3 +700,350 @@ async fn huge_incident_text_over_many_rounds_keeps_the_history_db_small() {
         "history grew to {on_disk} bytes over {ROUNDS} rounds"
     );
 }
+
+// ------------------------------------------------- 6. the small ones
+
+#[test]
+fn tool_call_index_u32_max_then_a_new_call_is_an_error_event_not_a_panic() {
+    use switchboard::gateway::translate::ChunksToEvents;
+    use switchboard::gateway::wire::{anthropic as a, openai as o};
+    let chunk = |call: Value| -> o::ChatChunk {
+        serde_json::from_value(json!({
+            "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "x",
+            "choices": [{"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": null}]
+        }))
+        .unwrap()
+    };
+    let mut translator = ChunksToEvents::new("c");
+    let first = translator.push(&chunk(json!({
+        "index": u32::MAX, "id": "call_a", "type": "function",
+        "function": {"name": "get_weather", "arguments": "{}"}
+    })));
+    assert!(!first.iter().any(|e| matches!(e, a::StreamEvent::Error { .. })));
+    // No index and a new id: the next slot would be u32::MAX + 1.
+    let events = translator.push(&chunk(json!({
+        "id": "call_b", "type": "function", "function": {"name": "other", "arguments": "{}"}
+    })));
+    let error = events
+        .iter()
+        .find_map(|e| match e {
+            a::StreamEvent::Error { error } => Some(error),
+            _ => None,
+        })
+        .expect("an error event");
+    assert!(error.message.contains("tool calls"), "{}", error.message);
+}
+
+fn anthropic_stream_error_echoing_the_key(path: &str) -> Response {
+    if path.ends_with("/models") {
+        return anthropic_ok(path);
+    }
+    let body = format!(
+        "event: message_start\ndata: {{\"type\":\"message_start\",\"message\":{{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{{\"input_tokens\":5,\"output_tokens\":1}}}}}}\n\n\
+         event: error\ndata: {{\"type\":\"error\",\"error\":{{\"type\":\"api_error\",\"message\":\"upstream rejected x-api-key {ANTHROPIC_KEY}\"}}}}\n\n"
+    );
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn stream_error_echoing_the_key_is_redacted() {
+    let gw = start_gateway_with(r#"["anthropic"]"#, "", anthropic_stream_error_echoing_the_key).await;
+    let mut body = message_request();
+    body["stream"] = json!(true);
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/messages", gw.url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let text = r.text().await.unwrap();
+    assert!(text.contains("event: error"), "{text}");
+    assert!(text.contains("<redacted>"), "{text}");
+    assert!(
+        !text.contains(ANTHROPIC_KEY),
+        "the key reached the client: {text}"
+    );
+}
+
+#[tokio::test]
+async fn status_page_escape_sequences_do_not_reach_the_terminal() {
+    let mut feed: Value =
+        serde_json::from_str(include_str!("fixtures/status/claude_api_degraded.json")).unwrap();
+    let hostile = "Elevated errors\u{1b}[2J\u{1b}]0;pwned\u{7}\nFORGED 2026-01-01 all good\r\u{9b}31m";
+    feed["incidents"][0]["name"] = json!(hostile);
+    feed["status"]["description"] = json!(hostile);
+    let feed = Arc::new(feed.to_string());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let page = listener.local_addr().unwrap();
+    let app = Router::new().fallback(move || {
+        let feed = feed.clone();
+        async move { ([("content-type", "application/json")], feed.as_str().to_string()) }
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "use_catalog = false\n[[providers]]\nid = \"claude\"\nkind = \"status\"\n\
+             status_page = \"http://{page}/api/v2/summary.json\"\nstatus_format = \"statuspage\"\n\
+             components = [\"k8w3r06qmzrp\"]\n"
+        ),
+    )
+    .unwrap();
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("switchboard"));
+    cmd.args(["status"])
+        .env("SWITCHBOARD_CONFIG", &config)
+        .env("XDG_CONFIG_HOME", dir.path().join("xdg-config"))
+        .env("XDG_DATA_HOME", dir.path().join("xdg-data"))
+        .env_remove("RUST_LOG")
+        .stdin(std::process::Stdio::null());
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Elevated errors"), "{stdout}");
+    assert!(
+        !stdout.chars().any(|c| c.is_control() && c != '\n'),
+        "control characters: {stdout:?}"
+    );
+    assert!(
+        !stdout.lines().any(|l| l.starts_with("FORGED")),
+        "a forged line: {stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "colour or escapes in a non-terminal log: {stderr:?}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn history_db_is_created_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data").join("history.sqlite3");
+    let store = switchboard::store::SqliteStore::open(&path).unwrap();
+    use switchboard::store::HistoryStore as _;
+    store.record_checks(&[]).unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "history.sqlite3 is {mode:o}");
+    for ext in ["-wal", "-shm"] {
+        if let Ok(m) = std::fs::metadata(format!("{}{ext}", path.display())) {
+            assert_eq!(
+                m.permissions().mode() & 0o077,
+                0,
+                "{ext} is {:o}",
+                m.permissions().mode()
+            );
+        }
+    }
+    // A database an older version created 0644 is narrowed on the next open.
+    drop(store);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let _store = switchboard::store::SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
+
+#[tokio::test]
+async fn dashboard_responses_carry_a_strict_content_security_policy() {
+    let (state, _token, _dir) = server_state(false).await;
+    for path in ["/", "/app.js", "/api/status"] {
+        let request = axum::http::Request::get(path).header("host", "127.0.0.1:7461");
+        let (status, _) = from_peer(&state, "127.0.0.1:1", request, "").await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+    let request = axum::http::Request::get("/")
+        .header("host", "127.0.0.1:7461")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(switchboard::server::router(state), request)
+        .await
+        .unwrap();
+    let csp = response.headers()["content-security-policy"].to_str().unwrap();
+    assert_eq!(csp, switchboard::server::CONTENT_SECURITY_POLICY);
+    for part in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(part), "{csp}");
+    }
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+        "{csp}"
+    );
+    // The Tauri window has one too (it was `null`).
+    let tauri: Value = serde_json::from_str(include_str!("../src-tauri/tauri.conf.json")).unwrap();
+    let window_csp = tauri["app"]["security"]["csp"]
+        .as_str()
+        .expect("a CSP in tauri.conf.json");
+    assert!(
+        window_csp.contains("script-src 'self'") && !window_csp.contains("unsafe"),
+        "{window_csp}"
+    );
+}
+
+/// Trickles a request head one header a half second (a slowloris) and returns
+/// how long the server kept the connection open.
+async fn slowloris(addr: SocketAddr, give_up: Duration) -> Duration {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let started = tokio::time::Instant::now();
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    socket
+        .write_all(b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    while started.elapsed() < give_up {
+        if socket.write_all(b"X-Slow: 1\r\n").await.is_err() {
+            break;
+        }
+        match tokio::time::timeout(Duration::from_millis(500), socket.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            // A 408 before the close is fine; keep reading until it closes.
+            Ok(Ok(_)) => {}
+            Err(_) => {}
+        }
+    }
+    started.elapsed()
+}
+
+#[tokio::test]
+async fn slowloris_socket_is_closed_in_bounded_time_on_both_servers() {
+    let (state, _token, _dir) = server_state(false).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dashboard = listener.local_addr().unwrap();
+    tokio::spawn(switchboard::server::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    let gw = start_gateway("", anthropic_ok).await;
+    let gateway: SocketAddr = gw.url.trim_start_matches("http://").parse().unwrap();
+    let bound = switchboard::serve::HEADER_READ_TIMEOUT + Duration::from_secs(5);
+    let (d, g) = tokio::join!(
+        slowloris(dashboard, Duration::from_secs(60)),
+        slowloris(gateway, Duration::from_secs(60))
+    );
+    assert!(d < bound, "the dashboard held a slowloris for {d:?}");
+    assert!(g < bound, "the gateway held a slowloris for {g:?}");
+}
+
+#[tokio::test]
+async fn hundreds_of_idle_sockets_do_not_stop_the_dashboard() {
+    let (state, _token, _dir) = server_state(false).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(switchboard::server::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    // More idle sockets than the cap: they never send a byte.
+    let mut idle = Vec::new();
+    for _ in 0..300 {
+        idle.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    let started = tokio::time::Instant::now();
+    let r = reqwest::Client::new()
+        .get(format!("http://{addr}/api/status"))
+        .timeout(Duration::from_secs(40))
+        .send()
+        .await
+        .expect("the dashboard answered");
+    assert_eq!(r.status(), StatusCode::OK);
+    let waited = started.elapsed();
+    assert!(
+        waited < switchboard::serve::HEADER_READ_TIMEOUT * 2 + Duration::from_secs(5),
+        "{waited:?}"
+    );
+    drop(idle);
+}
+
+#[tokio::test]
+async fn connection_cap_queues_clients_instead_of_taking_descriptors() {
+    // A tiny cap and timeout: 10 idle sockets hold the 4 slots until they time
+    // out, then a real request is served. No more than 4 are open server-side.
+    let (state, _token, _dir) = server_state(false).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let limits = switchboard::serve::Limits {
+        header_read_timeout: Duration::from_secs(1),
+        max_connections: 4,
+    };
+    tokio::spawn(switchboard::server::serve_with(
+        listener,
+        state,
+        limits,
+        std::future::pending(),
+    ));
+    let mut idle = Vec::new();
+    for _ in 0..10 {
+        idle.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    let started = tokio::time::Instant::now();
+    let r = reqwest::Client::new()
+        .get(format!("http://{addr}/api/status"))
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await
+        .expect("served once the idle sockets timed out");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(idle);
+}
+
+#[tokio::test]
+async fn idle_keep_alive_connection_is_closed_in_bounded_time() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (state, _token, _dir) = server_state(false).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let limits = switchboard::serve::Limits {
+        header_read_timeout: Duration::from_secs(1),
+        max_connections: 4,
+    };
+    tokio::spawn(switchboard::server::serve_with(
+        listener,
+        state,
+        limits,
+        std::future::pending(),
+    ));
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    socket
+        .write_all(b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    let n = socket.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    // Then silence: the connection must not be kept for ever.
+    let started = tokio::time::Instant::now();
+    let closed = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "an idle keep-alive connection was held for 20 s");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -354,7 +354,8 @@ impl Gateway {
             return Attempt::Failed(failure.redact(&auth.secrets()));
         }
         if req.stream() {
-            self.stream(req, candidate, response, started, &model, failover)
+            let redactor = super::redact::Redactor::new(&auth.secrets());
+            self.stream(req, candidate, response, started, &model, failover, redactor)
                 .await
         } else {
             self.whole(req, candidate, response, started, failover).await
@@ -452,6 +453,7 @@ impl Gateway {
 
     /// A streamed answer: wait for the first event (still free to fail over),
     /// then commit and relay the rest from a task.
+    #[allow(clippy::too_many_arguments)]
     async fn stream(
         &self,
         req: &ClientRequest,
@@ -460,6 +462,7 @@ impl Gateway {
         started: Instant,
         model: &str,
         failover: bool,
+        redactor: super::redact::Redactor,
     ) -> Attempt {
         let id = candidate.provider.id.clone();
         let mut source = EventSource::new(response, candidate.dialect);
@@ -469,13 +472,13 @@ impl Gateway {
                 error_type,
                 message,
             })) => {
-                return Attempt::Failed(Failure::in_stream(
+                return Attempt::Failed(redactor.failure(Failure::in_stream(
                     candidate.provider.kind,
                     status,
                     &error_type,
-                    &message,
+                    &redactor.text(&message),
                     started,
-                ))
+                )))
             }
             Ok(Some(event)) => event,
             Ok(None) => {
@@ -527,11 +530,12 @@ impl Gateway {
                     status,
                     error_type,
                     message,
-                })) => Some((
-                    status,
-                    message.clone(),
-                    Some(Failure::in_stream(kind, status, &error_type, &message, started)),
-                )),
+                })) => {
+                    // The upstream may echo the key it was sent: never pass it on.
+                    let message = redactor.text(&message);
+                    let failure = Failure::in_stream(kind, status, &error_type, &message, started);
+                    Some((status, message, Some(redactor.failure(failure))))
+                }
                 Err(e) => Some((502, e.0.clone(), Some(Failure::broken_stream(e.0, started)))),
                 Ok(Some(_)) => None,
             };

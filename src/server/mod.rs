@@ -43,7 +43,7 @@ use crate::store::HistoryStore;
 
 pub use api::HistoryWindow;
 pub use error::AppError;
-pub use security::HostPolicy;
+pub use security::{HostPolicy, CONTENT_SECURITY_POLICY};
 pub use token::{Token, TokenError, TOKEN_FILE, TOKEN_HEADER};
 
 /// Largest request body accepted (64 KiB). The biggest legitimate body is an
@@ -212,28 +212,32 @@ pub async fn bind(listen: SocketAddr, allow_remote: bool) -> Result<TcpListener,
 }
 
 /// Serves until `shutdown` resolves, then ends open event streams and waits
-/// for in-flight requests to finish.
+/// for in-flight requests to finish. Runs with [`crate::serve::Limits::DASHBOARD`].
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    serve_with(listener, state, crate::serve::Limits::DASHBOARD, shutdown).await
+}
+
+/// [`serve`] with other limits (tests use short timeouts).
+pub async fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    limits: crate::serve::Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "dashboard and API on http://{addr}/");
     }
     let stopping = state.stopping.clone();
-    // Event streams are small writes: no Nagle delay on them.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    // The peer's address tells loopback clients (full dashboard) from others
-    // (read-only, see `security::trusted_peer`).
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            stopping.send_replace(true);
-        })
-        .await
-        .map_err(ServerError::Serve)
+    // Every request carries the peer's address (`ConnectInfo`): loopback
+    // clients get the full dashboard, others a read-only one.
+    crate::serve::serve(listener, router(state), limits, async move {
+        shutdown.await;
+        stopping.send_replace(true);
+    })
+    .await
+    .map_err(ServerError::Serve)
 }

@@ -199,7 +199,7 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
 }
 
 /// Headers on every response: no MIME sniffing, no framing by other sites, no
-/// referrer leaking the dashboard's address.
+/// referrer leaking the dashboard's address, and a strict CSP.
 pub(super) async fn headers(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.insert(
@@ -208,8 +208,22 @@ pub(super) async fn headers(mut response: Response) -> Response {
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
     response
 }
+
+/// The dashboard's Content-Security-Policy: its own scripts, styles and
+/// images only, requests to its own API only, no inline code, no plugins, no
+/// framing, no form posts. An injected string (a status page's words that
+/// slipped past escaping) could then run nothing. The Tauri window loads the
+/// same page from this server, so it gets the same policy.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self'; connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; \
+     form-action 'none'; frame-ancestors 'none'";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -106,6 +106,12 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot create the history database {path} readable by its owner only: {source}")]
+    Private {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error(
         "the history database has schema version {found}, newer than this switchboard knows ({supported}); \
          upgrade switchboard or move the file away"
