@@ -148,15 +148,25 @@ impl Running {
         let Running {
             engine,
             notifier,
-            engine_task,
+            mut engine_task,
             mut server_task,
             stop_server,
             helpers,
             ..
         } = self;
+        // The engine's supervisor restarts it after a crash; if it gives up,
+        // the process must not go on serving a frozen report: stop and fail.
+        let mut engine_died = None;
         let served = tokio::select! {
             _ = stop => None,
             result = &mut server_task => Some(result),
+            ended = &mut engine_task => {
+                engine_died = Some(match ended {
+                    Err(e) if e.is_panic() => "the engine crashed too often and was not restarted".to_string(),
+                    _ => "the engine stopped unexpectedly".to_string(),
+                });
+                None
+            }
         };
         tracing::info!("stopping");
         let _ = stop_server.send(());
@@ -165,7 +175,9 @@ impl Running {
             None => server_task.await,
         };
         engine.shutdown().await;
-        let _ = engine_task.await;
+        if engine_died.is_none() {
+            let _ = engine_task.await;
+        }
         for h in helpers {
             h.abort();
         }
@@ -173,6 +185,10 @@ impl Running {
             n.stop();
         }
         served.context("the server task failed")??;
+        if let Some(why) = engine_died {
+            tracing::error!("{why}; exiting");
+            anyhow::bail!("{why}");
+        }
         Ok(())
     }
 }

@@ -348,6 +348,7 @@ pub fn one_shot_report(config: &Config, providers: &[&Provider], round: &Round) 
         auto_switch: config.auto_switch,
         passive: config.passive,
         config_error: None,
+        engine_error: None,
         overall: StatusReport::worst(&reports),
         providers: reports,
     }

@@ -18,6 +18,26 @@ use crate::catalog::{self, CatalogEntry};
 pub const DEFAULT_SERVER_LISTEN: &str = "127.0.0.1:7461";
 /// Default failover gateway address.
 pub const DEFAULT_GATEWAY_LISTEN: &str = "127.0.0.1:7462";
+/// Longest `[check] interval_secs`: a day. Rarer checks are not monitoring.
+const MAX_INTERVAL_SECS: u64 = 86_400;
+/// Longest `[check] confirm_secs`: an hour (a confirmation is a quick re-probe).
+const MAX_CONFIRM_SECS: u64 = 3_600;
+/// Longest `[check] timeout_secs`: ten minutes, beyond any real probe.
+const MAX_TIMEOUT_SECS: u64 = 600;
+/// Largest `[check] slow_ms`: ten minutes, like the timeout.
+const MAX_SLOW_MS: u64 = 600_000;
+/// Longest `[gateway]` timeout: a day (a generation never takes longer).
+const MAX_GATEWAY_TIMEOUT_SECS: u64 = 86_400;
+/// Largest `failures_to_open` / `successes_to_close`.
+const MAX_STREAK: u64 = 1_000;
+/// Most `[[providers]]` entries (each is probed every round).
+const MAX_PROVIDERS: usize = 64;
+/// Most status-page components per provider.
+const MAX_COMPONENTS: usize = 64;
+/// Longest provider id (it is a keyring account name and a metrics label).
+const MAX_ID_LEN: usize = 64;
+/// Shortest `[gateway] token` accepted: anything shorter is guessable.
+const MIN_GATEWAY_TOKEN_LEN: usize = 16;
 /// Kinds that read `region`.
 const CLOUD_KINDS: &[ProviderKind] = &[ProviderKind::Bedrock, ProviderKind::Vertex];
 
@@ -134,6 +154,8 @@ pub struct RawGateway {
     pub headers_timeout_secs: Option<u64>,
     pub idle_timeout_secs: Option<u64>,
     pub total_timeout_secs: Option<u64>,
+    pub allowed_origins: Option<Vec<String>>,
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -210,6 +232,14 @@ pub struct NotificationConfig {
 pub struct GatewayConfig {
     pub enabled: bool,
     pub listen: SocketAddr,
+    /// Web origins (`scheme://host[:port]`, lowercase) whose pages may call
+    /// the gateway. Empty by default: a request from any web page is refused,
+    /// so a site the user visits cannot spend their credits.
+    pub allowed_origins: Vec<String>,
+    /// When set, clients must present it (`Authorization: Bearer` or
+    /// `x-api-key`). It only opens the gateway; the upstream keys still come
+    /// from the keyring.
+    pub token: Option<GatewayToken>,
     /// A streamed request's longest wait for an upstream's response headers;
     /// past it the provider is abandoned (nothing reached the client yet) and
     /// the next one tried. Streams answer headers at once when healthy.
@@ -237,7 +267,26 @@ impl Default for GatewayConfig {
             headers_timeout: DEFAULT_HEADERS_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             total_timeout: DEFAULT_TOTAL_TIMEOUT,
+            allowed_origins: Vec::new(),
+            token: None,
         }
+    }
+}
+
+/// The optional `[gateway] token`. `Debug` is redacted so it cannot leak
+/// through logs or panics.
+#[derive(Clone, PartialEq, Eq)]
+pub struct GatewayToken(String);
+
+impl GatewayToken {
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for GatewayToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GatewayToken(<redacted>)")
     }
 }
 
@@ -503,189 +552,350 @@ impl Validator<'_> {
         ))
     }
 
-    fn positive(&self, segs: &[KeySeg], v: Option<u64>, default: u64) -> Result<u64, ConfigError> {
+    fn gateway(&self, raw: &RawGateway) -> Result<GatewayConfig, ConfigError> {
+        use KeySeg::{Index, Key};
+        let gateway_secs = |key, v, default: Duration| {
+            self.bounded(
+                &[Key("gateway"), Key(key)],
+                v,
+                default.as_secs(),
+                MAX_GATEWAY_TIMEOUT_SECS,
+                " seconds",
+            )
+            .map(Duration::from_secs)
+        };
+        let mut allowed_origins = Vec::new();
+        for (i, origin) in raw.allowed_origins.iter().flatten().enumerate() {
+            let segs = [Key("gateway"), Key("allowed_origins"), Index(i)];
+            allowed_origins.push(self.origin(&segs, origin)?);
+        }
+        let token = match &raw.token {
+            None => None,
+            Some(t) => {
+                let t = t.trim();
+                if t.len() < MIN_GATEWAY_TOKEN_LEN || !t.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(self.error(
+                        &[Key("gateway"), Key("token")],
+                        format!(
+                            "must be at least {MIN_GATEWAY_TOKEN_LEN} printable characters without spaces \
+                             (it is sent in an HTTP header)"
+                        ),
+                    ));
+                }
+                Some(GatewayToken(t.to_string()))
+            }
+        };
+        Ok(GatewayConfig {
+            enabled: raw.enabled.unwrap_or(true),
+            listen: self.listen(
+                &[Key("gateway"), Key("listen")],
+                raw.listen.as_deref(),
+                DEFAULT_GATEWAY_LISTEN,
+            )?,
+            headers_timeout: gateway_secs(
+                "headers_timeout_secs",
+                raw.headers_timeout_secs,
+                DEFAULT_HEADERS_TIMEOUT,
+            )?,
+            idle_timeout: gateway_secs("idle_timeout_secs", raw.idle_timeout_secs, DEFAULT_IDLE_TIMEOUT)?,
+            total_timeout: gateway_secs(
+                "total_timeout_secs",
+                raw.total_timeout_secs,
+                DEFAULT_TOTAL_TIMEOUT,
+            )?,
+            allowed_origins,
+            token,
+        })
+    }
+
+    /// A web origin as browsers send it in `Origin`: scheme, host and port, nothing else.
+    fn origin(&self, segs: &[KeySeg], raw: &str) -> Result<String, ConfigError> {
+        let bad = || {
+            self.error(
+                segs,
+                format!("expected a web origin like \"http://localhost:3000\" (no path), got {raw:?}"),
+            )
+        };
+        let url = Url::parse(raw.trim()).map_err(|_| bad())?;
+        let has_path = !matches!(url.path(), "" | "/");
+        if !matches!(url.scheme(), "http" | "https")
+            || url.host_str().is_none()
+            || has_path
+            || url.query().is_some()
+            || url.fragment().is_some()
+            || !url.username().is_empty()
+        {
+            return Err(bad());
+        }
+        Ok(url.origin().ascii_serialization())
+    }
+
+    /// A count or duration within `[1, max]`: 0 would stop the schedule or
+    /// the streaks, and a huge value overflows the clock arithmetic
+    /// (`Instant + Duration`) that runs on it.
+    fn bounded(
+        &self,
+        segs: &[KeySeg],
+        v: Option<u64>,
+        default: u64,
+        max: u64,
+        unit: &str,
+    ) -> Result<u64, ConfigError> {
         match v {
-            Some(0) => Err(self.error(segs, "must be greater than 0")),
-            Some(v) => Ok(v),
             None => Ok(default),
+            Some(0) => Err(self.error(segs, "must be greater than 0")),
+            Some(v) if v > max => Err(self.error(segs, format!("must be at most {max}{unit}, got {v}"))),
+            Some(v) => Ok(v),
         }
     }
-}
 
-impl RawConfig {
-    /// Checks every field and merges the providers over the catalog.
-    pub fn validate(self, path: &Path, text: &str) -> Result<Config, ConfigError> {
+    /// `[check]`: every duration and count bounded (see the `MAX_*` constants).
+    fn check(&self, c: &RawCheck) -> Result<CheckConfig, ConfigError> {
         use KeySeg::Key;
-        let v = Validator { path, text };
-        let defaults = CheckConfig::default();
-        let c = &self.check;
-        let check = CheckConfig {
-            interval: Duration::from_secs(v.positive(
-                &[Key("check"), Key("interval_secs")],
-                c.interval_secs,
-                defaults.interval.as_secs(),
-            )?),
-            confirm: Duration::from_secs(v.positive(
-                &[Key("check"), Key("confirm_secs")],
-                c.confirm_secs,
-                defaults.confirm.as_secs(),
-            )?),
-            timeout: Duration::from_secs(v.positive(
-                &[Key("check"), Key("timeout_secs")],
-                c.timeout_secs,
-                defaults.timeout.as_secs(),
-            )?),
-            slow: Duration::from_millis(v.positive(
+        let d = CheckConfig::default();
+        let secs = |key, v, default: Duration, max| {
+            self.bounded(&[Key("check"), Key(key)], v, default.as_secs(), max, " seconds")
+                .map(Duration::from_secs)
+        };
+        let count = |key, v: Option<u32>, default: u32| {
+            self.bounded(
+                &[Key("check"), Key(key)],
+                v.map(u64::from),
+                u64::from(default),
+                MAX_STREAK,
+                "",
+            )
+            // Bounded by MAX_STREAK, which fits a u32.
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+        };
+        Ok(CheckConfig {
+            interval: secs("interval_secs", c.interval_secs, d.interval, MAX_INTERVAL_SECS)?,
+            confirm: secs("confirm_secs", c.confirm_secs, d.confirm, MAX_CONFIRM_SECS)?,
+            timeout: secs("timeout_secs", c.timeout_secs, d.timeout, MAX_TIMEOUT_SECS)?,
+            slow: Duration::from_millis(self.bounded(
                 &[Key("check"), Key("slow_ms")],
                 c.slow_ms,
-                defaults.slow.as_millis() as u64,
+                d.slow.as_millis() as u64,
+                MAX_SLOW_MS,
+                " ms",
             )?),
-            failures_to_open: v.positive(
-                &[Key("check"), Key("failures_to_open")],
-                c.failures_to_open.map(u64::from),
-                u64::from(defaults.failures_to_open),
-            )? as u32,
-            successes_to_close: v.positive(
-                &[Key("check"), Key("successes_to_close")],
-                c.successes_to_close.map(u64::from),
-                u64::from(defaults.successes_to_close),
-            )? as u32,
-        };
+            failures_to_open: count("failures_to_open", c.failures_to_open, d.failures_to_open)?,
+            successes_to_close: count("successes_to_close", c.successes_to_close, d.successes_to_close)?,
+        })
+    }
 
-        let mut providers: Vec<Provider> = if self.use_catalog.unwrap_or(true) {
+    fn notifications(&self, n: &RawNotifications) -> NotificationConfig {
+        NotificationConfig {
+            enabled: n.enabled.unwrap_or(true),
+            degraded: n.degraded.unwrap_or(false),
+        }
+    }
+
+    /// `[[providers]]`, merged over the catalog (unless `use_catalog = false`).
+    fn providers(
+        &self,
+        use_catalog: Option<bool>,
+        raws: Vec<RawProvider>,
+    ) -> Result<Vec<Provider>, ConfigError> {
+        use KeySeg::{Index, Key};
+        if raws.len() > MAX_PROVIDERS {
+            return Err(self.error(
+                &[Key("providers"), Index(MAX_PROVIDERS)],
+                format!(
+                    "at most {MAX_PROVIDERS} [[providers]] entries are supported, got {}",
+                    raws.len()
+                ),
+            ));
+        }
+        let mut providers: Vec<Provider> = if use_catalog.unwrap_or(true) {
             catalog::CATALOG.iter().map(from_catalog).collect()
         } else {
             Vec::new()
         };
-        for (i, raw) in self.providers.into_iter().enumerate() {
-            let segs = |k: &'static str| [Key("providers"), KeySeg::Index(i), Key(k)];
-            let id = raw.id.clone().filter(|s| !s.trim().is_empty()).ok_or_else(|| {
-                v.error(
-                    &[Key("providers"), KeySeg::Index(i)],
-                    "every [[providers]] entry needs an `id`",
-                )
-            })?;
-            if !id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
-                return Err(v.error(&segs("id"), format!("{id:?}: use letters, digits, '-' or '_'")));
-            }
-            let base = match providers.iter().position(|p| p.id == id) {
-                Some(pos) => providers.remove(pos),
-                None => match catalog::find(&id) {
-                    Some(entry) => from_catalog(entry),
-                    None => {
-                        let kind = raw.kind.ok_or_else(|| {
-                            v.error(
-                                &segs("id"),
-                                format!("provider {id:?} is not in the catalog, so it needs a `kind`"),
-                            )
-                        })?;
-                        Provider {
-                            id: id.clone(),
-                            kind,
-                            name: id.clone(),
-                            base_url: None,
-                            status_page: None,
-                            components: Vec::new(),
-                            api_key_env: None,
-                            model: None,
-                            enabled: true,
-                            cloud: CloudSettings::default(),
-                            failover_on_quota: true,
-                        }
-                    }
-                },
-            };
-            let base_url = match &raw.base_url {
-                Some(u) => Some(v.url(&segs("base_url"), u)?),
-                None => base.base_url.clone(),
-            };
-            let status_page = match (&raw.status_page, raw.status_format) {
-                (_, Some(StatusFormat::None)) => None,
-                (Some(u), format) => Some(StatusPageConfig {
-                    url: v.url(&segs("status_page"), u)?,
-                    format: format.unwrap_or(StatusFormat::Detect),
-                }),
-                (None, Some(format)) => match base.status_page.clone() {
-                    Some(sp) => Some(StatusPageConfig { format, ..sp }),
-                    None => return Err(v.error(&segs("status_format"), "set `status_page` too")),
-                },
-                (None, None) => base.status_page.clone(),
-            };
-            let kind = raw.kind.unwrap_or(base.kind);
-            let cloud = CloudSettings {
-                region: match &raw.region {
-                    Some(r) => Some(v.cloud_name(
-                        &segs("region"),
-                        kind,
-                        CLOUD_KINDS,
-                        r,
-                        "a region such as \"us-east-1\" or \"global\"",
-                    )?),
-                    None => base.cloud.region.clone(),
-                },
-                project: match &raw.project {
-                    Some(p) => Some(v.cloud_name(
-                        &segs("project"),
-                        kind,
-                        &[ProviderKind::Vertex],
-                        p,
-                        "a Google Cloud project id such as \"my-project-123\"",
-                    )?),
-                    None => base.cloud.project.clone(),
-                },
-                token_command: match &raw.token_command {
-                    Some(c) => Some(v.command(&segs("token_command"), kind, c)?),
-                    None => base.cloud.token_command.clone(),
-                },
-            };
-            let provider = Provider {
-                kind,
-                name: raw.name.unwrap_or(base.name),
-                base_url,
-                status_page,
-                components: raw.components.unwrap_or(base.components),
-                api_key_env: raw.api_key_env.or(base.api_key_env),
-                model: raw.model.or(base.model),
-                enabled: raw.enabled.unwrap_or(base.enabled),
-                failover_on_quota: raw.failover_on_quota.unwrap_or(base.failover_on_quota),
-                cloud,
-                id,
-            };
-            if provider.kind != ProviderKind::Status
-                && provider.base_url.is_none()
-                && !matches!(provider.kind, ProviderKind::Bedrock | ProviderKind::Vertex)
-            {
-                return Err(v.error(
-                    &segs("base_url"),
-                    format!("provider {:?} needs a `base_url`", provider.id),
-                ));
-            }
+        for (i, raw) in raws.into_iter().enumerate() {
+            let provider = self.provider(i, raw, &mut providers)?;
             if providers.iter().any(|p| p.id == provider.id) {
-                return Err(v.error(&segs("id"), format!("provider {:?} is listed twice", provider.id)));
+                return Err(self.error(
+                    &[Key("providers"), Index(i), Key("id")],
+                    format!("provider {:?} is listed twice", provider.id),
+                ));
             }
             providers.push(provider);
         }
+        Ok(providers)
+    }
 
+    /// One `[[providers]]` entry, merged over what it overrides (taken out of
+    /// `providers`, or the catalog entry of the same id).
+    fn provider(
+        &self,
+        i: usize,
+        raw: RawProvider,
+        providers: &mut Vec<Provider>,
+    ) -> Result<Provider, ConfigError> {
+        use KeySeg::{Index, Key};
+        let segs = |k: &'static str| [Key("providers"), Index(i), Key(k)];
+        let id = raw.id.clone().filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+            self.error(
+                &[Key("providers"), Index(i)],
+                "every [[providers]] entry needs an `id`",
+            )
+        })?;
+        if !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            || id.len() > MAX_ID_LEN
+        {
+            return Err(self.error(
+                &segs("id"),
+                format!("{id:?}: use letters, digits, '-' or '_' (at most {MAX_ID_LEN})"),
+            ));
+        }
+        let base = match providers.iter().position(|p| p.id == id) {
+            Some(pos) => providers.remove(pos),
+            None => match catalog::find(&id) {
+                Some(entry) => from_catalog(entry),
+                None => {
+                    let kind = raw.kind.ok_or_else(|| {
+                        self.error(
+                            &segs("id"),
+                            format!("provider {id:?} is not in the catalog, so it needs a `kind`"),
+                        )
+                    })?;
+                    Provider {
+                        id: id.clone(),
+                        kind,
+                        name: id.clone(),
+                        base_url: None,
+                        status_page: None,
+                        components: Vec::new(),
+                        api_key_env: None,
+                        model: None,
+                        enabled: true,
+                        cloud: CloudSettings::default(),
+                        failover_on_quota: true,
+                    }
+                }
+            },
+        };
+        let base_url = match &raw.base_url {
+            Some(u) => Some(self.url(&segs("base_url"), u)?),
+            None => base.base_url.clone(),
+        };
+        let status_page = match (&raw.status_page, raw.status_format) {
+            (_, Some(StatusFormat::None)) => None,
+            (Some(u), format) => Some(StatusPageConfig {
+                url: self.url(&segs("status_page"), u)?,
+                format: format.unwrap_or(StatusFormat::Detect),
+            }),
+            (None, Some(format)) => match base.status_page.clone() {
+                Some(sp) => Some(StatusPageConfig { format, ..sp }),
+                None => return Err(self.error(&segs("status_format"), "set `status_page` too")),
+            },
+            (None, None) => base.status_page.clone(),
+        };
+        let kind = raw.kind.unwrap_or(base.kind);
+        let cloud = self.cloud(i, &raw, kind, &base.cloud)?;
+        let components = raw.components.unwrap_or(base.components);
+        if components.len() > MAX_COMPONENTS {
+            return Err(self.error(
+                &segs("components"),
+                format!("at most {MAX_COMPONENTS} components, got {}", components.len()),
+            ));
+        }
+        let provider = Provider {
+            kind,
+            name: raw.name.unwrap_or(base.name),
+            base_url,
+            status_page,
+            components,
+            api_key_env: raw.api_key_env.or(base.api_key_env),
+            model: raw.model.or(base.model),
+            enabled: raw.enabled.unwrap_or(base.enabled),
+            failover_on_quota: raw.failover_on_quota.unwrap_or(base.failover_on_quota),
+            cloud,
+            id,
+        };
+        if provider.kind != ProviderKind::Status
+            && provider.base_url.is_none()
+            && !matches!(provider.kind, ProviderKind::Bedrock | ProviderKind::Vertex)
+        {
+            return Err(self.error(
+                &segs("base_url"),
+                format!("provider {:?} needs a `base_url`", provider.id),
+            ));
+        }
+        Ok(provider)
+    }
+
+    /// A provider's `region`, `project` and `token_command`.
+    fn cloud(
+        &self,
+        i: usize,
+        raw: &RawProvider,
+        kind: ProviderKind,
+        base: &CloudSettings,
+    ) -> Result<CloudSettings, ConfigError> {
+        use KeySeg::{Index, Key};
+        let segs = |k: &'static str| [Key("providers"), Index(i), Key(k)];
+        Ok(CloudSettings {
+            region: match &raw.region {
+                Some(r) => Some(self.cloud_name(
+                    &segs("region"),
+                    kind,
+                    CLOUD_KINDS,
+                    r,
+                    "a region such as \"us-east-1\" or \"global\"",
+                )?),
+                None => base.region.clone(),
+            },
+            project: match &raw.project {
+                Some(p) => Some(self.cloud_name(
+                    &segs("project"),
+                    kind,
+                    &[ProviderKind::Vertex],
+                    p,
+                    "a Google Cloud project id such as \"my-project-123\"",
+                )?),
+                None => base.project.clone(),
+            },
+            token_command: match &raw.token_command {
+                Some(c) => Some(self.command(&segs("token_command"), kind, c)?),
+                None => base.token_command.clone(),
+            },
+        })
+    }
+
+    /// `preferred` and `fallback`: known ids only; defaults from the providers.
+    fn routing(
+        &self,
+        preferred: Option<String>,
+        fallback: Option<Vec<String>>,
+        providers: &[Provider],
+    ) -> Result<(Option<String>, Vec<String>), ConfigError> {
+        use KeySeg::{Index, Key};
         let known = |id: &str| providers.iter().any(|p| p.id == id);
-        if let Some(p) = &self.preferred {
+        if let Some(p) = &preferred {
             if !known(p) {
-                return Err(v.error(
+                return Err(self.error(
                     &[Key("preferred")],
-                    format!("unknown provider {p:?}; known: {}", ids(&providers)),
+                    format!("unknown provider {p:?}; known: {}", ids(providers)),
                 ));
             }
         }
-        let fallback = match self.fallback {
+        let fallback = match fallback {
             Some(list) => {
                 for (i, id) in list.iter().enumerate() {
                     if !known(id) {
-                        return Err(v.error(
-                            &[Key("fallback"), KeySeg::Index(i)],
-                            format!("unknown provider {id:?}; known: {}", ids(&providers)),
+                        return Err(self.error(
+                            &[Key("fallback"), Index(i)],
+                            format!("unknown provider {id:?}; known: {}", ids(providers)),
                         ));
+                    }
+                    if list[..i].contains(id) {
+                        return Err(
+                            self.error(&[Key("fallback"), Index(i)], format!("{id:?} is listed twice"))
+                        );
                     }
                 }
                 list
@@ -696,50 +906,38 @@ impl RawConfig {
                 .map(|p| p.id.clone())
                 .collect(),
         };
+        let preferred = preferred.or_else(|| {
+            providers
+                .iter()
+                .find(|p| p.enabled && p.kind != ProviderKind::Status)
+                .map(|p| p.id.clone())
+        });
+        Ok((preferred, fallback))
+    }
+}
 
+impl RawConfig {
+    /// Checks every field and merges the providers over the catalog, one
+    /// validator per section.
+    pub fn validate(self, path: &Path, text: &str) -> Result<Config, ConfigError> {
+        use KeySeg::Key;
+        let v = Validator { path, text };
+        let check = v.check(&self.check)?;
+        let providers = v.providers(self.use_catalog, self.providers)?;
+        let (preferred, fallback) = v.routing(self.preferred, self.fallback, &providers)?;
         Ok(Config {
             path: None,
-            preferred: self.preferred.or_else(|| {
-                providers
-                    .iter()
-                    .find(|p| p.enabled && p.kind != ProviderKind::Status)
-                    .map(|p| p.id.clone())
-            }),
+            preferred,
             fallback,
             auto_switch: self.auto_switch.unwrap_or(false),
             check,
-            notifications: NotificationConfig {
-                enabled: self.notifications.enabled.unwrap_or(true),
-                degraded: self.notifications.degraded.unwrap_or(false),
-            },
+            notifications: v.notifications(&self.notifications),
             server_listen: v.listen(
                 &[Key("server"), Key("listen")],
                 self.server.listen.as_deref(),
                 DEFAULT_SERVER_LISTEN,
             )?,
-            gateway: GatewayConfig {
-                enabled: self.gateway.enabled.unwrap_or(true),
-                listen: v.listen(
-                    &[Key("gateway"), Key("listen")],
-                    self.gateway.listen.as_deref(),
-                    DEFAULT_GATEWAY_LISTEN,
-                )?,
-                headers_timeout: Duration::from_secs(v.positive(
-                    &[Key("gateway"), Key("headers_timeout_secs")],
-                    self.gateway.headers_timeout_secs,
-                    DEFAULT_HEADERS_TIMEOUT.as_secs(),
-                )?),
-                idle_timeout: Duration::from_secs(v.positive(
-                    &[Key("gateway"), Key("idle_timeout_secs")],
-                    self.gateway.idle_timeout_secs,
-                    DEFAULT_IDLE_TIMEOUT.as_secs(),
-                )?),
-                total_timeout: Duration::from_secs(v.positive(
-                    &[Key("gateway"), Key("total_timeout_secs")],
-                    self.gateway.total_timeout_secs,
-                    DEFAULT_TOTAL_TIMEOUT.as_secs(),
-                )?),
-            },
+            gateway: v.gateway(&self.gateway)?,
             passive: PassiveConfig {
                 claude_code: self.passive.claude_code.unwrap_or(false),
                 codex: self.passive.codex.unwrap_or(false),
@@ -957,6 +1155,63 @@ token_command = "gcloud auth print-access-token --account 'me@example.com'"
             .unwrap_err()
             .to_string();
         assert!(msg.contains("must name a command"), "{msg}");
+    }
+
+    #[test]
+    fn config_refuses_timeout_that_overflowed_the_engine() {
+        // Hot-reloaded, this value panicked the engine ("overflow when adding
+        // duration to instant") and left a stale report with no alarm.
+        let msg = parse("[check]\ninterval_secs = 60\ntimeout_secs = 9223372036854775807\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("/tmp/config.toml"), "{msg}");
+        assert!(msg.contains("line 3"), "{msg}");
+        assert!(msg.contains("check.timeout_secs"), "{msg}");
+        assert!(msg.contains("at most 600"), "{msg}");
+        for (key, max) in [
+            ("interval_secs", MAX_INTERVAL_SECS),
+            ("confirm_secs", MAX_CONFIRM_SECS),
+            ("timeout_secs", MAX_TIMEOUT_SECS),
+            ("slow_ms", MAX_SLOW_MS),
+            ("failures_to_open", MAX_STREAK),
+            ("successes_to_close", MAX_STREAK),
+        ] {
+            assert!(
+                parse(&format!("[check]\n{key} = {max}\n")).is_ok(),
+                "{key} = {max}"
+            );
+            let msg = parse(&format!("[check]\n{key} = {}\n", max + 1))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                msg.contains(&format!("check.{key}")) && msg.contains("line 2"),
+                "{msg}"
+            );
+            let msg = parse(&format!("[check]\n{key} = 0\n")).unwrap_err().to_string();
+            assert!(msg.contains("greater than 0"), "{msg}");
+        }
+        // u32 keys out of the u32 range fail at the type, still with line and key.
+        let msg = parse("[check]\nfailures_to_open = 99999999999\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("line 2") && msg.contains("failures_to_open"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn config_bounds_counts_of_lists() {
+        let mut text = String::from("use_catalog = false\n");
+        for i in 0..=MAX_PROVIDERS {
+            text.push_str(&format!("[[providers]]\nid = \"p{i}\"\nkind = \"status\"\n"));
+        }
+        let msg = parse(&text).unwrap_err().to_string();
+        assert!(msg.contains("at most 64"), "{msg}");
+        let msg = parse("fallback = [\"openai\", \"openai\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("fallback[1]") && msg.contains("twice"), "{msg}");
     }
 
     #[test]

@@ -93,7 +93,41 @@ fn edit(path: &Path, change: impl FnOnce(&mut toml_edit::DocumentMut)) -> Result
 }
 
 /// Writes to a sibling temp file, syncs it, then renames it over `path`.
+/// When `path` is a symbolic link (a config kept in a dotfiles repository),
+/// the file it points to is replaced, so the link stays a link.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EditError> {
+    let target = link_target(path);
+    write_atomic_to(&target, bytes).map_err(|e| match e {
+        EditError::Write { source, .. } => EditError::Write {
+            path: path.to_path_buf(),
+            source,
+        },
+        other => other,
+    })
+}
+
+/// Where a write to `path` must land: the end of its chain of symbolic links
+/// (at most [`MAX_LINKS`] deep), or `path` itself when it is not a link.
+fn link_target(path: &Path) -> PathBuf {
+    let mut current = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match std::fs::read_link(&current) {
+            Ok(next) => {
+                current = match current.parent() {
+                    Some(dir) if next.is_relative() => dir.join(next),
+                    _ => next,
+                };
+            }
+            Err(_) => break,
+        }
+    }
+    current
+}
+
+/// Symbolic links followed before giving up (the kernel's own limit is 40).
+const MAX_LINKS: usize = 40;
+
+fn write_atomic_to(path: &Path, bytes: &[u8]) -> Result<(), EditError> {
     let err = |source| EditError::Write {
         path: path.to_path_buf(),
         source,
@@ -169,6 +203,28 @@ mod tests {
         assert_eq!(
             std::fs::read_to_string(&path).unwrap().trim(),
             "preferred = \"ollama\""
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn saving_settings_writes_through_a_symlinked_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let real_dir = dir.path().join("dotfiles");
+        std::fs::create_dir(&real_dir).unwrap();
+        let real = real_dir.join("switchboard.toml");
+        std::fs::write(&real, "# mine\npreferred = \"anthropic\"\n").unwrap();
+        let link = dir.path().join("config.toml");
+        std::os::unix::fs::symlink("dotfiles/switchboard.toml", &link).unwrap();
+        set_preferred(&link, "openai").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(),
+            "the link was replaced"
+        );
+        let text = std::fs::read_to_string(&real).unwrap();
+        assert!(
+            text.contains("# mine") && text.contains("preferred = \"openai\""),
+            "{text}"
         );
     }
 

@@ -29,6 +29,15 @@ pub const SLEEP_JUMP: Duration = Duration::from_secs(30);
 /// Events kept for slow subscribers before they start missing some.
 const EVENT_BUFFER: usize = 256;
 
+/// Crashes of the engine task tolerated within [`CRASH_WINDOW`]: the
+/// supervisor restarts it up to this many times, then lets the panic end the
+/// task so the process exits non-zero instead of looping on a crash.
+const MAX_CRASHES: usize = 5;
+/// The window [`MAX_CRASHES`] is counted over.
+const CRASH_WINDOW: Duration = Duration::from_secs(600);
+/// Pause before a restart, so a crash on every round cannot spin the CPU.
+const RESTART_DELAY: Duration = Duration::from_secs(1);
+
 /// Where wall-clock time comes from. Injected so tests can simulate a suspend.
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
@@ -251,6 +260,8 @@ pub struct Engine {
     switched_from: Option<String>,
     /// When a gateway failure last asked for a confirmation round.
     last_passive_probe: Option<Instant>,
+    /// What the supervisor says after a crash (see [`Engine::supervise`]).
+    engine_error: Option<String>,
 }
 
 impl Engine {
@@ -269,6 +280,7 @@ impl Engine {
             auto_switch: config.auto_switch,
             passive: config.passive,
             config_error: None,
+            engine_error: None,
             overall: State::Unknown,
             providers: Vec::new(),
         });
@@ -288,6 +300,7 @@ impl Engine {
             config_error: None,
             switched_from: None,
             last_passive_probe: None,
+            engine_error: None,
         };
         engine.sync_providers();
         engine.publish_report(None);
@@ -297,10 +310,53 @@ impl Engine {
             config: config_rx,
             events,
         };
-        (handle, tokio::spawn(engine.run()))
+        (handle, tokio::spawn(engine.supervise()))
     }
 
-    async fn run(mut self) {
+    /// Runs the engine and restarts it when it panics, so one bad input
+    /// cannot silently freeze the report everyone reads. The state survives
+    /// (the engine is borrowed, not consumed, by [`Engine::run`]), but the
+    /// health machines start over, since a panic may have left one half-updated.
+    /// The crash is published in the report (`engine_error`), which the
+    /// dashboard, the tray and `/api/status` show. After [`MAX_CRASHES`]
+    /// within [`CRASH_WINDOW`] the panic is let through: the task ends with it
+    /// and `app::Running` exits non-zero.
+    async fn supervise(mut self) {
+        let mut crashes: std::collections::VecDeque<Instant> = std::collections::VecDeque::new();
+        loop {
+            let run = std::panic::AssertUnwindSafe(self.run());
+            let Err(panic) = futures::FutureExt::catch_unwind(run).await else {
+                return;
+            };
+            let message = panic_message(panic.as_ref());
+            let now = Instant::now();
+            crashes.retain(|at| now.duration_since(*at) < CRASH_WINDOW);
+            crashes.push_back(now);
+            let total = crashes.len();
+            tracing::error!(crashes = total, "the engine crashed: {message}");
+            self.engine_error = Some(format!(
+                "the monitor crashed at {} and was restarted ({total} crash{} in the last {} min): {message}",
+                self.clock.now().format("%H:%M:%S UTC"),
+                if total == 1 { "" } else { "es" },
+                CRASH_WINDOW.as_secs() / 60,
+            ));
+            self.providers.clear();
+            self.next_confirm = None;
+            self.last_round = None;
+            self.sync_providers();
+            self.publish_report(None);
+            if total >= MAX_CRASHES {
+                tracing::error!(
+                    "the engine crashed {total} times in {} min; giving up",
+                    CRASH_WINDOW.as_secs() / 60
+                );
+                std::panic::resume_unwind(panic);
+            }
+            tokio::time::sleep(RESTART_DELAY).await;
+        }
+    }
+
+    async fn run(&mut self) {
         let mut next_full = Instant::now();
         loop {
             let confirm_at = self.next_confirm;
@@ -699,6 +755,7 @@ impl Engine {
             auto_switch: self.config.auto_switch,
             passive: self.config.passive,
             config_error: self.config_error.clone(),
+            engine_error: self.engine_error.clone(),
             overall: StatusReport::worst(&reports),
             providers: reports,
         });
@@ -721,7 +778,10 @@ fn transition_events(id: &str, transitions: Vec<Transition>, machine: &HealthMac
         .into_iter()
         .map(|t| match t {
             Transition::Changed { from, to } => {
-                info!(provider = %id, %from, %to, summary = %machine.summary(), "state changed");
+                // The summary may carry a status page's words: escaped, so a page
+                // cannot forge log lines or drive the terminal.
+                let summary = crate::text::escape_control(machine.summary());
+                info!(provider = %id, %from, %to, %summary, "state changed");
                 Event::StateChanged {
                     id: id.to_string(),
                     from,
@@ -729,7 +789,8 @@ fn transition_events(id: &str, transitions: Vec<Transition>, machine: &HealthMac
                 }
             }
             Transition::Opened(incident) => {
-                warn!(provider = %id, cause = %incident.cause, "incident began");
+                let cause = crate::text::escape_control(&incident.cause);
+                warn!(provider = %id, %cause, "incident began");
                 Event::IncidentOpened {
                     id: id.to_string(),
                     incident,
@@ -748,6 +809,15 @@ fn transition_events(id: &str, transitions: Vec<Transition>, machine: &HealthMac
             }
         })
         .collect()
+}
+
+/// The text of a panic payload (`panic!` gives a `&str` or a `String`).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
 }
 
 /// The next deadline after `prev`, skipping missed ticks instead of bursting

@@ -4,6 +4,7 @@
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use switchboard::text::escape_control;
 
 use anyhow::{bail, Context as _};
 use clap::{Parser, Subcommand};
@@ -134,6 +135,8 @@ fn init_logging(cli: &Cli) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        // Colour only on a terminal: a log file or the journal gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
 }
@@ -218,7 +221,8 @@ fn print_table(report: &StatusReport) {
                 .as_ref()
                 .map(|r| format!("{} ms", r.latency_ms))
                 .unwrap_or_else(|| "-".into()),
-            describe(p) + marker
+            // Status-page text is someone else's: no escape sequences or forged lines.
+            escape_control(&(describe(p) + marker))
         );
     }
     println!("\noverall: {} (* preferred)", report.overall.label());
@@ -263,7 +267,7 @@ async fn log_events(mut events: tokio::sync::broadcast::Receiver<Event>) {
                 println!(
                     "{} {id}: began: {}",
                     incident.detected_at.to_rfc3339(),
-                    incident.cause
+                    escape_control(&incident.cause)
                 )
             }
             Ok(Event::IncidentClosed { id, incident }) => println!(
@@ -518,7 +522,7 @@ fn print_history(report: &switchboard::store::HistoryReport, since: std::time::D
             .as_deref()
             .map(|id| format!(" (request {id})"))
             .unwrap_or_default();
-        println!("      {}{request}", r.cause);
+        println!("      {}{}", escape_control(&r.cause), escape_control(&request));
         let page = match i.lead_minutes {
             Some(0) => "the status page acknowledged it within a minute of detection".to_string(),
             Some(n) => format!("detected {n} min before the status page"),

@@ -417,6 +417,11 @@ pub struct StatusReport {
     /// engine keeps running on the last good config meanwhile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_error: Option<String>,
+    /// Set after the engine task crashed and its supervisor restarted it:
+    /// when, how often, and the panic message. Monitoring goes on, but the
+    /// user must see that something broke.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_error: Option<String>,
     pub overall: State,
     pub providers: Vec<ProviderReport>,
 }

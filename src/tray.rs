@@ -134,13 +134,20 @@ pub fn tray_view(report: &StatusReport, now: DateTime<Utc>) -> TrayView {
         .collect();
     let icon = IconKey {
         kind: preferred.map_or(IconKind::Unknown, |p| IconKind::from_state(p.state)),
-        dot: !others_in_trouble.is_empty(),
+        // A crashed-and-restarted engine is trouble worth the dot too.
+        dot: !others_in_trouble.is_empty() || report.engine_error.is_some(),
     };
-    let header = match preferred {
+    let mut header = match preferred {
         Some(p) => header(p, now),
         None => "No provider selected".to_string(),
     };
-    let tooltip = tooltip(&header, &others_in_trouble);
+    if report.engine_error.is_some() {
+        header.push_str(ENGINE_CRASHED);
+    }
+    let mut tooltip = tooltip(&header, &others_in_trouble);
+    if let Some(e) = &report.engine_error {
+        tooltip.push_str(&format!("\n{e}"));
+    }
     let providers = report
         .providers
         .iter()
@@ -161,6 +168,10 @@ pub fn tray_view(report: &StatusReport, now: DateTime<Utc>) -> TrayView {
         status_url: preferred.and_then(|p| p.status_url.clone()),
     }
 }
+
+/// Appended to the header after the engine crashed and was restarted, so the
+/// one line a Linux user sees says it too.
+const ENGINE_CRASHED: &str = " (monitor restarted after a crash)";
 
 /// States that earn the "another provider has a problem" dot. Unknown and
 /// offline do not: they say nothing about the provider.
@@ -417,6 +428,7 @@ mod tests {
             auto_switch: true,
             passive: Default::default(),
             config_error: None,
+            engine_error: None,
             overall: StatusReport::worst(&providers),
             providers,
         }
@@ -590,6 +602,16 @@ mod tests {
         assert!(h.chars().count() <= HEADER_MAX_CHARS, "{h}");
         assert!(h.ends_with("… for 4 min"), "{h}");
         assert!(h.starts_with("Claude API — outage: xxx"), "{h}");
+    }
+
+    #[test]
+    fn tray_shows_an_engine_crash() {
+        let mut r = report(Some("anthropic"), vec![outage(240)]);
+        r.engine_error = Some("the monitor crashed at 10:00:00 UTC and was restarted: boom".into());
+        let v = tray_view(&r, t0());
+        assert!(v.header.ends_with(ENGINE_CRASHED), "{}", v.header);
+        assert!(v.tooltip.contains("boom"), "{}", v.tooltip);
+        assert!(v.icon.dot);
     }
 
     #[test]

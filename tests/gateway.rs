@@ -877,6 +877,7 @@ async fn models_and_refusals() {
 
     let r = reqwest::Client::new()
         .post(format!("{}/v1/messages", gw.url))
+        .header("content-type", "application/json")
         .body("{not json")
         .send()
         .await

@@ -31,3 +31,6 @@ mod gateway_cloud;
 // Passive signals: Claude Code and Codex session logs (real captured lines),
 // the follower, and `watch` turning a key-less provider to outage from them.
 mod passive;
+// Issue 16's security review: one regression test per hole (gateway vs web pages,
+// remote dashboard, engine death, unbounded buffers, history growth, the small ones).
+mod hardening;

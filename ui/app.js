@@ -376,6 +376,7 @@ function overviewSig(report) {
 function noticesSig(report) {
   return JSON.stringify([
     report.config_error ?? null,
+    report.engine_error ?? null,
     (report.providers ?? []).map((p) => p.credential),
     app.passive,
     passiveDismissed(),
@@ -582,7 +583,35 @@ function tick() {
   }
 }
 
+/**
+ * A page served to another machine (`watch --allow-remote`) carries no token:
+ * it shows everything and changes nothing. Mutating controls are disabled
+ * (routing, Check now) or hidden (key forms), and a note says why.
+ */
+function readOnly() {
+  if (!document.querySelector('meta[name="switchboard-read-only"]')) return;
+  document.body.classList.add("read-only");
+  const btn = $("check-now");
+  btn.disabled = true;
+  btn.title = "Read-only: open the dashboard on the machine running Switchboard to check now";
+  $("routing").inert = true;
+  $("notices").before(
+    h(
+      "div",
+      { class: "notice tone-info", id: "read-only" },
+      h("h2", { class: "notice-title" }, "Read-only dashboard"),
+      h(
+        "p",
+        {},
+        "You are viewing Switchboard from another machine. Changing the preferred provider, the fallback order " +
+          "or keys works only from the machine that runs it (http://127.0.0.1 there).",
+      ),
+    ),
+  );
+}
+
 function start() {
+  readOnly();
   $("check-now").addEventListener("click", checkNow);
   for (const b of document.querySelectorAll(".seg-btn")) {
     b.setAttribute("aria-pressed", String(b.dataset.range === app.range));

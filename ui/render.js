@@ -144,6 +144,17 @@ export function notices(report) {
       ),
     );
   }
+  if (report.engine_error) {
+    out.push(
+      h(
+        "div",
+        { class: "notice tone-warn", role: "alert", id: "engine-error" },
+        h("h2", { class: "notice-title" }, "The monitor crashed and was restarted"),
+        h("p", {}, "Health history starts over from the restart. Please report this:"),
+        h("pre", { class: "mono" }, String(report.engine_error)),
+      ),
+    );
+  }
   const needKeys = (report.providers ?? []).filter((p) => p.credential !== "not_needed");
   const haveKey = needKeys.some((p) => p.credential === "keyring" || p.credential === "env");
   if (needKeys.length && !haveKey) {

@@ -196,7 +196,8 @@ pub async fn count_tokens(State(gw): State<Gateway>, headers: HeaderMap, body: B
             tried.push(format!("{id}: HTTP {}", status.as_u16()));
             continue;
         }
-        let Ok(Ok(bytes)) = tokio::time::timeout(wait, answer.bytes()).await else {
+        let read = super::limits::read_capped(answer, super::limits::MAX_COUNT_TOKENS_BYTES);
+        let Ok(Ok(bytes)) = tokio::time::timeout(wait, read).await else {
             tried.push(format!("{id}: the answer broke off"));
             continue;
         };
@@ -450,7 +451,8 @@ impl Gateway {
             return Attempt::Failed(failure.redact(&auth.secrets()));
         }
         if req.stream() {
-            self.stream(req, candidate, response, started, failover, limits)
+            let redactor = super::redact::Redactor::new(&auth.secrets());
+            self.stream(req, candidate, response, started, failover, limits, redactor)
                 .await
         } else {
             self.whole(req, candidate, response, started, failover, limits)
@@ -498,9 +500,15 @@ impl Gateway {
         let id = &candidate.provider.id;
         let upstream_headers = response.headers().clone();
         let remaining = limits.total_timeout.saturating_sub(started.elapsed());
-        let bytes = match tokio::time::timeout(remaining, response.bytes()).await {
+        let read = super::limits::read_capped(response, super::limits::MAX_ANSWER_BYTES);
+        let bytes = match tokio::time::timeout(remaining, read).await {
             Ok(Ok(b)) => b,
-            Ok(Err(e)) => return Attempt::Failed(Failure::transport(&e, started)),
+            Ok(Err(super::limits::ReadError::Transport(e))) => {
+                return Attempt::Failed(Failure::transport(&e, started))
+            }
+            Ok(Err(e @ super::limits::ReadError::TooLarge { .. })) => {
+                return Attempt::Failed(Failure::broken_stream(e.to_string(), started))
+            }
             Err(_) => {
                 return Attempt::Failed(Failure::broken_stream(
                     "the answer did not finish in time".into(),
@@ -560,6 +568,7 @@ impl Gateway {
 
     /// A streamed answer: wait for the first event (still free to fail over),
     /// then commit and relay the rest from a task.
+    #[allow(clippy::too_many_arguments)]
     async fn stream(
         &self,
         req: &ClientRequest,
@@ -568,6 +577,7 @@ impl Gateway {
         started: Instant,
         failover: bool,
         limits: &GatewayConfig,
+        redactor: super::redact::Redactor,
     ) -> Attempt {
         let model = candidate.model(req.model()).unwrap_or_default();
         let id = candidate.provider.id.clone();
@@ -580,13 +590,13 @@ impl Gateway {
                 error_type,
                 message,
             })) => {
-                return Attempt::Failed(Failure::in_stream(
+                return Attempt::Failed(redactor.failure(Failure::in_stream(
                     candidate.provider.kind,
                     status,
                     &error_type,
-                    &message,
+                    &redactor.text(&message),
                     started,
-                ))
+                )))
             }
             Ok(Some(event)) => event,
             Ok(None) => {
@@ -649,11 +659,12 @@ impl Gateway {
                     status,
                     error_type,
                     message,
-                })) => Some((
-                    status,
-                    message.clone(),
-                    Some(Failure::in_stream(kind, status, &error_type, &message, started)),
-                )),
+                })) => {
+                    // The upstream may echo the key it was sent: never pass it on.
+                    let message = redactor.text(&message);
+                    let failure = Failure::in_stream(kind, status, &error_type, &message, started);
+                    Some((status, message, Some(redactor.failure(failure))))
+                }
                 Err(e) => Some((502, e.0.clone(), Some(Failure::broken_stream(e.0, started)))),
                 Ok(Some(_)) => None,
             };

@@ -8,9 +8,12 @@
 //! Left out on purpose: retries on the same provider (clients and their SDKs
 //! already retry), caching, and load balancing; this is failover only.
 
+mod access;
 pub mod bedrock;
 mod handler;
 mod keys;
+pub mod limits;
+mod redact;
 mod relay;
 pub mod route;
 pub mod sse;
@@ -48,7 +51,7 @@ pub fn router(
     hosts: HostPolicy,
 ) -> Result<Router, crate::http::ClientError> {
     let state = handler::Gateway {
-        engine,
+        engine: engine.clone(),
         keys: Arc::new(keys::Keys::new(credentials)),
         client: crate::http::gateway_client()?,
         traffic,
@@ -66,26 +69,34 @@ pub fn router(
         .fallback(handler::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(handler::head_anywhere))
+        // Who may spend the user's credits: web pages only when allowed, JSON
+        // bodies only, the optional client token (see `access`).
+        .layer(middleware::from_fn_with_state(engine, access::guard))
         .layer(middleware::from_fn_with_state(state.clone(), handler::check_host))
         .with_state(state))
 }
 
-/// Serves the gateway on `listener` until `shutdown` resolves.
+/// Serves the gateway on `listener` until `shutdown` resolves, with
+/// [`crate::serve::Limits::GATEWAY`].
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    serve_with(listener, router, crate::serve::Limits::GATEWAY, shutdown).await
+}
+
+/// [`serve`] with other limits (tests use short timeouts).
+pub async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    limits: crate::serve::Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "gateway on http://{addr} (ANTHROPIC_BASE_URL=http://{addr}, OPENAI_BASE_URL=http://{addr}/v1)");
     }
-    // Streams are many small writes: without TCP_NODELAY each waits ~40 ms
-    // for Nagle and the client's delayed ACK.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
+    crate::serve::serve(listener, router, limits, shutdown)
         .await
         .map_err(ServerError::Serve)
 }

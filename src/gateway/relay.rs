@@ -114,6 +114,9 @@ impl EventSource {
                 for event in decoder.push(bytes) {
                     push_sse(&mut self.pending, *protocol, event)?;
                 }
+                if let Some(why) = decoder.overflow() {
+                    return Err(Broken(why.to_string()));
+                }
             }
             Decoder::Bedrock(decoder) => {
                 let frames = decoder

@@ -7,8 +7,31 @@
 //! fields the gateway needs: `event` and `data`. `id` and `retry` are read
 //! and ignored: neither API uses them and the gateway never reconnects.
 //! What it leaves out: the meaning of the data (JSON, or OpenAI's `[DONE]`).
+//!
+//! Memory is bounded: a line longer than [`MAX_LINE_BYTES`] or an event whose
+//! data exceeds [`MAX_EVENT_BYTES`] stops the decoder for good
+//! ([`SseDecoder::overflow`]); the caller ends the stream with an error, as
+//! it does for Bedrock's frames.
 
 use bytes::Bytes;
+
+/// Longest line kept while waiting for its line break. Real stream lines are
+/// one JSON delta (well under 64 KiB; a whole tool input or a signature at
+/// most a few hundred KiB); an upstream that sends megabytes without a
+/// newline is broken or hostile.
+pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Most data one event may gather over its `data:` lines, for the same reason.
+pub const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
+
+/// Why the decoder stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SseOverflow {
+    #[error("the upstream sent a stream line longer than {} MiB without a line break", MAX_LINE_BYTES >> 20)]
+    Line,
+    #[error("the upstream sent a stream event larger than {} MiB", MAX_EVENT_BYTES >> 20)]
+    Event,
+}
 
 /// One dispatched event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +58,8 @@ pub struct SseDecoder {
     event: Option<String>,
     data: String,
     has_data: bool,
+    /// Set once a cap was exceeded; the decoder then ignores all input.
+    overflow: Option<SseOverflow>,
 }
 
 /// U+FEFF, which the SSE spec allows (and strips) at the start of a stream.
@@ -46,9 +71,27 @@ impl SseDecoder {
         Self::default()
     }
 
-    /// Decodes `bytes` and returns the events they complete, in order.
+    /// Why decoding stopped, once a line or an event outgrew its cap.
+    pub fn overflow(&self) -> Option<SseOverflow> {
+        self.overflow
+    }
+
+    /// Stops for good: frees the buffers and remembers why.
+    fn overflowed(&mut self, why: SseOverflow) {
+        self.overflow = Some(why);
+        self.line = Vec::new();
+        self.data = String::new();
+        self.has_data = false;
+        self.event = None;
+    }
+
+    /// Decodes `bytes` and returns the events they complete, in order. After
+    /// an overflow it returns the events completed before it, then nothing.
     pub fn push(&mut self, bytes: &[u8]) -> Vec<SseEvent> {
         let mut events = Vec::new();
+        if self.overflow.is_some() {
+            return events;
+        }
         let mut rest = bytes;
         if self.after_cr {
             self.after_cr = false;
@@ -57,6 +100,10 @@ impl SseDecoder {
             }
         }
         while let Some(pos) = rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+            if self.line.len() + pos > MAX_LINE_BYTES {
+                self.overflowed(SseOverflow::Line);
+                return events;
+            }
             self.line.extend_from_slice(&rest[..pos]);
             let is_cr = rest[pos] == b'\r';
             rest = &rest[pos + 1..];
@@ -71,6 +118,13 @@ impl SseDecoder {
             if let Some(event) = self.process_line(&line) {
                 events.push(event);
             }
+            if self.overflow.is_some() {
+                return events;
+            }
+        }
+        if self.line.len() + rest.len() > MAX_LINE_BYTES {
+            self.overflowed(SseOverflow::Line);
+            return events;
         }
         self.line.extend_from_slice(rest);
         events
@@ -80,6 +134,9 @@ impl SseDecoder {
     /// event is returned. (The spec discards it; a stream cut right after its
     /// last `data:` line still loses nothing here.)
     pub fn finish(&mut self) -> Option<SseEvent> {
+        if self.overflow.is_some() {
+            return None;
+        }
         let line = std::mem::take(&mut self.line);
         self.after_cr = false;
         if !line.is_empty() {
@@ -110,6 +167,10 @@ impl SseDecoder {
         match field {
             "event" => self.event = Some(value.to_owned()),
             "data" => {
+                if self.data.len() + value.len() + 1 > MAX_EVENT_BYTES {
+                    self.overflowed(SseOverflow::Event);
+                    return None;
+                }
                 if self.has_data {
                     self.data.push('\n');
                 }
@@ -208,6 +269,43 @@ mod tests {
             .push("\u{feff}event:x\ndata:1\ndata".as_bytes())
             .is_empty());
         assert_eq!(decoder.finish(), Some(event(Some("x"), "1\n")));
+    }
+
+    #[test]
+    fn sse_decoder_caps_a_line_without_newline() {
+        let mut decoder = SseDecoder::new();
+        assert_eq!(
+            decoder.push(b"data: {\"a\":1}\n\ndata: "),
+            vec![event(None, "{\"a\":1}")]
+        );
+        let chunk = vec![b'x'; 1024 * 1024];
+        let mut pushed = 0;
+        while decoder.overflow().is_none() {
+            assert!(decoder.push(&chunk).is_empty());
+            pushed += chunk.len();
+            assert!(pushed <= MAX_LINE_BYTES + chunk.len(), "never stopped");
+        }
+        assert_eq!(decoder.overflow(), Some(SseOverflow::Line));
+        assert!(
+            decoder.line.capacity() == 0 && decoder.data.capacity() == 0,
+            "buffers freed"
+        );
+        // Dead for good: even a line break does not revive it.
+        assert!(decoder.push(b"\n\ndata: 1\n\n").is_empty());
+        assert_eq!(decoder.finish(), None);
+    }
+
+    #[test]
+    fn sse_decoder_caps_an_event_of_many_data_lines() {
+        let mut decoder = SseDecoder::new();
+        let line = format!("data: {}\n", "y".repeat(1024 * 1024));
+        let mut lines = 0;
+        while decoder.overflow().is_none() {
+            assert!(decoder.push(line.as_bytes()).is_empty());
+            lines += 1;
+            assert!(lines <= MAX_EVENT_BYTES / (1024 * 1024) + 1, "never stopped");
+        }
+        assert_eq!(decoder.overflow(), Some(SseOverflow::Event));
     }
 
     #[test]

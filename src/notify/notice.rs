@@ -343,6 +343,7 @@ mod tests {
             auto_switch: false,
             passive: Default::default(),
             config_error: None,
+            engine_error: None,
             overall: State::Outage,
             providers,
         }

@@ -276,6 +276,7 @@ mod tests {
             auto_switch: false,
             passive: Default::default(),
             config_error: None,
+            engine_error: None,
             overall: a,
             providers: vec![
                 p("a", "anthropic", "Claude API", a),

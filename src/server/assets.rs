@@ -2,13 +2,14 @@
 //! `switchboard watch` serves them from any working directory.
 //!
 //! `index.html` gets the per-install token written into its
-//! `<meta name="switchboard-token" content="">` placeholder, once, at startup.
+//! `<meta name="switchboard-token" content="">` placeholder, once, at startup;
+//! peers on other machines (`--allow-remote`) get a read-only page without it.
 //! Every file is sent with `Cache-Control: no-cache`, so a browser revalidates
 //! after an upgrade instead of mixing old and new scripts.
 //!
 //! Leaves out: compression and ETags (loopback traffic, a few kilobytes).
 
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -31,13 +32,25 @@ const CACHE_CONTROL: &str = "no-cache";
 /// `index.html` with the token in place of the placeholder. The token is hex,
 /// so it needs no HTML escaping.
 pub(super) fn render_index(token: &Token) -> Bytes {
+    let meta = format!(r#"<meta name="switchboard-token" content="{}">"#, token.as_str());
+    with_meta(&meta)
+}
+
+/// `index.html` for a peer on another machine (`--allow-remote`): no token,
+/// and a marker that makes the page read-only (the UI disables its controls
+/// and says why). Anyone on the network can load the page, so the token must
+/// not be in it.
+pub(super) fn render_read_only_index() -> Bytes {
+    with_meta(r#"<meta name="switchboard-read-only" content="">"#)
+}
+
+fn with_meta(meta: &str) -> Bytes {
     let html = UI
         .get_file("index.html")
         .and_then(|f| f.contents_utf8())
         .unwrap_or(MISSING_INDEX);
-    let meta = format!(r#"<meta name="switchboard-token" content="{}">"#, token.as_str());
     let rendered = if html.contains(TOKEN_PLACEHOLDER) {
-        html.replacen(TOKEN_PLACEHOLDER, &meta, 1)
+        html.replacen(TOKEN_PLACEHOLDER, meta, 1)
     } else if let Some(at) = html.find("<head>") {
         tracing::warn!("ui/index.html has no token placeholder; adding the token after <head>");
         let at = at + "<head>".len();
@@ -49,8 +62,14 @@ pub(super) fn render_index(token: &Token) -> Bytes {
     Bytes::from(rendered)
 }
 
-pub(super) async fn index(State(state): State<AppState>) -> Response {
-    file_response("index.html", state.index.clone())
+/// The dashboard: with the token for this machine, read-only for others.
+pub(super) async fn index(State(state): State<AppState>, request: Request) -> Response {
+    let body = if super::security::trusted_peer(&state, &request) {
+        state.index.clone()
+    } else {
+        state.index_read_only.clone()
+    };
+    file_response("index.html", body)
 }
 
 /// Any path no route claims: an embedded file for GET/HEAD, else a JSON 404.

@@ -43,7 +43,7 @@ use crate::store::HistoryStore;
 
 pub use api::HistoryWindow;
 pub use error::AppError;
-pub use security::HostPolicy;
+pub use security::{HostPolicy, CONTENT_SECURITY_POLICY};
 pub use token::{Token, TokenError, TOKEN_FILE, TOKEN_HEADER};
 
 /// Largest request body accepted (64 KiB). The biggest legitimate body is an
@@ -69,6 +69,11 @@ pub struct AppState {
     pub passive_roots: crate::passive::Roots,
     /// `index.html` with the token in it, rendered once.
     index: Bytes,
+    /// `index.html` without the token, for peers on other machines.
+    index_read_only: Bytes,
+    /// `--allow-remote`: peers on other machines get a read-only dashboard and
+    /// their mutations need a same-origin `Origin`.
+    remote: bool,
     /// Flips to `true` when the server stops, so open event streams end and
     /// graceful shutdown does not wait for them forever.
     stopping: Arc<watch::Sender<bool>>,
@@ -93,6 +98,8 @@ impl AppState {
             gateway: GatewayInfo::default(),
             passive_roots: crate::passive::Roots::default(),
             index,
+            index_read_only: assets::render_read_only_index(),
+            remote: false,
             stopping: Arc::new(watch::channel(false).0),
         }
     }
@@ -116,6 +123,7 @@ impl AppState {
     /// Pair with `bind(listen, true)`.
     pub fn allow_remote(mut self, listen: SocketAddr) -> Self {
         self.hosts = HostPolicy::remote(listen);
+        self.remote = true;
         self
     }
 
@@ -214,25 +222,32 @@ pub async fn bind(listen: SocketAddr, allow_remote: bool) -> Result<TcpListener,
 }
 
 /// Serves until `shutdown` resolves, then ends open event streams and waits
-/// for in-flight requests to finish.
+/// for in-flight requests to finish. Runs with [`crate::serve::Limits::DASHBOARD`].
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    serve_with(listener, state, crate::serve::Limits::DASHBOARD, shutdown).await
+}
+
+/// [`serve`] with other limits (tests use short timeouts).
+pub async fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    limits: crate::serve::Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "dashboard and API on http://{addr}/");
     }
     let stopping = state.stopping.clone();
-    // Event streams are small writes: no Nagle delay on them.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            stopping.send_replace(true);
-        })
-        .await
-        .map_err(ServerError::Serve)
+    // Every request carries the peer's address (`ConnectInfo`): loopback
+    // clients get the full dashboard, others a read-only one.
+    crate::serve::serve(listener, router(state), limits, async move {
+        shutdown.await;
+        stopping.send_replace(true);
+    })
+    .await
+    .map_err(ServerError::Serve)
 }

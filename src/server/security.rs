@@ -5,6 +5,8 @@
 //!    name in `Host`, so this defeats DNS rebinding.
 //! 2. Mutating methods need the per-install token, and a same-origin `Origin`
 //!    when one is sent (browsers always send it on such requests; curl does not).
+//!    With `--allow-remote`, a peer on another machine must send `Origin`, and
+//!    gets the dashboard without the token (read-only).
 //! 3. A `Content-Length` over the cap is refused before any handler runs;
 //!    bodies without one are cut off by the extractors' limit.
 //!
@@ -13,7 +15,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -125,6 +127,13 @@ fn check(state: &AppState, req: &Request) -> Result<(), AppError> {
         )));
     }
     if is_mutating(req.method()) {
+        if !trusted_peer(state, req) && !req.headers().contains_key(header::ORIGIN) {
+            return Err(AppError::Forbidden(
+                "refused: a change from another machine needs a same-origin Origin header; this \
+                 dashboard is read-only from the network"
+                    .to_string(),
+            ));
+        }
         check_origin(req.headers(), &host)?;
         check_token(state, req.headers())?;
     }
@@ -132,6 +141,18 @@ fn check(state: &AppState, req: &Request) -> Result<(), AppError> {
         return Err(AppError::body_too_large());
     }
     Ok(())
+}
+
+/// Whether the request comes from this machine. Without `--allow-remote` the
+/// socket is loopback-only, so every peer is. With it, only a loopback peer
+/// address counts; an unknown peer (no `ConnectInfo`) is treated as remote.
+pub(super) fn trusted_peer(state: &AppState, req: &Request) -> bool {
+    if !state.remote {
+        return true;
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|ConnectInfo(peer)| peer.ip().to_canonical().is_loopback())
 }
 
 fn check_origin(headers: &HeaderMap, host: &str) -> Result<(), AppError> {
@@ -178,7 +199,7 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
 }
 
 /// Headers on every response: no MIME sniffing, no framing by other sites, no
-/// referrer leaking the dashboard's address.
+/// referrer leaking the dashboard's address, and a strict CSP.
 pub(super) async fn headers(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.insert(
@@ -187,8 +208,21 @@ pub(super) async fn headers(mut response: Response) -> Response {
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
     response
 }
+
+/// The dashboard's Content-Security-Policy: its own scripts, styles and
+/// images only, requests to its own API only, no inline code, no plugins, no
+/// framing, no form posts. An injected string (a status page's words that
+/// slipped past escaping) could then run nothing. The Tauri window loads the
+/// same page from this server, so it gets the same policy.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self'; connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; \
+     form-action 'none'; frame-ancestors 'none'";
 
 #[cfg(test)]
 mod tests {

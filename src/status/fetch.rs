@@ -189,7 +189,7 @@ impl StatusPoller {
             return e.into();
         }
         match adapter.parse(&bodies) {
-            Ok(status) => PageFetch::Read(status),
+            Ok(status) => PageFetch::Read(super::bounds::bound(status)),
             Err(e) => {
                 let url = urls.first().map(Url::as_str).unwrap_or(page.as_str());
                 tracing::debug!(%url, error = %e, "status feed not understood");

@@ -24,6 +24,7 @@ use crate::config::StatusFormat;
 use crate::model::{Component, ComponentStatus, Indicator, NetFailure, PageStatus, State};
 
 pub mod aws_health;
+pub mod bounds;
 pub mod detect;
 pub mod fetch;
 pub mod google_cloud;

@@ -70,6 +70,8 @@ pub struct CheckRow {
     pub latency_ms: Option<u64>,
     pub http_status: Option<u16>,
     /// The engine's words for the state ("HTTP 500 api_error: Internal server error").
+    /// Empty when unchanged since the provider's previous row (the recorder
+    /// stores words only when they change, see `recorder::check_rows`).
     pub summary: String,
 }
 
@@ -100,6 +102,12 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("cannot create the history directory {path}: {source}")]
     CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot create the history database {path} readable by its owner only: {source}")]
+    Private {
         path: PathBuf,
         #[source]
         source: std::io::Error,
@@ -168,7 +176,10 @@ pub fn downsample(rows: &[CheckRow]) -> Vec<CheckRow> {
                 if row.state > merged.state {
                     merged.state = row.state;
                     merged.http_status = row.http_status;
-                    merged.summary.clone_from(&row.summary);
+                    // An empty summary means "unchanged": keep the words we have.
+                    if !row.summary.is_empty() {
+                        merged.summary.clone_from(&row.summary);
+                    }
                 }
                 merged.latency_ms = merged.latency_ms.max(row.latency_ms);
             }

@@ -7,6 +7,7 @@
 //! Failures are logged and the recorder carries on: losing history must never
 //! take monitoring down with it.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,6 +23,10 @@ use crate::model::StatusReport;
 /// How often the recorder compacts (downsampling and retention). Rows only
 /// become due a bucket at a time, so more often would find nothing to do.
 pub const COMPACT_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Longest summary stored with a check ("HTTP 500 api_error: Internal server
+/// error", a status page's incident name). Longer text is cut with `…`.
+pub const MAX_SUMMARY_CHARS: usize = 300;
 
 /// Starts recording `engine`'s events into `store`; compacts at once and then
 /// every `compact_every` ([`COMPACT_INTERVAL`] in production). The task ends
@@ -52,6 +57,7 @@ async fn record(
     // `interval` panics on zero; its first tick is immediate.
     let mut compaction = tokio::time::interval(compact_every.max(Duration::from_secs(1)));
     compaction.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_summaries = HashMap::new();
     loop {
         tokio::select! {
             _ = compaction.tick() => {
@@ -59,7 +65,7 @@ async fn record(
             }
             event = events.recv() => match event {
                 Ok(Event::CheckFinished { report }) => {
-                    let rows = check_rows(&report);
+                    let rows = check_rows(&report, &mut last_summaries);
                     if !rows.is_empty() {
                         on_store(&store, "record checks", move |s| s.record_checks(&rows)).await;
                     }
@@ -85,18 +91,33 @@ async fn record(
 /// One row per provider that this round actually observed (a probe answered
 /// or failed, or its status page was read). A provider with neither (no key,
 /// no page) has nothing to record: its `unknown` is not an observation.
-fn check_rows(report: &StatusReport) -> Vec<CheckRow> {
+///
+/// The summary is stored only when it differs from the provider's previous
+/// row in this run (an empty summary means "unchanged"), and cut to
+/// [`MAX_SUMMARY_CHARS`]: status-page words repeat every round and must not
+/// grow the database with them.
+fn check_rows(report: &StatusReport, last: &mut HashMap<String, String>) -> Vec<CheckRow> {
     report
         .providers
         .iter()
         .filter(|p| p.probe.is_some() || p.status_page.is_some())
-        .map(|p| CheckRow {
-            provider: p.id.clone(),
-            at: report.checked_at,
-            state: p.state,
-            latency_ms: p.probe.as_ref().map(|r| r.latency_ms),
-            http_status: p.probe.as_ref().and_then(|r| r.http_status),
-            summary: p.summary.clone(),
+        .map(|p| {
+            let summary = crate::text::truncate_chars(&p.summary, MAX_SUMMARY_CHARS);
+            let summary = match last.get(&p.id) {
+                Some(previous) if *previous == summary => String::new(),
+                _ => {
+                    last.insert(p.id.clone(), summary.clone());
+                    summary
+                }
+            };
+            CheckRow {
+                provider: p.id.clone(),
+                at: report.checked_at,
+                state: p.state,
+                latency_ms: p.probe.as_ref().map(|r| r.latency_ms),
+                http_status: p.probe.as_ref().and_then(|r| r.http_status),
+                summary,
+            }
         })
         .collect()
 }

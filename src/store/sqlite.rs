@@ -82,6 +82,26 @@ pub struct SqliteStore {
     path: PathBuf,
 }
 
+/// Creates the database file readable by its owner only (0600), or narrows
+/// an existing one: history names the providers a person uses and when they
+/// work. SQLite gives its `-wal` and `-shm` files the database's mode.
+#[cfg(unix)]
+fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_path: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
 impl SqliteStore {
     /// Opens (creating the file and its directories if needed) and migrates.
     /// For the writer: `watch` and the desktop app.
@@ -93,6 +113,10 @@ impl SqliteStore {
                 source,
             })?;
         }
+        restrict_to_owner(path).map_err(|source| StoreError::Private {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::setup(Connection::open(path)?, path)
     }
 

@@ -688,5 +688,72 @@ describe("passive signals: the user's consent, then their own Claude Code errors
     } finally {
       await context.close();
     }
+
+describe("gateway: a page from another origin cannot spend the user's credits", () => {
+  // The attack of issue 16: a page on another site (here: another local port)
+  // aims every "simple" request a browser sends without a CORS preflight at
+  // the gateway. None may reach a provider.
+  let sb;
+  let attacker;
+  let context;
+  before(async () => {
+    sb = await startSwitchboard({ check: FAST_CHECK, gateway: "127.0.0.1:0", openaiKey: "sk-e2e-origin-openai" });
+    const { listen: gwListen } = await sb.gateway();
+    const target = `http://${gwListen}/v1/messages`;
+    const body = JSON.stringify({ ...CLAUDE_REQUEST, max_tokens: 32000 });
+    const page = `<!doctype html><html><head><meta charset="utf-8"><title>attacker</title></head><body>
+<iframe name="sink" style="display:none"></iframe>
+<form id="f" method="POST" action="${target}" enctype="text/plain" target="sink">
+<input type="hidden" name='${body.slice(0, -1)},"x":"' value='"}'></form>
+<script>
+window.attacks = (async () => {
+  const out = {};
+  const t = ${JSON.stringify(target)};
+  const b = ${JSON.stringify(body)};
+  out.textPlain = await fetch(t, { method: "POST", headers: { "content-type": "text/plain" }, body: b })
+    .then((r) => "status " + r.status, (e) => "error " + e.message);
+  out.noCors = await fetch(t, { method: "POST", mode: "no-cors", body: b })
+    .then((r) => "opaque " + r.type, (e) => "error " + e.message);
+  out.beacon = navigator.sendBeacon(t, b);
+  document.getElementById("f").submit();
+  out.form = "submitted";
+  return out;
+})();
+</script></body></html>`;
+    const http = await import("node:http");
+    attacker = await new Promise((resolve) => {
+      const server = http.createServer((_req, res) => {
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+        res.end(page);
+      });
+      server.listen(0, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${server.address().port}/` }));
+    });
+    context = await browser.newContext();
+  });
+  after(async () => {
+    await context?.close();
+    await new Promise((r) => (attacker ? attacker.server.close(r) : r()));
+    await sb?.stop();
+  });
+
+  test("text/plain fetch, no-cors, a form POST and sendBeacon all stop at the gateway", async () => {
+    const page = await context.newPage();
+    await page.goto(attacker.url);
+    const results = await page.evaluate(() => window.attacks);
+    assert.equal(results.beacon, true, `the browser did not queue the beacon: ${JSON.stringify(results)}`);
+    // All four reached the gateway and were refused there (not blocked by the
+    // browser, which would prove nothing): one log line each.
+    const refused = () => (sb.log().match(/gateway request refused/g) ?? []).length;
+    const until = Date.now() + 10_000;
+    while (refused() < 4 && Date.now() < until) await sleep(100);
+    assert.ok(refused() >= 4, `expected 4 refusals, log:\n${sb.log()}`);
+    await sleep(500);
+    assert.equal(sb.anthropic.messages.length, 0, "the fake Anthropic API saw a request from the page");
+    assert.equal(sb.openai.completions.length, 0, "the fake OpenAI API saw a request from the page");
+    // The same request from an API client (no Origin, JSON) still goes through,
+    // so the fakes would have seen the page's requests had they passed.
+    const res = await sb.throughGateway("/v1/messages", CLAUDE_REQUEST, { "anthropic-version": "2023-06-01" });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(sb.anthropic.messages.length, 1);
   });
 });

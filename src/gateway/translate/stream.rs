@@ -209,21 +209,34 @@ impl ChunksToEvents {
     /// The slot of a fragment. Without an `index` (servers that send calls
     /// whole), a fragment with a new id is a new call and one without an id
     /// continues the last call.
-    fn tool_key(&self, call: &o::ToolCallDelta) -> u32 {
+    /// `None` when a new call would follow one at index `u32::MAX`: there is
+    /// no slot after it.
+    fn tool_key(&self, call: &o::ToolCallDelta) -> Option<u32> {
         if let Some(index) = call.index {
-            return index;
+            return Some(index);
         }
         let last = self.tools.iter().next_back();
         match (last, &call.id) {
-            (None, _) => 0,
-            (Some((key, slot)), Some(id)) if slot.id.as_ref() != Some(id) => key + 1,
-            (Some((key, _)), _) => *key,
+            (None, _) => Some(0),
+            (Some((key, slot)), Some(id)) if slot.id.as_ref() != Some(id) => key.checked_add(1),
+            (Some((key, _)), _) => Some(*key),
         }
     }
 
     fn tool_call(&mut self, call: &o::ToolCallDelta, out: &mut Vec<a::StreamEvent>) {
         self.called_tools = true;
-        let key = self.tool_key(call);
+        let Some(key) = self.tool_key(call) else {
+            // Wrapping would merge two calls, panicking would kill the relay:
+            // end the stream with an error the client can read instead.
+            self.finished = true;
+            out.push(a::StreamEvent::Error {
+                error: a::ErrorDetail {
+                    kind: "api_error".to_string(),
+                    message: "the upstream sent more tool calls than a stream can index".to_string(),
+                },
+            });
+            return;
+        };
         let slot = self.tools.entry(key).or_default();
         if slot.id.is_none() {
             slot.id = call.id.as_deref().and_then(anthropic_tool_id);

@@ -1,0 +1,41 @@
+//! Caps on what the gateway reads from an upstream into memory at once: a
+//! whole non-streamed answer, and a `count_tokens` answer. Streams have their
+//! own caps in the decoders (`sse::MAX_LINE_BYTES`, Bedrock's frame limit).
+//!
+//! An upstream that sends more is broken or hostile; reading it whole would
+//! let one answer take the process's memory. Left out: request bodies (the
+//! router's `DefaultBodyLimit`) and error bodies (`upstream::read_failure`).
+
+use bytes::{Bytes, BytesMut};
+
+/// Largest non-streamed answer read: a 128k-token completion with tool calls
+/// is a few MiB of JSON, so 32 MiB leaves room without letting one answer
+/// exhaust memory.
+pub const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
+
+/// Largest `count_tokens` answer read: the real one is `{"input_tokens": N}`.
+pub const MAX_COUNT_TOKENS_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{0}")]
+    Transport(#[from] reqwest::Error),
+    #[error("the upstream's answer is larger than the gateway's limit of {} KiB", .cap / 1024)]
+    TooLarge { cap: usize },
+}
+
+/// Reads `response` whole, refusing (and dropping the connection) as soon as
+/// it announces or sends more than `cap` bytes.
+pub(crate) async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Bytes, ReadError> {
+    if response.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(ReadError::TooLarge { cap });
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > cap {
+            return Err(ReadError::TooLarge { cap });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
