@@ -222,10 +222,14 @@ fn without_status(title: &str, status: u16) -> &str {
         .unwrap_or(segment)
 }
 
-/// Collapses whitespace and truncates to [`MAX_MESSAGE_CHARS`] on a character
-/// boundary; `None` when nothing readable is left.
+/// Collapses whitespace, turns control characters (NUL, ESC, BEL: a proxy's page
+/// or a broken upstream can send any) into spaces, and truncates to
+/// [`MAX_MESSAGE_CHARS`] on a character boundary; `None` when nothing readable
+/// is left. The result reaches notifications, the history and the dashboard,
+/// which do not escape it the way the terminal output does.
 pub(crate) fn clean(text: &str) -> Option<String> {
-    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let visible: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let collapsed = visible.split_whitespace().collect::<Vec<_>>().join(" ");
     if collapsed.is_empty() {
         return None;
     }
@@ -241,6 +245,18 @@ mod tests {
 
     fn parse(status: u16, body: &str) -> ErrorBody {
         ErrorBody::parse(status, Some("application/json"), body.as_bytes())
+    }
+
+    #[test]
+    fn control_characters_never_survive_into_the_message() {
+        let b = ErrorBody::parse(502, Some("text/html"), b"<title>\x1b[2J\x1b]0;pwned\x07 Bad\x00Gateway</title>");
+        let m = b.message.unwrap();
+        assert!(!m.chars().any(char::is_control), "{m:?}");
+        assert!(m.contains("Bad Gateway"), "{m:?}");
+        let b = parse(500, "{\"error\":{\"message\":\"a\\u0000b\\u001b[31mc\"}}");
+        assert_eq!(b.message.as_deref(), Some("a b [31mc"));
+        // A 200 whose body is not the API (classify's web-page message) goes through here too.
+        assert_eq!(clean("\0{\"x\":1}\0").as_deref(), Some("{\"x\":1}"));
     }
 
     #[test]
