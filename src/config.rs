@@ -13,6 +13,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::catalog::{self, CatalogEntry};
+use crate::text::truncate_chars;
 
 /// Default dashboard / API / metrics address.
 pub const DEFAULT_SERVER_LISTEN: &str = "127.0.0.1:7461";
@@ -38,6 +39,15 @@ const MAX_COMPONENTS: usize = 64;
 const MAX_ID_LEN: usize = 64;
 /// Shortest `[gateway] token` accepted: anything shorter is guessable.
 const MIN_GATEWAY_TOKEN_LEN: usize = 16;
+/// Longest key path and message in a config error: both can echo the file's
+/// text (a 5 MiB value, a 10 MiB key), and the error reaches the log, the
+/// terminal and the dashboard. Real ones are under 100 characters.
+const MAX_ERROR_KEY_CHARS: usize = 200;
+const MAX_ERROR_MESSAGE_CHARS: usize = 500;
+/// Largest config file read. The biggest sensible one (64 providers with every
+/// key) is ~50 KiB; past this the parser's memory (tens of times the text for
+/// deeply nested input) is not worth spending on a file nobody wrote by hand.
+const MAX_CONFIG_BYTES: usize = 512 * 1024;
 /// Kinds that read `region`.
 const CLOUD_KINDS: &[ProviderKind] = &[ProviderKind::Bedrock, ProviderKind::Vertex];
 
@@ -346,6 +356,16 @@ impl Config {
     /// Reads `path`; a missing file means "all defaults", as DESIGN promises.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         match std::fs::read_to_string(path) {
+            Ok(text) if text.len() > MAX_CONFIG_BYTES => Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: None,
+                key: "(document)".to_string(),
+                message: format!(
+                    "the file is {} bytes; a config is at most {} KiB",
+                    text.len(),
+                    MAX_CONFIG_BYTES / 1024
+                ),
+            }),
             Ok(text) => Config::parse(&text, path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut cfg = RawConfig::default()
@@ -400,8 +420,8 @@ fn deserialize(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
         ConfigError::Invalid {
             path: path.to_path_buf(),
             line,
-            key,
-            message: e.message().trim().to_string(),
+            key: truncate_chars(&key, MAX_ERROR_KEY_CHARS),
+            message: truncate_chars(e.message().trim(), MAX_ERROR_MESSAGE_CHARS),
         }
     })
 }
@@ -476,8 +496,8 @@ impl Validator<'_> {
         ConfigError::Invalid {
             path: self.path.to_path_buf(),
             line: line_of_key(self.text, segs),
-            key,
-            message: message.into(),
+            key: truncate_chars(&key, MAX_ERROR_KEY_CHARS),
+            message: truncate_chars(&message.into(), MAX_ERROR_MESSAGE_CHARS),
         }
     }
 

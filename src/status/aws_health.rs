@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use url::Url;
 
-use super::{decode_json, join_path, ComponentSet, ParseError, StatusAdapter};
+use super::{decode_json, join_path, ComponentSet, FeedEntry, OpenEntries, ParseError, StatusAdapter};
 use crate::model::{ComponentStatus, Incident, Indicator, PageStatus};
 
 /// The feed's path below `https://health.aws.amazon.com`.
@@ -42,7 +42,8 @@ impl StatusAdapter for AwsHealth {
     fn parse(&self, bodies: &[Bytes]) -> Result<PageStatus, ParseError> {
         let body = bodies.first().ok_or(ParseError::Empty)?;
         let text = decode_text(body)?;
-        let events: Vec<AwsEvent> = decode_json(text.as_bytes(), "AWS Health events (expected an array)")?;
+        let events: Vec<AwsEvent> =
+            decode_json::<OpenEntries<AwsEvent>>(text.as_bytes(), "AWS Health events (expected an array)")?.0;
 
         let mut set = ComponentSet::default();
         let mut incidents = Vec::new();
@@ -155,6 +156,12 @@ struct AwsEvent {
     /// Epoch seconds, as a string.
     date: Option<serde_json::Value>,
     end_time: Option<serde_json::Value>,
+}
+
+impl FeedEntry for AwsEvent {
+    fn is_open(&self) -> bool {
+        AwsEvent::is_open(self)
+    }
 }
 
 impl AwsEvent {

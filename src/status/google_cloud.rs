@@ -13,8 +13,8 @@ use serde::Deserialize;
 use url::Url;
 
 use super::{
-    component_severity, decode_json, join_path, names_json_file, parse_time, ComponentSet, ParseError,
-    StatusAdapter,
+    component_severity, decode_json, join_path, names_json_file, parse_time, ComponentSet, FeedEntry,
+    OpenEntries, ParseError, StatusAdapter,
 };
 use crate::model::{ComponentStatus, Incident, Indicator, PageStatus};
 
@@ -78,9 +78,8 @@ impl StatusAdapter for GoogleCloud {
 
     fn parse(&self, bodies: &[Bytes]) -> Result<PageStatus, ParseError> {
         let body = bodies.first().ok_or(ParseError::Empty)?;
-        let history: Vec<GcIncident> =
-            decode_json(body, "Google Cloud incident history (expected an array)")?;
-        let open: Vec<GcIncident> = history.into_iter().filter(GcIncident::is_open).collect();
+        let open: Vec<GcIncident> =
+            decode_json::<OpenEntries<GcIncident>>(body, "Google Cloud incident history (expected an array)")?.0;
 
         // Worst status per product, in order of first appearance.
         let mut set = ComponentSet::default();
@@ -167,6 +166,12 @@ struct GcIncident {
 struct GcProduct {
     id: Option<String>,
     title: Option<String>,
+}
+
+impl FeedEntry for GcIncident {
+    fn is_open(&self) -> bool {
+        GcIncident::is_open(self)
+    }
 }
 
 impl GcIncident {

@@ -138,6 +138,44 @@ pub(crate) fn decode_json<T: DeserializeOwned>(body: &[u8], what: &str) -> Resul
     })
 }
 
+/// Most open entries kept from a history feed (Google Cloud, AWS Health). Real
+/// feeds have a handful open at once; a hostile or broken one (a million `{}`,
+/// each open for lack of an end time) would otherwise hold hundreds of MB while
+/// parsing. The page is cut further by `bounds` afterwards.
+pub(crate) const MAX_OPEN_ENTRIES: usize = 1000;
+
+/// An entry of a history feed that is either still open or over.
+pub(crate) trait FeedEntry {
+    fn is_open(&self) -> bool;
+}
+
+/// A feed's array of entries, keeping only the open ones (at most
+/// [`MAX_OPEN_ENTRIES`]) while it is read: closed history is dropped entry by
+/// entry instead of being collected first, so memory follows what is kept.
+pub(crate) struct OpenEntries<T>(pub(crate) Vec<T>);
+
+impl<'de, T: serde::Deserialize<'de> + FeedEntry> serde::Deserialize<'de> for OpenEntries<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entries<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de> + FeedEntry> serde::de::Visitor<'de> for Entries<T> {
+            type Value = OpenEntries<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of entries")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut kept = Vec::new();
+                while let Some(entry) = seq.next_element::<T>()? {
+                    if kept.len() < MAX_OPEN_ENTRIES && entry.is_open() {
+                        kept.push(entry);
+                    }
+                }
+                Ok(OpenEntries(kept))
+            }
+        }
+        d.deserialize_seq(Entries(std::marker::PhantomData))
+    }
+}
+
 /// Parses an RFC 3339 timestamp ("2025-03-04T10:00:00.000Z", "…+00:00"); `None`
 /// when absent or unreadable, because a bad date must not hide an incident.
 pub(crate) fn parse_time(raw: Option<&str>) -> Option<DateTime<Utc>> {
