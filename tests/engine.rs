@@ -642,3 +642,46 @@ async fn an_outage_ends_when_calls_work_even_while_the_page_keeps_flapping() {
     );
     assert_eq!(h.state("anthropic"), State::Degraded);
 }
+
+/// Issue 16, faults: the wall clock jumps two hours backwards (NTP correction,
+/// a user fixing the time) in the middle of an outage. The engine keeps
+/// checking, the outage still opens once and closes once, and no record or
+/// report carries a negative duration (an end before its start).
+#[tokio::test(start_paused = true)]
+async fn wall_clock_jumping_backwards_mid_outage_keeps_checking_and_never_goes_negative() {
+    let mut h = Harness::start(|t, id| match id {
+        "anthropic" if (60..360).contains(&t) => (Probe::Http(500), Page::Green),
+        _ => (Probe::Ok, Page::Green),
+    });
+    h.advance(200).await;
+    assert_eq!(h.state("anthropic"), State::Outage);
+    let rounds_before = h.source.rounds.lock().unwrap().len();
+    h.clock.jump_secs.store(-7200, Ordering::SeqCst);
+    h.advance(400).await;
+    assert!(
+        h.source.rounds.lock().unwrap().len() >= rounds_before + 5,
+        "checks went on after the jump"
+    );
+    assert_eq!(h.state("anthropic"), State::Operational, "{:#?}", h.seen);
+    assert_eq!(h.opened("anthropic"), 1, "{:#?}", h.seen);
+    let closed: Vec<_> = h
+        .seen
+        .iter()
+        .filter_map(|e| match e {
+            Event::IncidentClosed { incident, .. } => Some(incident.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(closed.len(), 1, "{:#?}", h.seen);
+    let inc = &closed[0];
+    let ended = inc.ended_at.expect("closed");
+    assert!(ended >= inc.started_at, "ended {ended} before it started {}", inc.started_at);
+    assert!(ended >= inc.detected_at, "ended {ended} before it was detected {}", inc.detected_at);
+    // A state that began before the jump now began "in the future": what the
+    // tray and notifications say of it is clamped, never a negative duration.
+    let report = h.handle.status();
+    let openai = report.providers.iter().find(|p| p.id == "openai").expect("openai");
+    let since = openai.since.expect("operational since the start");
+    assert!(since > report.checked_at, "the jump put openai's since in the future");
+    assert_eq!(switchboard::model::duration_words(report.checked_at - since), "0 s");
+}

@@ -78,6 +78,14 @@ pub struct IncidentRecord {
     pub request_id: Option<String>,
 }
 
+/// When an incident observed ending at `at` ends: never before it was detected.
+/// The wall clock can be set back mid-incident (an NTP step, a user fixing the
+/// time); an end before the start would give negative durations in the
+/// notification, the history and the uptime figures.
+fn end_not_before(at: DateTime<Utc>, incident: &IncidentRecord) -> DateTime<Utc> {
+    at.max(incident.detected_at).max(incident.started_at)
+}
+
 impl IncidentRecord {
     /// Minutes between our detection and the page's acknowledgement (how far ahead we were).
     pub fn lead_minutes(&self) -> Option<i64> {
@@ -190,7 +198,7 @@ impl HealthMachine {
             // reports trouble: the outage ends now, and a page-only incident
             // takes over, so "ended" is said once instead of never.
             if let Some(mut outage) = self.incident.take() {
-                outage.ended_at = Some(obs.at);
+                outage.ended_at = Some(end_not_before(obs.at, &outage));
                 out.push(Transition::Closed(outage));
             }
             let incident = IncidentRecord {
@@ -228,7 +236,8 @@ impl HealthMachine {
                 self.change(raw, obs.at, &mut out);
                 self.set_words(obs.assessment);
             } else if self.bad_streak >= needed {
-                let started_at = self.streak_started.unwrap_or(obs.at);
+                // `min`: a wall clock set back mid-streak must not start it after its detection.
+                let started_at = self.streak_started.unwrap_or(obs.at).min(obs.at);
                 let incident = IncidentRecord {
                     state: raw,
                     started_at,
@@ -252,7 +261,7 @@ impl HealthMachine {
             }
             match self.incident.as_mut() {
                 Some(incident) if self.good_streak >= self.thresholds.successes_to_close => {
-                    incident.ended_at = Some(obs.at);
+                    incident.ended_at = Some(end_not_before(obs.at, incident));
                     let closed = incident.clone();
                     self.incident = None;
                     self.change(State::Operational, obs.at, &mut out);
