@@ -38,3 +38,6 @@ mod hardening;
 // fuzzing regressions) replayed through every parser: no panic, bounded memory
 // and time, short errors.
 mod corpus;
+// Faults with real processes: `kill -9` of `watch` while it records history and
+// of `prefer` while it rewrites the config.
+mod faults;

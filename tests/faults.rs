@@ -1,0 +1,235 @@
+//! Faults with real processes (issue 16): the `switchboard` binary killed with
+//! SIGKILL while it writes its history or rewrites the config. (The clock
+//! jumping backwards is in `engine.rs`, on the engine's virtual clock.)
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use assert_cmd::cargo::CommandCargoExt;
+use serde_json::Value;
+use switchboard::config::Config;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+struct Env {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+impl Env {
+    fn new(config: &str) -> Env {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config_path = dir.path().join("config.toml");
+        std::fs::write(&config_path, config).expect("write config");
+        Env {
+            dir,
+            config: config_path,
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::cargo_bin("switchboard").expect("binary");
+        c.args(args)
+            .env("SWITCHBOARD_CONFIG", &self.config)
+            .env("XDG_CONFIG_HOME", self.dir.path().join("xdg-config"))
+            .env("XDG_DATA_HOME", self.dir.path().join("xdg-data"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.dir.path().join("none"))
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for name in [
+            "ANTHROPIC_API_KEY",
+            "OPENAI_API_KEY",
+            "GEMINI_API_KEY",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_BEARER_TOKEN_BEDROCK",
+            "AWS_PROFILE",
+            "ANTHROPIC_VERTEX_PROJECT_ID",
+            "GOOGLE_CLOUD_PROJECT",
+        ] {
+            c.env_remove(name);
+        }
+        c
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("xdg-data/switchboard/history.sqlite3")
+    }
+}
+
+fn kill_9(child: &mut Child) {
+    // `Child::kill` is SIGKILL on Unix: no destructors, no WAL checkpoint.
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Two providers on one fake, probed every second: one answers, one fails.
+async fn fake_upstream() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/ok/v1/models"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "data": [{"type": "model", "id": "claude-sonnet-4-5", "display_name": "Claude Sonnet 4.5",
+                      "created_at": "2025-09-29T00:00:00Z"}], "has_more": false})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/bad/v1/models"))
+        .respond_with(ResponseTemplate::new(500).set_body_raw(
+            r#"{"type":"error","error":{"type":"api_error","message":"Internal server error"},"request_id":"req_1"}"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn watch_config(upstream: &str, port: u16) -> String {
+    format!(
+        r#"use_catalog = false
+preferred = "ok"
+[check]
+interval_secs = 1
+confirm_secs = 1
+[server]
+listen = "127.0.0.1:{port}"
+[gateway]
+enabled = false
+[[providers]]
+id = "ok"
+kind = "anthropic"
+base_url = "{upstream}/ok"
+api_key_env = "FAULT_KEY"
+[[providers]]
+id = "bad"
+kind = "anthropic"
+base_url = "{upstream}/bad"
+api_key_env = "FAULT_KEY"
+"#
+    )
+}
+
+async fn status(port: u16) -> Option<Value> {
+    let r = reqwest::get(format!("http://127.0.0.1:{port}/api/status")).await.ok()?;
+    r.json().await.ok()
+}
+
+/// Rows of `checks` of the round at `at_ms`, and the result of `PRAGMA integrity_check`.
+fn inspect(db: &Path, at_ms: i64) -> (i64, String) {
+    let conn = rusqlite::Connection::open(db).expect("open the history after the kill");
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity_check");
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM checks WHERE at = ?1", [at_ms], |r| r.get(0))
+        .expect("count checks");
+    (rows, integrity)
+}
+
+/// `kill -9` of `switchboard watch` while it records a round every second,
+/// three times on the same database: each time SQLite's integrity check
+/// passes, and the round the API published a second before the kill is on
+/// disk. The next start opens the database the killed one left (hot WAL).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_of_watch_while_recording_keeps_the_history_intact_and_the_rounds_before() {
+    let upstream = fake_upstream().await;
+    let port = free_port();
+    let env = Env::new(&watch_config(&upstream.uri(), port));
+    {
+        for run in 0..3 {
+            std::fs::write(&env.config, watch_config(&upstream.uri(), port)).expect("config");
+            let mut child = env.cmd(&["watch"]).env("FAULT_KEY", "sk-fault").spawn().expect("watch");
+            // Wait for two published rounds after the start.
+            let mut seen = Vec::new();
+            for _ in 0..120 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if let Some(v) = status(port).await {
+                    let at = v["checked_at"].as_str().unwrap_or_default().to_string();
+                    let probed = v["providers"][0]["probe"].is_object();
+                    if probed && seen.last() != Some(&at) {
+                        seen.push(at);
+                        if seen.len() >= 2 {
+                            break;
+                        }
+                    }
+                }
+            }
+            assert!(seen.len() >= 2, "run {run}: watch published no rounds");
+            let round = chrono::DateTime::parse_from_rfc3339(&seen[1]).expect("checked_at");
+            // The recorder runs beside the API: give it a second, then kill
+            // while the next rounds are being written.
+            tokio::time::sleep(Duration::from_millis(1000)).await;
+            kill_9(&mut child);
+            let (rows, integrity) = inspect(&env.db(), round.timestamp_millis());
+            assert_eq!(integrity, "ok", "run {run}");
+            assert!(rows >= 2, "run {run}: the round of {} (both providers) is not on disk: {rows} rows", seen[1]);
+        }
+        // The history command reads what the three killed runs left.
+        let out = env.cmd(&["history", "--json"]).stdout(Stdio::piped()).output().expect("history");
+        assert!(out.status.success(), "history after kills: {out:?}");
+        let v: Value = serde_json::from_slice(&out.stdout).expect("history JSON");
+        assert!(v.to_string().contains("\"bad\""), "the failing provider's incident is in the history: {v}");
+    }
+}
+
+/// The config `prefer` rewrites: a big file, so that a torn write would show.
+fn prefer_config(preferred: &str) -> String {
+    let mut text = format!(
+        "# Switchboard config (fault test)\nuse_catalog = false\npreferred = \"{preferred}\"\n\
+         fallback = [\"a\", \"b\"]\n\n[[providers]]\nid = \"a\"\nkind = \"openai-compatible\"\n\
+         base_url = \"http://127.0.0.1:1/v1\"\n\n[[providers]]\nid = \"b\"\nkind = \"openai-compatible\"\n\
+         base_url = \"http://127.0.0.1:2/v1\"\n\n"
+    );
+    for i in 0..4000 {
+        text.push_str(&format!("# padding line {i}: comments survive a rewrite, so they must not be cut\n"));
+    }
+    text
+}
+
+/// `kill -9` of `switchboard prefer` at 40 moments spread over its run: the
+/// file is always the old config or the new one, whole, never a torn mix.
+#[test]
+fn kill_9_during_prefer_leaves_the_old_or_the_new_config_never_a_torn_one() {
+    let env = Env::new(&prefer_config("a"));
+    let full = prefer_config("a").len();
+    // How long an uninterrupted `prefer` takes here, to spread the kills over it.
+    let started = std::time::Instant::now();
+    let ok = env.cmd(&["prefer", "b"]).status().expect("prefer");
+    assert!(ok.success());
+    let whole = started.elapsed();
+    let mut outcomes = [0usize; 2];
+    for i in 0..40u32 {
+        let before = Config::load(&env.config).expect("valid before").preferred.expect("preferred");
+        let target = if before == "a" { "b" } else { "a" };
+        let mut child = env.cmd(&["prefer", target]).spawn().expect("prefer");
+        std::thread::sleep(whole.mul_f64(f64::from(i) / 40.0));
+        kill_9(&mut child);
+        let text = std::fs::read_to_string(&env.config).expect("config readable");
+        let cfg = Config::parse(&text, &env.config)
+            .unwrap_or_else(|e| panic!("kill {i}: torn config ({} of ~{full} bytes): {e}", text.len()));
+        let now = cfg.preferred.expect("preferred kept");
+        assert!(now == before || now == target, "kill {i}: preferred {now}");
+        assert!(text.contains("# padding line 3999:"), "kill {i}: the file lost its tail");
+        outcomes[usize::from(now == target)] += 1;
+    }
+    // Leftover temp files from killed writers never replace the config.
+    let stray: Vec<_> = std::fs::read_dir(env.dir.path())
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "config.toml" && n != "xdg-config" && n != "xdg-data")
+        .collect();
+    eprintln!("prefer kills: {} left the old file, {} the new; stray files: {stray:?}", outcomes[0], outcomes[1]);
+}
