@@ -233,3 +233,97 @@ fn kill_9_during_prefer_leaves_the_old_or_the_new_config_never_a_torn_one() {
         .collect();
     eprintln!("prefer kills: {} left the old file, {} the new; stray files: {stray:?}", outcomes[0], outcomes[1]);
 }
+
+/// Unmounts the small tmpfs of the full-disk test, whatever happens.
+struct Mounted(PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// The history database on a full disk (a 1 MiB tmpfs, filled up while `watch`
+/// runs): monitoring goes on, every failed write is logged, and recording
+/// resumes by itself once space is freed, with an intact database. Needs root
+/// to mount; skipped (with a message) where mounting is not allowed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_disk_under_the_history_keeps_monitoring_and_recording_resumes() {
+    let upstream = fake_upstream().await;
+    let port = free_port();
+    let env = Env::new(&watch_config(&upstream.uri(), port));
+    let data = env.dir.path().join("xdg-data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(&data)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a tmpfs here (not root?)");
+        return;
+    }
+    let _unmount = Mounted(data.clone());
+    let log = env.dir.path().join("watch.log");
+    let mut child = env
+        .cmd(&["watch"])
+        .env("FAULT_KEY", "sk-fault")
+        .env("RUST_LOG", "warn")
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("watch");
+    let checked_at = |v: &Value| v["checked_at"].as_str().unwrap_or_default().to_string();
+    let mut first = None;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if let Some(v) = status(port).await {
+            if v["providers"][0]["probe"].is_object() {
+                first = Some(v);
+                break;
+            }
+        }
+    }
+    assert!(first.is_some(), "watch never published a round");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    // Fill the disk to the last byte.
+    let filler = data.join("filler");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&filler).expect("filler");
+        let block = vec![0u8; 4096];
+        while f.write_all(&block).is_ok() {}
+        let _ = f.sync_all();
+    }
+    // Monitoring goes on: new rounds keep coming, the failing provider is still seen.
+    let mut rounds = std::collections::BTreeSet::new();
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if let Some(v) = status(port).await {
+            rounds.insert(checked_at(&v));
+            assert_eq!(v["providers"][1]["state"], "outage", "{v}");
+        }
+    }
+    assert!(rounds.len() >= 3, "rounds went on with the disk full: {rounds:?}");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(text.contains("history: could not"), "the failed writes are logged:\n{text}");
+    assert!(child.try_wait().expect("wait").is_none(), "watch died on a full disk:\n{text}");
+
+    // Space comes back: recording resumes by itself.
+    std::fs::remove_file(&filler).expect("free space");
+    let resumed = chrono::Utc::now();
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    kill_9(&mut child);
+    let (_, integrity) = inspect(&env.db(), 0);
+    assert_eq!(integrity, "ok");
+    let conn = rusqlite::Connection::open(env.db()).expect("open");
+    let after: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM checks WHERE at >= ?1",
+            [resumed.timestamp_millis()],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert!(after >= 2, "recording resumed after the disk was freed ({after} rows since)");
+}
