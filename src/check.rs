@@ -14,10 +14,10 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::config::{CheckConfig, Config, Provider, ProviderKind, StatusFormat};
+use crate::credentials::Credentials;
 use crate::health::{assess, Assessment};
 use crate::model::{CredentialSource, PageStatus, ProbeReport, ProviderReport, State, StatusReport};
 use crate::probe;
-use crate::secrets::Credentials;
 use crate::status::{self, PageFetch, PageVerdict, StatusPoller};
 
 /// At most this many HTTP checks in flight: 9 catalog providers fit in one wave,

@@ -5,47 +5,12 @@
 //! key) go last, so a request reaches a healthy provider first but is still
 //! attempted when everything is reported down (the report may be a minute old).
 
-use crate::config::{Config, Provider, ProviderKind};
+use crate::config::{Config, Provider};
 use crate::model::{State, StatusReport};
 
-use super::wire::Protocol;
+use crate::upstream::Protocol;
 
-/// How the gateway talks to one provider kind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dialect {
-    /// The Anthropic Messages API at `{base_url}/v1/messages`.
-    Anthropic,
-    /// Claude on Amazon Bedrock (InvokeModel, event-stream framing).
-    Bedrock,
-    /// Claude on Google Vertex AI (rawPredict, SSE like Anthropic).
-    Vertex,
-    /// OpenAI Chat Completions, also spoken by Gemini, OpenRouter, Ollama and llama.cpp.
-    OpenAiChat,
-}
-
-impl Dialect {
-    /// `None` for status-only surfaces: nothing can be sent to a status page.
-    pub fn of(kind: ProviderKind) -> Option<Dialect> {
-        match kind {
-            ProviderKind::Anthropic => Some(Dialect::Anthropic),
-            ProviderKind::Bedrock => Some(Dialect::Bedrock),
-            ProviderKind::Vertex => Some(Dialect::Vertex),
-            ProviderKind::Openai
-            | ProviderKind::OpenaiCompatible
-            | ProviderKind::Gemini
-            | ProviderKind::Ollama => Some(Dialect::OpenAiChat),
-            ProviderKind::Status => None,
-        }
-    }
-
-    /// The request and response body format this dialect uses.
-    pub fn protocol(self) -> Protocol {
-        match self {
-            Dialect::Anthropic | Dialect::Bedrock | Dialect::Vertex => Protocol::Anthropic,
-            Dialect::OpenAiChat => Protocol::OpenAi,
-        }
-    }
-}
+pub use crate::upstream::Dialect;
 
 /// One provider a request may be sent to.
 #[derive(Clone, Debug)]
