@@ -13,10 +13,11 @@ use futures::future::join_all;
 use tokio::sync::Semaphore;
 use url::Url;
 
-use crate::config::{CheckConfig, Config, Provider, ProviderKind, StatusFormat};
+use crate::config::{CheckConfig, Config, Provider};
 use crate::credentials::Credentials;
 use crate::health::{assess, Assessment};
 use crate::model::{CredentialSource, PageStatus, ProbeReport, ProviderReport, State, StatusReport};
+use crate::model::{ProviderKind, StatusFormat};
 use crate::probe;
 use crate::status::{self, PageFetch, PageVerdict, StatusPoller};
 
@@ -296,7 +297,7 @@ pub fn provider_report(
             },
             |c| c.credential,
         ),
-        kind: provider.kind.as_str().to_string(),
+        kind: provider.kind,
         api_key_env: provider.api_key_env.clone(),
         status_url: provider.status_page.as_ref().map(|sp| human_status_url(&sp.url)),
     }

@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use crate::cloud::aws::aws_credentials;
 use crate::cloud::google::TokenCache;
-use crate::config::{Provider, ProviderKind};
+use crate::config::Provider;
 use crate::model::CredentialSource;
+use crate::model::ProviderKind;
 use crate::secrets::{EnvLookup, KeyringStore, Secret, SecretStore};
 
 /// A resolved credential for one provider.

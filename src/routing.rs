@@ -2,8 +2,7 @@
 //! notifier's "Switch to …" action, the engine's automatic switch and the
 //! gateway's failover order, so all three agree on what "healthy" means.
 
-use crate::config::ProviderKind;
-use crate::model::{ProviderReport, State, StatusReport};
+use crate::model::{ProviderKind, ProviderReport, State, StatusReport};
 
 /// Where "Switch to ..." leads.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,7 +35,7 @@ pub fn healthiest_alternative(failing: &str, state: State, report: &StatusReport
         let Some(candidate) = report.providers.iter().find(|p| &p.id == id) else {
             continue;
         };
-        if candidate.kind == ProviderKind::Status.as_str() || !acceptable(candidate.state) {
+        if candidate.kind == ProviderKind::Status || !acceptable(candidate.state) {
             continue;
         }
         // Strictly better only: ties keep the earlier one in the fallback order.

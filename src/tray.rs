@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{CredentialSource, ProbeClass, ProviderReport, State, StatusReport};
+use crate::model::{CredentialSource, ProbeClass, ProviderKind, ProviderReport, State, StatusReport};
 
 /// Longest header we show. Menus on every platform cut long items; Windows
 /// tooltips stop at 127 characters. The cause is shortened first.
@@ -20,9 +20,6 @@ pub const TOOLTIP_MAX_CHARS: usize = 127;
 
 /// Sizes `icons/generate.py` draws; [`icon_png`] picks the nearest.
 pub const ICON_SIZES: [u32; 5] = [16, 22, 24, 32, 48];
-
-/// The provider `kind` of status-page-only surfaces, which cannot be preferred.
-const STATUS_ONLY_KIND: &str = "status";
 
 /// The icon colour family: DESIGN's seven states folded into five colours.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -142,7 +139,7 @@ pub fn tray_view(report: &StatusReport, now: DateTime<Utc>) -> TrayView {
     let providers = report
         .providers
         .iter()
-        .filter(|p| p.kind != STATUS_ONLY_KIND)
+        .filter(|p| p.kind != ProviderKind::Status)
         .map(|p| ProviderItem {
             id: p.id.clone(),
             label: format!("{} — {}", p.name, p.state.label()),
@@ -385,7 +382,7 @@ mod tests {
             probe: Some(probe(true, None, None, ProbeClass::Ok)),
             status_page: Some(PageStatus::unknown("x")),
             credential: CredentialSource::Keyring,
-            kind: "anthropic".into(),
+            kind: ProviderKind::Anthropic,
             api_key_env: None,
             status_url: Some(format!("https://status.{id}.example/")),
         }
@@ -590,7 +587,7 @@ mod tests {
     #[test]
     fn tooltip_has_header_and_others() {
         let mut other = provider("openai", "OpenAI", State::Degraded);
-        other.kind = "openai".into();
+        other.kind = ProviderKind::Openai;
         let v = tray_view(&report(Some("anthropic"), vec![outage(240), other]), t0());
         assert_eq!(
             v.tooltip,
@@ -629,7 +626,7 @@ mod tests {
         );
         // Status-only surfaces are watched too: claude.ai down earns the dot.
         let mut claude_ai = provider("claude-ai", "claude.ai", State::Outage);
-        claude_ai.kind = "status".into();
+        claude_ai.kind = ProviderKind::Status;
         let v = tray_view(
             &report(
                 Some("anthropic"),
@@ -643,7 +640,7 @@ mod tests {
     #[test]
     fn radio_lists_preferable_providers_with_one_checked() {
         let mut claude_ai = provider("claude-ai", "claude.ai", State::Outage);
-        claude_ai.kind = "status".into();
+        claude_ai.kind = ProviderKind::Status;
         let ps = vec![
             outage(5),
             claude_ai,

@@ -10,7 +10,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use switchboard::config::{StatusFormat, StatusPageConfig};
+use switchboard::config::StatusPageConfig;
+use switchboard::model::StatusFormat;
 use switchboard::model::{ComponentStatus, Indicator, NetFailure, PageStatus, State};
 use switchboard::status::google_cloud::{GoogleCloud, MAX_HISTORY_FEED_BYTES};
 use switchboard::status::{verdict, PageFetch, PageVerdict, StatusAdapter, StatusPoller, MAX_FEED_BYTES};

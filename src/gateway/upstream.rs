@@ -10,8 +10,8 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::config::ProviderKind;
 use crate::model::ProbeReport;
+use crate::model::ProviderKind;
 use crate::upstream::{Auth, Generation};
 
 use super::route::Candidate;

@@ -7,8 +7,9 @@
 
 use chrono::TimeDelta;
 
-use crate::config::{NotificationConfig, ProviderKind};
+use crate::config::NotificationConfig;
 use crate::health::IncidentRecord;
+use crate::model::ProviderKind;
 use crate::model::{CredentialSource, ProviderReport, State, StatusReport};
 pub use crate::routing::{healthiest_alternative, Alternative};
 
@@ -230,7 +231,7 @@ const VENDORS: [(ProviderKind, &str); 5] = [
 
 fn vendor(current: Option<&ProviderReport>, name: &str) -> String {
     current
-        .and_then(|p| VENDORS.iter().find(|(kind, _)| kind.as_str() == p.kind))
+        .and_then(|p| VENDORS.iter().find(|(kind, _)| *kind == p.kind))
         .map_or(name, |(_, vendor)| vendor)
         .to_string()
 }
@@ -288,7 +289,7 @@ mod tests {
             probe,
             status_page: None,
             credential: CredentialSource::Keyring,
-            kind: kind.into(),
+            kind: kind.parse().expect("a provider kind"),
             api_key_env: (kind == "anthropic").then(|| "ANTHROPIC_API_KEY".to_string()),
             status_url: None,
         }

@@ -36,8 +36,9 @@ use tokio::time::{timeout_at, Instant};
 use url::Url;
 
 use crate::cloud::google::{TokenError, VertexError, VertexTarget};
-use crate::config::{CheckConfig, Provider, ProviderKind};
+use crate::config::{CheckConfig, Provider};
 use crate::credentials::Credentials;
+use crate::model::ProviderKind;
 use crate::model::{NetFailure, ProbeClass, ProbeReport};
 use crate::secrets::Secret;
 

@@ -21,9 +21,10 @@ use tokio::time::{timeout_at, Instant};
 use url::Url;
 
 use super::{adapter, decode_json, detect, google_cloud, PageFetch, StatusAdapter};
-use crate::config::{StatusFormat, StatusPageConfig};
+use crate::config::StatusPageConfig;
 use crate::http::net_failure;
 use crate::model::NetFailure;
+use crate::model::StatusFormat;
 
 /// The largest feed body read from a page. Real summaries are tens of KB; a
 /// page that sends more is broken or hostile, and reading stops as soon as the

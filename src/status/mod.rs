@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use crate::config::StatusFormat;
+use crate::model::StatusFormat;
 use crate::model::{Component, ComponentStatus, Indicator, NetFailure, PageStatus, State};
 
 pub mod aws_health;

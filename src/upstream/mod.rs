@@ -24,8 +24,8 @@ use serde_json::Value;
 use crate::cloud::aws::BedrockAuth;
 use crate::cloud::google::{VertexError, VertexTarget};
 use crate::config::Provider;
-use crate::config::ProviderKind;
 use crate::http::join_path;
+use crate::model::ProviderKind;
 use crate::secrets::Secret;
 
 use bedrock::BedrockError;
