@@ -84,6 +84,8 @@ def group_heads(text, start):
         elif depth == 1:
             if c.isalnum() or c == "_":
                 token += c
+            elif c in ", \n\t\r" and not token:
+                pass  # between items
             else:
                 if token:
                     names.append(token)
