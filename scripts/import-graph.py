@@ -16,8 +16,8 @@ import sys
 
 # Lowest first. A module may import only modules of its own layer or below.
 LAYERS = [
-    # vocabulary: provider kinds, states, reports
-    ["model"],
+    # vocabulary: provider kinds, states, reports; words for people
+    ["model", "text"],
     # the configuration and the built-in catalog it is merged over
     ["catalog", "config", "config_edit"],
     # plumbing: the HTTP client, listening, stored secrets, cloud credentials and signing

@@ -15,7 +15,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::{sleep_until, Instant};
 use tracing::{debug, info, warn};
 
-use crate::check::{self, CheckSource, ProviderCheck, Round, Verdict};
+use crate::check::{self, CheckSource, ProviderCheck, ReportedState, Round};
 use crate::config::{Config, Provider};
 use crate::config_edit;
 use crate::health::{Context, HealthMachine, IncidentRecord, Observation, Thresholds, Transition};
@@ -602,7 +602,7 @@ impl Engine {
                 Some(check::provider_report(
                     p,
                     t.last.as_ref(),
-                    Verdict {
+                    ReportedState {
                         state: m.state(),
                         since: m.since(),
                         summary: m.summary().to_string(),

@@ -26,6 +26,7 @@ pub mod secrets;
 pub mod server;
 pub mod status;
 pub mod store;
+mod text;
 pub mod traffic;
 pub mod tray;
 pub mod upstream;

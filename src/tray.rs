@@ -10,6 +10,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::model::{CredentialSource, ProbeClass, ProviderKind, ProviderReport, State, StatusReport};
+use crate::text::ellipsize;
 
 /// Longest header we show. Menus on every platform cut long items; Windows
 /// tooltips stop at 127 characters. The cause is shortened first.
@@ -242,16 +243,7 @@ fn with_cause(head: &str, cause: &str, suffix: &str) -> String {
     if room < 4 {
         return format!("{head}{suffix}");
     }
-    format!("{head}: {}{suffix}", truncate(cause, room))
-}
-
-/// At most `max` characters, the last being "…" when anything was cut.
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let kept: String = s.chars().take(max.saturating_sub(1)).collect();
-    format!("{}…", kept.trim_end())
+    format!("{head}: {}{suffix}", ellipsize(cause, room))
 }
 
 fn tooltip(header: &str, others: &[&ProviderReport]) -> String {
@@ -264,7 +256,7 @@ fn tooltip(header: &str, others: &[&ProviderReport]) -> String {
         text.push_str("\nAlso: ");
         text.push_str(&list.join(", "));
     }
-    truncate(&text, TOOLTIP_MAX_CHARS)
+    ellipsize(&text, TOOLTIP_MAX_CHARS)
 }
 
 /// Radio emulation with check items: what a click on `clicked` should do.

@@ -173,10 +173,22 @@ model = "llama3.2"
         let config = Config::parse(CONFIG, Path::new("/x.toml")).unwrap();
         let cases = [
             // (openai, ollama) -> the gateway's order
-            ((State::Degraded, State::Operational), ["ollama", "openai", "anthropic"]),
-            ((State::Degraded, State::RateLimited), ["ollama", "openai", "anthropic"]),
-            ((State::Unknown, State::Degraded), ["ollama", "openai", "anthropic"]),
-            ((State::Operational, State::Operational), ["openai", "ollama", "anthropic"]),
+            (
+                (State::Degraded, State::Operational),
+                ["ollama", "openai", "anthropic"],
+            ),
+            (
+                (State::Degraded, State::RateLimited),
+                ["ollama", "openai", "anthropic"],
+            ),
+            (
+                (State::Unknown, State::Degraded),
+                ["ollama", "openai", "anthropic"],
+            ),
+            (
+                (State::Operational, State::Operational),
+                ["openai", "ollama", "anthropic"],
+            ),
         ];
         for ((openai, ollama), want) in cases {
             let mut r = report(&[

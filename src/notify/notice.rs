@@ -237,12 +237,7 @@ fn vendor(current: Option<&ProviderReport>, name: &str) -> String {
 }
 
 fn shorten(text: &str) -> String {
-    let text = text.trim();
-    if text.chars().count() <= MAX_CAUSE_CHARS {
-        return text.to_string();
-    }
-    let cut: String = text.chars().take(MAX_CAUSE_CHARS - 1).collect();
-    format!("{}…", cut.trim_end())
+    crate::text::ellipsize(text.trim(), MAX_CAUSE_CHARS)
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ pub mod statuspage;
 pub mod verdict;
 
 pub use fetch::{StatusPoller, MAX_FEED_BYTES};
-pub use verdict::{component_matches, verdict};
+pub use verdict::{component_matches, page_verdict};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ParseError {
