@@ -56,7 +56,7 @@ impl Credentials {
     }
 
     /// The command-issued tokens (Vertex) shared by every clone.
-    pub fn tokens(&self) -> &TokenCache {
+    pub(crate) fn tokens(&self) -> &TokenCache {
         &self.tokens
     }
 

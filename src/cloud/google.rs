@@ -189,7 +189,7 @@ pub struct TokenCache {
 
 impl TokenCache {
     /// The shared source for `command` (program and arguments).
-    pub fn source(&self, command: &[String]) -> TokenSource {
+    pub(crate) fn source(&self, command: &[String]) -> TokenSource {
         let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
         sources
             .entry(command.to_vec())

@@ -175,7 +175,7 @@ pub(crate) fn chat_url(provider: &Provider, base: &url::Url) -> url::Url {
 /// Builds the request that asks `provider` (spoken to in `dialect`) to
 /// generate from `body`, authorised by `auth`. A Bedrock or Vertex body names
 /// its model in `model`; signing comes last, over exactly what is sent.
-pub fn generation(
+pub(crate) fn generation(
     client: &reqwest::Client,
     provider: &Provider,
     dialect: Dialect,
