@@ -252,6 +252,15 @@ impl HealthMachine {
             1
         };
         if let Some(incident) = self.incident.as_mut() {
+            if raw > incident.state {
+                // It got worse (the page said degraded, now the calls fail):
+                // the cause that made it worse is what the "began" notice
+                // named, so it is what the incident ends as, too.
+                incident.cause = obs.assessment.summary.clone();
+                if let Some(id) = obs.request_id {
+                    incident.request_id = Some(id.to_string());
+                }
+            }
             incident.state = incident.state.max(raw);
             self.change(raw, obs.at, out);
             self.set_words(obs.assessment);
@@ -472,6 +481,34 @@ mod tests {
         assert_eq!(opened(&ts), 1);
         assert_eq!(closed(&ts), 1);
         assert_eq!(m.state(), Operational);
+    }
+
+    /// Regression (desktop test, flaky since the page could flap first): an
+    /// incident the page opened as degraded that became an outage ended as
+    /// "outage: status page: … degraded performance".
+    #[test]
+    fn an_incident_that_gets_worse_takes_the_worse_cause() {
+        let mut m = HealthMachine::new(TH);
+        let ts = run(
+            &mut m,
+            &[
+                (0, Degraded, true, false, Normal),
+                (60, Outage, false, true, Normal),
+                (120, Outage, false, true, Normal),
+                (180, Operational, false, true, Normal),
+                (240, Operational, false, true, Normal),
+            ],
+        );
+        assert_eq!(opened(&ts), 1, "one incident");
+        let ended = ts
+            .iter()
+            .find_map(|t| match t {
+                Transition::Closed(i) => Some(i),
+                _ => None,
+            })
+            .expect("closed");
+        assert_eq!(ended.state, Outage);
+        assert_eq!(ended.cause, "outage", "the cause of the worst state");
     }
 
     #[test]
