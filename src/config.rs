@@ -13,7 +13,8 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::catalog::{self, CatalogEntry};
-use crate::text::truncate_chars;
+use crate::model::{ProviderKind, StatusFormat};
+use crate::text::ellipsize;
 
 /// Default dashboard / API / metrics address.
 pub const DEFAULT_SERVER_LISTEN: &str = "127.0.0.1:7461";
@@ -66,48 +67,6 @@ pub enum ConfigError {
         key: String,
         message: String,
     },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ProviderKind {
-    Anthropic,
-    Openai,
-    OpenaiCompatible,
-    Gemini,
-    Ollama,
-    Bedrock,
-    Vertex,
-    /// Status page only: no probe.
-    Status,
-}
-
-impl ProviderKind {
-    /// The spelling used in the config file.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProviderKind::Anthropic => "anthropic",
-            ProviderKind::Openai => "openai",
-            ProviderKind::OpenaiCompatible => "openai-compatible",
-            ProviderKind::Gemini => "gemini",
-            ProviderKind::Ollama => "ollama",
-            ProviderKind::Bedrock => "bedrock",
-            ProviderKind::Vertex => "vertex",
-            ProviderKind::Status => "status",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StatusFormat {
-    Statuspage,
-    Incidentio,
-    GoogleCloud,
-    AwsHealth,
-    None,
-    /// Work it out from the URL and the first answer.
-    Detect,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -420,8 +379,8 @@ fn deserialize(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
         ConfigError::Invalid {
             path: path.to_path_buf(),
             line,
-            key: truncate_chars(&key, MAX_ERROR_KEY_CHARS),
-            message: truncate_chars(e.message().trim(), MAX_ERROR_MESSAGE_CHARS),
+            key: ellipsize(&key, MAX_ERROR_KEY_CHARS),
+            message: ellipsize(e.message().trim(), MAX_ERROR_MESSAGE_CHARS),
         }
     })
 }
@@ -496,8 +455,8 @@ impl Validator<'_> {
         ConfigError::Invalid {
             path: self.path.to_path_buf(),
             line: line_of_key(self.text, segs),
-            key: truncate_chars(&key, MAX_ERROR_KEY_CHARS),
-            message: truncate_chars(&message.into(), MAX_ERROR_MESSAGE_CHARS),
+            key: ellipsize(&key, MAX_ERROR_KEY_CHARS),
+            message: ellipsize(&message.into(), MAX_ERROR_MESSAGE_CHARS),
         }
     }
 

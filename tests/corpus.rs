@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde_json::Value;
-use switchboard::config::{Config, ProviderKind};
+use switchboard::config::Config;
+use switchboard::model::ProviderKind;
 use switchboard::gateway::bedrock::EventStreamDecoder;
 use switchboard::gateway::sse::{SseDecoder, SseEvent};
 use switchboard::gateway::translate::{
@@ -199,7 +200,7 @@ fn replay(parser: &str, run: impl Fn(&str, &[u8])) {
 // Status pages: the adapter's pure parse, then the caps and the verdict, as the
 // poller does. Bodies over the format's cap are refused before parsing.
 
-fn replay_status(parser: &str, format: switchboard::config::StatusFormat, page: &str, slots: usize) {
+fn replay_status(parser: &str, format: switchboard::model::StatusFormat, page: &str, slots: usize) {
     let page = url::Url::parse(page).expect("page url");
     let adapter: Box<dyn StatusAdapter> = status::adapter(format, &page).expect("adapter");
     replay(parser, |name, data| {
@@ -212,7 +213,7 @@ fn replay_status(parser: &str, format: switchboard::config::StatusFormat, page: 
             match adapter.parse(&bodies) {
                 Ok(parsed) => {
                     let page = bounds::bound(parsed);
-                    let (verdict, _) = status::verdict(&page, &["Claude API".to_string()]);
+                    let (verdict, _) = status::page_verdict(&page, &["Claude API".to_string()]);
                     if let Some(cause) = verdict.cause {
                         assert!(cause.chars().count() <= MAX_ERROR_CHARS, "{name}: cause too long");
                     }
@@ -226,19 +227,19 @@ fn replay_status(parser: &str, format: switchboard::config::StatusFormat, page: 
 
 #[test]
 fn corpus_status_statuspage() {
-    use switchboard::config::StatusFormat;
+    use switchboard::model::StatusFormat;
     replay_status("status-statuspage", StatusFormat::Statuspage, "https://status.claude.com", 1);
 }
 
 #[test]
 fn corpus_status_incidentio() {
-    use switchboard::config::StatusFormat;
+    use switchboard::model::StatusFormat;
     replay_status("status-incidentio", StatusFormat::Incidentio, "https://status.openai.com", 2);
 }
 
 #[test]
 fn corpus_status_google_cloud() {
-    use switchboard::config::StatusFormat;
+    use switchboard::model::StatusFormat;
     replay_status(
         "status-google-cloud",
         StatusFormat::GoogleCloud,
@@ -249,7 +250,7 @@ fn corpus_status_google_cloud() {
 
 #[test]
 fn corpus_status_aws_health() {
-    use switchboard::config::StatusFormat;
+    use switchboard::model::StatusFormat;
     replay_status("status-aws-health", StatusFormat::AwsHealth, "https://health.aws.amazon.com", 1);
 }
 
@@ -574,7 +575,7 @@ fn config_error_does_not_echo_a_huge_value() {
 /// filtered while reading and at most a thousand open ones kept.
 #[test]
 fn history_feed_of_a_million_open_entries_keeps_memory_bounded() {
-    use switchboard::config::StatusFormat;
+    use switchboard::model::StatusFormat;
     let body = Bytes::from(format!("[{}{{}}]", "{},".repeat(1_000_000)));
     for (format, page) in [
         (StatusFormat::GoogleCloud, "https://status.cloud.google.com"),

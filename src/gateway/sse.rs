@@ -93,7 +93,10 @@ impl SseDecoder {
             return events;
         }
         let mut rest = bytes;
-        if self.after_cr {
+        // An empty read says nothing about whether a CR that ended the last
+        // one is followed by LF: keep waiting (otherwise that LF would read
+        // as a blank line and dispatch the event before its data).
+        if self.after_cr && !rest.is_empty() {
             self.after_cr = false;
             if let Some(stripped) = rest.strip_prefix(b"\n") {
                 rest = stripped;
@@ -244,6 +247,17 @@ mod tests {
             ]
         );
         assert_eq!(decoder.finish(), None);
+    }
+
+    /// Regression (found by the round-trip property): an empty read between
+    /// a CR and its LF dropped the event's name.
+    #[test]
+    fn an_empty_read_between_cr_and_lf_keeps_the_event() {
+        let mut decoder = SseDecoder::new();
+        assert!(decoder.push(b"event: message_start\r").is_empty());
+        assert!(decoder.push(b"").is_empty());
+        assert!(decoder.push(b"\ndata: {}\r\n").is_empty());
+        assert_eq!(decoder.push(b"\r\n"), vec![event(Some("message_start"), "{}")]);
     }
 
     #[test]
