@@ -82,7 +82,7 @@ BIN_DESKTOP := $(CARGO_TARGET_DIR)/release/switchboard-desktop
 ARGS ?=
 STAGE := scripts/stage.sh
 
-.PHONY: setup build run test gateway-sdk prometheus real-clients clean
+.PHONY: setup build run test gateway-sdk prometheus real-clients fuzz clean
 
 setup:
 	@$(STAGE) setup scripts/setup.sh $(DEB_PACKAGES) $(DEB_PACKAGES_E2E) $(DEB_PACKAGES_DESKTOP) \
@@ -131,6 +131,16 @@ prometheus: setup
 # Claude Code and the Codex CLI through the gateway, alone (ARGS passes pytest arguments).
 real-clients: setup
 	@CARGO=$(CARGO) $(STAGE) real-clients tests/real_clients/run.sh $(ARGS)
+
+# Coverage-guided fuzzing (cargo-fuzz + libFuzzer, nightly only; never part of
+# `make test`, which replays tests/corpus/ instead). Every target in fuzz/ runs
+# FUZZ_SECONDS, seeded from tests/corpus/<parser>/; new inputs libFuzzer finds
+# stay in fuzz/corpus/ (not in git), crashes in fuzz/artifacts/<target>/.
+# FUZZ_TARGETS="sse_stream config_toml" runs a subset.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz:
+	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean:
 	$(CARGO) clean
