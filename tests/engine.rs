@@ -675,13 +675,31 @@ async fn wall_clock_jumping_backwards_mid_outage_keeps_checking_and_never_goes_n
     assert_eq!(closed.len(), 1, "{:#?}", h.seen);
     let inc = &closed[0];
     let ended = inc.ended_at.expect("closed");
-    assert!(ended >= inc.started_at, "ended {ended} before it started {}", inc.started_at);
-    assert!(ended >= inc.detected_at, "ended {ended} before it was detected {}", inc.detected_at);
+    assert!(
+        ended >= inc.started_at,
+        "ended {ended} before it started {}",
+        inc.started_at
+    );
+    assert!(
+        ended >= inc.detected_at,
+        "ended {ended} before it was detected {}",
+        inc.detected_at
+    );
     // A state that began before the jump now began "in the future": what the
     // tray and notifications say of it is clamped, never a negative duration.
     let report = h.handle.status();
-    let openai = report.providers.iter().find(|p| p.id == "openai").expect("openai");
+    let openai = report
+        .providers
+        .iter()
+        .find(|p| p.id == "openai")
+        .expect("openai");
     let since = openai.since.expect("operational since the start");
-    assert!(since > report.checked_at, "the jump put openai's since in the future");
-    assert_eq!(switchboard::model::duration_words(report.checked_at - since), "0 s");
+    assert!(
+        since > report.checked_at,
+        "the jump put openai's since in the future"
+    );
+    assert_eq!(
+        switchboard::model::duration_words(report.checked_at - since),
+        "0 s"
+    );
 }

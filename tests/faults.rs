@@ -122,7 +122,9 @@ api_key_env = "FAULT_KEY"
 }
 
 async fn status(port: u16) -> Option<Value> {
-    let r = reqwest::get(format!("http://127.0.0.1:{port}/api/status")).await.ok()?;
+    let r = reqwest::get(format!("http://127.0.0.1:{port}/api/status"))
+        .await
+        .ok()?;
     r.json().await.ok()
 }
 
@@ -150,7 +152,11 @@ async fn kill_9_of_watch_while_recording_keeps_the_history_intact_and_the_rounds
     {
         for run in 0..3 {
             std::fs::write(&env.config, watch_config(&upstream.uri(), port)).expect("config");
-            let mut child = env.cmd(&["watch"]).env("FAULT_KEY", "sk-fault").spawn().expect("watch");
+            let mut child = env
+                .cmd(&["watch"])
+                .env("FAULT_KEY", "sk-fault")
+                .spawn()
+                .expect("watch");
             // Wait for two published rounds after the start.
             let mut seen = Vec::new();
             for _ in 0..120 {
@@ -174,13 +180,24 @@ async fn kill_9_of_watch_while_recording_keeps_the_history_intact_and_the_rounds
             kill_9(&mut child);
             let (rows, integrity) = inspect(&env.db(), round.timestamp_millis());
             assert_eq!(integrity, "ok", "run {run}");
-            assert!(rows >= 2, "run {run}: the round of {} (both providers) is not on disk: {rows} rows", seen[1]);
+            assert!(
+                rows >= 2,
+                "run {run}: the round of {} (both providers) is not on disk: {rows} rows",
+                seen[1]
+            );
         }
         // The history command reads what the three killed runs left.
-        let out = env.cmd(&["history", "--json"]).stdout(Stdio::piped()).output().expect("history");
+        let out = env
+            .cmd(&["history", "--json"])
+            .stdout(Stdio::piped())
+            .output()
+            .expect("history");
         assert!(out.status.success(), "history after kills: {out:?}");
         let v: Value = serde_json::from_slice(&out.stdout).expect("history JSON");
-        assert!(v.to_string().contains("\"bad\""), "the failing provider's incident is in the history: {v}");
+        assert!(
+            v.to_string().contains("\"bad\""),
+            "the failing provider's incident is in the history: {v}"
+        );
     }
 }
 
@@ -193,7 +210,9 @@ fn prefer_config(preferred: &str) -> String {
          base_url = \"http://127.0.0.1:2/v1\"\n\n"
     );
     for i in 0..4000 {
-        text.push_str(&format!("# padding line {i}: comments survive a rewrite, so they must not be cut\n"));
+        text.push_str(&format!(
+            "# padding line {i}: comments survive a rewrite, so they must not be cut\n"
+        ));
     }
     text
 }
@@ -211,7 +230,10 @@ fn kill_9_during_prefer_leaves_the_old_or_the_new_config_never_a_torn_one() {
     let whole = started.elapsed();
     let mut outcomes = [0usize; 2];
     for i in 0..40u32 {
-        let before = Config::load(&env.config).expect("valid before").preferred.expect("preferred");
+        let before = Config::load(&env.config)
+            .expect("valid before")
+            .preferred
+            .expect("preferred");
         let target = if before == "a" { "b" } else { "a" };
         let mut child = env.cmd(&["prefer", target]).spawn().expect("prefer");
         std::thread::sleep(whole.mul_f64(f64::from(i) / 40.0));
@@ -221,7 +243,10 @@ fn kill_9_during_prefer_leaves_the_old_or_the_new_config_never_a_torn_one() {
             .unwrap_or_else(|e| panic!("kill {i}: torn config ({} of ~{full} bytes): {e}", text.len()));
         let now = cfg.preferred.expect("preferred kept");
         assert!(now == before || now == target, "kill {i}: preferred {now}");
-        assert!(text.contains("# padding line 3999:"), "kill {i}: the file lost its tail");
+        assert!(
+            text.contains("# padding line 3999:"),
+            "kill {i}: the file lost its tail"
+        );
         outcomes[usize::from(now == target)] += 1;
     }
     // Leftover temp files from killed writers never replace the config.
@@ -231,7 +256,10 @@ fn kill_9_during_prefer_leaves_the_old_or_the_new_config_never_a_torn_one() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n != "config.toml" && n != "xdg-config" && n != "xdg-data")
         .collect();
-    eprintln!("prefer kills: {} left the old file, {} the new; stray files: {stray:?}", outcomes[0], outcomes[1]);
+    eprintln!(
+        "prefer kills: {} left the old file, {} the new; stray files: {stray:?}",
+        outcomes[0], outcomes[1]
+    );
 }
 
 /// Unmounts the small tmpfs of the full-disk test, whatever happens.
@@ -307,8 +335,14 @@ async fn full_disk_under_the_history_keeps_monitoring_and_recording_resumes() {
     }
     assert!(rounds.len() >= 3, "rounds went on with the disk full: {rounds:?}");
     let text = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(text.contains("history: could not"), "the failed writes are logged:\n{text}");
-    assert!(child.try_wait().expect("wait").is_none(), "watch died on a full disk:\n{text}");
+    assert!(
+        text.contains("history: could not"),
+        "the failed writes are logged:\n{text}"
+    );
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "watch died on a full disk:\n{text}"
+    );
 
     // Space comes back: recording resumes by itself.
     std::fs::remove_file(&filler).expect("free space");
@@ -325,5 +359,8 @@ async fn full_disk_under_the_history_keeps_monitoring_and_recording_resumes() {
             |r| r.get(0),
         )
         .expect("count");
-    assert!(after >= 2, "recording resumed after the disk was freed ({after} rows since)");
+    assert!(
+        after >= 2,
+        "recording resumed after the disk was freed ({after} rows since)"
+    );
 }

@@ -5,7 +5,9 @@ use libfuzzer_sys::fuzz_target;
 use switchboard::gateway::bedrock::EventStreamDecoder;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&size, rest)) = data.split_first() else { return };
+    let Some((&size, rest)) = data.split_first() else {
+        return;
+    };
     let mut d = EventStreamDecoder::new();
     for c in rest.chunks(size.max(1) as usize) {
         match d.push(c) {

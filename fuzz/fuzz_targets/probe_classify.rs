@@ -16,7 +16,9 @@ const KINDS: [ProviderKind; 7] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&sel, body)) = data.split_first() else { return };
+    let Some((&sel, body)) = data.split_first() else {
+        return;
+    };
     let mut headers = http::HeaderMap::new();
     match sel >> 6 {
         0 => drop(headers.insert("content-type", http::HeaderValue::from_static("application/json"))),
@@ -24,7 +26,10 @@ fuzz_target!(|data: &[u8]| {
         _ => {}
     }
     if sel & 0x20 != 0 {
-        headers.insert("retry-after", http::HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        headers.insert(
+            "retry-after",
+            http::HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
     }
     let status = STATUSES[(sel as usize & 0x1f) % STATUSES.len()];
     let kind = KINDS[(sel as usize) % KINDS.len()];

@@ -3,7 +3,8 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use switchboard::gateway::translate::{
-    anthropic_to_openai_response, chat_to_responses_response, openai_to_anthropic_response, translate_error_body,
+    anthropic_to_openai_response, chat_to_responses_response, openai_to_anthropic_response,
+    translate_error_body,
 };
 use switchboard::gateway::wire::{anthropic as a, openai as o, Protocol};
 

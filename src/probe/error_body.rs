@@ -228,7 +228,10 @@ fn without_status(title: &str, status: u16) -> &str {
 /// is left. The result reaches notifications, the history and the dashboard,
 /// which do not escape it the way the terminal output does.
 pub(crate) fn clean(text: &str) -> Option<String> {
-    let visible: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let visible: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let collapsed = visible.split_whitespace().collect::<Vec<_>>().join(" ");
     if collapsed.is_empty() {
         return None;
@@ -249,7 +252,11 @@ mod tests {
 
     #[test]
     fn control_characters_never_survive_into_the_message() {
-        let b = ErrorBody::parse(502, Some("text/html"), b"<title>\x1b[2J\x1b]0;pwned\x07 Bad\x00Gateway</title>");
+        let b = ErrorBody::parse(
+            502,
+            Some("text/html"),
+            b"<title>\x1b[2J\x1b]0;pwned\x07 Bad\x00Gateway</title>",
+        );
         let m = b.message.unwrap();
         assert!(!m.chars().any(char::is_control), "{m:?}");
         assert!(m.contains("Bad Gateway"), "{m:?}");

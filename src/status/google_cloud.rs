@@ -78,8 +78,11 @@ impl StatusAdapter for GoogleCloud {
 
     fn parse(&self, bodies: &[Bytes]) -> Result<PageStatus, ParseError> {
         let body = bodies.first().ok_or(ParseError::Empty)?;
-        let open: Vec<GcIncident> =
-            decode_json::<OpenEntries<GcIncident>>(body, "Google Cloud incident history (expected an array)")?.0;
+        let open: Vec<GcIncident> = decode_json::<OpenEntries<GcIncident>>(
+            body,
+            "Google Cloud incident history (expected an array)",
+        )?
+        .0;
 
         // Worst status per product, in order of first appearance.
         let mut set = ComponentSet::default();
