@@ -46,7 +46,7 @@ impl ProviderCheck {
     /// The page's verdict for this provider and the part of the page that concerns it.
     pub fn page_view(&self, provider: &Provider) -> Option<(PageVerdict, PageStatus)> {
         self.page.as_ref().map(|fetch| match fetch {
-            PageFetch::Read(page) => status::page_verdict(page, &provider.components),
+            PageFetch::Read(page) => status::provider_verdict(page, provider),
             other => {
                 let page = other.page();
                 (

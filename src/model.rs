@@ -289,6 +289,19 @@ pub struct Incident {
     /// Component names (or ids) this incident affects, when the page says.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub components: Vec<String>,
+    /// `false` when the incident names only models the provider does not use
+    /// ("not your models"): shown on its card, never alarmed. Set by
+    /// `status::verdict` for one provider's view; a page as read says `true`.
+    #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    pub relevant: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_yes(b: &bool) -> bool {
+    *b
 }
 
 /// What a status page says, normalised across formats.
