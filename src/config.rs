@@ -403,7 +403,12 @@ fn table_header_at(text: &str, offset: usize) -> Option<String> {
     let line_start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
     let line_text = text[line_start..].lines().next().unwrap_or("");
     let header = line_text.trim_start().strip_prefix('[')?;
-    let name = header.trim_start_matches('[').split(']').next().unwrap_or("").trim();
+    let name = header
+        .trim_start_matches('[')
+        .split(']')
+        .next()
+        .unwrap_or("")
+        .trim();
     (!name.is_empty()).then(|| name.to_string())
 }
 
@@ -1062,7 +1067,10 @@ base_url = "http://127.0.0.1:8080/v1"
         let msg = parse("[check]\ninterval_secs = 5\n[check.extra]\nx = 1\n")
             .unwrap_err()
             .to_string();
-        assert!(msg.contains("line 3") && msg.contains("key `check.extra`"), "{msg}");
+        assert!(
+            msg.contains("line 3") && msg.contains("key `check.extra`"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -41,7 +41,9 @@ fn claude(body: &Value) -> PageStatus {
 
 /// incident.io's Statuspage shim alone (the widget feed blocked), as captured.
 fn openai(name: &str) -> PageStatus {
-    IncidentIo.parse(&[Bytes::from(fixture(name)), Bytes::new()]).unwrap()
+    IncidentIo
+        .parse(&[Bytes::from(fixture(name)), Bytes::new()])
+        .unwrap()
 }
 
 fn strings(s: &[&str]) -> Vec<String> {
@@ -63,7 +65,11 @@ fn real_multi_model_incident_counts_for_everyone_and_a_named_model_for_its_users
     let body = fixture_json("claude_2026_09_22_multi_model_errors.json");
     let page = claude(&body);
     let components = strings(&[CLAUDE_API]);
-    for model in ["claude-haiku-4-5", "claude-opus-4-1", "claude-sonnet-4-5-20250929"] {
+    for model in [
+        "claude-haiku-4-5",
+        "claude-opus-4-1",
+        "claude-sonnet-4-5-20250929",
+    ] {
         let models = strings(&[model]);
         let (v, view) = page_verdict_for(&page, &api(&components, &models));
         assert_eq!(v.state, State::Degraded, "{model}");
@@ -90,7 +96,10 @@ fn real_multi_model_incident_counts_for_everyone_and_a_named_model_for_its_users
         let (v, view) = page_verdict_for(&page, &api(&components, &models));
         assert_eq!(v.state, State::Degraded, "{mine}");
         let json = serde_json::to_value(&view.incidents[0]).unwrap();
-        assert!(json.get("relevant").is_none(), "relevant is said only when false: {json}");
+        assert!(
+            json.get("relevant").is_none(),
+            "relevant is said only when false: {json}"
+        );
     }
 }
 
@@ -183,7 +192,11 @@ async fn status_shows_other_models_incident_as_not_yours() {
         .await;
     let key = [("ANTHROPIC_API_KEY", "sk-ant-test")];
 
-    let env = Env::new(&anthropic_with_model(&api.uri(), &page.uri(), "claude-sonnet-4-5"));
+    let env = Env::new(&anthropic_with_model(
+        &api.uri(),
+        &page.uri(),
+        "claude-sonnet-4-5",
+    ));
     let out = env.run(&["status", "--json"], &key).await;
     let v = json(&out);
     let p = &v["providers"][0];
@@ -214,7 +227,14 @@ fn closed_port() -> u16 {
 async fn fresh_install_without_ollama_is_not_an_outage() {
     let page = page_server(claude_page_green()).await;
     let mut config = String::from("# only what keeps the test off the internet\n");
-    for id in ["anthropic", "claude-ai", "claude-code", "openai", "vertex", "bedrock"] {
+    for id in [
+        "anthropic",
+        "claude-ai",
+        "claude-code",
+        "openai",
+        "vertex",
+        "bedrock",
+    ] {
         config.push_str(&format!(
             "\n[[providers]]\nid = \"{id}\"\nstatus_page = \"{}\"\nstatus_format = \"statuspage\"\n",
             page.uri()
@@ -283,10 +303,13 @@ async fn local_server_seen_up_then_gone_is_an_outage() {
     let ollama = tokio::spawn(async move {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         loop {
-            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
             let mut buf = [0u8; 4096];
             let _ = socket.read(&mut buf).await;
-            let body = r#"{"models":[{"name":"llama3.2:latest","model":"llama3.2:latest","size":2019393189}]}"#;
+            let body =
+                r#"{"models":[{"name":"llama3.2:latest","model":"llama3.2:latest","size":2019393189}]}"#;
             let reply = format!(
                 "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                 body.len()

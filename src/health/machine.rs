@@ -639,7 +639,10 @@ mod tests {
         assert_eq!(opened(&ts), 1, "{ts:?}");
         assert_eq!(m.state(), Degraded);
         assert!(m.confirmed_by_status_page());
-        assert_eq!(m.incident().unwrap().acknowledged_at, Some(t0() + Duration::seconds(60)));
+        assert_eq!(
+            m.incident().unwrap().acknowledged_at,
+            Some(t0() + Duration::seconds(60))
+        );
         // A failing probe the page confirms counts at once too; an unconfirmed one waits.
         let mut m = HealthMachine::new(TH);
         assert_eq!(opened(&run(&mut m, &[(0, Outage, true, true, Normal)])), 1);

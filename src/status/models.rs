@@ -46,10 +46,7 @@ pub fn incident_relevance(title: &str, components: &[String], models: &[String])
     if mine.is_empty() {
         return Relevance::Everyone;
     }
-    if named
-        .iter()
-        .any(|n| mine.iter().flatten().any(|k| n.names(k)))
-    {
+    if named.iter().any(|n| mine.iter().flatten().any(|k| n.names(k))) {
         Relevance::Mine
     } else if mine.iter().any(Option::is_none) {
         Relevance::Everyone
@@ -179,7 +176,9 @@ fn version_at(tokens: &[Token], i: usize, mode: Mode, letter_ok: bool) -> (Optio
     let lettered = letter_ok
         && first.word.len() >= 2
         && first.word.len() <= MAX_VERSION_DIGITS + 1
-        && first.word[..first.word.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && first.word[..first.word.len() - 1]
+            .bytes()
+            .all(|b| b.is_ascii_digit())
         && first.word.ends_with('o');
     if !is_version_part(&first.word) && !lettered {
         return (None, i);
@@ -208,10 +207,7 @@ fn version_at(tokens: &[Token], i: usize, mode: Mode, letter_ok: bool) -> (Optio
 /// Tier words from `i` on, and the index after them.
 fn tiers_at(tokens: &[Token], mut i: usize) -> (Vec<&'static str>, usize) {
     let mut tiers = Vec::new();
-    while let Some(tier) = tokens
-        .get(i)
-        .and_then(|t| TIERS.iter().find(|w| **w == t.word))
-    {
+    while let Some(tier) = tokens.get(i).and_then(|t| TIERS.iter().find(|w| **w == t.word)) {
         tiers.push(*tier);
         i += 1;
     }
@@ -390,8 +386,14 @@ mod tests {
         ] {
             assert_eq!(model_key(id), Some(sonnet45.clone()), "{id}");
         }
-        assert_eq!(model_key("claude-opus-4-1"), Some(key("claude-opus", Some("4.1"), &[])));
-        assert_eq!(model_key("claude-opus-4-0"), Some(key("claude-opus", Some("4"), &[])));
+        assert_eq!(
+            model_key("claude-opus-4-1"),
+            Some(key("claude-opus", Some("4.1"), &[]))
+        );
+        assert_eq!(
+            model_key("claude-opus-4-0"),
+            Some(key("claude-opus", Some("4"), &[]))
+        );
         assert_eq!(
             model_key("claude-opus-4-20250514"),
             Some(key("claude-opus", Some("4"), &[]))
@@ -402,14 +404,20 @@ mod tests {
         );
         assert_eq!(model_key("gpt-5"), Some(key("gpt", Some("5"), &[])));
         assert_eq!(model_key("gpt-5-2025-08-07"), Some(key("gpt", Some("5"), &[])));
-        assert_eq!(model_key("gpt-4.1-mini"), Some(key("gpt", Some("4.1"), &["mini"])));
+        assert_eq!(
+            model_key("gpt-4.1-mini"),
+            Some(key("gpt", Some("4.1"), &["mini"]))
+        );
         assert_eq!(
             model_key("gpt-4o-mini-2024-07-18"),
             Some(key("gpt", Some("4o"), &["mini"]))
         );
         assert_eq!(model_key("gpt-4-0613"), Some(key("gpt", Some("4"), &[])));
         assert_eq!(model_key("o4-mini"), Some(key("o4", Some(""), &["mini"])));
-        assert_eq!(model_key("gemini-2.5-pro"), Some(key("gemini", Some("2.5"), &["pro"])));
+        assert_eq!(
+            model_key("gemini-2.5-pro"),
+            Some(key("gemini", Some("2.5"), &["pro"]))
+        );
         assert_eq!(
             model_key("gemini-2.5-flash-lite"),
             Some(key("gemini", Some("2.5"), &["flash", "lite"]))
@@ -418,7 +426,12 @@ mod tests {
             model_key("gemini-2.0-flash-001"),
             Some(key("gemini", Some("2"), &["flash"]))
         );
-        for unknown in ["llama3.2", "my-azure-deployment", "claude-v2", "mistral-large-latest"] {
+        for unknown in [
+            "llama3.2",
+            "my-azure-deployment",
+            "claude-v2",
+            "mistral-large-latest",
+        ] {
             assert_eq!(model_key(unknown), None, "{unknown}");
         }
     }
@@ -476,19 +489,37 @@ mod tests {
     #[test]
     fn relevance_follows_the_users_models() {
         assert_eq!(
-            rel("Elevated errors on Claude Opus 4.5 and Sonnet 4.5", &["claude-sonnet-4-5-20250929"]),
+            rel(
+                "Elevated errors on Claude Opus 4.5 and Sonnet 4.5",
+                &["claude-sonnet-4-5-20250929"]
+            ),
             Relevance::Mine
         );
         assert_eq!(
-            rel("Elevated errors on Claude Opus 4.5 and Sonnet 4.5", &["claude-haiku-4-5"]),
+            rel(
+                "Elevated errors on Claude Opus 4.5 and Sonnet 4.5",
+                &["claude-haiku-4-5"]
+            ),
             Relevance::NotMine
         );
-        assert_eq!(rel("Elevated errors on Opus 4.1", &["claude-opus-4-1"]), Relevance::Mine);
-        assert_eq!(rel("Elevated errors on Opus 4", &["claude-opus-4-1"]), Relevance::NotMine);
+        assert_eq!(
+            rel("Elevated errors on Opus 4.1", &["claude-opus-4-1"]),
+            Relevance::Mine
+        );
+        assert_eq!(
+            rel("Elevated errors on Opus 4", &["claude-opus-4-1"]),
+            Relevance::NotMine
+        );
         assert_eq!(rel("Elevated errors on GPT-5", &["gpt-5"]), Relevance::Mine);
-        assert_eq!(rel("Elevated errors on GPT-5", &["gpt-5-mini"]), Relevance::NotMine);
+        assert_eq!(
+            rel("Elevated errors on GPT-5", &["gpt-5-mini"]),
+            Relevance::NotMine
+        );
         assert_eq!(rel("Gemini 2.5 Pro errors", &["gemini-2.5-pro"]), Relevance::Mine);
-        assert_eq!(rel("Gemini 2.5 Pro errors", &["gemini-2.5-flash"]), Relevance::NotMine);
+        assert_eq!(
+            rel("Gemini 2.5 Pro errors", &["gemini-2.5-flash"]),
+            Relevance::NotMine
+        );
         assert_eq!(
             rel("Errors on Claude Opus", &["claude-opus-4-1-20250805"]),
             Relevance::Mine,
@@ -512,7 +543,11 @@ mod tests {
         ] {
             assert_eq!(rel(title, &["claude-haiku-4-5"]), Relevance::Everyone, "{title}");
         }
-        assert_eq!(rel("Errors on Opus 4.5", &[]), Relevance::Everyone, "no models known");
+        assert_eq!(
+            rel("Errors on Opus 4.5", &[]),
+            Relevance::Everyone,
+            "no models known"
+        );
         assert_eq!(
             rel("Errors on Opus 4.5", &["claude-haiku-4-5", "my-fine-tune"]),
             Relevance::Everyone,
@@ -532,7 +567,10 @@ mod tests {
             incident_relevance("Elevated error rates", &comps, &models("claude-sonnet-4-5")),
             Relevance::NotMine
         );
-        let surfaces = vec!["claude.ai".to_string(), "Claude API (api.anthropic.com)".to_string()];
+        let surfaces = vec![
+            "claude.ai".to_string(),
+            "Claude API (api.anthropic.com)".to_string(),
+        ];
         assert_eq!(
             incident_relevance("Elevated error rates", &surfaces, &models("claude-sonnet-4-5")),
             Relevance::Everyone

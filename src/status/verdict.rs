@@ -244,7 +244,10 @@ fn names_only_other_surfaces(title: &str, page: &PageStatus, matched: &[Componen
             continue;
         }
         let is_mine = matched.iter().any(|m| m == c);
-        if surface_aliases(&c.name).iter().any(|a| contains_phrase(&title, a)) {
+        if surface_aliases(&c.name)
+            .iter()
+            .any(|a| contains_phrase(&title, a))
+        {
             if is_mine {
                 mine = true;
             } else {
@@ -254,9 +257,11 @@ fn names_only_other_surfaces(title: &str, page: &PageStatus, matched: &[Componen
     }
     for surface in NON_API_SURFACES {
         if contains_phrase(&title, surface) {
-            let is_mine = matched
-                .iter()
-                .any(|m| surface_aliases(&m.name).iter().any(|a| contains_phrase(a, surface)));
+            let is_mine = matched.iter().any(|m| {
+                surface_aliases(&m.name)
+                    .iter()
+                    .any(|a| contains_phrase(a, surface))
+            });
             if is_mine {
                 mine = true;
             } else {
@@ -798,10 +803,26 @@ mod tests {
             State::Degraded
         );
         for (title, api_state, ai_state) in [
-            ("Claude Code login failures", State::Operational, State::Operational),
-            ("Elevated errors on the Console", State::Operational, State::Operational),
-            ("Elevated errors on the Claude API", State::Degraded, State::Operational),
-            ("Elevated errors on claude.ai and the API", State::Degraded, State::Degraded),
+            (
+                "Claude Code login failures",
+                State::Operational,
+                State::Operational,
+            ),
+            (
+                "Elevated errors on the Console",
+                State::Operational,
+                State::Operational,
+            ),
+            (
+                "Elevated errors on the Claude API",
+                State::Degraded,
+                State::Operational,
+            ),
+            (
+                "Elevated errors on claude.ai and the API",
+                State::Degraded,
+                State::Degraded,
+            ),
         ] {
             page.incidents = vec![incident(title, &[])];
             assert_eq!(page_verdict(&page, &api).0.state, api_state, "API: {title}");
@@ -866,7 +887,8 @@ mod tests {
             S::Operational,
             vec![incident("Elevated errors on Claude Opus 4.6", &[])],
         );
-        page.components.push(comp("op46", "Claude Opus 4.6", S::Operational));
+        page.components
+            .push(comp("op46", "Claude Opus 4.6", S::Operational));
         let api = wanted(&["k8w3r06qmzrp"]);
         assert_eq!(
             page_verdict_for(&page, &interest(&api, &wanted(&["claude-opus-4-6"]), true))
