@@ -268,9 +268,13 @@ def get_status(port):
 def signal_of(p):
     """Which signal the provider's trouble rests on."""
     models = p.get("models") or []
-    if any(m.get("state") in TROUBLE for m in models) and not (p.get("probe") and not p["probe"].get("ok")):
+    probe_failed = bool(p.get("probe") and not p["probe"].get("ok"))
+    # The provider's summary names the failing model ("claude-opus-4-1: HTTP 500 ...")
+    # as soon as one inference check failed, before that model's own state turns.
+    names_model = any(p.get("summary", "").startswith(m.get("id", "") + ":") for m in models if m.get("id"))
+    if not probe_failed and (names_model or any(m.get("state") in TROUBLE for m in models)):
         return "inference"
-    if p.get("probe") and not p["probe"].get("ok"):
+    if probe_failed:
         return "probe"
     if p.get("summary", "").startswith("status page") or p.get("confirmed_by_status_page"):
         return "page"
