@@ -4,7 +4,7 @@
 //!
 //! Used by the engine on every tick and by `switchboard status` once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
@@ -40,13 +40,16 @@ pub struct ProviderCheck {
     pub probe: Option<ProbeReport>,
     /// `None` when the provider has no status page.
     pub page: Option<PageFetch>,
+    /// A model server on this machine that got no answer and has never
+    /// answered this checker: "not running", `unknown`, never an outage.
+    pub not_running: bool,
 }
 
 impl ProviderCheck {
     /// The page's verdict for this provider and the part of the page that concerns it.
     pub fn page_view(&self, provider: &Provider) -> Option<(PageVerdict, PageStatus)> {
         self.page.as_ref().map(|fetch| match fetch {
-            PageFetch::Read(page) => status::page_verdict(page, &provider.components),
+            PageFetch::Read(page) => status::provider_verdict(page, provider),
             other => {
                 let page = other.page();
                 (
@@ -62,6 +65,13 @@ impl ProviderCheck {
 
     /// The single-moment assessment (no history).
     pub fn assess(&self, provider: &Provider) -> Assessment {
+        if let Some(probe) = self.probe.as_ref().filter(|_| self.not_running) {
+            return Assessment {
+                state: State::Unknown,
+                summary: format!("not running ({})", probe.summary()),
+                confirmed_by_status_page: false,
+            };
+        }
         let view = self.page_view(provider);
         let mut a = assess(self.probe.as_ref(), view.as_ref().map(|(v, _)| v));
         if self.probe.is_none() && provider.needs_key() && self.credential != CredentialSource::NotNeeded {
@@ -121,6 +131,9 @@ pub struct Checker {
     limit: Arc<Semaphore>,
     /// Last page per feed, reused by confirmation rounds (which only re-probe).
     pages: Mutex<HashMap<PageKey, PageFetch>>,
+    /// Local model servers (by id and address) that have answered at least
+    /// once: from then on, no answer is an outage rather than "not running".
+    seen_up: Mutex<HashSet<(String, Option<Url>)>>,
 }
 
 type PageKey = (Url, StatusFormat);
@@ -134,6 +147,7 @@ impl Checker {
             credentials,
             limit: Arc::new(Semaphore::new(MAX_CONCURRENT_CHECKS)),
             pages: Mutex::new(HashMap::new()),
+            seen_up: Mutex::new(HashSet::new()),
         })
     }
 
@@ -215,7 +229,9 @@ impl Checker {
                         unreachable += usize::from(r.class.is_unreachable());
                     }
                 }
+                let not_running = self.never_answered(p, probe.as_ref());
                 ProviderCheck {
+                    not_running,
                     id: p.id.clone(),
                     credential: cred.source,
                     keyring_error: cred.keyring_error,
@@ -232,6 +248,21 @@ impl Checker {
             checks,
             offline: endpoints >= MIN_ENDPOINTS_FOR_OFFLINE && unreachable == endpoints,
         }
+    }
+
+    /// Whether `p` is a local model server that got no answer now and has
+    /// never answered before (remembering the ones that do answer).
+    fn never_answered(&self, p: &Provider, probe: Option<&ProbeReport>) -> bool {
+        let Some(probe) = probe.filter(|_| is_local_provider(p)) else {
+            return false;
+        };
+        let key = (p.id.clone(), p.base_url.clone());
+        let mut seen = self.seen_up.lock().unwrap_or_else(|e| e.into_inner());
+        if !probe.class.is_unreachable() {
+            seen.insert(key);
+            return false;
+        }
+        !seen.contains(&key)
     }
 
     fn cached_page(&self, key: &PageKey) -> Option<PageFetch> {
@@ -301,6 +332,7 @@ pub fn provider_report(
         api_key_env: provider.api_key_env.clone(),
         status_url: provider.status_page.as_ref().map(|sp| human_status_url(&sp.url)),
         agent_errors: None,
+        not_running: shown.state == State::Unknown && check.is_some_and(|c| c.not_running),
     }
 }
 

@@ -356,11 +356,15 @@ fn deserialize(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
             .span()
             .and_then(|s| key_at(text, s.start))
             .unwrap_or_else(|| "(document)".to_string());
+        let mut message = e.message().trim().to_string();
+        if e.span().is_some_and(|s| table_header_at(text, s.start).is_some()) {
+            message = message.replacen("unknown field", "unknown table", 1);
+        }
         ConfigError::Invalid {
             path: path.to_path_buf(),
             line,
             key,
-            message: e.message().trim().to_string(),
+            message,
         }
     })
 }
@@ -374,6 +378,11 @@ fn line_of(text: &str, offset: usize) -> usize {
 fn key_at(text: &str, offset: usize) -> Option<String> {
     let line_start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
     let line_text = text[line_start..].lines().next().unwrap_or("");
+    // The error is about a table header itself (an unknown `[inferenc]`):
+    // name that table, not the one above it.
+    if let Some(name) = table_header_at(text, offset) {
+        return Some(name);
+    }
     let table = text[..line_start]
         .lines()
         .rev()
@@ -387,6 +396,20 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
         (Some(t), None) => Some(t),
         (None, None) => None,
     }
+}
+
+/// The table named by a `[table]` or `[[table]]` header on the line of `offset`.
+fn table_header_at(text: &str, offset: usize) -> Option<String> {
+    let line_start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line_text = text[line_start..].lines().next().unwrap_or("");
+    let header = line_text.trim_start().strip_prefix('[')?;
+    let name = header
+        .trim_start_matches('[')
+        .split(']')
+        .next()
+        .unwrap_or("")
+        .trim();
+    (!name.is_empty()).then(|| name.to_string())
 }
 
 /// Finds the line of a key path (`providers[2].kind` style) for validation errors.
@@ -1023,6 +1046,31 @@ base_url = "http://127.0.0.1:8080/v1"
             .to_string();
         assert!(msg.contains("line 3"), "{msg}");
         assert!(msg.contains("intervall"), "{msg}");
+    }
+
+    /// Issue 11, item 8d: an unknown table was reported as an unknown field
+    /// of the table above it (`key `check``).
+    #[test]
+    fn unknown_table_is_named_as_a_table() {
+        let msg = parse("[check]\ninterval_secs = 5\n\n[inferenc]\nenabled = true\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("line 4"), "{msg}");
+        assert!(msg.contains("key `inferenc`"), "{msg}");
+        assert!(!msg.contains("key `check"), "{msg}");
+        assert!(msg.contains("unknown table `inferenc`"), "{msg}");
+        // An array of tables and a nested table are named the same way.
+        let msg = parse("preferred = \"anthropic\"\n\n[[provider]]\nid = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("line 3") && msg.contains("key `provider`"), "{msg}");
+        let msg = parse("[check]\ninterval_secs = 5\n[check.extra]\nx = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("line 3") && msg.contains("key `check.extra`"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -639,6 +639,7 @@ impl Engine {
                 keyring_error: None,
                 probe: None,
                 page: None,
+                not_running: false,
             });
             check.probe = Some(report);
             let assessment = check.assess(&provider);

@@ -289,6 +289,19 @@ pub struct Incident {
     /// Component names (or ids) this incident affects, when the page says.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub components: Vec<String>,
+    /// `false` when the incident names only models the provider does not use
+    /// ("not your models"): shown on its card, never alarmed. Set by
+    /// `status::verdict` for one provider's view; a page as read says `true`.
+    #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    pub relevant: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_yes(b: &bool) -> bool {
+    *b
 }
 
 /// What a status page says, normalised across formats.
@@ -413,6 +426,10 @@ pub struct ProviderReport {
     /// API errors the user's own coding agent hit recently (`[passive]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_errors: Option<AgentErrors>,
+    /// A local model server (Ollama) that has never answered: shown as
+    /// `unknown`, and left out of `overall` (and so the exit code).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_running: bool,
 }
 
 /// A coding agent whose session logs Switchboard reads (`[passive]`).
@@ -499,11 +516,12 @@ pub struct StatusReport {
 
 impl StatusReport {
     /// Worst state over the providers shown (`operational` when none are).
+    /// A local server that is not running does not count: a fresh install
+    /// without Ollama is not worse off for it. Shown alone, it is all there is.
     pub fn worst(providers: &[ProviderReport]) -> State {
-        providers
-            .iter()
-            .map(|p| p.state)
-            .max()
+        let counted = providers.iter().filter(|p| !p.not_running).map(|p| p.state).max();
+        counted
+            .or_else(|| providers.iter().map(|p| p.state).max())
             .unwrap_or(State::Operational)
     }
 }

@@ -792,6 +792,7 @@ impl CheckSource for ScriptedRounds {
                             .status_page
                             .as_ref()
                             .map(|_| claude_page((4..=6).contains(&round))),
+                        not_running: false,
                     }
                 })
                 .collect();

@@ -34,3 +34,7 @@ mod passive;
 // Issue 16's security review: one regression test per hole (gateway vs web pages,
 // remote dashboard, engine death, unbounded buffers, history growth, the small ones).
 mod hardening;
+// Issue 11: incidents judged by the models they name and the surfaces they
+// concern (real captured pages), local servers that are not running, and the
+// engine fixes the detection replay exposed.
+mod relevance;

@@ -386,8 +386,10 @@ function statusPage(p) {
         incidents.map(([i, maint]) =>
           h(
             "li",
-            {},
-            h("span", { class: "inc-kind" }, maint ? "Maintenance" : "Incident"),
+            // The engine judged it to name only models this provider does not use:
+            // shown for context, never alarmed.
+            i.relevant === false ? { class: "not-mine", title: "This incident names only models you do not use: no alarm." } : {},
+            h("span", { class: "inc-kind" }, maint ? "Maintenance" : "Incident", i.relevant === false ? h("span", { class: "inc-tag" }, "not your models") : null),
             i.url ? link(i.url, i.name, "inc-name") : h("span", { class: "inc-name" }, i.name),
             h(
               "span",

@@ -295,6 +295,7 @@ mod tests {
             api_key_env: (kind == "anthropic").then(|| "ANTHROPIC_API_KEY".to_string()),
             status_url: None,
             agent_errors: None,
+            not_running: false,
         }
     }
 

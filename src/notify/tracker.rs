@@ -268,6 +268,7 @@ mod tests {
             api_key_env: None,
             status_url: None,
             agent_errors: None,
+            not_running: false,
         };
         StatusReport {
             checked_at: t(0),
