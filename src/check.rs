@@ -5,7 +5,6 @@
 //! Used by the engine on every tick and by `switchboard status` once.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -17,7 +16,8 @@ use crate::config::{CheckConfig, Config, Provider};
 use crate::credentials::Credentials;
 use crate::health::{assess, Assessment};
 use crate::model::{CredentialSource, PageStatus, ProbeReport, ProviderReport, State, StatusReport};
-use crate::model::{ProviderKind, StatusFormat};
+use crate::model::{InferenceStatus, ModelReport, StatusFormat};
+use crate::probe::inference::ModelCheck;
 use crate::probe;
 use crate::status::{self, PageFetch, PageVerdict, StatusPoller};
 
@@ -99,6 +99,32 @@ pub trait CheckSource: Send + Sync + 'static {
         fetch_pages: bool,
         now: DateTime<Utc>,
     ) -> futures::future::BoxFuture<'a, Round>;
+
+    /// Inference checks of `jobs`, concurrently (see `probe::inference`).
+    /// A source without them (the engine's scripted tests) checks nothing.
+    fn run_inference<'a>(
+        &'a self,
+        jobs: &'a [InferenceJob],
+        check: &'a CheckConfig,
+        now: DateTime<Utc>,
+    ) -> futures::future::BoxFuture<'a, Vec<InferenceResult>> {
+        let _ = (jobs, check, now);
+        Box::pin(async { Vec::new() })
+    }
+}
+
+/// One model of one provider to check with a real generation.
+#[derive(Clone, Debug)]
+pub struct InferenceJob {
+    pub provider: Provider,
+    pub model: String,
+}
+
+/// What one inference check found, for which provider.
+#[derive(Clone, Debug)]
+pub struct InferenceResult {
+    pub provider: String,
+    pub check: ModelCheck,
 }
 
 impl CheckSource for Checker {
@@ -110,6 +136,15 @@ impl CheckSource for Checker {
         now: DateTime<Utc>,
     ) -> futures::future::BoxFuture<'a, Round> {
         Box::pin(self.run(providers, check, fetch_pages, now))
+    }
+
+    fn run_inference<'a>(
+        &'a self,
+        jobs: &'a [InferenceJob],
+        check: &'a CheckConfig,
+        now: DateTime<Utc>,
+    ) -> futures::future::BoxFuture<'a, Vec<InferenceResult>> {
+        Box::pin(self.inference(jobs, check, now))
     }
 }
 
@@ -234,6 +269,36 @@ impl Checker {
         }
     }
 
+    /// Runs the inference checks of `jobs` concurrently (within the same
+    /// cap on sockets as the probes). A job with no usable credential is
+    /// left out of the answer.
+    pub async fn inference(
+        &self,
+        jobs: &[InferenceJob],
+        check: &CheckConfig,
+        now: DateTime<Utc>,
+    ) -> Vec<InferenceResult> {
+        let runs = jobs.iter().map(|job| async move {
+            let cred = self.credentials.resolve(&job.provider).await;
+            let _permit = self.limit.acquire().await;
+            probe::inference::check_model(
+                &self.client,
+                &job.provider,
+                &self.credentials,
+                cred.secret.as_ref(),
+                &job.model,
+                check,
+                now,
+            )
+            .await
+            .map(|check| InferenceResult {
+                provider: job.provider.id.clone(),
+                check,
+            })
+        });
+        join_all(runs).await.into_iter().flatten().collect()
+    }
+
     fn cached_page(&self, key: &PageKey) -> Option<PageFetch> {
         self.pages
             .lock()
@@ -243,27 +308,7 @@ impl Checker {
     }
 }
 
-/// A model server on this machine (Ollama, a local llama.cpp): its answer says
-/// nothing about the user's network, so it never counts towards `offline`.
-/// Decided by kind, not address alone, so that fakes on loopback in tests still
-/// stand for remote providers.
-pub fn is_local_provider(p: &Provider) -> bool {
-    match p.kind {
-        ProviderKind::Ollama => true,
-        ProviderKind::OpenaiCompatible => p.base_url.as_ref().is_some_and(is_local),
-        _ => false,
-    }
-}
-
-/// Whether a URL points at this machine.
-pub fn is_local(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    }
-}
+pub use crate::probe::{is_local, is_local_provider};
 
 /// The state, words and timestamps a report shows for one provider.
 #[derive(Clone, Debug)]
@@ -301,6 +346,74 @@ pub fn provider_report(
         api_key_env: provider.api_key_env.clone(),
         status_url: provider.status_page.as_ref().map(|sp| human_status_url(&sp.url)),
         agent_errors: None,
+        models: Vec::new(),
+        inference: None,
+    }
+}
+
+/// A provider's assessment with its models' latest inference results
+/// (`models`: model id and its last report): the worst failing model wins
+/// over a passing model list, and the summary names it ("claude-opus-4-1:
+/// HTTP 500 api_error: Internal server error; 1 other model OK").
+pub fn with_models(a: Assessment, models: &[(&str, &ProbeReport)], page_trouble: bool) -> Assessment {
+    let worst = models
+        .iter()
+        .filter(|(_, r)| r.class.state() != State::Operational)
+        .max_by_key(|(_, r)| r.class.state());
+    let Some((model, report)) = worst else {
+        return a;
+    };
+    let state = report.class.state();
+    if state < a.state && a.state != State::Unknown {
+        return a;
+    }
+    let failing = models
+        .iter()
+        .filter(|(_, r)| r.class.state() != State::Operational)
+        .count();
+    let ok = models.len() - failing;
+    let mut summary = format!("{model}: {}", report.summary());
+    if failing > 1 {
+        summary.push_str(&format!("; {} other model{} failing", failing - 1, plural(failing - 1)));
+    }
+    if ok > 0 {
+        summary.push_str(&format!("; {ok} other model{} OK", plural(ok)));
+    }
+    Assessment {
+        state,
+        summary,
+        confirmed_by_status_page: page_trouble,
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// A model's row in the report, from its last check.
+pub fn model_report(
+    id: &str,
+    state: State,
+    summary: Option<String>,
+    last: Option<&ModelCheck>,
+    seen_in_traffic: bool,
+    inference_enabled: bool,
+) -> ModelReport {
+    let summary = summary.unwrap_or_else(|| match (last, inference_enabled) {
+        (Some(c), _) => c.report.summary(),
+        (None, false) => "not checked: reachability only (inference checks off)".to_string(),
+        (None, true) => "not checked yet".to_string(),
+    });
+    ModelReport {
+        id: id.to_string(),
+        state,
+        summary,
+        probe: last.map(|c| c.report.clone()),
+        seen_in_traffic,
     }
 }
 
@@ -337,10 +450,64 @@ pub fn one_shot_state(provider: &Provider, check: &ProviderCheck, round: &Round)
 
 /// `switchboard status`: one round, judged on its own.
 pub fn one_shot_report(config: &Config, providers: &[&Provider], round: &Round) -> StatusReport {
+    one_shot_report_with(config, providers, round, &[], None)
+}
+
+/// `switchboard status` with the inference checks that ran beside the round
+/// (`inference`), judged on their own; `status` describes their setting.
+pub fn one_shot_report_with(
+    config: &Config,
+    providers: &[&Provider],
+    round: &Round,
+    inference: &[InferenceResult],
+    status: Option<InferenceStatus>,
+) -> StatusReport {
+    let ran = !inference.is_empty();
     let reports: Vec<ProviderReport> = providers
         .iter()
         .zip(&round.checks)
-        .map(|(p, c)| provider_report(p, Some(c), one_shot_state(p, c, round)))
+        .map(|(p, c)| {
+            let mut shown = one_shot_state(p, c, round);
+            let mine: Vec<&ModelCheck> = inference
+                .iter()
+                .filter(|r| r.provider == p.id)
+                .map(|r| &r.check)
+                .collect();
+            if !round.offline || is_local_provider(p) {
+                let models: Vec<(&str, &ProbeReport)> =
+                    mine.iter().map(|m| (m.model.as_str(), &m.report)).collect();
+                let page_trouble = c
+                    .page_view(p)
+                    .is_some_and(|(v, _)| matches!(v.state, State::Degraded | State::Outage));
+                let a = with_models(
+                    Assessment {
+                        state: shown.state,
+                        summary: shown.summary.clone(),
+                        confirmed_by_status_page: shown.confirmed_by_status_page,
+                    },
+                    &models,
+                    page_trouble,
+                );
+                shown.since = (a.state != State::Operational).then_some(round.at);
+                shown.state = a.state;
+                shown.summary = a.summary;
+                shown.confirmed_by_status_page = a.confirmed_by_status_page;
+            }
+            let mut report = provider_report(p, Some(c), shown);
+            if p.kind != crate::model::ProviderKind::Status {
+                report.models = p
+                    .watched_models()
+                    .iter()
+                    .map(|id| {
+                        let last = mine.iter().find(|m| &m.model == id).copied();
+                        let state = last.map_or(State::Unknown, |m| m.report.class.state());
+                        model_report(id, state, None, last, false, ran)
+                    })
+                    .collect();
+                report.inference = status.clone();
+            }
+            report
+        })
         .collect();
     StatusReport {
         checked_at: round.at,

@@ -413,6 +413,59 @@ pub struct ProviderReport {
     /// API errors the user's own coding agent hit recently (`[passive]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_errors: Option<AgentErrors>,
+    /// The models the user relies on, each with its own state (see
+    /// DESIGN "Inference checks and per-model health").
+    #[serde(default)]
+    pub models: Vec<ModelReport>,
+    /// The inference checks' setting and budget (`None` for status surfaces).
+    #[serde(default)]
+    pub inference: Option<InferenceStatus>,
+}
+
+/// One model of one provider in `status --json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelReport {
+    pub id: String,
+    /// The model's own state from its inference checks; `unknown` until one ran.
+    pub state: State,
+    pub summary: String,
+    /// The last inference check of this model (`null` when none ran).
+    pub probe: Option<ProbeReport>,
+    /// Listed because gateway traffic used it in the last 24 h, not `models`.
+    #[serde(default)]
+    pub seen_in_traffic: bool,
+}
+
+/// The inference checks as they stand: on or off, the month's spend
+/// against the budget, and the interval in use (stretched by the budget).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InferenceStatus {
+    pub enabled: bool,
+    pub spent_usd_month: f64,
+    pub budget_usd_month: f64,
+    /// The budget is spent: checks stopped until the month ends.
+    pub stopped: bool,
+    /// Seconds between two checks of one model.
+    pub interval_secs: u64,
+}
+
+impl InferenceStatus {
+    /// "inference checks: $0.12 of $1.00 this month, every 60 s per model",
+    /// or "reachability only" when they are off.
+    pub fn describe(&self) -> String {
+        if !self.enabled {
+            return "reachability only (inference checks off)".to_string();
+        }
+        let head = format!(
+            "inference checks: ${:.2} of ${:.2} this month",
+            self.spent_usd_month, self.budget_usd_month
+        );
+        if self.stopped {
+            format!("{head}, stopped: budget reached")
+        } else {
+            format!("{head}, every {} s per model", self.interval_secs)
+        }
+    }
 }
 
 /// A coding agent whose session logs Switchboard reads (`[passive]`).

@@ -392,6 +392,8 @@ mod tests {
             api_key_env: None,
             status_url: Some(format!("https://status.{id}.example/")),
             agent_errors: None,
+            models: Vec::new(),
+            inference: None,
         }
     }
 

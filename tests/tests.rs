@@ -34,3 +34,6 @@ mod passive;
 // Issue 16's security review: one regression test per hole (gateway vs web pages,
 // remote dashboard, engine death, unbounded buffers, history growth, the small ones).
 mod hardening;
+// Inference checks and per-model health: the request each kind sends, the
+// seed case (model list 200, one model 500 after 12 s), the budget.
+mod inference;

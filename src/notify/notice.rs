@@ -295,6 +295,8 @@ mod tests {
             api_key_env: (kind == "anthropic").then(|| "ANTHROPIC_API_KEY".to_string()),
             status_url: None,
             agent_errors: None,
+            models: Vec::new(),
+            inference: None,
         }
     }
 

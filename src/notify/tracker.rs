@@ -268,6 +268,8 @@ mod tests {
             api_key_env: None,
             status_url: None,
             agent_errors: None,
+            models: Vec::new(),
+            inference: None,
         };
         StatusReport {
             checked_at: t(0),

@@ -17,7 +17,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use tracing::warn;
 
 use super::{
@@ -68,6 +68,11 @@ const MIGRATIONS: &[&str] = &[
         cause           TEXT    NOT NULL,
         request_id      TEXT,
         PRIMARY KEY (provider, started_at)
+    ) WITHOUT ROWID;",
+    // 2: the inference checks' spend per month (US dollars).
+    "CREATE TABLE inference_spend (
+        month TEXT NOT NULL PRIMARY KEY,
+        usd   REAL NOT NULL
     ) WITHOUT ROWID;",
 ];
 
@@ -295,6 +300,31 @@ impl HistoryStore for SqliteStore {
             incident.cause,
             incident.request_id,
         ])?;
+        Ok(())
+    }
+
+    fn inference_spent(&self, month: &str) -> Result<f64, StoreError> {
+        let conn = self.lock();
+        let usd: Option<f64> = conn
+            .prepare_cached("SELECT usd FROM inference_spend WHERE month = ?1")?
+            .query_row(params![month], |r| r.get(0))
+            .optional()?;
+        Ok(usd.unwrap_or(0.0))
+    }
+
+    fn add_inference_spent(&self, month: &str, usd: f64) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        tx.prepare_cached("INSERT INTO inference_spend (month, usd) VALUES (?1, ?2)
+             ON CONFLICT (month) DO UPDATE SET usd = usd + excluded.usd")?
+            .execute(params![month, usd])?;
+        // Month keys sort like time: keep the newest few.
+        tx.prepare_cached(
+            "DELETE FROM inference_spend WHERE month NOT IN
+             (SELECT month FROM inference_spend ORDER BY month DESC LIMIT ?1)",
+        )?
+        .execute(params![super::SPEND_MONTHS_KEPT as i64])?;
+        tx.commit()?;
         Ok(())
     }
 
