@@ -17,8 +17,8 @@ use crate::credentials::Credentials;
 use crate::health::{assess, Assessment};
 use crate::model::{CredentialSource, PageStatus, ProbeReport, ProviderReport, State, StatusReport};
 use crate::model::{InferenceStatus, ModelReport, StatusFormat};
-use crate::probe::inference::ModelCheck;
 use crate::probe;
+use crate::probe::inference::ModelCheck;
 use crate::status::{self, PageFetch, PageVerdict, StatusPoller};
 
 /// At most this many HTTP checks in flight: 9 catalog providers fit in one wave,
@@ -374,7 +374,11 @@ pub fn with_models(a: Assessment, models: &[(&str, &ProbeReport)], page_trouble:
     let ok = models.len() - failing;
     let mut summary = format!("{model}: {}", report.summary());
     if failing > 1 {
-        summary.push_str(&format!("; {} other model{} failing", failing - 1, plural(failing - 1)));
+        summary.push_str(&format!(
+            "; {} other model{} failing",
+            failing - 1,
+            plural(failing - 1)
+        ));
     }
     if ok > 0 {
         summary.push_str(&format!("; {ok} other model{} OK", plural(ok)));

@@ -21,7 +21,9 @@ use crate::config::{Config, Provider};
 use crate::config_edit;
 use crate::health::budget::{Budget, SpendLedger};
 use crate::health::{Context, HealthMachine, IncidentRecord, Observation, Thresholds, Transition};
-use crate::model::{Agent, InferenceStatus, PassiveSettings, ProbeClass, ProbeReport, ProviderKind, State, StatusReport};
+use crate::model::{
+    Agent, InferenceStatus, PassiveSettings, ProbeClass, ProbeReport, ProviderKind, State, StatusReport,
+};
 use crate::probe::inference::ModelCheck;
 
 /// A wall-clock jump larger than the monotonic time elapsed by this much means
@@ -91,6 +93,16 @@ pub enum EngineError {
     Edit(#[from] config_edit::EditError),
     #[error("the engine has stopped")]
     Stopped,
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// `[inference]` as the dashboard sets it: `None` keeps the current value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct InferenceSettings {
+    pub enabled: bool,
+    pub interval_secs: Option<u64>,
+    pub monthly_budget_usd: Option<f64>,
 }
 
 pub enum Command {
@@ -99,6 +111,8 @@ pub enum Command {
     SetFallback(Vec<String>, oneshot::Sender<Result<(), EngineError>>),
     SetAutoSwitch(bool, oneshot::Sender<Result<(), EngineError>>),
     SetPassive(PassiveSettings, oneshot::Sender<Result<(), EngineError>>),
+    SetInference(InferenceSettings, oneshot::Sender<Result<(), EngineError>>),
+    Estimate(oneshot::Sender<crate::model::InferenceEstimate>),
     Config(oneshot::Sender<Box<Config>>),
     Reload(Box<Config>),
     ConfigError(Option<String>),
@@ -182,6 +196,18 @@ impl EngineHandle {
         self.ask(|tx| Command::SetPassive(settings, tx)).await?
     }
 
+    /// Turns the inference checks on or off (and sets their interval and
+    /// budget when given), and saves it.
+    pub async fn set_inference(&self, settings: InferenceSettings) -> Result<(), EngineError> {
+        self.ask(|tx| Command::SetInference(settings, tx)).await?
+    }
+
+    /// What the inference checks cost a month with the models watched now
+    /// (those seen in traffic included).
+    pub async fn inference_estimate(&self) -> Result<crate::model::InferenceEstimate, EngineError> {
+        self.ask(Command::Estimate).await
+    }
+
     /// The config the engine runs on now.
     pub async fn config(&self) -> Result<Config, EngineError> {
         self.ask(Command::Config).await.map(|c| *c)
@@ -239,10 +265,9 @@ impl EngineHandle {
     /// signals that name a model (a status-page incident, an agent's error).
     /// Does nothing while the inference checks are off or out of budget.
     pub fn check_model_soon(&self, id: &str, model: Option<&str>) {
-        let _ = self.commands.try_send(Command::InferenceSoon(
-            id.to_string(),
-            model.map(str::to_string),
-        ));
+        let _ = self
+            .commands
+            .try_send(Command::InferenceSoon(id.to_string(), model.map(str::to_string)));
     }
 
     pub async fn shutdown(&self) {
@@ -476,6 +501,16 @@ impl Engine {
                     Some(Command::SetPassive(settings, reply)) => {
                         let _ = reply.send(self.set_passive(settings).await);
                     }
+                    Some(Command::SetInference(settings, reply)) => {
+                        let result = self.set_inference(settings).await;
+                        if result.is_ok() {
+                            next_full = Instant::now();
+                        }
+                        let _ = reply.send(result);
+                    }
+                    Some(Command::Estimate(reply)) => {
+                        let _ = reply.send(self.estimate());
+                    }
                     Some(Command::Config(reply)) => {
                         let _ = reply.send(Box::new(self.config.clone()));
                     }
@@ -553,8 +588,9 @@ impl Engine {
             let now = self.clock.now();
             tracked.models.retain(|m| {
                 watched.contains(&m.id)
-                    || m.seen_in_traffic
-                        .is_some_and(|at| (now - at).to_std().unwrap_or(Duration::ZERO) < TRAFFIC_MODEL_WINDOW)
+                    || m.seen_in_traffic.is_some_and(|at| {
+                        (now - at).to_std().unwrap_or(Duration::ZERO) < TRAFFIC_MODEL_WINDOW
+                    })
             });
             for m in &mut tracked.models {
                 m.machine.set_thresholds(thresholds);
@@ -588,7 +624,11 @@ impl Engine {
             }
             return;
         }
-        let from_traffic = tracked.models.iter().filter(|m| m.seen_in_traffic.is_some()).count();
+        let from_traffic = tracked
+            .models
+            .iter()
+            .filter(|m| m.seen_in_traffic.is_some())
+            .count();
         if from_traffic >= MAX_TRAFFIC_MODELS {
             return;
         }
@@ -797,6 +837,56 @@ impl Engine {
         self.publish_report(None);
         let _ = self.events.send(Event::SettingsChanged);
         Ok(())
+    }
+
+    async fn set_inference(&mut self, s: InferenceSettings) -> Result<(), EngineError> {
+        if let Some(secs) = s.interval_secs {
+            if secs == 0 || secs > 86_400 {
+                return Err(EngineError::Invalid(format!(
+                    "interval_secs must be between 1 and 86400, got {secs}"
+                )));
+            }
+        }
+        if let Some(usd) = s.monthly_budget_usd {
+            if !(usd.is_finite() && (0.0..=crate::config::MAX_INFERENCE_BUDGET_USD).contains(&usd)) {
+                return Err(EngineError::Invalid(format!(
+                    "monthly_budget_usd must be between 0 and {}, got {usd}",
+                    crate::config::MAX_INFERENCE_BUDGET_USD
+                )));
+            }
+        }
+        self.persist(move |path| {
+            config_edit::set_inference(path, s.enabled, s.interval_secs, s.monthly_budget_usd)
+        })
+        .await?;
+        self.config.inference.enabled = s.enabled;
+        if let Some(secs) = s.interval_secs {
+            self.config.inference.interval = Duration::from_secs(secs);
+        }
+        if let Some(usd) = s.monthly_budget_usd {
+            self.config.inference.monthly_budget_usd = usd;
+        }
+        self.budget.set_limit(self.config.inference.monthly_budget_usd);
+        self.budget_stop_said = false;
+        info!(enabled = s.enabled, "inference checks setting changed");
+        self.publish_report(None);
+        let _ = self.events.send(Event::SettingsChanged);
+        Ok(())
+    }
+
+    /// The consent offer's numbers for the models watched now.
+    fn estimate(&self) -> crate::model::InferenceEstimate {
+        let watched: Vec<(&Provider, Vec<String>)> = self
+            .config
+            .enabled_providers()
+            .filter(|p| p.kind != ProviderKind::Status)
+            .filter_map(|p| {
+                let t = self.providers.get(&p.id)?;
+                let models: Vec<String> = t.models.iter().map(|m| m.id.clone()).collect();
+                (!models.is_empty()).then_some((p, models))
+            })
+            .collect();
+        crate::probe::prices::estimate(&watched, &self.config.inference)
     }
 
     /// One round: check, feed the machines, publish. `full` also fetches status pages.

@@ -260,7 +260,19 @@ fn column_width<'a>(entries: impl Iterator<Item = &'a str>) -> usize {
 }
 
 fn print_table(report: &StatusReport) {
-    let name_w = column_width(report.providers.iter().map(|p| p.name.as_str()));
+    let model_names: Vec<String> = report
+        .providers
+        .iter()
+        .flat_map(|p| p.models.iter().filter(|m| m.probe.is_some()))
+        .map(|m| format!("  - {}", m.id))
+        .collect();
+    let name_w = column_width(
+        report
+            .providers
+            .iter()
+            .map(|p| p.name.as_str())
+            .chain(model_names.iter().map(String::as_str)),
+    );
     println!(
         "{:<name_w$}  {:<18}  {:>8}  SUMMARY",
         "PROVIDER", "STATE", "LATENCY"
@@ -282,6 +294,19 @@ fn print_table(report: &StatusReport) {
             // Status-page text is someone else's: no escape sequences or forged lines.
             escape_control(&(describe(p) + marker))
         );
+        // Which model fails: one line per model once inference checks ran.
+        for m in p.models.iter().filter(|m| m.probe.is_some()) {
+            println!(
+                "{:<name_w$}  {:<18}  {:>8}  {}",
+                format!("  - {}", m.id),
+                m.state.label(),
+                m.probe
+                    .as_ref()
+                    .map(|r| format!("{} ms", r.latency_ms))
+                    .unwrap_or_else(|| "-".into()),
+                escape_control(&m.summary)
+            );
+        }
     }
     if let Some(inference) = report.providers.iter().find_map(|p| p.inference.as_ref()) {
         println!("\n{}", inference.describe());
@@ -389,6 +414,11 @@ fn key(cli: &Cli, action: &KeyAction) -> anyhow::Result<u8> {
                 .set(id, &secret)
                 .with_context(|| format!("could not store the key for {id}"))?;
             println!("Stored the key for {id} in the keyring (service {SERVICE:?}, account {id:?}).");
+            if std::io::stdin().is_terminal() {
+                if let Some(p) = config.provider(id) {
+                    offer_inference(&config, p)?;
+                }
+            }
         }
         KeyAction::Delete { id } => {
             known(id)?;
@@ -431,6 +461,44 @@ fn key(cli: &Cli, action: &KeyAction) -> anyhow::Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// After a key is stored at a terminal: "Also check that <model> answers?",
+/// with the estimated monthly cost, and `[inference] enabled = true` written
+/// only on an explicit yes.
+fn offer_inference(
+    config: &switchboard::config::Config,
+    p: &switchboard::config::Provider,
+) -> anyhow::Result<()> {
+    let Some(model) = p.watched_models().into_iter().next() else {
+        return Ok(());
+    };
+    if config.inference.enabled {
+        return Ok(());
+    }
+    let secs = config.inference.interval.as_secs();
+    let cost = switchboard::probe::prices::monthly_estimate(p, &model, secs);
+    print!(
+        "Also check that {model} answers (a 1-token request every {secs} s, about ${cost:.2} a month,          capped at ${:.2})? [y/N] ",
+        config.inference.monthly_budget_usd
+    );
+    std::io::Write::flush(&mut std::io::stdout())?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
+        println!("Reachability only: the model list is checked, not whether {model} answers.");
+        return Ok(());
+    }
+    let Some(path) = config.path.as_deref() else {
+        bail!("no config file to save the setting in");
+    };
+    switchboard::config_edit::set_inference(path, true, None, None)
+        .context("could not turn the inference checks on")?;
+    println!(
+        "Inference checks on ([inference] enabled = true in {}).",
+        path.display()
+    );
+    Ok(())
 }
 
 /// Reads a secret from stdin (piped) or a no-echo prompt (terminal).

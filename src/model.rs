@@ -449,6 +449,33 @@ pub struct InferenceStatus {
     pub interval_secs: u64,
 }
 
+/// What turning the inference checks on would cost (`GET /api/inference`),
+/// shown before the user consents.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InferenceEstimate {
+    pub enabled: bool,
+    pub interval_secs: u64,
+    pub budget_usd_month: f64,
+    /// Every model of every provider that would be checked, every `interval_secs`.
+    pub total_usd_month: f64,
+    pub providers: Vec<ProviderEstimate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProviderEstimate {
+    pub id: String,
+    pub models: Vec<ModelEstimate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelEstimate {
+    pub id: String,
+    /// US dollars a month at `interval_secs`, by the price table.
+    pub usd_month: f64,
+    /// The price table does not list it: the conservative price was used.
+    pub unknown_price: bool,
+}
+
 impl InferenceStatus {
     /// "inference checks: $0.12 of $1.00 this month, every 60 s per model",
     /// or "reachability only" when they are off.

@@ -18,11 +18,11 @@ use serde_json::{json, Value};
 use switchboard::check::{self, CheckSource, Checker, InferenceJob, InferenceResult, ProviderCheck, Round};
 use switchboard::config::{CheckConfig, Config, Provider};
 use switchboard::credentials::Credentials;
-use switchboard::secrets::EnvLookup;
 use switchboard::engine::{Clock, Engine, EngineHandle, Event};
 use switchboard::health::budget::SpendLedger;
 use switchboard::model::{CredentialSource, InferenceStatus, ProbeClass, ProbeReport, State};
 use switchboard::probe::inference::{check_model, ModelCheck, Usage};
+use switchboard::secrets::EnvLookup;
 use switchboard::secrets::MemoryStore;
 use switchboard::store::{HistoryStore, Ledger};
 use wiremock::matchers::{header, method, path};
@@ -354,7 +354,11 @@ async fn model_500_after_12s_is_invisible_to_reachability_and_an_outage_with_inf
     assert_eq!(p.state, State::Operational, "{}", p.summary);
     let inference = p.inference.as_ref().expect("inference block");
     assert!(!inference.enabled);
-    assert!(inference.describe().contains("reachability only"), "{}", inference.describe());
+    assert!(
+        inference.describe().contains("reachability only"),
+        "{}",
+        inference.describe()
+    );
     assert_eq!(p.models.len(), 2);
     assert!(p.models.iter().all(|m| m.summary.contains("reachability only")));
     let json = serde_json::to_value(&report).unwrap();
@@ -513,12 +517,7 @@ interval_secs = 60
 monthly_budget_usd = 0.01
 "#;
 
-fn start_engine(
-    text: &str,
-    at: &str,
-    source: Arc<Scripted>,
-    ledger: Arc<dyn HistoryStore>,
-) -> EngineHandle {
+fn start_engine(text: &str, at: &str, source: Arc<Scripted>, ledger: Arc<dyn HistoryStore>) -> EngineHandle {
     let cfg = Config {
         path: None,
         ..config(text)
@@ -549,7 +548,10 @@ async fn settle(secs: u64) {
 }
 
 fn inference_of(h: &EngineHandle) -> InferenceStatus {
-    h.status().providers[0].inference.clone().expect("inference block")
+    h.status().providers[0]
+        .inference
+        .clone()
+        .expect("inference block")
 }
 
 #[tokio::test(start_paused = true)]
@@ -583,8 +585,15 @@ async fn spend_accumulates_survives_a_restart_and_stops_at_the_cap_without_alarm
     let i = inference_of(&h);
     let checks = source.checks.load(Ordering::SeqCst);
     assert!(i.stopped, "{i:?}");
-    assert!(i.spent_usd_month >= 0.01 - 1e-9 && i.spent_usd_month < 0.0125, "{i:?}");
-    assert!(i.describe().contains("stopped: budget reached"), "{}", i.describe());
+    assert!(
+        i.spent_usd_month >= 0.01 - 1e-9 && i.spent_usd_month < 0.0125,
+        "{i:?}"
+    );
+    assert!(
+        i.describe().contains("stopped: budget reached"),
+        "{}",
+        i.describe()
+    );
     // Stopped means stopped: nothing more is sent, and the provider is fine.
     settle(24 * 3600).await;
     assert_eq!(source.checks.load(Ordering::SeqCst), checks);
@@ -632,7 +641,11 @@ async fn a_failing_model_opens_an_outage_that_names_it() {
     settle(15).await;
     let p = h.status().providers[0].clone();
     assert_eq!(p.state, State::Outage, "{}", p.summary);
-    assert!(p.summary.starts_with("claude-opus-4-1: HTTP 500"), "{}", p.summary);
+    assert!(
+        p.summary.starts_with("claude-opus-4-1: HTTP 500"),
+        "{}",
+        p.summary
+    );
     assert!(p.summary.contains("1 other model OK"), "{}", p.summary);
     assert!(!p.confirmed_by_status_page);
     let opus = p.models.iter().find(|m| m.id == "claude-opus-4-1").unwrap();
@@ -642,7 +655,10 @@ async fn a_failing_model_opens_an_outage_that_names_it() {
     // The confirmation re-checked the failing model only, within confirm_secs.
     let times = source.times.lock().unwrap().clone();
     assert!(times.contains(&(10, "claude-opus-4-1".to_string())), "{times:?}");
-    assert!(!times.contains(&(10, "claude-haiku-4-5".to_string())), "{times:?}");
+    assert!(
+        !times.contains(&(10, "claude-haiku-4-5".to_string())),
+        "{times:?}"
+    );
     let mut opened = None;
     while let Ok(e) = events.try_recv() {
         if let Event::IncidentOpened { incident, .. } = e {

@@ -110,7 +110,8 @@ impl Budget {
         }
         // Rounds affordable with what is left, spread over what is left of the month.
         let rounds = left / cost_per_round;
-        let stretched = Duration::from_secs_f64((remaining.as_secs_f64() / rounds).min(remaining.as_secs_f64()));
+        let stretched =
+            Duration::from_secs_f64((remaining.as_secs_f64() / rounds).min(remaining.as_secs_f64()));
         stretched.max(base)
     }
 }
@@ -150,10 +151,16 @@ mod tests {
         assert_eq!(b.interval(base, 0.00001, at("2026-04-01T00:00:00Z")), base);
         // Sonnet: $0.000045/round → $1.94 at 60 s; stretched to about 117 s.
         let i = b.interval(base, 0.000045, at("2026-04-01T00:00:00Z"));
-        assert!(i > Duration::from_secs(110) && i < Duration::from_secs(120), "{i:?}");
+        assert!(
+            i > Duration::from_secs(110) && i < Duration::from_secs(120),
+            "{i:?}"
+        );
         // Half spent, half the month left: the same stretch.
         let half = Budget::new(1.0, at("2026-04-16T00:00:00Z"), 0.5);
         let j = half.interval(base, 0.000045, at("2026-04-16T00:00:00Z"));
-        assert!(j > Duration::from_secs(110) && j < Duration::from_secs(120), "{j:?}");
+        assert!(
+            j > Duration::from_secs(110) && j < Duration::from_secs(120),
+            "{j:?}"
+        );
     }
 }

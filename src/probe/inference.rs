@@ -62,7 +62,10 @@ pub fn request_body(kind: ProviderKind, model: &str) -> Value {
             "contents": [{"role": "user", "parts": [{"text": PROMPT}]}],
             "generationConfig": {"maxOutputTokens": 1},
         }),
-        ProviderKind::Openai | ProviderKind::OpenaiCompatible | ProviderKind::Ollama | ProviderKind::Status => {
+        ProviderKind::Openai
+        | ProviderKind::OpenaiCompatible
+        | ProviderKind::Ollama
+        | ProviderKind::Status => {
             let mut body = json!({"model": model, "messages": user});
             body[upstream::output_limit_field(kind)] = json!(1);
             body
@@ -128,13 +131,22 @@ pub async fn check_model(
             .flatten()?;
             let secrets = auth.secrets().into_iter().map(str::to_string).collect();
             let auth = Auth::Bedrock(auth);
-            (build(client, provider, Dialect::Bedrock, &auth, &body, &how, started_at), secrets)
+            (
+                build(client, provider, Dialect::Bedrock, &auth, &body, &how)
+                    .map_err(|e| not_built(e, started_at)),
+                secrets,
+            )
         }
         ProviderKind::Vertex => {
             let target = match VertexTarget::resolve(provider, &**credentials.env()) {
                 Ok(target) => target,
                 Err(VertexError::NoProject) => return None,
-                Err(e) => return Some(failed(model, setup_report("invalid_config", e.to_string(), started_at))),
+                Err(e) => {
+                    return Some(failed(
+                        model,
+                        setup_report("invalid_config", e.to_string(), started_at),
+                    ))
+                }
             };
             let source = upstream::vertex::token_source(provider, credentials);
             let token = match (source.token().await, key) {
@@ -150,7 +162,11 @@ pub async fn check_model(
             };
             let secrets = vec![token.expose().trim().to_string()];
             let auth = Auth::Vertex(target, token);
-            (build(client, provider, Dialect::Vertex, &auth, &body, &how, started_at), secrets)
+            (
+                build(client, provider, Dialect::Vertex, &auth, &body, &how)
+                    .map_err(|e| not_built(e, started_at)),
+                secrets,
+            )
         }
         ProviderKind::Gemini => {
             let key = key?;
@@ -158,14 +174,20 @@ pub async fn check_model(
                 .map_err(|e| setup_report("invalid_key", e.to_string(), started_at));
             (request, vec![key.expose().trim().to_string()])
         }
-        ProviderKind::Anthropic | ProviderKind::Openai | ProviderKind::OpenaiCompatible | ProviderKind::Ollama => {
+        ProviderKind::Anthropic
+        | ProviderKind::Openai
+        | ProviderKind::OpenaiCompatible
+        | ProviderKind::Ollama => {
             if provider.needs_key() && key.is_none() {
                 return None;
             }
             let dialect = Dialect::of(provider.kind)?;
             let auth = Auth::Key(key.cloned());
             let secrets = auth.secrets().into_iter().map(str::to_string).collect();
-            (build(client, provider, dialect, &auth, &body, &how, started_at), secrets)
+            (
+                build(client, provider, dialect, &auth, &body, &how).map_err(|e| not_built(e, started_at)),
+                secrets,
+            )
         }
     };
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
@@ -201,10 +223,14 @@ fn build(
     auth: &Auth,
     body: &Body,
     how: &Generation,
-    at: DateTime<Utc>,
-) -> Result<reqwest::Request, ProbeReport> {
+) -> Result<reqwest::Request, upstream::BuildError> {
     upstream::generation(client, provider, dialect, auth, body, how)
-        .map_err(|e| setup_report("invalid_request", e.to_string(), at))
+}
+
+/// A request that could not be built is the user's setup to fix (a key that
+/// cannot travel in a header, a body the cloud builder refuses).
+fn not_built(e: upstream::BuildError, at: DateTime<Utc>) -> ProbeReport {
+    setup_report("invalid_request", e.to_string(), at)
 }
 
 fn failed(model: &str, report: ProbeReport) -> ModelCheck {
@@ -231,7 +257,10 @@ async fn send_first_byte(
     let mut response = match timeout_at(deadline, client.execute(request)).await {
         Err(_) => {
             let detail = super::no_answer_within(check.timeout);
-            return (unreachable(NetFailure::Timeout, Some(detail), start.elapsed(), at), Vec::new());
+            return (
+                unreachable(NetFailure::Timeout, Some(detail), start.elapsed(), at),
+                Vec::new(),
+            );
         }
         Ok(Err(e)) => return (super::transport_error(&e, start.elapsed(), at), Vec::new()),
         Ok(Ok(response)) => response,
@@ -282,7 +311,8 @@ mod tests {
         );
         let o = br#"{"usage":{"prompt_tokens":9,"completion_tokens":1,"total_tokens":10}}"#;
         assert_eq!(usage(ProviderKind::Openai, o).map(|u| u.input_tokens), Some(9));
-        let g = br#"{"usageMetadata":{"promptTokenCount":2,"candidatesTokenCount":1,"thoughtsTokenCount":3}}"#;
+        let g =
+            br#"{"usageMetadata":{"promptTokenCount":2,"candidatesTokenCount":1,"thoughtsTokenCount":3}}"#;
         assert_eq!(usage(ProviderKind::Gemini, g).map(|u| u.output_tokens), Some(4));
         assert_eq!(usage(ProviderKind::Anthropic, b"not json"), None);
     }

@@ -119,6 +119,42 @@ pub fn monthly_estimate(provider: &Provider, model: &str, interval_secs: u64) ->
     price(provider, model).per_check() * checks as f64
 }
 
+/// What checking every model of `providers` every `interval_secs` would
+/// cost a month (the consent offer's numbers).
+pub fn estimate(
+    providers: &[(&Provider, Vec<String>)],
+    inference: &crate::config::InferenceConfig,
+) -> crate::model::InferenceEstimate {
+    let secs = inference.interval.as_secs().max(1);
+    let providers: Vec<crate::model::ProviderEstimate> = providers
+        .iter()
+        .map(|(p, models)| crate::model::ProviderEstimate {
+            id: p.id.clone(),
+            models: models
+                .iter()
+                .map(|m| crate::model::ModelEstimate {
+                    id: m.clone(),
+                    usd_month: monthly_estimate(p, m, secs),
+                    unknown_price: table_price(m).is_none()
+                        && !crate::probe::is_local_provider(p)
+                        && p.prices.input_per_mtok.is_none(),
+                })
+                .collect(),
+        })
+        .collect();
+    crate::model::InferenceEstimate {
+        enabled: inference.enabled,
+        interval_secs: secs,
+        budget_usd_month: inference.monthly_budget_usd,
+        total_usd_month: providers
+            .iter()
+            .flat_map(|p| &p.models)
+            .map(|m| m.usd_month)
+            .sum(),
+        providers,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,10 +175,22 @@ mod tests {
     #[test]
     fn specific_patterns_win_over_broad_ones() {
         assert_eq!(table_price("gpt-4o-mini").map(|p| p.output_per_mtok), Some(0.60));
-        assert_eq!(table_price("gpt-4o-2024-08-06").map(|p| p.output_per_mtok), Some(10.0));
-        assert_eq!(table_price("claude-opus-4-1").map(|p| p.output_per_mtok), Some(75.0));
-        assert_eq!(table_price("claude-opus-4-5").map(|p| p.output_per_mtok), Some(25.0));
-        assert_eq!(table_price("gemini-2.5-flash-lite").map(|p| p.input_per_mtok), Some(0.10));
+        assert_eq!(
+            table_price("gpt-4o-2024-08-06").map(|p| p.output_per_mtok),
+            Some(10.0)
+        );
+        assert_eq!(
+            table_price("claude-opus-4-1").map(|p| p.output_per_mtok),
+            Some(75.0)
+        );
+        assert_eq!(
+            table_price("claude-opus-4-5").map(|p| p.output_per_mtok),
+            Some(25.0)
+        );
+        assert_eq!(
+            table_price("gemini-2.5-flash-lite").map(|p| p.input_per_mtok),
+            Some(0.10)
+        );
         assert_eq!(table_price("my-finetune"), None);
     }
 

@@ -315,9 +315,11 @@ impl HistoryStore for SqliteStore {
     fn add_inference_spent(&self, month: &str, usd: f64) -> Result<(), StoreError> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        tx.prepare_cached("INSERT INTO inference_spend (month, usd) VALUES (?1, ?2)
-             ON CONFLICT (month) DO UPDATE SET usd = usd + excluded.usd")?
-            .execute(params![month, usd])?;
+        tx.prepare_cached(
+            "INSERT INTO inference_spend (month, usd) VALUES (?1, ?2)
+             ON CONFLICT (month) DO UPDATE SET usd = usd + excluded.usd",
+        )?
+        .execute(params![month, usd])?;
         // Month keys sort like time: keep the newest few.
         tx.prepare_cached(
             "DELETE FROM inference_spend WHERE month NOT IN

@@ -205,13 +205,10 @@ pub(crate) fn gemini_generate(
     let model = model.trim().trim_start_matches("models/");
     let segment: String = url::form_urlencoded::byte_serialize(model.as_bytes()).collect();
     let url = join_path(base, &format!("v1beta/models/{segment}:generateContent"));
-    let builder = client
-        .post(url)
-        .header(ACCEPT, "application/json")
-        .header(
-            HeaderName::from_static("x-goog-api-key"),
-            sensitive(key.expose().trim().to_string(), &provider.id)?,
-        );
+    let builder = client.post(url).header(ACCEPT, "application/json").header(
+        HeaderName::from_static("x-goog-api-key"),
+        sensitive(key.expose().trim().to_string(), &provider.id)?,
+    );
     Ok(body.attach(builder)?.build()?)
 }
 
