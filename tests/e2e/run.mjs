@@ -688,6 +688,8 @@ describe("passive signals: the user's consent, then their own Claude Code errors
     } finally {
       await context.close();
     }
+  });
+});
 
 describe("gateway: a page from another origin cannot spend the user's credits", () => {
   // The attack of issue 16: a page on another site (here: another local port)
