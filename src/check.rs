@@ -354,18 +354,23 @@ pub fn provider_report(
 /// A provider's assessment with its models' latest inference results
 /// (`models`: model id and its last report): the worst failing model wins
 /// over a passing model list, and the summary names it ("claude-opus-4-1:
-/// HTTP 500 api_error: Internal server error; 1 other model OK").
-pub fn with_models(a: Assessment, models: &[(&str, &ProbeReport)], page_trouble: bool) -> Assessment {
+/// HTTP 500 api_error: Internal server error; 1 other model OK"). Also
+/// returns the model, when one decided.
+pub fn with_models(
+    a: Assessment,
+    models: &[(&str, &ProbeReport)],
+    page_trouble: bool,
+) -> (Assessment, Option<String>) {
     let worst = models
         .iter()
         .filter(|(_, r)| r.class.state() != State::Operational)
         .max_by_key(|(_, r)| r.class.state());
     let Some((model, report)) = worst else {
-        return a;
+        return (a, None);
     };
     let state = report.class.state();
     if state < a.state && a.state != State::Unknown {
-        return a;
+        return (a, None);
     }
     let failing = models
         .iter()
@@ -383,11 +388,14 @@ pub fn with_models(a: Assessment, models: &[(&str, &ProbeReport)], page_trouble:
     if ok > 0 {
         summary.push_str(&format!("; {ok} other model{} OK", plural(ok)));
     }
-    Assessment {
-        state,
-        summary,
-        confirmed_by_status_page: page_trouble,
-    }
+    (
+        Assessment {
+            state,
+            summary,
+            confirmed_by_status_page: page_trouble,
+        },
+        Some(model.to_string()),
+    )
 }
 
 fn plural(n: usize) -> &'static str {
@@ -483,7 +491,7 @@ pub fn one_shot_report_with(
                 let page_trouble = c
                     .page_view(p)
                     .is_some_and(|(v, _)| matches!(v.state, State::Degraded | State::Outage));
-                let a = with_models(
+                let (a, _) = with_models(
                     Assessment {
                         state: shown.state,
                         summary: shown.summary.clone(),

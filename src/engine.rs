@@ -945,6 +945,7 @@ impl Engine {
                 });
             let observed = stand_in.as_ref().unwrap_or(c);
             let mut assessment = observed.assess(p);
+            let mut failing_model = None;
             if use_models && ctx != Context::Offline {
                 let models: Vec<(&str, &ProbeReport)> = tracked
                     .models
@@ -954,7 +955,7 @@ impl Engine {
                 let page_trouble = observed
                     .page_view(p)
                     .is_some_and(|(v, _)| matches!(v.state, State::Degraded | State::Outage));
-                assessment = check::with_models(assessment, &models, page_trouble);
+                (assessment, failing_model) = check::with_models(assessment, &models, page_trouble);
             }
             // A failed zero-token probe: ask the models at once (confirm spacing).
             if c.probe.as_ref().is_some_and(|r| r.class.state().is_failing()) {
@@ -969,9 +970,21 @@ impl Engine {
                     .as_ref()
                     .is_some_and(|r| matches!(r.class, ProbeClass::Ok | ProbeClass::Slow)),
                 page_fresh: full || p.status_page.is_none(),
-                request_id: observed.probe.as_ref().and_then(|r| r.request_id.as_deref()),
+                request_id: failing_model
+                    .as_deref()
+                    .and_then(|m| tracked.models.iter().find(|x| x.id == m))
+                    .and_then(|m| m.last.as_ref())
+                    .and_then(|c| c.report.request_id.as_deref())
+                    .or_else(|| observed.probe.as_ref().and_then(|r| r.request_id.as_deref())),
                 context: ctx,
             });
+            let mut transitions = transitions;
+            for t in &mut transitions {
+                if let Transition::Opened(incident) = t {
+                    incident.model.clone_from(&failing_model);
+                    tracked.machine.set_incident_model(failing_model.clone());
+                }
+            }
             wants_confirm |= tracked.machine.wants_confirmation() && c.probe.is_some();
             wants_confirm |= use_models && tracked.models.iter().any(|m| m.machine.wants_confirmation());
             tracked.last = Some(c.clone());

@@ -667,5 +667,20 @@ async fn a_failing_model_opens_an_outage_that_names_it() {
     }
     let incident = opened.expect("an incident opened");
     assert!(incident.cause.contains("claude-opus-4-1"), "{}", incident.cause);
+    assert_eq!(incident.model.as_deref(), Some("claude-opus-4-1"));
+    // The notification says which model, and that the page has not said so.
+    let notice = switchboard::notify::notice::began("anthropic", &incident, &h.status());
+    assert!(notice.summary.contains("(claude-opus-4-1)"), "{}", notice.summary);
+    assert!(
+        notice.body.contains("not yet on the status page"),
+        "{}",
+        notice.body
+    );
+    // History keeps the model.
+    let dir = tempfile::tempdir().unwrap();
+    let db = switchboard::store::SqliteStore::open(dir.path().join("h.sqlite3")).unwrap();
+    db.upsert_incident("anthropic", &incident).unwrap();
+    let rows = db.incidents(Some("anthropic"), incident.started_at).unwrap();
+    assert_eq!(rows[0].record.model.as_deref(), Some("claude-opus-4-1"));
     h.shutdown().await;
 }

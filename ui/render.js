@@ -392,7 +392,7 @@ function modelsSection(p, infer) {
       items.push(
         h(
           "button",
-          { type: "button", class: "btn btn-ghost", id: `inference-offer-${p.id}`, onclick: () => infer.ask(p.id) },
+          { type: "button", class: "btn btn-ghost inference-offer", id: `inference-offer-${p.id}`, onclick: () => infer.ask(p.id) },
           `Also check that ${first} answers…`,
         ),
       );

@@ -289,6 +289,7 @@ mod tests {
 
     fn record(state: State, start: i64) -> IncidentRecord {
         IncidentRecord {
+            model: None,
             state,
             started_at: t(start),
             detected_at: t(start + 10),

@@ -74,11 +74,13 @@ const MIGRATIONS: &[&str] = &[
         month TEXT NOT NULL PRIMARY KEY,
         usd   REAL NOT NULL
     ) WITHOUT ROWID;",
+    // 3: the model an incident was about (NULL: the provider as a whole).
+    "ALTER TABLE incidents ADD COLUMN model TEXT;",
 ];
 
 const CHECK_COLUMNS: &str = "provider, at, state, latency_ms, http_status, summary";
 const INCIDENT_COLUMNS: &str =
-    "provider, started_at, state, detected_at, acknowledged_at, ended_at, cause, request_id";
+    "provider, started_at, state, detected_at, acknowledged_at, ended_at, cause, request_id, model";
 
 /// The history database. One connection behind a mutex: writes are one small
 /// transaction a minute, so a pool would only add contention for the file lock.
@@ -244,6 +246,7 @@ type RawIncident = (
     Option<i64>,
     String,
     Option<String>,
+    Option<String>,
 );
 
 fn raw_incident(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawIncident> {
@@ -256,11 +259,12 @@ fn raw_incident(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawIncident> {
         r.get(5)?,
         r.get(6)?,
         r.get(7)?,
+        r.get(8)?,
     ))
 }
 
 fn incident_row(raw: RawIncident) -> Result<IncidentRow, StoreError> {
-    let (provider, started, state, detected, acknowledged, ended, cause, request_id) = raw;
+    let (provider, started, state, detected, acknowledged, ended, cause, request_id, model) = raw;
     let record = IncidentRecord {
         state: parse_state(&state),
         started_at: from_ms(started)?,
@@ -269,6 +273,7 @@ fn incident_row(raw: RawIncident) -> Result<IncidentRow, StoreError> {
         ended_at: ended.map(from_ms).transpose()?,
         cause,
         request_id,
+        model,
     };
     Ok(IncidentRow::new(provider, record))
 }
@@ -288,7 +293,7 @@ impl HistoryStore for SqliteStore {
     fn upsert_incident(&self, provider: &str, incident: &IncidentRecord) -> Result<(), StoreError> {
         let conn = self.lock();
         conn.prepare_cached(&format!(
-            "INSERT OR REPLACE INTO incidents ({INCIDENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            "INSERT OR REPLACE INTO incidents ({INCIDENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
         ))?
         .execute(params![
             provider,
@@ -299,6 +304,7 @@ impl HistoryStore for SqliteStore {
             incident.ended_at.map(to_ms),
             incident.cause,
             incident.request_id,
+            incident.model,
         ])?;
         Ok(())
     }
