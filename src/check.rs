@@ -361,9 +361,14 @@ pub fn with_models(
     models: &[(&str, &ProbeReport)],
     page_trouble: bool,
 ) -> (Assessment, Option<String>) {
+    // A model check that could not connect says nothing the model list's own
+    // probe does not: it counts only while the model list answers (so a local
+    // server that is not running stays what the probe makes it).
+    let list_answers = a.state == State::Operational;
+    let counts = |r: &ProbeReport| list_answers || !r.class.is_unreachable();
     let worst = models
         .iter()
-        .filter(|(_, r)| r.class.state() != State::Operational)
+        .filter(|(_, r)| r.class.state() != State::Operational && counts(r))
         .max_by_key(|(_, r)| r.class.state());
     let Some((model, report)) = worst else {
         return (a, None);
@@ -537,6 +542,66 @@ pub fn one_shot_report_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn report(class: crate::model::ProbeClass, status: Option<u16>) -> ProbeReport {
+        ProbeReport {
+            ok: class == crate::model::ProbeClass::Ok,
+            http_status: status,
+            error_type: (status == Some(500)).then(|| "api_error".to_string()),
+            message: None,
+            request_id: None,
+            latency_ms: 12_034,
+            at: chrono::Utc::now(),
+            retry_after_secs: None,
+            class,
+        }
+    }
+
+    fn assessed(state: State) -> Assessment {
+        Assessment {
+            state,
+            summary: "model list".into(),
+            confirmed_by_status_page: false,
+        }
+    }
+
+    #[test]
+    fn the_worst_model_decides_and_is_named() {
+        use crate::model::ProbeClass;
+        let bad = report(ProbeClass::ServerError, Some(500));
+        let ok = report(ProbeClass::Ok, Some(200));
+        let slow = report(ProbeClass::Slow, Some(200));
+        let (a, model) = with_models(
+            assessed(State::Operational),
+            &[("opus", &bad), ("haiku", &ok), ("sonnet", &slow)],
+            false,
+        );
+        assert_eq!(a.state, State::Outage);
+        assert_eq!(model.as_deref(), Some("opus"));
+        assert_eq!(
+            a.summary,
+            "opus: HTTP 500 api_error; 1 other model failing; 1 other model OK"
+        );
+        // All fine: the model list's words stay.
+        let (a, model) = with_models(assessed(State::Operational), &[("haiku", &ok)], false);
+        assert_eq!((a.summary.as_str(), model), ("model list", None));
+    }
+
+    #[test]
+    fn an_unreachable_model_adds_nothing_when_the_model_list_fails_too() {
+        use crate::model::{NetFailure, ProbeClass};
+        let refused = report(
+            ProbeClass::Unreachable {
+                failure: NetFailure::Refused,
+            },
+            None,
+        );
+        let (a, model) = with_models(assessed(State::Unknown), &[("llama3.2", &refused)], false);
+        assert_eq!((a.state, model), (State::Unknown, None));
+        // While the list answers, a model that cannot be reached is its outage.
+        let (a, _) = with_models(assessed(State::Operational), &[("llama3.2", &refused)], false);
+        assert_eq!(a.state, State::Outage);
+    }
 
     #[test]
     fn loopback_urls_are_local() {
