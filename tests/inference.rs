@@ -601,6 +601,15 @@ async fn spend_accumulates_survives_a_restart_and_stops_at_the_cap_without_alarm
     while let Ok(e) = events.try_recv() {
         assert!(!matches!(e, Event::IncidentOpened { .. }), "{e:?}");
     }
+    // /metrics: the gauge the shipped alert rule expects, and the spend.
+    let metrics = switchboard::metrics::Metrics::new();
+    metrics.observe_report(&h.status());
+    let text = metrics.encode().unwrap();
+    assert!(
+        text.contains(r#"switchboard_inference_budget_exhausted{provider="anthropic"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains("switchboard_inference_spent_usd 0.01"), "{text}");
     h.shutdown().await;
 }
 
