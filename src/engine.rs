@@ -1169,6 +1169,9 @@ impl Engine {
                     report.models = t
                         .models
                         .iter()
+                        // Models from traffic are listed once they are checked:
+                        // with the checks off they would only be names.
+                        .filter(|m| enabled || m.seen_in_traffic.is_none())
                         .map(|m| {
                             let state = if m.last.is_some() {
                                 m.machine.state()

@@ -693,3 +693,28 @@ async fn a_failing_model_opens_an_outage_that_names_it() {
     assert_eq!(rows[0].record.model.as_deref(), Some("claude-opus-4-1"));
     h.shutdown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_model_seen_in_gateway_traffic_is_watched_and_checked() {
+    let db: Arc<dyn HistoryStore> = Arc::new(switchboard::store::MemoryStore::new());
+    let text = ENGINE_CONFIG.replace("0.01", "5.0");
+    let source = scripted(0.00001, |_| ProbeClass::Ok);
+    let h = start_engine(&text, "2026-11-24T09:00:00Z", source.clone(), db);
+    settle(1).await;
+    h.report_model_used("anthropic", "claude-sonnet-4-5-20250929");
+    settle(61).await;
+    let models = h.status().providers[0].models.clone();
+    let seen = models
+        .iter()
+        .find(|m| m.id == "claude-sonnet-4-5-20250929")
+        .expect("the traffic model is listed");
+    assert!(seen.seen_in_traffic);
+    assert_eq!(seen.state, State::Operational);
+    assert!(models.iter().filter(|m| !m.seen_in_traffic).count() == 2);
+    let times = source.times.lock().unwrap().clone();
+    assert!(
+        times.iter().any(|(_, m)| m == "claude-sonnet-4-5-20250929"),
+        "{times:?}"
+    );
+    h.shutdown().await;
+}
