@@ -896,6 +896,14 @@ impl Engine {
         let started = self.clock.now();
         if self.budget.roll(started) {
             self.budget_stop_said = false;
+            // The new month may already hold spend (`status --inference`).
+            if let Some(ledger) = self.ledger.clone() {
+                let month = self.budget.month().to_string();
+                let spent = tokio::task::spawn_blocking(move || ledger.spent(&month))
+                    .await
+                    .unwrap_or(0.0);
+                self.budget.add(started, spent);
+            }
         }
         let jobs = self.due_inference(!full);
         let checker = self.checker.clone();
