@@ -71,7 +71,16 @@ pub struct RawConfig {
     pub server: RawListen,
     pub gateway: RawGateway,
     pub passive: RawPassive,
+    pub inference: RawInference,
     pub providers: Vec<RawProvider>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawInference {
+    pub enabled: Option<bool>,
+    pub interval_secs: Option<u64>,
+    pub monthly_budget_usd: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -134,6 +143,9 @@ pub struct RawProvider {
     pub project: Option<String>,
     pub token_command: Option<String>,
     pub failover_on_quota: Option<bool>,
+    pub models: Option<Vec<String>>,
+    pub price_in_per_mtok: Option<f64>,
+    pub price_out_per_mtok: Option<f64>,
 }
 
 /// The checked configuration the engine runs on.
@@ -151,6 +163,8 @@ pub struct Config {
     /// Which coding agents' session logs to read for API errors (off by default:
     /// they are the user's files, read only with consent).
     pub passive: PassiveConfig,
+    /// `[inference]`: tiny real generations per model, within a monthly budget.
+    pub inference: InferenceConfig,
     /// Enabled and disabled providers, catalog order first, then the file's additions.
     pub providers: Vec<Provider>,
 }
@@ -177,6 +191,46 @@ impl Default for CheckConfig {
         }
     }
 }
+
+/// `[inference]`: see `crate::probe::inference`. Off by default: every
+/// check is a real (1-token) request the user pays for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InferenceConfig {
+    pub enabled: bool,
+    /// At most this often per model; stretched to stay inside the budget.
+    pub interval: Duration,
+    /// For all inference checks together, per calendar month (UTC).
+    pub monthly_budget_usd: f64,
+}
+
+/// Default `[inference].interval_secs`: the probes' own cadence.
+pub const DEFAULT_INFERENCE_INTERVAL_SECS: u64 = 60;
+/// Default `[inference].monthly_budget_usd`.
+pub const DEFAULT_INFERENCE_BUDGET_USD: f64 = 1.0;
+/// Largest accepted monthly budget: a typo (10000 for 1.0) must not become a bill.
+pub const MAX_INFERENCE_BUDGET_USD: f64 = 1000.0;
+/// Most models one provider may list in `models`.
+pub const MAX_MODELS: usize = 16;
+
+impl Default for InferenceConfig {
+    fn default() -> Self {
+        InferenceConfig {
+            enabled: false,
+            interval: Duration::from_secs(DEFAULT_INFERENCE_INTERVAL_SECS),
+            monthly_budget_usd: DEFAULT_INFERENCE_BUDGET_USD,
+        }
+    }
+}
+
+/// A per-provider price override, US dollars per million tokens.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PriceOverride {
+    pub input_per_mtok: Option<f64>,
+    pub output_per_mtok: Option<f64>,
+}
+
+/// Prices are validated finite (never NaN), so equality is total.
+impl Eq for PriceOverride {}
 
 /// `[passive]`: see `crate::passive`.
 pub type PassiveConfig = crate::model::PassiveSettings;
@@ -272,6 +326,11 @@ pub struct Provider {
     /// (billing) or 429 (quota, rate limit) before any byte was sent.
     /// `false`: those answers go to the client, as before.
     pub failover_on_quota: bool,
+    /// The models the user relies on (`models`; empty: `[model]`). See
+    /// [`Provider::watched_models`].
+    pub models: Vec<String>,
+    /// `price_in_per_mtok`, `price_out_per_mtok` for the inference checks' spend.
+    pub prices: PriceOverride,
 }
 
 /// Where a cloud-hosted Claude lives and how to get a token for it. Every field
@@ -298,6 +357,15 @@ impl Provider {
             ProviderKind::OpenaiCompatible => self.api_key_env.is_some(),
             _ => true,
         }
+    }
+
+    /// The models the user relies on, as configured: `models`, else `[model]`.
+    /// (Models seen in gateway traffic are added by the engine.)
+    pub fn watched_models(&self) -> Vec<String> {
+        if !self.models.is_empty() {
+            return self.models.clone();
+        }
+        self.model.iter().cloned().collect()
     }
 }
 
@@ -756,6 +824,8 @@ impl Validator<'_> {
                         enabled: true,
                         cloud: CloudSettings::default(),
                         failover_on_quota: true,
+                        models: Vec::new(),
+                        prices: PriceOverride::default(),
                     }
                 }
             },
@@ -785,6 +855,40 @@ impl Validator<'_> {
                 format!("at most {MAX_COMPONENTS} components, got {}", components.len()),
             ));
         }
+        let models = match raw.models {
+            Some(list) => {
+                if list.len() > MAX_MODELS {
+                    return Err(self.error(
+                        &segs("models"),
+                        format!("at most {MAX_MODELS} models, got {}", list.len()),
+                    ));
+                }
+                let mut out: Vec<String> = Vec::new();
+                for m in list {
+                    let m = m.trim().to_string();
+                    if m.is_empty() || m.len() > 200 || m.chars().any(char::is_control) {
+                        return Err(self.error(&segs("models"), format!("not a model id: {m:?}")));
+                    }
+                    if !out.contains(&m) {
+                        out.push(m);
+                    }
+                }
+                out
+            }
+            None => base.models,
+        };
+        let price = |key: &'static str, v: Option<f64>| match v {
+            Some(p) if !(p.is_finite() && (0.0..=10_000.0).contains(&p)) => Err(self.error(
+                &segs(key),
+                format!("a price in US dollars per million tokens (0 to 10000), got {p}"),
+            )),
+            other => Ok(other),
+        };
+        let prices = PriceOverride {
+            input_per_mtok: price("price_in_per_mtok", raw.price_in_per_mtok)?.or(base.prices.input_per_mtok),
+            output_per_mtok: price("price_out_per_mtok", raw.price_out_per_mtok)?
+                .or(base.prices.output_per_mtok),
+        };
         let provider = Provider {
             kind,
             name: raw.name.unwrap_or(base.name),
@@ -796,6 +900,8 @@ impl Validator<'_> {
             enabled: raw.enabled.unwrap_or(base.enabled),
             failover_on_quota: raw.failover_on_quota.unwrap_or(base.failover_on_quota),
             cloud,
+            models,
+            prices,
             id,
         };
         if provider.kind != ProviderKind::Status
@@ -924,7 +1030,38 @@ impl RawConfig {
                 claude_code: self.passive.claude_code.unwrap_or(false),
                 codex: self.passive.codex.unwrap_or(false),
             },
+            inference: v.inference(&self.inference)?,
             providers,
+        })
+    }
+}
+
+impl Validator<'_> {
+    /// `[inference]`: interval bounded like `[check]`, budget a sane dollar amount.
+    fn inference(&self, raw: &RawInference) -> Result<InferenceConfig, ConfigError> {
+        use KeySeg::Key;
+        let d = InferenceConfig::default();
+        let interval = self.bounded(
+            &[Key("inference"), Key("interval_secs")],
+            raw.interval_secs,
+            DEFAULT_INFERENCE_INTERVAL_SECS,
+            MAX_INTERVAL_SECS,
+            " seconds",
+        )?;
+        let budget = match raw.monthly_budget_usd {
+            None => d.monthly_budget_usd,
+            Some(b) if b.is_finite() && (0.0..=MAX_INFERENCE_BUDGET_USD).contains(&b) => b,
+            Some(b) => {
+                return Err(self.error(
+                    &[Key("inference"), Key("monthly_budget_usd")],
+                    format!("must be between 0 and {MAX_INFERENCE_BUDGET_USD} (US dollars), got {b}"),
+                ))
+            }
+        };
+        Ok(InferenceConfig {
+            enabled: raw.enabled.unwrap_or(false),
+            interval: Duration::from_secs(interval),
+            monthly_budget_usd: budget,
         })
     }
 }
@@ -959,6 +1096,8 @@ fn from_catalog(e: &CatalogEntry) -> Provider {
                 .map(|c| shell_words::split(c).expect("catalog commands split")),
         },
         failover_on_quota: true,
+        models: Vec::new(),
+        prices: PriceOverride::default(),
     }
 }
 

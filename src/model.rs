@@ -430,6 +430,86 @@ pub struct ProviderReport {
     /// `unknown`, and left out of `overall` (and so the exit code).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub not_running: bool,
+    /// The models the user relies on, each with its own state (see
+    /// DESIGN "Inference checks and per-model health").
+    #[serde(default)]
+    pub models: Vec<ModelReport>,
+    /// The inference checks' setting and budget (`None` for status surfaces).
+    #[serde(default)]
+    pub inference: Option<InferenceStatus>,
+}
+
+/// One model of one provider in `status --json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelReport {
+    pub id: String,
+    /// The model's own state from its inference checks; `unknown` until one ran.
+    pub state: State,
+    pub summary: String,
+    /// The last inference check of this model (`null` when none ran).
+    pub probe: Option<ProbeReport>,
+    /// Listed because gateway traffic used it in the last 24 h, not `models`.
+    #[serde(default)]
+    pub seen_in_traffic: bool,
+}
+
+/// The inference checks as they stand: on or off, the month's spend
+/// against the budget, and the interval in use (stretched by the budget).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InferenceStatus {
+    pub enabled: bool,
+    pub spent_usd_month: f64,
+    pub budget_usd_month: f64,
+    /// The budget is spent: checks stopped until the month ends.
+    pub stopped: bool,
+    /// Seconds between two checks of one model.
+    pub interval_secs: u64,
+}
+
+/// What turning the inference checks on would cost (`GET /api/inference`),
+/// shown before the user consents.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InferenceEstimate {
+    pub enabled: bool,
+    pub interval_secs: u64,
+    pub budget_usd_month: f64,
+    /// Every model of every provider that would be checked, every `interval_secs`.
+    pub total_usd_month: f64,
+    pub providers: Vec<ProviderEstimate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProviderEstimate {
+    pub id: String,
+    pub models: Vec<ModelEstimate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelEstimate {
+    pub id: String,
+    /// US dollars a month at `interval_secs`, by the price table.
+    pub usd_month: f64,
+    /// The price table does not list it: the conservative price was used.
+    pub unknown_price: bool,
+}
+
+impl InferenceStatus {
+    /// "inference checks: $0.12 of $1.00 this month, every 60 s per model",
+    /// or "reachability only" when they are off.
+    pub fn describe(&self) -> String {
+        if !self.enabled {
+            return "reachability only (inference checks off)".to_string();
+        }
+        let head = format!(
+            "inference checks: ${:.2} of ${:.2} this month",
+            self.spent_usd_month, self.budget_usd_month
+        );
+        if self.stopped {
+            format!("{head}, stopped: budget reached")
+        } else {
+            format!("{head}, every {} s per model", self.interval_secs)
+        }
+    }
 }
 
 /// A coding agent whose session logs Switchboard reads (`[passive]`).

@@ -80,6 +80,7 @@ fn minutely(
 
 fn incident(started: DateTime<Utc>) -> IncidentRecord {
     IncidentRecord {
+        model: None,
         state: State::Outage,
         started_at: started,
         detected_at: started + TimeDelta::seconds(10),

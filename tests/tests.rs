@@ -38,3 +38,6 @@ mod hardening;
 // concern (real captured pages), local servers that are not running, and the
 // engine fixes the detection replay exposed.
 mod relevance;
+// Inference checks and per-model health: the request each kind sends, the
+// seed case (model list 200, one model 500 after 12 s), the budget.
+mod inference;

@@ -76,6 +76,10 @@ pub struct IncidentRecord {
     pub cause: String,
     /// The first failing request's id, for the user's support ticket.
     pub request_id: Option<String>,
+    /// The model whose inference check opened it (`None`: the provider as a
+    /// whole: its model list, its status page, its traffic).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 impl IncidentRecord {
@@ -159,6 +163,14 @@ impl HealthMachine {
         (self.bad_streak > 0 && self.incident.is_none()) || (self.incident.is_some() && self.good_streak > 0)
     }
 
+    /// Names the model behind the open incident (the engine knows which
+    /// model's check made the assessment; the machine only sees words).
+    pub fn set_incident_model(&mut self, model: Option<String>) {
+        if let Some(incident) = self.incident.as_mut() {
+            incident.model = model;
+        }
+    }
+
     pub fn set_thresholds(&mut self, thresholds: Thresholds) {
         self.thresholds = thresholds;
     }
@@ -220,6 +232,7 @@ impl HealthMachine {
             out.push(Transition::Closed(outage));
         }
         let incident = IncidentRecord {
+            model: None,
             state: raw,
             started_at: obs.at,
             detected_at: obs.at,
@@ -270,6 +283,7 @@ impl HealthMachine {
         } else if self.bad_streak >= needed {
             let started_at = self.streak_started.unwrap_or(obs.at);
             let incident = IncidentRecord {
+                model: None,
                 state: raw,
                 started_at,
                 detected_at: obs.at,

@@ -60,10 +60,10 @@ pub(crate) fn names_a_model(text: &str) -> bool {
     !mentions(&tokenize(text), Mode::Prose).is_empty()
 }
 
-/// The models a provider relies on, as far as the config says: its `model`
-/// (the one gateway requests are re-routed to).
+/// The models a provider relies on, as far as the config says: its
+/// `models`, else its `model` (the one gateway requests are re-routed to).
 pub(crate) fn provider_models(provider: &Provider) -> Vec<String> {
-    provider.model.iter().cloned().collect()
+    provider.watched_models()
 }
 
 /// One model, normalised: "Claude Sonnet 4.5", "Sonnet 4.5" and
