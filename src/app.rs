@@ -77,7 +77,11 @@ pub async fn start(config: Config, options: Options) -> anyhow::Result<Running> 
     let config_path = config.path.clone();
     let notifications = config.notifications.clone();
     let gateway_config = config.gateway.clone();
-    let (engine, engine_task) = Engine::spawn(config, Arc::new(checker), Arc::new(SystemClock));
+    let ledger = history
+        .clone()
+        .map(|db| Arc::new(store::Ledger(db)) as Arc<dyn crate::health::budget::SpendLedger>);
+    let (engine, engine_task) =
+        Engine::spawn_with_ledger(config, Arc::new(checker), Arc::new(SystemClock), ledger);
     let notifier = options
         .notify
         .then(|| crate::notify::start_desktop(&engine, notifications));

@@ -4,8 +4,7 @@
 //!
 //! Used by the engine on every tick and by `switchboard status` once.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -17,8 +16,9 @@ use crate::config::{CheckConfig, Config, Provider};
 use crate::credentials::Credentials;
 use crate::health::{assess, Assessment};
 use crate::model::{CredentialSource, PageStatus, ProbeReport, ProviderReport, State, StatusReport};
-use crate::model::{ProviderKind, StatusFormat};
+use crate::model::{InferenceStatus, ModelReport, StatusFormat};
 use crate::probe;
+use crate::probe::inference::ModelCheck;
 use crate::status::{self, PageFetch, PageVerdict, StatusPoller};
 
 /// At most this many HTTP checks in flight: 9 catalog providers fit in one wave,
@@ -40,13 +40,16 @@ pub struct ProviderCheck {
     pub probe: Option<ProbeReport>,
     /// `None` when the provider has no status page.
     pub page: Option<PageFetch>,
+    /// A model server on this machine that got no answer and has never
+    /// answered this checker: "not running", `unknown`, never an outage.
+    pub not_running: bool,
 }
 
 impl ProviderCheck {
     /// The page's verdict for this provider and the part of the page that concerns it.
     pub fn page_view(&self, provider: &Provider) -> Option<(PageVerdict, PageStatus)> {
         self.page.as_ref().map(|fetch| match fetch {
-            PageFetch::Read(page) => status::page_verdict(page, &provider.components),
+            PageFetch::Read(page) => status::provider_verdict(page, provider),
             other => {
                 let page = other.page();
                 (
@@ -62,6 +65,13 @@ impl ProviderCheck {
 
     /// The single-moment assessment (no history).
     pub fn assess(&self, provider: &Provider) -> Assessment {
+        if let Some(probe) = self.probe.as_ref().filter(|_| self.not_running) {
+            return Assessment {
+                state: State::Unknown,
+                summary: format!("not running ({})", probe.summary()),
+                confirmed_by_status_page: false,
+            };
+        }
         let view = self.page_view(provider);
         let mut a = assess(self.probe.as_ref(), view.as_ref().map(|(v, _)| v));
         if self.probe.is_none() && provider.needs_key() && self.credential != CredentialSource::NotNeeded {
@@ -99,6 +109,32 @@ pub trait CheckSource: Send + Sync + 'static {
         fetch_pages: bool,
         now: DateTime<Utc>,
     ) -> futures::future::BoxFuture<'a, Round>;
+
+    /// Inference checks of `jobs`, concurrently (see `probe::inference`).
+    /// A source without them (the engine's scripted tests) checks nothing.
+    fn run_inference<'a>(
+        &'a self,
+        jobs: &'a [InferenceJob],
+        check: &'a CheckConfig,
+        now: DateTime<Utc>,
+    ) -> futures::future::BoxFuture<'a, Vec<InferenceResult>> {
+        let _ = (jobs, check, now);
+        Box::pin(async { Vec::new() })
+    }
+}
+
+/// One model of one provider to check with a real generation.
+#[derive(Clone, Debug)]
+pub struct InferenceJob {
+    pub provider: Provider,
+    pub model: String,
+}
+
+/// What one inference check found, for which provider.
+#[derive(Clone, Debug)]
+pub struct InferenceResult {
+    pub provider: String,
+    pub check: ModelCheck,
 }
 
 impl CheckSource for Checker {
@@ -111,6 +147,15 @@ impl CheckSource for Checker {
     ) -> futures::future::BoxFuture<'a, Round> {
         Box::pin(self.run(providers, check, fetch_pages, now))
     }
+
+    fn run_inference<'a>(
+        &'a self,
+        jobs: &'a [InferenceJob],
+        check: &'a CheckConfig,
+        now: DateTime<Utc>,
+    ) -> futures::future::BoxFuture<'a, Vec<InferenceResult>> {
+        Box::pin(self.inference(jobs, check, now))
+    }
 }
 
 /// Runs rounds against the real providers. Shared by the engine and the CLI.
@@ -121,6 +166,9 @@ pub struct Checker {
     limit: Arc<Semaphore>,
     /// Last page per feed, reused by confirmation rounds (which only re-probe).
     pages: Mutex<HashMap<PageKey, PageFetch>>,
+    /// Local model servers (by id and address) that have answered at least
+    /// once: from then on, no answer is an outage rather than "not running".
+    seen_up: Mutex<HashSet<(String, Option<Url>)>>,
 }
 
 type PageKey = (Url, StatusFormat);
@@ -134,6 +182,7 @@ impl Checker {
             credentials,
             limit: Arc::new(Semaphore::new(MAX_CONCURRENT_CHECKS)),
             pages: Mutex::new(HashMap::new()),
+            seen_up: Mutex::new(HashSet::new()),
         })
     }
 
@@ -215,7 +264,9 @@ impl Checker {
                         unreachable += usize::from(r.class.is_unreachable());
                     }
                 }
+                let not_running = self.never_answered(p, probe.as_ref());
                 ProviderCheck {
+                    not_running,
                     id: p.id.clone(),
                     credential: cred.source,
                     keyring_error: cred.keyring_error,
@@ -234,6 +285,51 @@ impl Checker {
         }
     }
 
+    /// Whether `p` is a local model server that got no answer now and has
+    /// never answered before (remembering the ones that do answer).
+    fn never_answered(&self, p: &Provider, probe: Option<&ProbeReport>) -> bool {
+        let Some(probe) = probe.filter(|_| is_local_provider(p)) else {
+            return false;
+        };
+        let key = (p.id.clone(), p.base_url.clone());
+        let mut seen = self.seen_up.lock().unwrap_or_else(|e| e.into_inner());
+        if !probe.class.is_unreachable() {
+            seen.insert(key);
+            return false;
+        }
+        !seen.contains(&key)
+    }
+
+    /// Runs the inference checks of `jobs` concurrently (within the same
+    /// cap on sockets as the probes). A job with no usable credential is
+    /// left out of the answer.
+    pub async fn inference(
+        &self,
+        jobs: &[InferenceJob],
+        check: &CheckConfig,
+        now: DateTime<Utc>,
+    ) -> Vec<InferenceResult> {
+        let runs = jobs.iter().map(|job| async move {
+            let cred = self.credentials.resolve(&job.provider).await;
+            let _permit = self.limit.acquire().await;
+            probe::inference::check_model(
+                &self.client,
+                &job.provider,
+                &self.credentials,
+                cred.secret.as_ref(),
+                &job.model,
+                check,
+                now,
+            )
+            .await
+            .map(|check| InferenceResult {
+                provider: job.provider.id.clone(),
+                check,
+            })
+        });
+        join_all(runs).await.into_iter().flatten().collect()
+    }
+
     fn cached_page(&self, key: &PageKey) -> Option<PageFetch> {
         self.pages
             .lock()
@@ -243,27 +339,7 @@ impl Checker {
     }
 }
 
-/// A model server on this machine (Ollama, a local llama.cpp): its answer says
-/// nothing about the user's network, so it never counts towards `offline`.
-/// Decided by kind, not address alone, so that fakes on loopback in tests still
-/// stand for remote providers.
-pub fn is_local_provider(p: &Provider) -> bool {
-    match p.kind {
-        ProviderKind::Ollama => true,
-        ProviderKind::OpenaiCompatible => p.base_url.as_ref().is_some_and(is_local),
-        _ => false,
-    }
-}
-
-/// Whether a URL points at this machine.
-pub fn is_local(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    }
-}
+pub use crate::probe::{is_local, is_local_provider};
 
 /// The state, words and timestamps a report shows for one provider.
 #[derive(Clone, Debug)]
@@ -301,6 +377,92 @@ pub fn provider_report(
         api_key_env: provider.api_key_env.clone(),
         status_url: provider.status_page.as_ref().map(|sp| human_status_url(&sp.url)),
         agent_errors: None,
+        not_running: shown.state == State::Unknown && check.is_some_and(|c| c.not_running),
+        models: Vec::new(),
+        inference: None,
+    }
+}
+
+/// A provider's assessment with its models' latest inference results
+/// (`models`: model id and its last report): the worst failing model wins
+/// over a passing model list, and the summary names it ("claude-opus-4-1:
+/// HTTP 500 api_error: Internal server error; 1 other model OK"). Also
+/// returns the model, when one decided.
+pub fn with_models(
+    a: Assessment,
+    models: &[(&str, &ProbeReport)],
+    page_trouble: bool,
+) -> (Assessment, Option<String>) {
+    // A model check that could not connect says nothing the model list's own
+    // probe does not: it counts only while the model list answers (so a local
+    // server that is not running stays what the probe makes it).
+    let list_answers = a.state == State::Operational;
+    let counts = |r: &ProbeReport| list_answers || !r.class.is_unreachable();
+    let worst = models
+        .iter()
+        .filter(|(_, r)| r.class.state() != State::Operational && counts(r))
+        .max_by_key(|(_, r)| r.class.state());
+    let Some((model, report)) = worst else {
+        return (a, None);
+    };
+    let state = report.class.state();
+    if state < a.state && a.state != State::Unknown {
+        return (a, None);
+    }
+    let failing = models
+        .iter()
+        .filter(|(_, r)| r.class.state() != State::Operational)
+        .count();
+    let ok = models.len() - failing;
+    let mut summary = format!("{model}: {}", report.summary());
+    if failing > 1 {
+        summary.push_str(&format!(
+            "; {} other model{} failing",
+            failing - 1,
+            plural(failing - 1)
+        ));
+    }
+    if ok > 0 {
+        summary.push_str(&format!("; {ok} other model{} OK", plural(ok)));
+    }
+    (
+        Assessment {
+            state,
+            summary,
+            confirmed_by_status_page: page_trouble,
+        },
+        Some(model.to_string()),
+    )
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// A model's row in the report, from its last check.
+pub fn model_report(
+    id: &str,
+    state: State,
+    summary: Option<String>,
+    last: Option<&ModelCheck>,
+    seen_in_traffic: bool,
+    inference_enabled: bool,
+) -> ModelReport {
+    let summary = summary.unwrap_or_else(|| match (last, inference_enabled) {
+        (Some(c), _) => c.report.summary(),
+        (None, false) => "not checked: reachability only (inference checks off)".to_string(),
+        (None, true) => "not checked yet".to_string(),
+    });
+    ModelReport {
+        id: id.to_string(),
+        state,
+        summary,
+        probe: last.map(|c| c.report.clone()),
+        seen_in_traffic,
     }
 }
 
@@ -337,10 +499,64 @@ pub fn one_shot_state(provider: &Provider, check: &ProviderCheck, round: &Round)
 
 /// `switchboard status`: one round, judged on its own.
 pub fn one_shot_report(config: &Config, providers: &[&Provider], round: &Round) -> StatusReport {
+    one_shot_report_with(config, providers, round, &[], None)
+}
+
+/// `switchboard status` with the inference checks that ran beside the round
+/// (`inference`), judged on their own; `status` describes their setting.
+pub fn one_shot_report_with(
+    config: &Config,
+    providers: &[&Provider],
+    round: &Round,
+    inference: &[InferenceResult],
+    status: Option<InferenceStatus>,
+) -> StatusReport {
+    let ran = !inference.is_empty();
     let reports: Vec<ProviderReport> = providers
         .iter()
         .zip(&round.checks)
-        .map(|(p, c)| provider_report(p, Some(c), one_shot_state(p, c, round)))
+        .map(|(p, c)| {
+            let mut shown = one_shot_state(p, c, round);
+            let mine: Vec<&ModelCheck> = inference
+                .iter()
+                .filter(|r| r.provider == p.id)
+                .map(|r| &r.check)
+                .collect();
+            if !round.offline || is_local_provider(p) {
+                let models: Vec<(&str, &ProbeReport)> =
+                    mine.iter().map(|m| (m.model.as_str(), &m.report)).collect();
+                let page_trouble = c
+                    .page_view(p)
+                    .is_some_and(|(v, _)| matches!(v.state, State::Degraded | State::Outage));
+                let (a, _) = with_models(
+                    Assessment {
+                        state: shown.state,
+                        summary: shown.summary.clone(),
+                        confirmed_by_status_page: shown.confirmed_by_status_page,
+                    },
+                    &models,
+                    page_trouble,
+                );
+                shown.since = (a.state != State::Operational).then_some(round.at);
+                shown.state = a.state;
+                shown.summary = a.summary;
+                shown.confirmed_by_status_page = a.confirmed_by_status_page;
+            }
+            let mut report = provider_report(p, Some(c), shown);
+            if p.kind != crate::model::ProviderKind::Status {
+                report.models = p
+                    .watched_models()
+                    .iter()
+                    .map(|id| {
+                        let last = mine.iter().find(|m| &m.model == id).copied();
+                        let state = last.map_or(State::Unknown, |m| m.report.class.state());
+                        model_report(id, state, None, last, false, ran)
+                    })
+                    .collect();
+                report.inference = status.clone();
+            }
+            report
+        })
         .collect();
     StatusReport {
         checked_at: round.at,
@@ -358,6 +574,66 @@ pub fn one_shot_report(config: &Config, providers: &[&Provider], round: &Round) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn report(class: crate::model::ProbeClass, status: Option<u16>) -> ProbeReport {
+        ProbeReport {
+            ok: class == crate::model::ProbeClass::Ok,
+            http_status: status,
+            error_type: (status == Some(500)).then(|| "api_error".to_string()),
+            message: None,
+            request_id: None,
+            latency_ms: 12_034,
+            at: chrono::Utc::now(),
+            retry_after_secs: None,
+            class,
+        }
+    }
+
+    fn assessed(state: State) -> Assessment {
+        Assessment {
+            state,
+            summary: "model list".into(),
+            confirmed_by_status_page: false,
+        }
+    }
+
+    #[test]
+    fn the_worst_model_decides_and_is_named() {
+        use crate::model::ProbeClass;
+        let bad = report(ProbeClass::ServerError, Some(500));
+        let ok = report(ProbeClass::Ok, Some(200));
+        let slow = report(ProbeClass::Slow, Some(200));
+        let (a, model) = with_models(
+            assessed(State::Operational),
+            &[("opus", &bad), ("haiku", &ok), ("sonnet", &slow)],
+            false,
+        );
+        assert_eq!(a.state, State::Outage);
+        assert_eq!(model.as_deref(), Some("opus"));
+        assert_eq!(
+            a.summary,
+            "opus: HTTP 500 api_error; 1 other model failing; 1 other model OK"
+        );
+        // All fine: the model list's words stay.
+        let (a, model) = with_models(assessed(State::Operational), &[("haiku", &ok)], false);
+        assert_eq!((a.summary.as_str(), model), ("model list", None));
+    }
+
+    #[test]
+    fn an_unreachable_model_adds_nothing_when_the_model_list_fails_too() {
+        use crate::model::{NetFailure, ProbeClass};
+        let refused = report(
+            ProbeClass::Unreachable {
+                failure: NetFailure::Refused,
+            },
+            None,
+        );
+        let (a, model) = with_models(assessed(State::Unknown), &[("llama3.2", &refused)], false);
+        assert_eq!((a.state, model), (State::Unknown, None));
+        // While the list answers, a model that cannot be reached is its outage.
+        let (a, _) = with_models(assessed(State::Operational), &[("llama3.2", &refused)], false);
+        assert_eq!(a.state, State::Outage);
+    }
 
     #[test]
     fn loopback_urls_are_local() {

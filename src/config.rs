@@ -81,7 +81,16 @@ pub struct RawConfig {
     pub server: RawListen,
     pub gateway: RawGateway,
     pub passive: RawPassive,
+    pub inference: RawInference,
     pub providers: Vec<RawProvider>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawInference {
+    pub enabled: Option<bool>,
+    pub interval_secs: Option<u64>,
+    pub monthly_budget_usd: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -144,6 +153,9 @@ pub struct RawProvider {
     pub project: Option<String>,
     pub token_command: Option<String>,
     pub failover_on_quota: Option<bool>,
+    pub models: Option<Vec<String>>,
+    pub price_in_per_mtok: Option<f64>,
+    pub price_out_per_mtok: Option<f64>,
 }
 
 /// The checked configuration the engine runs on.
@@ -161,6 +173,8 @@ pub struct Config {
     /// Which coding agents' session logs to read for API errors (off by default:
     /// they are the user's files, read only with consent).
     pub passive: PassiveConfig,
+    /// `[inference]`: tiny real generations per model, within a monthly budget.
+    pub inference: InferenceConfig,
     /// Enabled and disabled providers, catalog order first, then the file's additions.
     pub providers: Vec<Provider>,
 }
@@ -187,6 +201,46 @@ impl Default for CheckConfig {
         }
     }
 }
+
+/// `[inference]`: see `crate::probe::inference`. Off by default: every
+/// check is a real (1-token) request the user pays for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InferenceConfig {
+    pub enabled: bool,
+    /// At most this often per model; stretched to stay inside the budget.
+    pub interval: Duration,
+    /// For all inference checks together, per calendar month (UTC).
+    pub monthly_budget_usd: f64,
+}
+
+/// Default `[inference].interval_secs`: the probes' own cadence.
+pub const DEFAULT_INFERENCE_INTERVAL_SECS: u64 = 60;
+/// Default `[inference].monthly_budget_usd`.
+pub const DEFAULT_INFERENCE_BUDGET_USD: f64 = 1.0;
+/// Largest accepted monthly budget: a typo (10000 for 1.0) must not become a bill.
+pub const MAX_INFERENCE_BUDGET_USD: f64 = 1000.0;
+/// Most models one provider may list in `models`.
+pub const MAX_MODELS: usize = 16;
+
+impl Default for InferenceConfig {
+    fn default() -> Self {
+        InferenceConfig {
+            enabled: false,
+            interval: Duration::from_secs(DEFAULT_INFERENCE_INTERVAL_SECS),
+            monthly_budget_usd: DEFAULT_INFERENCE_BUDGET_USD,
+        }
+    }
+}
+
+/// A per-provider price override, US dollars per million tokens.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PriceOverride {
+    pub input_per_mtok: Option<f64>,
+    pub output_per_mtok: Option<f64>,
+}
+
+/// Prices are validated finite (never NaN), so equality is total.
+impl Eq for PriceOverride {}
 
 /// `[passive]`: see `crate::passive`.
 pub type PassiveConfig = crate::model::PassiveSettings;
@@ -282,6 +336,11 @@ pub struct Provider {
     /// (billing) or 429 (quota, rate limit) before any byte was sent.
     /// `false`: those answers go to the client, as before.
     pub failover_on_quota: bool,
+    /// The models the user relies on (`models`; empty: `[model]`). See
+    /// [`Provider::watched_models`].
+    pub models: Vec<String>,
+    /// `price_in_per_mtok`, `price_out_per_mtok` for the inference checks' spend.
+    pub prices: PriceOverride,
 }
 
 /// Where a cloud-hosted Claude lives and how to get a token for it. Every field
@@ -308,6 +367,15 @@ impl Provider {
             ProviderKind::OpenaiCompatible => self.api_key_env.is_some(),
             _ => true,
         }
+    }
+
+    /// The models the user relies on, as configured: `models`, else `[model]`.
+    /// (Models seen in gateway traffic are added by the engine.)
+    pub fn watched_models(&self) -> Vec<String> {
+        if !self.models.is_empty() {
+            return self.models.clone();
+        }
+        self.model.iter().cloned().collect()
     }
 }
 
@@ -376,11 +444,15 @@ fn deserialize(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
             .span()
             .and_then(|s| key_at(text, s.start))
             .unwrap_or_else(|| "(document)".to_string());
+        let mut message = e.message().trim().to_string();
+        if e.span().is_some_and(|s| table_header_at(text, s.start).is_some()) {
+            message = message.replacen("unknown field", "unknown table", 1);
+        }
         ConfigError::Invalid {
             path: path.to_path_buf(),
             line,
             key: ellipsize(&key, MAX_ERROR_KEY_CHARS),
-            message: ellipsize(e.message().trim(), MAX_ERROR_MESSAGE_CHARS),
+            message: ellipsize(&message, MAX_ERROR_MESSAGE_CHARS),
         }
     })
 }
@@ -394,6 +466,11 @@ fn line_of(text: &str, offset: usize) -> usize {
 fn key_at(text: &str, offset: usize) -> Option<String> {
     let line_start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
     let line_text = text[line_start..].lines().next().unwrap_or("");
+    // The error is about a table header itself (an unknown `[inferenc]`):
+    // name that table, not the one above it.
+    if let Some(name) = table_header_at(text, offset) {
+        return Some(name);
+    }
     let table = text[..line_start]
         .lines()
         .rev()
@@ -407,6 +484,20 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
         (Some(t), None) => Some(t),
         (None, None) => None,
     }
+}
+
+/// The table named by a `[table]` or `[[table]]` header on the line of `offset`.
+fn table_header_at(text: &str, offset: usize) -> Option<String> {
+    let line_start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line_text = text[line_start..].lines().next().unwrap_or("");
+    let header = line_text.trim_start().strip_prefix('[')?;
+    let name = header
+        .trim_start_matches('[')
+        .split(']')
+        .next()
+        .unwrap_or("")
+        .trim();
+    (!name.is_empty()).then(|| name.to_string())
 }
 
 /// Finds the line of a key path (`providers[2].kind` style) for validation errors.
@@ -753,6 +844,8 @@ impl Validator<'_> {
                         enabled: true,
                         cloud: CloudSettings::default(),
                         failover_on_quota: true,
+                        models: Vec::new(),
+                        prices: PriceOverride::default(),
                     }
                 }
             },
@@ -782,6 +875,40 @@ impl Validator<'_> {
                 format!("at most {MAX_COMPONENTS} components, got {}", components.len()),
             ));
         }
+        let models = match raw.models {
+            Some(list) => {
+                if list.len() > MAX_MODELS {
+                    return Err(self.error(
+                        &segs("models"),
+                        format!("at most {MAX_MODELS} models, got {}", list.len()),
+                    ));
+                }
+                let mut out: Vec<String> = Vec::new();
+                for m in list {
+                    let m = m.trim().to_string();
+                    if m.is_empty() || m.len() > 200 || m.chars().any(char::is_control) {
+                        return Err(self.error(&segs("models"), format!("not a model id: {m:?}")));
+                    }
+                    if !out.contains(&m) {
+                        out.push(m);
+                    }
+                }
+                out
+            }
+            None => base.models,
+        };
+        let price = |key: &'static str, v: Option<f64>| match v {
+            Some(p) if !(p.is_finite() && (0.0..=10_000.0).contains(&p)) => Err(self.error(
+                &segs(key),
+                format!("a price in US dollars per million tokens (0 to 10000), got {p}"),
+            )),
+            other => Ok(other),
+        };
+        let prices = PriceOverride {
+            input_per_mtok: price("price_in_per_mtok", raw.price_in_per_mtok)?.or(base.prices.input_per_mtok),
+            output_per_mtok: price("price_out_per_mtok", raw.price_out_per_mtok)?
+                .or(base.prices.output_per_mtok),
+        };
         let provider = Provider {
             kind,
             name: raw.name.unwrap_or(base.name),
@@ -793,6 +920,8 @@ impl Validator<'_> {
             enabled: raw.enabled.unwrap_or(base.enabled),
             failover_on_quota: raw.failover_on_quota.unwrap_or(base.failover_on_quota),
             cloud,
+            models,
+            prices,
             id,
         };
         if provider.kind != ProviderKind::Status
@@ -921,7 +1050,38 @@ impl RawConfig {
                 claude_code: self.passive.claude_code.unwrap_or(false),
                 codex: self.passive.codex.unwrap_or(false),
             },
+            inference: v.inference(&self.inference)?,
             providers,
+        })
+    }
+}
+
+impl Validator<'_> {
+    /// `[inference]`: interval bounded like `[check]`, budget a sane dollar amount.
+    fn inference(&self, raw: &RawInference) -> Result<InferenceConfig, ConfigError> {
+        use KeySeg::Key;
+        let d = InferenceConfig::default();
+        let interval = self.bounded(
+            &[Key("inference"), Key("interval_secs")],
+            raw.interval_secs,
+            DEFAULT_INFERENCE_INTERVAL_SECS,
+            MAX_INTERVAL_SECS,
+            " seconds",
+        )?;
+        let budget = match raw.monthly_budget_usd {
+            None => d.monthly_budget_usd,
+            Some(b) if b.is_finite() && (0.0..=MAX_INFERENCE_BUDGET_USD).contains(&b) => b,
+            Some(b) => {
+                return Err(self.error(
+                    &[Key("inference"), Key("monthly_budget_usd")],
+                    format!("must be between 0 and {MAX_INFERENCE_BUDGET_USD} (US dollars), got {b}"),
+                ))
+            }
+        };
+        Ok(InferenceConfig {
+            enabled: raw.enabled.unwrap_or(false),
+            interval: Duration::from_secs(interval),
+            monthly_budget_usd: budget,
         })
     }
 }
@@ -956,6 +1116,8 @@ fn from_catalog(e: &CatalogEntry) -> Provider {
                 .map(|c| shell_words::split(c).expect("catalog commands split")),
         },
         failover_on_quota: true,
+        models: Vec::new(),
+        prices: PriceOverride::default(),
     }
 }
 
@@ -1043,6 +1205,31 @@ base_url = "http://127.0.0.1:8080/v1"
             .to_string();
         assert!(msg.contains("line 3"), "{msg}");
         assert!(msg.contains("intervall"), "{msg}");
+    }
+
+    /// Issue 11, item 8d: an unknown table was reported as an unknown field
+    /// of the table above it (`key `check``).
+    #[test]
+    fn unknown_table_is_named_as_a_table() {
+        let msg = parse("[check]\ninterval_secs = 5\n\n[inferenc]\nenabled = true\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("line 4"), "{msg}");
+        assert!(msg.contains("key `inferenc`"), "{msg}");
+        assert!(!msg.contains("key `check"), "{msg}");
+        assert!(msg.contains("unknown table `inferenc`"), "{msg}");
+        // An array of tables and a nested table are named the same way.
+        let msg = parse("preferred = \"anthropic\"\n\n[[provider]]\nid = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("line 3") && msg.contains("key `provider`"), "{msg}");
+        let msg = parse("[check]\ninterval_secs = 5\n[check.extra]\nx = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("line 3") && msg.contains("key `check.extra`"),
+            "{msg}"
+        );
     }
 
     #[test]

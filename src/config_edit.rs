@@ -64,6 +64,29 @@ pub fn set_passive(path: &Path, settings: crate::model::PassiveSettings) -> Resu
     })
 }
 
+/// Sets `[inference] enabled` (the user's consent to paid checks) and,
+/// when given, `interval_secs` and `monthly_budget_usd`.
+pub fn set_inference(
+    path: &Path,
+    enabled: bool,
+    interval_secs: Option<u64>,
+    monthly_budget_usd: Option<f64>,
+) -> Result<(), EditError> {
+    edit(path, |doc| {
+        if !doc.get("inference").is_some_and(|i| i.is_table()) {
+            doc["inference"] = toml_edit::table();
+        }
+        let table = doc["inference"].as_table_mut().expect("just made a table");
+        table["enabled"] = toml_edit::value(enabled);
+        if let Some(secs) = interval_secs {
+            table["interval_secs"] = toml_edit::value(i64::try_from(secs).unwrap_or(i64::MAX));
+        }
+        if let Some(usd) = monthly_budget_usd {
+            table["monthly_budget_usd"] = toml_edit::value(usd);
+        }
+    })
+}
+
 /// Replaces a top-level value, keeping the whitespace and comment around it.
 fn set_top_level(doc: &mut toml_edit::DocumentMut, key: &str, mut value: toml_edit::Value) {
     if let Some(old) = doc.get(key).and_then(|i| i.as_value()) {

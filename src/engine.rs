@@ -16,11 +16,15 @@ use tokio::time::{sleep_until, Instant};
 use tracing::{debug, info, warn};
 
 use crate::agent_errors::AgentErrorTally;
-use crate::check::{self, CheckSource, ProviderCheck, ReportedState, Round};
+use crate::check::{self, CheckSource, InferenceJob, InferenceResult, ProviderCheck, ReportedState, Round};
 use crate::config::{Config, Provider};
 use crate::config_edit;
+use crate::health::budget::{Budget, SpendLedger};
 use crate::health::{Context, HealthMachine, IncidentRecord, Observation, Thresholds, Transition};
-use crate::model::{Agent, PassiveSettings, ProbeClass, ProbeReport, State, StatusReport};
+use crate::model::{
+    Agent, InferenceStatus, PassiveSettings, ProbeClass, ProbeReport, ProviderKind, State, StatusReport,
+};
+use crate::probe::inference::ModelCheck;
 
 /// A wall-clock jump larger than the monotonic time elapsed by this much means
 /// the machine slept (or the clock was set): the next round only settles.
@@ -89,6 +93,16 @@ pub enum EngineError {
     Edit(#[from] config_edit::EditError),
     #[error("the engine has stopped")]
     Stopped,
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// `[inference]` as the dashboard sets it: `None` keeps the current value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct InferenceSettings {
+    pub enabled: bool,
+    pub interval_secs: Option<u64>,
+    pub monthly_budget_usd: Option<f64>,
 }
 
 pub enum Command {
@@ -97,12 +111,19 @@ pub enum Command {
     SetFallback(Vec<String>, oneshot::Sender<Result<(), EngineError>>),
     SetAutoSwitch(bool, oneshot::Sender<Result<(), EngineError>>),
     SetPassive(PassiveSettings, oneshot::Sender<Result<(), EngineError>>),
+    SetInference(InferenceSettings, oneshot::Sender<Result<(), EngineError>>),
+    Estimate(oneshot::Sender<crate::model::InferenceEstimate>),
     Config(oneshot::Sender<Box<Config>>),
     Reload(Box<Config>),
     ConfigError(Option<String>),
     /// A real request through the gateway failed (see [`EngineHandle::report_failure`]).
     Passive(String, Box<ProbeReport>),
     AgentError(String, Agent, Option<String>, Box<ProbeReport>),
+    /// A model of a provider was used by gateway traffic (see [`EngineHandle::report_model_used`]).
+    ModelUsed(String, String),
+    /// Check a provider's model (or all its models) with a real request soon
+    /// (see [`EngineHandle::check_model_soon`]).
+    InferenceSoon(String, Option<String>),
     Shutdown,
 }
 
@@ -175,6 +196,18 @@ impl EngineHandle {
         self.ask(|tx| Command::SetPassive(settings, tx)).await?
     }
 
+    /// Turns the inference checks on or off (and sets their interval and
+    /// budget when given), and saves it.
+    pub async fn set_inference(&self, settings: InferenceSettings) -> Result<(), EngineError> {
+        self.ask(|tx| Command::SetInference(settings, tx)).await?
+    }
+
+    /// What the inference checks cost a month with the models watched now
+    /// (those seen in traffic included).
+    pub async fn inference_estimate(&self) -> Result<crate::model::InferenceEstimate, EngineError> {
+        self.ask(Command::Estimate).await
+    }
+
     /// The config the engine runs on now.
     pub async fn config(&self) -> Result<Config, EngineError> {
         self.ask(Command::Config).await.map(|c| *c)
@@ -218,6 +251,25 @@ impl EngineHandle {
         ));
     }
 
+    /// Tells the engine that gateway traffic used `model` at provider `id`:
+    /// the model joins the provider's watched models for 24 h, marked as seen
+    /// in traffic. Never waits.
+    pub fn report_model_used(&self, id: &str, model: &str) {
+        let _ = self
+            .commands
+            .try_send(Command::ModelUsed(id.to_string(), model.to_string()));
+    }
+
+    /// Asks for an inference check of `model` (every model of `id` when
+    /// `None`) as soon as `[check].confirm_secs` spacing allows: a hook for
+    /// signals that name a model (a status-page incident, an agent's error).
+    /// Does nothing while the inference checks are off or out of budget.
+    pub fn check_model_soon(&self, id: &str, model: Option<&str>) {
+        let _ = self
+            .commands
+            .try_send(Command::InferenceSoon(id.to_string(), model.map(str::to_string)));
+    }
+
     pub async fn shutdown(&self) {
         let _ = self.commands.send(Command::Shutdown).await;
     }
@@ -231,7 +283,42 @@ struct Tracked {
     last_passive: Option<Instant>,
     /// Recent errors from the user's coding-agent sessions, for the card.
     agent_errors: AgentErrorTally,
+    /// The models the user relies on, each with its own health.
+    models: Vec<ModelTracked>,
 }
+
+/// One model of one provider: its own machine and last inference check.
+struct ModelTracked {
+    id: String,
+    machine: HealthMachine,
+    last: Option<ModelCheck>,
+    /// Last time gateway traffic used it (`None`: listed in `models`).
+    seen_in_traffic: Option<DateTime<Utc>>,
+    /// When its next inference check is due.
+    next_due: Instant,
+    /// When a failure signal last moved `next_due` forward (spacing).
+    last_forced: Option<Instant>,
+}
+
+impl ModelTracked {
+    fn new(id: String, thresholds: Thresholds, seen_in_traffic: Option<DateTime<Utc>>) -> Self {
+        ModelTracked {
+            id,
+            machine: HealthMachine::new(thresholds),
+            last: None,
+            seen_in_traffic,
+            next_due: Instant::now(),
+            last_forced: None,
+        }
+    }
+}
+
+/// How long a model seen in gateway traffic stays among a provider's models.
+pub const TRAFFIC_MODEL_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
+/// Most models taken from traffic per provider: a client cycling through
+/// model names must not turn into as many paid checks.
+const MAX_TRAFFIC_MODELS: usize = 4;
 
 /// Real-traffic failures of one provider closer together than this count once.
 const PASSIVE_SPACING: Duration = Duration::from_secs(1);
@@ -262,6 +349,12 @@ pub struct Engine {
     last_passive_probe: Option<Instant>,
     /// What the supervisor says after a crash (see [`Engine::supervise`]).
     engine_error: Option<String>,
+    /// The inference checks' spend this month against `[inference]`'s cap.
+    budget: Budget,
+    /// Where the spend is kept between runs (the history database).
+    ledger: Option<Arc<dyn SpendLedger>>,
+    /// "Budget reached" was already said (logged and published once).
+    budget_stop_said: bool,
 }
 
 impl Engine {
@@ -271,6 +364,22 @@ impl Engine {
         checker: Arc<dyn CheckSource>,
         clock: Arc<dyn Clock>,
     ) -> (EngineHandle, tokio::task::JoinHandle<()>) {
+        Engine::spawn_with_ledger(config, checker, clock, None)
+    }
+
+    /// [`Engine::spawn`] with the month's inference spend read from, and
+    /// written to, `ledger` (so it survives restarts).
+    pub fn spawn_with_ledger(
+        config: Config,
+        checker: Arc<dyn CheckSource>,
+        clock: Arc<dyn Clock>,
+        ledger: Option<Arc<dyn SpendLedger>>,
+    ) -> (EngineHandle, tokio::task::JoinHandle<()>) {
+        let now = clock.now();
+        let spent = ledger
+            .as_ref()
+            .map_or(0.0, |l| l.spent(&crate::health::budget::month_of(now)));
+        let budget = Budget::new(config.inference.monthly_budget_usd, now, spent);
         let (cmd_tx, cmd_rx) = mpsc::channel(32);
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let initial = Arc::new(StatusReport {
@@ -301,6 +410,9 @@ impl Engine {
             switched_from: None,
             last_passive_probe: None,
             engine_error: None,
+            budget,
+            ledger,
+            budget_stop_said: false,
         };
         engine.sync_providers();
         engine.publish_report(None);
@@ -389,6 +501,16 @@ impl Engine {
                     Some(Command::SetPassive(settings, reply)) => {
                         let _ = reply.send(self.set_passive(settings).await);
                     }
+                    Some(Command::SetInference(settings, reply)) => {
+                        let result = self.set_inference(settings).await;
+                        if result.is_ok() {
+                            next_full = Instant::now();
+                        }
+                        let _ = reply.send(result);
+                    }
+                    Some(Command::Estimate(reply)) => {
+                        let _ = reply.send(self.estimate());
+                    }
                     Some(Command::Config(reply)) => {
                         let _ = reply.send(Box::new(self.config.clone()));
                     }
@@ -422,6 +544,14 @@ impl Engine {
                         }
                         self.observe_passive(&id, *report, Some(agent)).await;
                     }
+                    Some(Command::ModelUsed(id, model)) => {
+                        self.model_used(&id, &model);
+                    }
+                    Some(Command::InferenceSoon(id, model)) => {
+                        if let Some(at) = self.force_inference(&id, model.as_deref()) {
+                            self.next_confirm = Some(self.next_confirm.map_or(at, |t| t.min(at)));
+                        }
+                    }
                     Some(Command::ConfigError(error)) => {
                         if let Some(e) = &error {
                             warn!("config not applied, keeping the last good one: {e}");
@@ -441,16 +571,202 @@ impl Engine {
         let ids: Vec<String> = self.config.enabled_providers().map(|p| p.id.clone()).collect();
         self.providers.retain(|id, _| ids.contains(id));
         for id in ids {
-            self.providers
-                .entry(id)
-                .or_insert_with(|| Tracked {
-                    machine: HealthMachine::new(thresholds),
-                    last: None,
-                    last_passive: None,
-                    agent_errors: AgentErrorTally::default(),
-                })
-                .machine
-                .set_thresholds(thresholds);
+            let tracked = self.providers.entry(id.clone()).or_insert_with(|| Tracked {
+                machine: HealthMachine::new(thresholds),
+                last: None,
+                last_passive: None,
+                agent_errors: AgentErrorTally::default(),
+                models: Vec::new(),
+            });
+            tracked.machine.set_thresholds(thresholds);
+            let watched = self
+                .config
+                .provider(&id)
+                .filter(|p| p.kind != ProviderKind::Status)
+                .map(|p| p.watched_models())
+                .unwrap_or_default();
+            let now = self.clock.now();
+            tracked.models.retain(|m| {
+                watched.contains(&m.id)
+                    || m.seen_in_traffic.is_some_and(|at| {
+                        (now - at).to_std().unwrap_or(Duration::ZERO) < TRAFFIC_MODEL_WINDOW
+                    })
+            });
+            for m in &mut tracked.models {
+                m.machine.set_thresholds(thresholds);
+                if watched.contains(&m.id) {
+                    m.seen_in_traffic = None;
+                }
+            }
+            for model in watched {
+                if !tracked.models.iter().any(|m| m.id == model) {
+                    tracked.models.push(ModelTracked::new(model, thresholds, None));
+                }
+            }
+        }
+        self.budget.set_limit(self.config.inference.monthly_budget_usd);
+    }
+
+    /// Gateway traffic used `model` at provider `id`: watch it for 24 h.
+    fn model_used(&mut self, id: &str, model: &str) {
+        let model = model.trim();
+        if model.is_empty() || model.len() > 200 || model.chars().any(char::is_control) {
+            return;
+        }
+        let now = self.clock.now();
+        let thresholds = Thresholds::from(&self.config.check);
+        let Some(tracked) = self.providers.get_mut(id) else {
+            return;
+        };
+        if let Some(m) = tracked.models.iter_mut().find(|m| m.id == model) {
+            if m.seen_in_traffic.is_some() {
+                m.seen_in_traffic = Some(now);
+            }
+            return;
+        }
+        let from_traffic = tracked
+            .models
+            .iter()
+            .filter(|m| m.seen_in_traffic.is_some())
+            .count();
+        if from_traffic >= MAX_TRAFFIC_MODELS {
+            return;
+        }
+        tracked
+            .models
+            .push(ModelTracked::new(model.to_string(), thresholds, Some(now)));
+    }
+
+    /// Whether inference checks run now: on, and inside the budget.
+    fn inference_active(&self) -> bool {
+        self.config.inference.enabled && !self.budget.exhausted()
+    }
+
+    /// The interval between two checks of one model: `[inference].interval_secs`,
+    /// stretched so the projected month stays inside the budget.
+    fn inference_interval(&self) -> Duration {
+        let providers: Vec<&Provider> = self.config.enabled_providers().collect();
+        let cost_per_round: f64 = providers
+            .iter()
+            .filter_map(|p| Some((*p, self.providers.get(&p.id)?)))
+            .flat_map(|(p, t)| {
+                t.models
+                    .iter()
+                    .map(move |m| crate::probe::prices::price(p, &m.id).per_check())
+            })
+            .sum();
+        self.budget
+            .interval(self.config.inference.interval, cost_per_round, self.clock.now())
+    }
+
+    /// Moves the inference check of `model` (every model when `None`) of
+    /// provider `id` forward to now, no more often than `confirm_secs`.
+    /// Returns when it is due, or `None` when no check will run.
+    fn force_inference(&mut self, id: &str, model: Option<&str>) -> Option<Instant> {
+        if !self.inference_active() {
+            return None;
+        }
+        let confirm = self.config.check.confirm;
+        let now = Instant::now();
+        let tracked = self.providers.get_mut(id)?;
+        let mut due = None;
+        for m in tracked
+            .models
+            .iter_mut()
+            .filter(|m| model.is_none_or(|want| m.id == want))
+        {
+            let at = m.last_forced.map_or(now, |t| (t + confirm).max(now));
+            if at < m.next_due {
+                m.next_due = at;
+                m.last_forced = Some(at);
+            }
+            due = Some(due.map_or(m.next_due, |d: Instant| d.min(m.next_due)));
+        }
+        due
+    }
+
+    /// The models whose inference check is due now, with their next due
+    /// time set. `confirming`: a confirmation round, which also re-checks the
+    /// models whose machine waits for a confirmation.
+    fn due_inference(&mut self, confirming: bool) -> Vec<InferenceJob> {
+        if !self.inference_active() {
+            return Vec::new();
+        }
+        let interval = self.inference_interval();
+        let now = Instant::now();
+        let mut jobs = Vec::new();
+        for p in self.config.enabled_providers() {
+            let Some(tracked) = self.providers.get_mut(&p.id) else {
+                continue;
+            };
+            for m in &mut tracked.models {
+                if now >= m.next_due || (confirming && m.machine.wants_confirmation()) {
+                    m.next_due = now + interval;
+                    jobs.push(InferenceJob {
+                        provider: p.clone(),
+                        model: m.id.clone(),
+                    });
+                }
+            }
+        }
+        jobs
+    }
+
+    /// Feeds each model's machine with its check and adds the cost to the
+    /// month's spend (persisted). Says once when the cap is reached.
+    async fn apply_inference(&mut self, results: Vec<InferenceResult>, context: Context) {
+        if results.is_empty() {
+            return;
+        }
+        let at = self.clock.now();
+        let mut spent = 0.0;
+        for r in results {
+            spent += r.check.cost_usd;
+            let Some(tracked) = self.providers.get_mut(&r.provider) else {
+                continue;
+            };
+            let Some(m) = tracked.models.iter_mut().find(|m| m.id == r.check.model) else {
+                continue;
+            };
+            let assessment = crate::health::assess(Some(&r.check.report), None);
+            let before = m.machine.state();
+            m.machine.observe(Observation {
+                at: r.check.report.at,
+                assessment: &assessment,
+                from_probe: true,
+                probe_passed: matches!(r.check.report.class, ProbeClass::Ok | ProbeClass::Slow),
+                page_fresh: true,
+                request_id: r.check.report.request_id.as_deref(),
+                context,
+            });
+            if m.machine.state() != before {
+                info!(provider = %r.provider, model = %m.id, from = %before, to = %m.machine.state(), "model state changed");
+            }
+            m.last = Some(r.check);
+        }
+        self.budget.add(at, spent);
+        if let Some(ledger) = self.ledger.clone().filter(|_| spent > 0.0) {
+            let month = self.budget.month().to_string();
+            let _ = tokio::task::spawn_blocking(move || ledger.add_spent(&month, spent)).await;
+        }
+        if self.budget.exhausted() && !self.budget_stop_said {
+            self.budget_stop_said = true;
+            warn!(
+                spent_usd = self.budget.spent_usd(),
+                budget_usd = self.budget.limit_usd(),
+                "inference checks stopped: this month's budget is spent (probes and status pages go on)"
+            );
+        }
+    }
+
+    /// The inference block of every report.
+    fn inference_status(&self) -> InferenceStatus {
+        InferenceStatus {
+            enabled: self.config.inference.enabled,
+            spent_usd_month: self.budget.spent_usd(),
+            budget_usd_month: self.budget.limit_usd(),
+            stopped: self.config.inference.enabled && self.budget.exhausted(),
+            interval_secs: self.inference_interval().as_secs(),
         }
     }
 
@@ -523,15 +839,79 @@ impl Engine {
         Ok(())
     }
 
+    async fn set_inference(&mut self, s: InferenceSettings) -> Result<(), EngineError> {
+        if let Some(secs) = s.interval_secs {
+            if secs == 0 || secs > 86_400 {
+                return Err(EngineError::Invalid(format!(
+                    "interval_secs must be between 1 and 86400, got {secs}"
+                )));
+            }
+        }
+        if let Some(usd) = s.monthly_budget_usd {
+            if !(usd.is_finite() && (0.0..=crate::config::MAX_INFERENCE_BUDGET_USD).contains(&usd)) {
+                return Err(EngineError::Invalid(format!(
+                    "monthly_budget_usd must be between 0 and {}, got {usd}",
+                    crate::config::MAX_INFERENCE_BUDGET_USD
+                )));
+            }
+        }
+        self.persist(move |path| {
+            config_edit::set_inference(path, s.enabled, s.interval_secs, s.monthly_budget_usd)
+        })
+        .await?;
+        self.config.inference.enabled = s.enabled;
+        if let Some(secs) = s.interval_secs {
+            self.config.inference.interval = Duration::from_secs(secs);
+        }
+        if let Some(usd) = s.monthly_budget_usd {
+            self.config.inference.monthly_budget_usd = usd;
+        }
+        self.budget.set_limit(self.config.inference.monthly_budget_usd);
+        self.budget_stop_said = false;
+        info!(enabled = s.enabled, "inference checks setting changed");
+        self.publish_report(None);
+        let _ = self.events.send(Event::SettingsChanged);
+        Ok(())
+    }
+
+    /// The consent offer's numbers for the models watched now.
+    fn estimate(&self) -> crate::model::InferenceEstimate {
+        let watched: Vec<(&Provider, Vec<String>)> = self
+            .config
+            .enabled_providers()
+            .filter(|p| p.kind != ProviderKind::Status)
+            .filter_map(|p| {
+                let t = self.providers.get(&p.id)?;
+                let models: Vec<String> = t.models.iter().map(|m| m.id.clone()).collect();
+                (!models.is_empty()).then_some((p, models))
+            })
+            .collect();
+        crate::probe::prices::estimate(&watched, &self.config.inference)
+    }
+
     /// One round: check, feed the machines, publish. `full` also fetches status pages.
     async fn round(&mut self, full: bool) -> Arc<StatusReport> {
         let providers: Vec<Provider> = self.config.enabled_providers().cloned().collect();
         let refs: Vec<&Provider> = providers.iter().collect();
         let started = self.clock.now();
-        let round = self
-            .checker
-            .run_round(&refs, &self.config.check, full, started)
-            .await;
+        if self.budget.roll(started) {
+            self.budget_stop_said = false;
+            // The new month may already hold spend (`status --inference`).
+            if let Some(ledger) = self.ledger.clone() {
+                let month = self.budget.month().to_string();
+                let spent = tokio::task::spawn_blocking(move || ledger.spent(&month))
+                    .await
+                    .unwrap_or(0.0);
+                self.budget.add(started, spent);
+            }
+        }
+        let jobs = self.due_inference(!full);
+        let checker = self.checker.clone();
+        let check_config = self.config.check.clone();
+        let (round, inference) = tokio::join!(
+            checker.run_round(&refs, &check_config, full, started),
+            checker.run_inference(&jobs, &check_config, started),
+        );
 
         let now_wall = self.clock.now();
         let now_mono = Instant::now();
@@ -544,9 +924,12 @@ impl Engine {
             Context::Normal
         };
         self.last_round = Some((now_wall, now_mono));
+        self.apply_inference(inference, context).await;
+        let use_models = self.inference_active();
 
         let mut events = Vec::new();
         let mut wants_confirm = false;
+        let mut force: Vec<String> = Vec::new();
         for (p, c) in providers.iter().zip(round.checks.iter()) {
             let Some(tracked) = self.providers.get_mut(&p.id) else {
                 continue;
@@ -569,7 +952,23 @@ impl Engine {
                     ..c.clone()
                 });
             let observed = stand_in.as_ref().unwrap_or(c);
-            let assessment = observed.assess(p);
+            let mut assessment = observed.assess(p);
+            let mut failing_model = None;
+            if use_models && ctx != Context::Offline {
+                let models: Vec<(&str, &ProbeReport)> = tracked
+                    .models
+                    .iter()
+                    .filter_map(|m| m.last.as_ref().map(|c| (m.id.as_str(), &c.report)))
+                    .collect();
+                let page_trouble = observed
+                    .page_view(p)
+                    .is_some_and(|(v, _)| matches!(v.state, State::Degraded | State::Outage));
+                (assessment, failing_model) = check::with_models(assessment, &models, page_trouble);
+            }
+            // A failed zero-token probe: ask the models at once (confirm spacing).
+            if c.probe.as_ref().is_some_and(|r| r.class.state().is_failing()) {
+                force.push(p.id.clone());
+            }
             let transitions = tracked.machine.observe(Observation {
                 at: round.at,
                 assessment: &assessment,
@@ -579,14 +978,33 @@ impl Engine {
                     .as_ref()
                     .is_some_and(|r| matches!(r.class, ProbeClass::Ok | ProbeClass::Slow)),
                 page_fresh: full || p.status_page.is_none(),
-                request_id: observed.probe.as_ref().and_then(|r| r.request_id.as_deref()),
+                request_id: failing_model
+                    .as_deref()
+                    .and_then(|m| tracked.models.iter().find(|x| x.id == m))
+                    .and_then(|m| m.last.as_ref())
+                    .and_then(|c| c.report.request_id.as_deref())
+                    .or_else(|| observed.probe.as_ref().and_then(|r| r.request_id.as_deref())),
                 context: ctx,
             });
+            let mut transitions = transitions;
+            for t in &mut transitions {
+                if let Transition::Opened(incident) = t {
+                    incident.model.clone_from(&failing_model);
+                    tracked.machine.set_incident_model(failing_model.clone());
+                }
+            }
             wants_confirm |= tracked.machine.wants_confirmation() && c.probe.is_some();
+            wants_confirm |= use_models && tracked.models.iter().any(|m| m.machine.wants_confirmation());
             tracked.last = Some(c.clone());
             events.extend(transition_events(&p.id, transitions, &tracked.machine));
         }
         self.next_confirm = wants_confirm.then(|| Instant::now() + self.config.check.confirm);
+        for id in force {
+            if let Some(at) = self.force_inference(&id, None) {
+                let at = at.max(Instant::now() + self.config.check.confirm);
+                self.next_confirm = Some(self.next_confirm.map_or(at, |t| t.min(at)));
+            }
+        }
         let report = self.publish_report(Some(&round));
         let report = self.after_transitions(events, report).await;
         let _ = self.events.send(Event::CheckFinished {
@@ -639,6 +1057,7 @@ impl Engine {
                 keyring_error: None,
                 probe: None,
                 page: None,
+                not_running: false,
             });
             check.probe = Some(report);
             let assessment = check.assess(&provider);
@@ -654,6 +1073,14 @@ impl Engine {
             tracked.last = Some(check);
         }
         let events = transition_events(id, transitions, &tracked.machine);
+        if observed {
+            if let Some(at) = self.force_inference(id, None) {
+                self.next_confirm = Some(self.next_confirm.map_or(at, |t| t.min(at)));
+            }
+        }
+        let Some(tracked) = self.providers.get_mut(id) else {
+            return;
+        };
         if tracked.machine.incident().is_none() {
             // Probe soon to confirm, but no more often than confirmation rounds
             // would: a steady stream of failing calls must not become a probe storm.
@@ -728,6 +1155,7 @@ impl Engine {
     }
 
     fn publish_report(&mut self, round: Option<&Round>) -> Arc<StatusReport> {
+        let inference = self.inference_status();
         let reports: Vec<_> = self
             .config
             .enabled_providers()
@@ -745,6 +1173,33 @@ impl Engine {
                     },
                 );
                 report.agent_errors = t.agent_errors.report(self.clock.now());
+                if p.kind != ProviderKind::Status {
+                    let enabled = self.config.inference.enabled;
+                    report.models = t
+                        .models
+                        .iter()
+                        // Models from traffic are listed once they are checked:
+                        // with the checks off they would only be names.
+                        .filter(|m| enabled || m.seen_in_traffic.is_none())
+                        .map(|m| {
+                            let state = if m.last.is_some() {
+                                m.machine.state()
+                            } else {
+                                State::Unknown
+                            };
+                            let summary = m.last.as_ref().map(|_| m.machine.summary().to_string());
+                            check::model_report(
+                                &m.id,
+                                state,
+                                summary,
+                                m.last.as_ref(),
+                                m.seen_in_traffic.is_some(),
+                                enabled,
+                            )
+                        })
+                        .collect();
+                    report.inference = Some(inference.clone());
+                }
                 Some(report)
             })
             .collect();

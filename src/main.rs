@@ -51,6 +51,10 @@ enum Command {
         /// Only this provider (repeatable).
         #[arg(long = "provider", value_name = "ID")]
         providers: Vec<String>,
+        /// Also send one inference check (a 1-token request) to each model
+        /// now, whatever `[inference].enabled` says.
+        #[arg(long)]
+        inference: bool,
     },
     /// Run the engine headless until interrupted: dashboard, JSON API and
     /// metrics on [server].listen, the failover gateway on [gateway].listen,
@@ -160,7 +164,11 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match &cli.command {
-        Command::Status { json, providers } => status(&cli, *json, providers),
+        Command::Status {
+            json,
+            providers,
+            inference,
+        } => status(&cli, *json, providers, *inference),
         Command::Watch { allow_remote, notify } => watch(&cli, *allow_remote, *notify),
         Command::Key { action } => key(&cli, action),
         Command::Prefer { id } => prefer(&cli, id),
@@ -169,7 +177,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
-fn status(cli: &Cli, json: bool, only: &[String]) -> anyhow::Result<u8> {
+fn status(cli: &Cli, json: bool, only: &[String], force_inference: bool) -> anyhow::Result<u8> {
     let config = load_config(cli)?;
     for id in only {
         if config.provider(id).is_none() {
@@ -184,10 +192,59 @@ fn status(cli: &Cli, json: bool, only: &[String]) -> anyhow::Result<u8> {
     let rt = runtime()?;
     let report = rt.block_on(async {
         let checker = Checker::new(Credentials::system())?;
-        let round = checker
-            .run(&selected, &config.check, true, chrono::Utc::now())
-            .await;
-        anyhow::Ok(check::one_shot_report(&config, &selected, &round))
+        let now = chrono::Utc::now();
+        use switchboard::health::budget::SpendLedger;
+        use switchboard::store::{Ledger, SqliteStore};
+        let db_path = switchboard::store::default_path();
+        let month = switchboard::health::budget::month_of(now);
+        // Read without creating: a plain `status` leaves no files behind.
+        let spent = db_path
+            .as_ref()
+            .and_then(|path| SqliteStore::open_existing(path).ok().flatten())
+            .map_or(0.0, |db| Ledger(std::sync::Arc::new(db)).spent(&month));
+        let budget = config.inference.monthly_budget_usd;
+        // Over budget, only an explicit --inference still sends one.
+        let run_inference = force_inference || (config.inference.enabled && spent < budget);
+        let jobs: Vec<check::InferenceJob> = if run_inference {
+            selected
+                .iter()
+                .filter(|p| p.kind != switchboard::model::ProviderKind::Status)
+                .flat_map(|p| {
+                    p.watched_models().into_iter().map(|model| check::InferenceJob {
+                        provider: (*p).clone(),
+                        model,
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let (round, inference) = tokio::join!(
+            checker.run(&selected, &config.check, true, now),
+            checker.inference(&jobs, &config.check, now),
+        );
+        let cost: f64 = inference.iter().map(|r| r.check.cost_usd).sum();
+        if cost > 0.0 {
+            match db_path.as_ref().map(SqliteStore::open) {
+                Some(Ok(db)) => Ledger(std::sync::Arc::new(db)).add_spent(&month, cost),
+                Some(Err(e)) => tracing::warn!("cannot record the inference spend: {e}"),
+                None => {}
+            }
+        }
+        let status = switchboard::model::InferenceStatus {
+            enabled: config.inference.enabled || force_inference,
+            spent_usd_month: spent + cost,
+            budget_usd_month: budget,
+            stopped: config.inference.enabled && spent + cost >= budget,
+            interval_secs: config.inference.interval.as_secs(),
+        };
+        anyhow::Ok(check::one_shot_report_with(
+            &config,
+            &selected,
+            &round,
+            &inference,
+            Some(status),
+        ))
     })?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -203,7 +260,19 @@ fn column_width<'a>(entries: impl Iterator<Item = &'a str>) -> usize {
 }
 
 fn print_table(report: &StatusReport) {
-    let name_w = column_width(report.providers.iter().map(|p| p.name.as_str()));
+    let model_names: Vec<String> = report
+        .providers
+        .iter()
+        .flat_map(|p| p.models.iter().filter(|m| m.probe.is_some()))
+        .map(|m| format!("  - {}", m.id))
+        .collect();
+    let name_w = column_width(
+        report
+            .providers
+            .iter()
+            .map(|p| p.name.as_str())
+            .chain(model_names.iter().map(String::as_str)),
+    );
     println!(
         "{:<name_w$}  {:<18}  {:>8}  SUMMARY",
         "PROVIDER", "STATE", "LATENCY"
@@ -225,6 +294,22 @@ fn print_table(report: &StatusReport) {
             // Status-page text is someone else's: no escape sequences or forged lines.
             escape_control(&(describe(p) + marker))
         );
+        // Which model fails: one line per model once inference checks ran.
+        for m in p.models.iter().filter(|m| m.probe.is_some()) {
+            println!(
+                "{:<name_w$}  {:<18}  {:>8}  {}",
+                format!("  - {}", m.id),
+                m.state.label(),
+                m.probe
+                    .as_ref()
+                    .map(|r| format!("{} ms", r.latency_ms))
+                    .unwrap_or_else(|| "-".into()),
+                escape_control(&m.summary)
+            );
+        }
+    }
+    if let Some(inference) = report.providers.iter().find_map(|p| p.inference.as_ref()) {
+        println!("\n{}", inference.describe());
     }
     println!("\noverall: {} (* preferred)", report.overall.label());
 }
@@ -329,6 +414,11 @@ fn key(cli: &Cli, action: &KeyAction) -> anyhow::Result<u8> {
                 .set(id, &secret)
                 .with_context(|| format!("could not store the key for {id}"))?;
             println!("Stored the key for {id} in the keyring (service {SERVICE:?}, account {id:?}).");
+            if std::io::stdin().is_terminal() {
+                if let Some(p) = config.provider(id) {
+                    offer_inference(&config, p)?;
+                }
+            }
         }
         KeyAction::Delete { id } => {
             known(id)?;
@@ -371,6 +461,44 @@ fn key(cli: &Cli, action: &KeyAction) -> anyhow::Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// After a key is stored at a terminal: "Also check that <model> answers?",
+/// with the estimated monthly cost, and `[inference] enabled = true` written
+/// only on an explicit yes.
+fn offer_inference(
+    config: &switchboard::config::Config,
+    p: &switchboard::config::Provider,
+) -> anyhow::Result<()> {
+    let Some(model) = p.watched_models().into_iter().next() else {
+        return Ok(());
+    };
+    if config.inference.enabled {
+        return Ok(());
+    }
+    let secs = config.inference.interval.as_secs();
+    let cost = switchboard::probe::prices::monthly_estimate(p, &model, secs);
+    print!(
+        "Also check that {model} answers (a 1-token request every {secs} s, about ${cost:.2} a month,          capped at ${:.2})? [y/N] ",
+        config.inference.monthly_budget_usd
+    );
+    std::io::Write::flush(&mut std::io::stdout())?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
+        println!("Reachability only: the model list is checked, not whether {model} answers.");
+        return Ok(());
+    }
+    let Some(path) = config.path.as_deref() else {
+        bail!("no config file to save the setting in");
+    };
+    switchboard::config_edit::set_inference(path, true, None, None)
+        .context("could not turn the inference checks on")?;
+    println!(
+        "Inference checks on ([inference] enabled = true in {}).",
+        path.display()
+    );
+    Ok(())
 }
 
 /// Reads a secret from stdin (piped) or a no-echo prompt (terminal).

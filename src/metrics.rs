@@ -123,6 +123,8 @@ pub struct Metrics {
     detection_lead: Family<ProviderLabels, FloatGauge>,
     incident_info: Family<IncidentLabels, Gauge>,
     last_check: FloatGauge,
+    inference_spent: FloatGauge,
+    inference_exhausted: Family<ProviderLabels, Gauge>,
     seen: Mutex<Seen>,
 }
 
@@ -144,6 +146,8 @@ impl Metrics {
         let detection_lead = Family::<ProviderLabels, FloatGauge>::default();
         let incident_info = Family::<IncidentLabels, Gauge>::default();
         let last_check = FloatGauge::default();
+        let inference_spent = FloatGauge::default();
+        let inference_exhausted = Family::<ProviderLabels, Gauge>::default();
         registry.register(
             "provider_state",
             "1 for the provider's current state, 0 for the others",
@@ -185,8 +189,20 @@ impl Metrics {
             "Unix time of the last finished check round",
             last_check.clone(),
         );
+        registry.register(
+            "inference_spent_usd",
+            "US dollars the inference checks spent this calendar month (UTC)",
+            inference_spent.clone(),
+        );
+        registry.register(
+            "inference_budget_exhausted",
+            "1 while the inference checks of a provider are stopped because the monthly budget is spent",
+            inference_exhausted.clone(),
+        );
         Metrics {
             registry,
+            inference_spent,
+            inference_exhausted,
             provider_state,
             probe_latency,
             probe_results,
@@ -288,6 +304,14 @@ impl Metrics {
                     })
                     .set(i64::from(state == p.state));
             }
+            if let Some(inference) = &p.inference {
+                self.inference_spent.set(inference.spent_usd_month);
+                self.inference_exhausted
+                    .get_or_create(&ProviderLabels {
+                        provider: p.id.clone(),
+                    })
+                    .set(i64::from(inference.stopped));
+            }
             if let Some(probe) = &p.probe {
                 if seen.probes.get(&p.id).is_none_or(|at| probe.at > *at) {
                     seen.probes.insert(p.id.clone(), probe.at);
@@ -319,6 +343,9 @@ impl Metrics {
             if let Some(open) = seen.open_incidents.remove(gone) {
                 self.incident_info.remove(&open);
             }
+            self.inference_exhausted.remove(&ProviderLabels {
+                provider: gone.clone(),
+            });
             for state in State::ALL {
                 self.provider_state.remove(&StateLabels {
                     provider: gone.clone(),

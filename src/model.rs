@@ -289,6 +289,19 @@ pub struct Incident {
     /// Component names (or ids) this incident affects, when the page says.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub components: Vec<String>,
+    /// `false` when the incident names only models the provider does not use
+    /// ("not your models"): shown on its card, never alarmed. Set by
+    /// `status::verdict` for one provider's view; a page as read says `true`.
+    #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    pub relevant: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_yes(b: &bool) -> bool {
+    *b
 }
 
 /// What a status page says, normalised across formats.
@@ -413,6 +426,90 @@ pub struct ProviderReport {
     /// API errors the user's own coding agent hit recently (`[passive]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_errors: Option<AgentErrors>,
+    /// A local model server (Ollama) that has never answered: shown as
+    /// `unknown`, and left out of `overall` (and so the exit code).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_running: bool,
+    /// The models the user relies on, each with its own state (see
+    /// DESIGN "Inference checks and per-model health").
+    #[serde(default)]
+    pub models: Vec<ModelReport>,
+    /// The inference checks' setting and budget (`None` for status surfaces).
+    #[serde(default)]
+    pub inference: Option<InferenceStatus>,
+}
+
+/// One model of one provider in `status --json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelReport {
+    pub id: String,
+    /// The model's own state from its inference checks; `unknown` until one ran.
+    pub state: State,
+    pub summary: String,
+    /// The last inference check of this model (`null` when none ran).
+    pub probe: Option<ProbeReport>,
+    /// Listed because gateway traffic used it in the last 24 h, not `models`.
+    #[serde(default)]
+    pub seen_in_traffic: bool,
+}
+
+/// The inference checks as they stand: on or off, the month's spend
+/// against the budget, and the interval in use (stretched by the budget).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InferenceStatus {
+    pub enabled: bool,
+    pub spent_usd_month: f64,
+    pub budget_usd_month: f64,
+    /// The budget is spent: checks stopped until the month ends.
+    pub stopped: bool,
+    /// Seconds between two checks of one model.
+    pub interval_secs: u64,
+}
+
+/// What turning the inference checks on would cost (`GET /api/inference`),
+/// shown before the user consents.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InferenceEstimate {
+    pub enabled: bool,
+    pub interval_secs: u64,
+    pub budget_usd_month: f64,
+    /// Every model of every provider that would be checked, every `interval_secs`.
+    pub total_usd_month: f64,
+    pub providers: Vec<ProviderEstimate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProviderEstimate {
+    pub id: String,
+    pub models: Vec<ModelEstimate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelEstimate {
+    pub id: String,
+    /// US dollars a month at `interval_secs`, by the price table.
+    pub usd_month: f64,
+    /// The price table does not list it: the conservative price was used.
+    pub unknown_price: bool,
+}
+
+impl InferenceStatus {
+    /// "inference checks: $0.12 of $1.00 this month, every 60 s per model",
+    /// or "reachability only" when they are off.
+    pub fn describe(&self) -> String {
+        if !self.enabled {
+            return "reachability only (inference checks off)".to_string();
+        }
+        let head = format!(
+            "inference checks: ${:.2} of ${:.2} this month",
+            self.spent_usd_month, self.budget_usd_month
+        );
+        if self.stopped {
+            format!("{head}, stopped: budget reached")
+        } else {
+            format!("{head}, every {} s per model", self.interval_secs)
+        }
+    }
 }
 
 /// A coding agent whose session logs Switchboard reads (`[passive]`).
@@ -499,11 +596,12 @@ pub struct StatusReport {
 
 impl StatusReport {
     /// Worst state over the providers shown (`operational` when none are).
+    /// A local server that is not running does not count: a fresh install
+    /// without Ollama is not worse off for it. Shown alone, it is all there is.
     pub fn worst(providers: &[ProviderReport]) -> State {
-        providers
-            .iter()
-            .map(|p| p.state)
-            .max()
+        let counted = providers.iter().filter(|p| !p.not_running).map(|p| p.state).max();
+        counted
+            .or_else(|| providers.iter().map(|p| p.state).max())
             .unwrap_or(State::Operational)
     }
 }

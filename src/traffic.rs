@@ -18,7 +18,17 @@ pub struct Traffic {
     inner: Mutex<BTreeMap<String, ProviderTraffic>>,
     /// (provider, cause) pairs already logged: each skip cause is logged once.
     logged: Mutex<HashSet<(String, String)>>,
+    /// (provider, model) pairs used, and when last reported to the engine.
+    models: Mutex<BTreeMap<(String, String), DateTime<Utc>>>,
 }
+
+/// A model used again is reported to the engine at most this often: it
+/// keeps the model watched for 24 h, so once an hour is plenty, and the
+/// engine's command queue is not fed one message per request.
+const MODEL_REPORT_EVERY: chrono::Duration = chrono::Duration::hours(1);
+
+/// Most (provider, model) pairs remembered; past it the oldest is forgotten.
+const MAX_MODELS_REMEMBERED: usize = 256;
 
 /// Most distinct skip causes remembered for logging once; past it, causes are
 /// logged again rather than the set growing without bound (a cause can name a
@@ -51,6 +61,25 @@ pub struct ProviderTraffic {
 }
 
 impl Traffic {
+    /// Records that a request to provider `id` used `model` (served or
+    /// failed). Returns whether the engine should hear of it now (first use,
+    /// or the last report is older than [`MODEL_REPORT_EVERY`]).
+    pub fn used_model(&self, id: &str, model: &str) -> bool {
+        let now = Utc::now();
+        let mut models = self.models.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (id.to_string(), model.to_string());
+        if models.get(&key).is_some_and(|at| now - *at < MODEL_REPORT_EVERY) {
+            return false;
+        }
+        if models.len() >= MAX_MODELS_REMEMBERED && !models.contains_key(&key) {
+            if let Some(oldest) = models.iter().min_by_key(|(_, at)| **at).map(|(k, _)| k.clone()) {
+                models.remove(&oldest);
+            }
+        }
+        models.insert(key, now);
+        true
+    }
+
     pub fn served(&self, id: &str, failover: bool) {
         self.with(id, |t| {
             t.requests += 1;

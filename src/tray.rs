@@ -146,6 +146,10 @@ pub fn tray_view(report: &StatusReport, now: DateTime<Utc>) -> TrayView {
     if let Some(e) = &report.engine_error {
         tooltip.push_str(&format!("\n{e}"));
     }
+    // At the cap the inference checks stop; said here, never as an alarm.
+    if let Some(inference) = preferred.and_then(|p| p.inference.as_ref()).filter(|i| i.stopped) {
+        tooltip.push_str(&format!("\n{}", inference.describe()));
+    }
     let providers = report
         .providers
         .iter()
@@ -242,6 +246,19 @@ fn short_cause(p: &ProviderReport) -> String {
             }
             _ => {}
         }
+    }
+    // The model list answers but a model does not: name the model.
+    let failing_model = p
+        .models
+        .iter()
+        .filter(|m| m.state == p.state && m.state != State::Operational)
+        .find_map(|m| Some((m, m.probe.as_ref()?)));
+    if let Some((m, probe)) = failing_model {
+        return match (probe.http_status, &probe.error_type) {
+            (Some(code), Some(t)) => format!("{} HTTP {code} {t}", m.id),
+            (Some(code), None) => format!("{} HTTP {code}", m.id),
+            _ => format!("{} {}", m.id, probe.summary()),
+        };
     }
     p.summary.trim().to_string()
 }
@@ -392,6 +409,9 @@ mod tests {
             api_key_env: None,
             status_url: Some(format!("https://status.{id}.example/")),
             agent_errors: None,
+            not_running: false,
+            models: Vec::new(),
+            inference: None,
         }
     }
 
@@ -438,6 +458,38 @@ mod tests {
 
     fn header_of(p: ProviderReport) -> String {
         tray_view(&report(Some(&p.id.clone()), vec![p]), t0()).header
+    }
+
+    #[test]
+    fn header_names_the_failing_model_when_the_model_list_answers() {
+        let mut p = outage(240);
+        p.probe = Some(probe(true, Some(200), None, ProbeClass::Ok));
+        p.summary = "claude-opus-4-1: HTTP 500 api_error: Internal server error; 1 other model OK".into();
+        p.models = vec![
+            crate::model::ModelReport {
+                id: "claude-opus-4-1".into(),
+                state: State::Outage,
+                summary: "HTTP 500 api_error: Internal server error".into(),
+                probe: Some(probe(
+                    false,
+                    Some(500),
+                    Some("api_error"),
+                    ProbeClass::ServerError,
+                )),
+                seen_in_traffic: false,
+            },
+            crate::model::ModelReport {
+                id: "claude-haiku-4-5".into(),
+                state: State::Operational,
+                summary: "OK in 300 ms".into(),
+                probe: Some(probe(true, Some(200), None, ProbeClass::Ok)),
+                seen_in_traffic: false,
+            },
+        ];
+        assert_eq!(
+            header_of(p),
+            "Claude API — outage: claude-opus-4-1 HTTP 500 api_error for 4 min"
+        );
     }
 
     #[test]

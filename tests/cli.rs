@@ -14,7 +14,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const SEED_BODY: &str = r#"{"type":"error","error":{"type":"api_error","message":"Internal server error"},"request_id":"req_011CSHoEeqs5C35K2UUqR7Fy"}"#;
 
 /// A Statuspage summary like Claude's, all green.
-fn claude_page_green() -> Value {
+pub(crate) fn claude_page_green() -> Value {
     serde_json::json!({
         "page": {"id": "tymt9n04zgry", "name": "Claude", "url": "https://status.claude.com",
                  "time_zone": "Etc/UTC", "updated_at": "2026-11-24T09:58:12.104Z"},
@@ -39,7 +39,7 @@ fn claude_page_green() -> Value {
     })
 }
 
-fn models_ok() -> ResponseTemplate {
+pub(crate) fn models_ok() -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(serde_json::json!({
         "data": [{"type": "model", "id": "claude-sonnet-4-5-20250929", "display_name": "Claude Sonnet 4.5",
                   "created_at": "2025-09-29T00:00:00Z"}],
@@ -47,13 +47,13 @@ fn models_ok() -> ResponseTemplate {
     }))
 }
 
-struct Env {
-    dir: tempfile::TempDir,
-    config: PathBuf,
+pub(crate) struct Env {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) config: PathBuf,
 }
 
 impl Env {
-    fn new(config: &str) -> Env {
+    pub(crate) fn new(config: &str) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
         std::fs::write(&path, config).unwrap();
@@ -92,7 +92,7 @@ impl Env {
         c
     }
 
-    async fn run(&self, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    pub(crate) async fn run(&self, args: &[&str], envs: &[(&str, &str)]) -> Output {
         let mut c = self.cmd(args);
         for (k, v) in envs {
             c.env(k, v);
@@ -103,7 +103,7 @@ impl Env {
     }
 }
 
-fn json(out: &Output) -> Value {
+pub(crate) fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
@@ -208,7 +208,7 @@ async fn seed_500_after_12s_is_an_unacknowledged_outage() {
     assert!(text.contains("not yet on the status page"), "{text}");
 }
 
-async fn page_server(body: Value) -> MockServer {
+pub(crate) async fn page_server(body: Value) -> MockServer {
     let page = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/api/v2/summary.json"))

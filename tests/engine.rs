@@ -170,6 +170,7 @@ impl CheckSource for Scripted {
                         keyring_error: None,
                         probe,
                         page,
+                        not_running: false,
                     }
                 })
                 .collect();

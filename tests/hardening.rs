@@ -331,6 +331,7 @@ impl switchboard::check::CheckSource for Crashing {
                         keyring_error: None,
                         probe: None,
                         page: None,
+                        not_running: false,
                     })
                     .collect(),
                 offline: false,

@@ -115,6 +115,7 @@ impl CheckSource for Scripted {
                             class,
                         }),
                         page: None,
+                        not_running: false,
                     }
                 })
                 .collect();

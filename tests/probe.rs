@@ -154,6 +154,8 @@ fn provider(kind: ProviderKind, base_url: &str, keyed: bool) -> Provider {
         enabled: true,
         cloud: Default::default(),
         failover_on_quota: true,
+        models: Vec::new(),
+        prices: Default::default(),
     }
 }
 

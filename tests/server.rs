@@ -488,6 +488,7 @@ async fn history_windows_and_missing_store() {
     let history = Arc::new(store::MemoryStore::new());
     let detected = Utc::now() - chrono::Duration::hours(2);
     let incident = IncidentRecord {
+        model: None,
         state: State::Outage,
         started_at: detected - chrono::Duration::minutes(1),
         detected_at: detected,
@@ -834,6 +835,7 @@ fn metrics_count_incidents_lead_and_pages() {
     let m = Metrics::new();
     let detected = Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap();
     let incident = IncidentRecord {
+        model: None,
         state: State::Outage,
         started_at: detected - chrono::Duration::seconds(60),
         detected_at: detected,
@@ -933,6 +935,7 @@ fn metrics_name_the_open_incident_until_it_closes() {
     let m = Metrics::new();
     let detected = Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap();
     let incident = IncidentRecord {
+        model: None,
         state: State::Outage,
         started_at: detected - chrono::Duration::seconds(10),
         detected_at: detected,

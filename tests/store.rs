@@ -80,6 +80,7 @@ fn minutely(
 
 fn incident(started: DateTime<Utc>) -> IncidentRecord {
     IncidentRecord {
+        model: None,
         state: State::Outage,
         started_at: started,
         detected_at: started + TimeDelta::seconds(10),
@@ -792,6 +793,7 @@ impl CheckSource for ScriptedRounds {
                             .status_page
                             .as_ref()
                             .map(|_| claude_page((4..=6).contains(&round))),
+                        not_running: false,
                     }
                 })
                 .collect();

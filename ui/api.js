@@ -53,6 +53,9 @@ export const api = {
   setAutoSwitch: (enabled) => call("PUT", "/api/auto_switch", { enabled }),
   passive: () => call("GET", "/api/passive"),
   setPassive: (settings) => call("PUT", "/api/passive", settings),
+  // What the inference checks would cost a month, then the consent itself.
+  inference: () => call("GET", "/api/inference"),
+  setInference: (settings) => call("PUT", "/api/inference", settings),
   // Write-only: the key goes out once and is never read back or kept.
   setKey: (id, apiKey) => call("PUT", `/api/credentials/${encodeURIComponent(id)}`, { api_key: apiKey }),
   deleteKey: (id) => call("DELETE", `/api/credentials/${encodeURIComponent(id)}`),

@@ -30,6 +30,8 @@ const app = {
   gateway: undefined,
   /** The `/api/passive` answer (which agents' logs exist and are read), once loaded. */
   passive: null,
+  /** The inference consent being shown: `{provider, estimate}` from `/api/inference`. */
+  inferenceOffer: null,
   range: readRange(),
   statesSig: "",
   slots: {},
@@ -119,7 +121,8 @@ class Card {
     this.el.dataset.state = p.state;
     this.part("head", JSON.stringify([p.name, p.state, report.preferred]), () => R.cardHead(p, report.preferred));
     const { credential: _c, ...rest } = p;
-    this.part("body", JSON.stringify(rest), () => R.cardBody(p, copy));
+    const offer = app.inferenceOffer?.provider === p.id ? app.inferenceOffer : null;
+    this.part("body", JSON.stringify([rest, offer]), () => R.cardBody(p, copy, inferenceActions));
     this.part("history", JSON.stringify([app.range, app.history === undefined ? "loading" : app.historySig]), () =>
       R.cardHistory(p, app.history, app.range),
     );
@@ -382,6 +385,36 @@ function noticesSig(report) {
     passiveDismissed(),
   ]);
 }
+
+// ---- inference checks: consent with the cost shown first ---------------------------
+
+const inferenceActions = {
+  get offer() {
+    return app.inferenceOffer;
+  },
+  ask: async (provider) => {
+    try {
+      app.inferenceOffer = { provider, estimate: await api.inference() };
+    } catch (err) {
+      toast(err.message, true);
+    }
+    if (app.report) render(app.report);
+  },
+  enable: async () => {
+    try {
+      await api.setInference({ enabled: true });
+      toast("Inference checks on: each model gets a 1-token request.");
+    } catch (err) {
+      toast(err.message, true);
+    }
+    app.inferenceOffer = null;
+    if (app.report) render(app.report);
+  },
+  cancel: () => {
+    app.inferenceOffer = null;
+    if (app.report) render(app.report);
+  },
+};
 
 // ---- passive signals (the user's coding-agent session logs) ------------------------
 

@@ -272,7 +272,7 @@ export function cardHead(p, preferred) {
 }
 
 /** Cause, facts, status page: everything the last check said. */
-export function cardBody(p, copy) {
+export function cardBody(p, copy, infer = null) {
   const probe = p.probe;
   const failing = probe && probe.ok === false;
   const lines = [];
@@ -340,8 +340,87 @@ export function cardBody(p, copy) {
     lines.push(h("p", { class: "hint" }, "Watched through its status page."));
   }
 
+  const models = modelsSection(p, infer);
+  if (models) lines.push(models);
   lines.push(statusPage(p));
   return h("div", { class: "card-body" }, lines);
+}
+
+const usd = (n) => `$${Number(n ?? 0).toFixed(2)}`;
+
+/** The inference checks in words: "$0.12 of $1.00 this month, every 60 s per model". */
+export function inferenceWords(inf) {
+  if (!inf || !inf.enabled) return "Reachability only: the model list is checked, not whether a model answers.";
+  const head = `Inference checks: ${usd(inf.spent_usd_month)} of ${usd(inf.budget_usd_month)} this month`;
+  return inf.stopped ? `${head}; stopped, the budget is spent (nothing alarms).` : `${head}, every ${inf.interval_secs} s per model.`;
+}
+
+/**
+ * The models the user relies on, one row each with its own state, and the
+ * consent offer for inference checks: the estimated monthly cost comes
+ * first, the checks only start after "Turn on".
+ */
+function modelsSection(p, infer) {
+  const models = p.models ?? [];
+  if (!models.length && !p.inference) return null;
+  const inf = p.inference;
+  const items = [h("div", { class: "section-head" }, h("h4", {}, "Models"))];
+  items.push(h("p", { class: "hint inference-words" }, inferenceWords(inf)));
+  if (models.length) {
+    items.push(
+      h(
+        "ul",
+        { class: "models", "aria-label": "Models" },
+        models.map((m) =>
+          h(
+            "li",
+            { class: "model-row", dataset: { model: m.id, state: m.state } },
+            h("span", { class: `model-state tone-text-${tone(m.state)}` }, icon(m.state, "icon"), stateLabel(m.state)),
+            h("code", { class: "model-id" }, m.id),
+            m.seen_in_traffic ? h("span", { class: "muted" }, " (seen in gateway traffic)") : null,
+            h("span", { class: "model-summary" }, m.summary),
+            m.probe ? h("span", { class: "muted" }, ` · ${ms(m.probe.latency_ms)}`) : null,
+          ),
+        ),
+      ),
+    );
+  }
+  if (infer && inf && !inf.enabled && models.length) {
+    const offer = infer.offer?.provider === p.id ? infer.offer.estimate : null;
+    const first = models[0].id;
+    if (!offer) {
+      items.push(
+        h(
+          "button",
+          { type: "button", class: "btn btn-ghost inference-offer", id: `inference-offer-${p.id}`, onclick: () => infer.ask(p.id) },
+          `Also check that ${first} answers…`,
+        ),
+      );
+    } else {
+      const mine = offer.providers?.find((x) => x.id === p.id);
+      const cost = (mine?.models ?? []).reduce((a, m) => a + m.usd_month, 0);
+      items.push(
+        h(
+          "div",
+          { class: "notice tone-info inference-confirm", id: `inference-confirm-${p.id}` },
+          h(
+            "p",
+            { class: "inference-estimate" },
+            `Sends a 1-token request to ${(mine?.models ?? []).map((m) => m.id).join(", ") || first} every ${offer.interval_secs} s: ` +
+              `about ${usd(cost)} a month here, ${usd(offer.total_usd_month)} for all your models, ` +
+              `capped at ${usd(offer.budget_usd_month)} a month (the checks slow down, then stop, at the cap).`,
+          ),
+          h(
+            "div",
+            { class: "actions" },
+            h("button", { type: "button", class: "btn btn-primary", id: `inference-enable-${p.id}`, onclick: () => infer.enable() }, "Turn on"),
+            h("button", { type: "button", class: "btn btn-ghost", onclick: () => infer.cancel() }, "Cancel"),
+          ),
+        ),
+      );
+    }
+  }
+  return h("section", { class: "models-section" }, items);
 }
 
 function statusPage(p) {
@@ -386,8 +465,10 @@ function statusPage(p) {
         incidents.map(([i, maint]) =>
           h(
             "li",
-            {},
-            h("span", { class: "inc-kind" }, maint ? "Maintenance" : "Incident"),
+            // The engine judged it to name only models this provider does not use:
+            // shown for context, never alarmed.
+            i.relevant === false ? { class: "not-mine", title: "This incident names only models you do not use: no alarm." } : {},
+            h("span", { class: "inc-kind" }, maint ? "Maintenance" : "Incident", i.relevant === false ? h("span", { class: "inc-tag" }, "not your models") : null),
             i.url ? link(i.url, i.name, "inc-name") : h("span", { class: "inc-name" }, i.name),
             h(
               "span",

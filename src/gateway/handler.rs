@@ -336,7 +336,16 @@ impl Gateway {
             let id = candidate.provider.id.clone();
             // Served by anyone but the preferred provider: it was down or failed.
             let failover = config.preferred.as_deref() != Some(id.as_str());
-            match self.attempt(&req, candidate, failover, &config.gateway).await {
+            let outcome = self.attempt(&req, candidate, failover, &config.gateway).await;
+            if !matches!(outcome, Attempt::Skip(_)) {
+                // The model the user relies on: watched for 24 h (DESIGN "models").
+                if let Some(model) = candidate.model(req.model()) {
+                    if self.traffic.used_model(&id, model) {
+                        self.engine.report_model_used(&id, model);
+                    }
+                }
+            }
+            match outcome {
                 Attempt::Served(response) => return response,
                 Attempt::Skip(why) => {
                     self.skipped(&id, &why);

@@ -220,7 +220,7 @@ fn fit_output_limit(req: &mut openai::ChatRequest, kind: ProviderKind) {
         .take()
         .or(req.max_tokens.take())
         .map(|n| n.min(TRANSLATED_MAX_OUTPUT));
-    if kind == ProviderKind::Openai {
+    if crate::upstream::output_limit_field(kind) == "max_completion_tokens" {
         req.max_completion_tokens = limit;
     } else {
         req.max_tokens = limit;

@@ -76,6 +76,10 @@ pub struct IncidentRecord {
     pub cause: String,
     /// The first failing request's id, for the user's support ticket.
     pub request_id: Option<String>,
+    /// The model whose inference check opened it (`None`: the provider as a
+    /// whole: its model list, its status page, its traffic).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 /// When an incident observed ending at `at` ends: never before it was detected.
@@ -167,6 +171,14 @@ impl HealthMachine {
         (self.bad_streak > 0 && self.incident.is_none()) || (self.incident.is_some() && self.good_streak > 0)
     }
 
+    /// Names the model behind the open incident (the engine knows which
+    /// model's check made the assessment; the machine only sees words).
+    pub fn set_incident_model(&mut self, model: Option<String>) {
+        if let Some(incident) = self.incident.as_mut() {
+            incident.model = model;
+        }
+    }
+
     pub fn set_thresholds(&mut self, thresholds: Thresholds) {
         self.thresholds = thresholds;
     }
@@ -228,6 +240,7 @@ impl HealthMachine {
             out.push(Transition::Closed(outage));
         }
         let incident = IncidentRecord {
+            model: None,
             state: raw,
             started_at: obs.at,
             detected_at: obs.at,
@@ -245,7 +258,8 @@ impl HealthMachine {
     }
 
     /// Trouble: extends an open incident, or opens one once the streak is long
-    /// enough (`failures_to_open` probes; one page report suffices).
+    /// enough (`failures_to_open` probes; one page report suffices, with or
+    /// without a probe beside it).
     fn observe_trouble(&mut self, obs: &Observation<'_>, out: &mut Vec<Transition>) {
         let raw = obs.assessment.state;
         self.good_streak = 0;
@@ -254,7 +268,9 @@ impl HealthMachine {
             self.streak_request_id = obs.request_id.map(str::to_string);
         }
         self.bad_streak = self.bad_streak.saturating_add(1);
-        let needed = if obs.from_probe {
+        // The page's own report counts at once (it is already late), also
+        // when a probe ran beside it: only our own unconfirmed failures need a streak.
+        let needed = if obs.from_probe && !obs.assessment.confirmed_by_status_page {
             self.thresholds.failures_to_open
         } else {
             1
@@ -276,6 +292,7 @@ impl HealthMachine {
             // `min`: a wall clock set back mid-streak must not start it after its detection.
             let started_at = self.streak_started.unwrap_or(obs.at).min(obs.at);
             let incident = IncidentRecord {
+                model: None,
                 state: raw,
                 started_at,
                 detected_at: obs.at,
@@ -661,6 +678,36 @@ mod tests {
         );
         run(&mut m, &[(70, Unknown, false, false, Normal)]);
         assert_eq!(m.state(), Outage);
+    }
+
+    /// Issue 11, item 8c: a passing probe beside a troubled page waited for a
+    /// second round, though the page's report is meant to count at once.
+    #[test]
+    fn page_trouble_with_a_passing_probe_counts_at_once() {
+        let mut m = HealthMachine::new(TH);
+        run(&mut m, &[(0, Operational, false, true, Normal)]);
+        let page_says = a(Degraded, true);
+        let ts = m.observe(Observation {
+            at: t0() + Duration::seconds(60),
+            assessment: &page_says,
+            from_probe: true,
+            probe_passed: true,
+            page_fresh: true,
+            request_id: None,
+            context: Normal,
+        });
+        assert_eq!(opened(&ts), 1, "{ts:?}");
+        assert_eq!(m.state(), Degraded);
+        assert!(m.confirmed_by_status_page());
+        assert_eq!(
+            m.incident().unwrap().acknowledged_at,
+            Some(t0() + Duration::seconds(60))
+        );
+        // A failing probe the page confirms counts at once too; an unconfirmed one waits.
+        let mut m = HealthMachine::new(TH);
+        assert_eq!(opened(&run(&mut m, &[(0, Outage, true, true, Normal)])), 1);
+        let mut m = HealthMachine::new(TH);
+        assert_eq!(opened(&run(&mut m, &[(0, Outage, false, true, Normal)])), 0);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! (`machine`). Both are pure; the engine owns the instances and the clock.
 
 pub mod assess;
+pub mod budget;
 pub mod machine;
 
 pub use assess::{assess, Assessment};

@@ -124,7 +124,7 @@ pub fn began(id: &str, incident: &IncidentRecord, report: &StatusReport) -> Noti
     }
     // Only a failing probe can be ahead of the page; a page-only incident *is*
     // the page's word, and a passing probe with a troubled page says so in the cause.
-    if failing_probe.is_some() {
+    if failing_probe.is_some() || incident.model.is_some() {
         let acknowledged =
             incident.acknowledged_at.is_some() || current.is_some_and(|p| p.confirmed_by_status_page);
         parts.push(
@@ -140,7 +140,11 @@ pub fn began(id: &str, incident: &IncidentRecord, report: &StatusReport) -> Noti
         kind: NoticeKind::OutageBegan,
         provider: id.to_string(),
         state: incident.state,
-        summary: format!("{name}: {}", incident.state.label()),
+        summary: match &incident.model {
+            // Which model fails, not just which provider.
+            Some(model) => format!("{name} ({model}): {}", incident.state.label()),
+            None => format!("{name}: {}", incident.state.label()),
+        },
         body: parts.join(SEPARATOR),
         switch_to,
     }
@@ -295,6 +299,9 @@ mod tests {
             api_key_env: (kind == "anthropic").then(|| "ANTHROPIC_API_KEY".to_string()),
             status_url: None,
             agent_errors: None,
+            not_running: false,
+            models: Vec::new(),
+            inference: None,
         }
     }
 
@@ -346,6 +353,7 @@ mod tests {
 
     fn incident(state: State, cause: &str) -> IncidentRecord {
         IncidentRecord {
+            model: None,
             state,
             started_at: t(0),
             detected_at: t(10),

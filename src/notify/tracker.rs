@@ -268,6 +268,9 @@ mod tests {
             api_key_env: None,
             status_url: None,
             agent_errors: None,
+            not_running: false,
+            models: Vec::new(),
+            inference: None,
         };
         StatusReport {
             checked_at: t(0),
@@ -287,6 +290,7 @@ mod tests {
 
     fn record(state: State, start: i64) -> IncidentRecord {
         IncidentRecord {
+            model: None,
             state,
             started_at: t(start),
             detected_at: t(start + 10),

@@ -20,6 +20,8 @@
 
 pub mod classify;
 mod error_body;
+pub mod inference;
+pub mod prices;
 
 mod anthropic;
 mod bedrock;
@@ -28,6 +30,7 @@ mod ollama;
 mod openai;
 mod vertex;
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -174,6 +177,28 @@ pub async fn probe_with_credentials(
             Some(report)
         }
         _ => probe(client, provider, key, check, started_at).await,
+    }
+}
+
+/// A model server on this machine (Ollama, a local llama.cpp): its answer says
+/// nothing about the user's network, so it never counts towards `offline`.
+/// Decided by kind, not address alone, so that fakes on loopback in tests still
+/// stand for remote providers.
+pub fn is_local_provider(p: &Provider) -> bool {
+    match p.kind {
+        ProviderKind::Ollama => true,
+        ProviderKind::OpenaiCompatible => p.base_url.as_ref().is_some_and(is_local),
+        _ => false,
+    }
+}
+
+/// Whether a URL points at this machine.
+pub fn is_local(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
     }
 }
 

@@ -270,6 +270,42 @@ pub(super) async fn set_passive(
     Ok(json(&crate::passive::info(settings, &state.passive_roots)))
 }
 
+/// `GET /api/inference`: the setting and what the checks would cost a month
+/// with the models watched now (the consent offer shows it first).
+pub(super) async fn inference(State(state): State<AppState>) -> Result<Response, AppError> {
+    Ok(json(&state.engine.inference_estimate().await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct InferenceBody {
+    enabled: bool,
+    interval_secs: Option<u64>,
+    monthly_budget_usd: Option<f64>,
+}
+
+/// `PUT /api/inference` (`{"enabled": true}`): the user's consent to the
+/// paid checks, written to the config file. Answers with the new estimate.
+pub(super) async fn set_inference(
+    State(state): State<AppState>,
+    req: Result<Json<InferenceBody>, JsonRejection>,
+) -> Result<Response, AppError> {
+    let InferenceBody {
+        enabled,
+        interval_secs,
+        monthly_budget_usd,
+    } = body(req, r#"{"enabled":true}"#)?;
+    state
+        .engine
+        .set_inference(crate::engine::InferenceSettings {
+            enabled,
+            interval_secs,
+            monthly_budget_usd,
+        })
+        .await?;
+    Ok(json(&state.engine.inference_estimate().await?))
+}
+
 #[derive(Deserialize)]
 pub(super) struct KeyBody {
     api_key: String,

@@ -94,6 +94,7 @@ impl From<EngineError> for AppError {
                 public: format!("the setting was not saved: {e}"),
                 detail: e.to_string(),
             },
+            EngineError::Invalid(why) => AppError::BadRequest(why),
             EngineError::Stopped => AppError::Unavailable(
                 "the Switchboard engine has stopped; restart `switchboard watch`".into(),
             ),

@@ -163,6 +163,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/fallback", put(api::set_fallback))
         .route("/api/auto_switch", put(api::set_auto_switch))
         .route("/api/passive", get(api::passive).put(api::set_passive))
+        .route("/api/inference", get(api::inference).put(api::set_inference))
         .route(
             "/api/credentials/{id}",
             put(api::set_credential).delete(api::delete_credential),

@@ -73,6 +73,7 @@ impl StatusAdapter for AwsHealth {
                 url: Some(AWS_HEALTH_DASHBOARD.to_string()),
                 started_at: event.started_at(),
                 components: vec![name],
+                relevant: true,
             });
         }
 

@@ -71,6 +71,7 @@ fn incident(i: Incident) -> Incident {
             .take(MAX_INCIDENT_COMPONENTS)
             .map(|c| ellipsize(&c, MAX_NAME_CHARS))
             .collect(),
+        relevant: i.relevant,
     }
 }
 
@@ -89,6 +90,7 @@ mod tests {
             url: None,
             started_at: None,
             components: vec!["API".into(); 1000],
+            relevant: true,
         };
         let big = Incident {
             name: huge.clone(),

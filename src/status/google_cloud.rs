@@ -107,6 +107,7 @@ impl StatusAdapter for GoogleCloud {
                 started_at: parse_time(incident.begin.as_deref())
                     .or_else(|| parse_time(incident.created.as_deref())),
                 components: products.into_iter().map(|(_, title)| title).collect(),
+                relevant: true,
             });
         }
 

@@ -213,6 +213,7 @@ fn incidents(ongoing: &[WidgetIncident], shim_incidents: &[Incident]) -> Vec<Inc
                 url: i.url.clone(),
                 components: names(i.affected_components.as_deref()),
                 name,
+                relevant: true,
             }
         })
         .collect()
@@ -234,6 +235,7 @@ fn maintenances(in_progress: &[WidgetMaintenance], scheduled: &[WidgetMaintenanc
             url: m.url.clone(),
             started_at: parse_time(m.starts_at.as_deref()),
             components: names(m.affected_components.as_deref()),
+            relevant: true,
         })
         .collect()
 }

@@ -12,7 +12,7 @@
 //!
 //! Fetching (conditional requests, size and time caps, format detection cache) is
 //! shared in `fetch`. `verdict` reduces a page to what it means for one provider's
-//! configured components. This module never decides a provider's overall health;
+//! configured components and models (`models` reads model names in titles). This module never decides a provider's overall health;
 //! it only says what the page says (`health` combines it with the probes).
 
 use bytes::Bytes;
@@ -29,11 +29,13 @@ pub mod detect;
 pub mod fetch;
 pub mod google_cloud;
 pub mod incidentio;
+pub mod models;
 pub mod statuspage;
 pub mod verdict;
 
 pub use fetch::{StatusPoller, MAX_FEED_BYTES};
-pub use verdict::{component_matches, page_verdict};
+pub use models::{incident_relevance, Relevance};
+pub use verdict::{component_matches, page_verdict, page_verdict_for, provider_verdict, Interest};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ParseError {

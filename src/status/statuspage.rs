@@ -169,6 +169,7 @@ impl SpIncident {
                 .into_iter()
                 .filter_map(|c| c.name.or(c.id))
                 .collect(),
+            relevant: true,
         }
     }
 }

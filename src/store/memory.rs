@@ -18,6 +18,7 @@ use crate::health::IncidentRecord;
 struct Tables {
     checks: BTreeMap<(String, i64), CheckRow>,
     incidents: BTreeMap<(String, i64), IncidentRecord>,
+    spend: BTreeMap<String, f64>,
 }
 
 #[derive(Default)]
@@ -46,6 +47,22 @@ fn truncate_record(r: &IncidentRecord) -> IncidentRecord {
 }
 
 impl HistoryStore for MemoryStore {
+    fn inference_spent(&self, month: &str) -> Result<f64, StoreError> {
+        Ok(self.lock().spend.get(month).copied().unwrap_or(0.0))
+    }
+
+    fn add_inference_spent(&self, month: &str, usd: f64) -> Result<(), StoreError> {
+        let mut t = self.lock();
+        *t.spend.entry(month.to_string()).or_insert(0.0) += usd;
+        while t.spend.len() > super::SPEND_MONTHS_KEPT {
+            let Some(oldest) = t.spend.keys().next().cloned() else {
+                break;
+            };
+            t.spend.remove(&oldest);
+        }
+        Ok(())
+    }
+
     fn record_checks(&self, rows: &[CheckRow]) -> Result<(), StoreError> {
         let mut t = self.lock();
         for r in rows {

@@ -28,6 +28,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::health::budget::SpendLedger;
 use crate::health::IncidentRecord;
 use crate::model::State;
 
@@ -150,6 +151,38 @@ pub trait HistoryStore: Send + Sync {
     /// (see [`downsample`]); checks and finished incidents older than
     /// [`RETENTION`] are deleted. Idempotent: running it twice changes nothing.
     fn compact(&self, now: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// US dollars the inference checks spent in `month` (`"2026-12"`); 0 when none.
+    fn inference_spent(&self, month: &str) -> Result<f64, StoreError>;
+
+    /// Adds `usd` to the inference checks' spend of `month` (additive, so
+    /// `switchboard status --inference` and a running `watch` both count).
+    /// Months are kept [`SPEND_MONTHS_KEPT`] back, older ones dropped.
+    fn add_inference_spent(&self, month: &str, usd: f64) -> Result<(), StoreError>;
+}
+
+/// Months of inference spend kept: this one and the two before, for "what
+/// did last month cost".
+pub const SPEND_MONTHS_KEPT: usize = 3;
+
+/// The engine's [`SpendLedger`] over a history store: the month's spend
+/// survives restarts. A failing write is logged; the engine's in-memory
+/// total still stops the checks at the cap.
+pub struct Ledger(pub std::sync::Arc<dyn HistoryStore>);
+
+impl SpendLedger for Ledger {
+    fn spent(&self, month: &str) -> f64 {
+        self.0.inference_spent(month).unwrap_or_else(|e| {
+            tracing::warn!("cannot read the inference spend: {e}");
+            0.0
+        })
+    }
+
+    fn add_spent(&self, month: &str, usd: f64) {
+        if let Err(e) = self.0.add_inference_spent(month, usd) {
+            tracing::warn!("cannot record the inference spend: {e}");
+        }
+    }
 }
 
 /// `$XDG_DATA_HOME/switchboard/history.sqlite3` (the platform's data dir elsewhere).

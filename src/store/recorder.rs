@@ -174,6 +174,7 @@ mod tests {
     fn interrupted_incident_ends_at_its_last_check() {
         let store = MemoryStore::new();
         let open = IncidentRecord {
+            model: None,
             state: State::Outage,
             started_at: at("2026-11-24T10:00:00Z"),
             detected_at: at("2026-11-24T10:00:10Z"),

@@ -17,7 +17,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use tracing::warn;
 
 use super::{
@@ -69,11 +69,18 @@ const MIGRATIONS: &[&str] = &[
         request_id      TEXT,
         PRIMARY KEY (provider, started_at)
     ) WITHOUT ROWID;",
+    // 2: the inference checks' spend per month (US dollars).
+    "CREATE TABLE inference_spend (
+        month TEXT NOT NULL PRIMARY KEY,
+        usd   REAL NOT NULL
+    ) WITHOUT ROWID;",
+    // 3: the model an incident was about (NULL: the provider as a whole).
+    "ALTER TABLE incidents ADD COLUMN model TEXT;",
 ];
 
 const CHECK_COLUMNS: &str = "provider, at, state, latency_ms, http_status, summary";
 const INCIDENT_COLUMNS: &str =
-    "provider, started_at, state, detected_at, acknowledged_at, ended_at, cause, request_id";
+    "provider, started_at, state, detected_at, acknowledged_at, ended_at, cause, request_id, model";
 
 /// The history database. One connection behind a mutex: writes are one small
 /// transaction a minute, so a pool would only add contention for the file lock.
@@ -239,6 +246,7 @@ type RawIncident = (
     Option<i64>,
     String,
     Option<String>,
+    Option<String>,
 );
 
 fn raw_incident(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawIncident> {
@@ -251,11 +259,12 @@ fn raw_incident(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawIncident> {
         r.get(5)?,
         r.get(6)?,
         r.get(7)?,
+        r.get(8)?,
     ))
 }
 
 fn incident_row(raw: RawIncident) -> Result<IncidentRow, StoreError> {
-    let (provider, started, state, detected, acknowledged, ended, cause, request_id) = raw;
+    let (provider, started, state, detected, acknowledged, ended, cause, request_id, model) = raw;
     let record = IncidentRecord {
         state: parse_state(&state),
         started_at: from_ms(started)?,
@@ -264,6 +273,7 @@ fn incident_row(raw: RawIncident) -> Result<IncidentRow, StoreError> {
         ended_at: ended.map(from_ms).transpose()?,
         cause,
         request_id,
+        model,
     };
     Ok(IncidentRow::new(provider, record))
 }
@@ -283,7 +293,7 @@ impl HistoryStore for SqliteStore {
     fn upsert_incident(&self, provider: &str, incident: &IncidentRecord) -> Result<(), StoreError> {
         let conn = self.lock();
         conn.prepare_cached(&format!(
-            "INSERT OR REPLACE INTO incidents ({INCIDENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            "INSERT OR REPLACE INTO incidents ({INCIDENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
         ))?
         .execute(params![
             provider,
@@ -294,7 +304,35 @@ impl HistoryStore for SqliteStore {
             incident.ended_at.map(to_ms),
             incident.cause,
             incident.request_id,
+            incident.model,
         ])?;
+        Ok(())
+    }
+
+    fn inference_spent(&self, month: &str) -> Result<f64, StoreError> {
+        let conn = self.lock();
+        let usd: Option<f64> = conn
+            .prepare_cached("SELECT usd FROM inference_spend WHERE month = ?1")?
+            .query_row(params![month], |r| r.get(0))
+            .optional()?;
+        Ok(usd.unwrap_or(0.0))
+    }
+
+    fn add_inference_spent(&self, month: &str, usd: f64) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        tx.prepare_cached(
+            "INSERT INTO inference_spend (month, usd) VALUES (?1, ?2)
+             ON CONFLICT (month) DO UPDATE SET usd = usd + excluded.usd",
+        )?
+        .execute(params![month, usd])?;
+        // Month keys sort like time: keep the newest few.
+        tx.prepare_cached(
+            "DELETE FROM inference_spend WHERE month NOT IN
+             (SELECT month FROM inference_spend ORDER BY month DESC LIMIT ?1)",
+        )?
+        .execute(params![super::SPEND_MONTHS_KEPT as i64])?;
+        tx.commit()?;
         Ok(())
     }
 

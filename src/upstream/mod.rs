@@ -175,6 +175,43 @@ pub(crate) fn chat_url(provider: &Provider, base: &url::Url) -> url::Url {
     }
 }
 
+/// The OpenAI-dialect field that limits output tokens, in the spelling
+/// `kind` reads: OpenAI's own API documents `max_completion_tokens` (and
+/// refuses `max_tokens` on its reasoning models); Gemini's, Ollama's and
+/// llama.cpp's compatibility layers read `max_tokens`. One rule for the
+/// gateway's translated requests and the inference checks.
+pub(crate) fn output_limit_field(kind: ProviderKind) -> &'static str {
+    if kind == ProviderKind::Openai {
+        "max_completion_tokens"
+    } else {
+        "max_tokens"
+    }
+}
+
+/// Gemini's native `generateContent` for `model` (the inference check's
+/// request: the OpenAI compatibility layer would hide Gemini's own error
+/// shapes), with the key in `x-goog-api-key`.
+pub(crate) fn gemini_generate(
+    client: &reqwest::Client,
+    provider: &Provider,
+    key: &Secret,
+    model: &str,
+    body: &Body,
+) -> Result<reqwest::Request, BuildError> {
+    let base = provider
+        .base_url
+        .as_ref()
+        .ok_or_else(|| BuildError::NoBaseUrl(provider.id.clone()))?;
+    let model = model.trim().trim_start_matches("models/");
+    let segment: String = url::form_urlencoded::byte_serialize(model.as_bytes()).collect();
+    let url = join_path(base, &format!("v1beta/models/{segment}:generateContent"));
+    let builder = client.post(url).header(ACCEPT, "application/json").header(
+        HeaderName::from_static("x-goog-api-key"),
+        sensitive(key.expose().trim().to_string(), &provider.id)?,
+    );
+    Ok(body.attach(builder)?.build()?)
+}
+
 /// Builds the request that asks `provider` (spoken to in `dialect`) to
 /// generate from `body`, authorised by `auth`. A Bedrock or Vertex body names
 /// its model in `model`; signing comes last, over exactly what is sent.

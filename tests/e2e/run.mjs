@@ -688,6 +688,8 @@ describe("passive signals: the user's consent, then their own Claude Code errors
     } finally {
       await context.close();
     }
+  });
+});
 
 describe("gateway: a page from another origin cannot spend the user's credits", () => {
   // The attack of issue 16: a page on another site (here: another local port)
@@ -755,5 +757,56 @@ window.attacks = (async () => {
     const res = await sb.throughGateway("/v1/messages", CLAUDE_REQUEST, { "anthropic-version": "2023-06-01" });
     assert.equal(res.status, 200, res.text);
     assert.equal(sb.anthropic.messages.length, 1);
+  });
+});
+
+describe("inference checks: the cost first, then per-model rows that see what the model list cannot", () => {
+  // The seed case: GET /v1/models answers 200 while POST /v1/messages answers 500.
+  let sb;
+  before(async () => {
+    sb = await startSwitchboard({ check: FAST_CHECK, anthropicMessagesFailing: true });
+    await sb.waitForStatus((r) => r.providers.find((p) => p.id === "anthropic").state === "operational", "anthropic up");
+  });
+  after(async () => {
+    await sb?.stop();
+  });
+
+  test("reachability only until the user turns it on after seeing the estimate; then the model row shows the outage", async () => {
+    const { context, page, errors } = await openDashboard(browser, sb.base);
+    try {
+      const card = page.locator("#provider-anthropic");
+      const row = card.locator('.model-row[data-model="claude-sonnet-4-5"]');
+      await row.waitFor();
+      has(await card.locator(".models-section").innerText(), "Reachability only");
+      await card.locator("#inference-offer-anthropic").click();
+      const confirm = card.locator("#inference-confirm-anthropic");
+      await confirm.waitFor();
+      const words = await confirm.innerText();
+      has(words, "claude-sonnet-4-5");
+      assert.match(words, /about \$\d+\.\d\d a month/i, words);
+      has(words, "capped at $1.00 a month");
+      // Nothing has been sent, and nothing saved, before "Turn on".
+      assert.equal(sb.anthropic.messages.length, 0, "no inference request before consent");
+      assert.equal((await sb.get("/api/inference")).json.enabled, false);
+
+      await card.locator("#inference-enable-anthropic").click();
+      await card.locator('.model-row[data-model="claude-sonnet-4-5"][data-state="outage"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
+      await card.locator('.card-head .badge[data-state="outage"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
+      has(await card.innerText(), "claude-sonnet-4-5: HTTP 500 api_error");
+      has(await card.locator(".models-section").innerText(), "Inference checks: $");
+      has(fs.readFileSync(sb.config, "utf8"), "[inference]");
+      const sent = sb.anthropic.messages[0].body;
+      assert.equal(sent.max_tokens, 1);
+      assert.equal(sent.model, "claude-sonnet-4-5");
+      assert.equal(sent.system, undefined);
+      assert.equal(sent.tools, undefined);
+      const status = await sb.status();
+      const p = status.providers.find((x) => x.id === "anthropic");
+      assert.equal(p.confirmed_by_status_page, false);
+      assert.equal(p.inference.enabled, true);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
   });
 });
