@@ -4,6 +4,10 @@
 //! This crate knows nothing of Tauri or any GUI: the desktop shell, the web
 //! server and the CLI are clients of it.
 
+/// `--version` of both binaries: the Cargo.toml version and the commit built
+/// (from build.rs; "unknown" for a build outside git).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("SWITCHBOARD_GIT_COMMIT"), ")");
+
 pub mod agent_errors;
 pub mod app;
 pub mod catalog;
@@ -11,6 +15,7 @@ pub mod check;
 pub mod config;
 pub mod config_edit;
 pub mod config_watch;
+pub mod doctor;
 pub mod engine;
 pub mod gateway;
 pub mod health;
@@ -24,6 +29,7 @@ pub mod routing;
 pub mod secrets;
 pub mod serve;
 pub mod server;
+pub mod session_bus;
 pub mod status;
 pub mod store;
 pub mod text;

@@ -27,7 +27,7 @@ const EXIT_FAILURE: u8 = 3;
 #[derive(Parser, Debug)]
 #[command(
     name = "switchboard-desktop",
-    version,
+    version = switchboard::VERSION,
     about = "Switchboard in the system tray: know your LLM provider is failing before its status page does."
 )]
 struct Args {
