@@ -3,7 +3,7 @@
 #   make run    install what is missing, build, start Switchboard (ARGS="..." passes arguments)
 #   make test   install what is missing, then format, lint, dependency and test checks
 #
-# Also: make setup | build | gateway-sdk | prometheus | real-clients | clean.
+# Also: make setup | build | package | gateway-sdk | prometheus | real-clients | clean.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -52,6 +52,16 @@ DEB_PACKAGES_E2E := chromium $(if $(shell command -v node),,nodejs npm)
 #                                        tray, notification bubbles, xwininfo (README screenshots)
 DEB_PACKAGES_DESKTOP := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
 	xvfb xauth xdotool python3-dbus python3-gi tint2 notification-daemon x11-utils
+# Packages (`make package`, and the `package` stage that installs and lints them):
+#   help2man             the man pages, from --help
+#   lintian              the .deb's policy checks
+#   desktop-file-utils   desktop-file-validate
+#   appstream            appstreamcli validate (the metainfo)
+#   rpm                  rpm -qlp: the .rpm's file list (tauri-bundler writes the .rpm itself)
+#   libgtk-3-bin         gtk-launch: start the installed desktop entry as a menu does
+#   binutils             strip (build-essential has it; named for clarity)
+# systemd (systemd-analyze) and xvfb come with the stages above.
+DEB_PACKAGES_PACKAGE := help2man lintian desktop-file-utils appstream rpm libgtk-3-bin binutils
 # Gateway SDK tests (the `gateway-sdk` stage): the official anthropic and openai
 # Python SDKs from PyPI, pinned in tests/gateway_sdk/requirements.txt, in a venv
 # under ~/.cache (created once, reinstalled only when the pins change):
@@ -82,17 +92,24 @@ BIN_DESKTOP := $(CARGO_TARGET_DIR)/release/switchboard-desktop
 ARGS ?=
 STAGE := scripts/stage.sh
 
-.PHONY: setup build run test gateway-sdk prometheus real-clients clean
+.PHONY: setup build run test package gateway-sdk prometheus real-clients clean
 
 setup:
 	@$(STAGE) setup scripts/setup.sh $(DEB_PACKAGES) $(DEB_PACKAGES_E2E) $(DEB_PACKAGES_DESKTOP) \
-		$(DEB_PACKAGES_GATEWAY_SDK) $(DEB_PACKAGES_PROMETHEUS) $(DEB_PACKAGES_REAL_CLIENTS)
+		$(DEB_PACKAGES_GATEWAY_SDK) $(DEB_PACKAGES_PROMETHEUS) $(DEB_PACKAGES_REAL_CLIENTS) \
+		$(DEB_PACKAGES_PACKAGE)
 
 # Two cargo runs, not one: built together, the engine's dependencies would get
 # the features Tauri asks for and be compiled twice.
 build:
 	@$(STAGE) build $(CARGO) build --release --locked --bin switchboard
 	@$(STAGE) build-desktop $(CARGO) build --release --locked -p switchboard-desktop
+
+# The .deb and .rpm in dist/ (tauri's bundler; see scripts/package.sh).
+# PROJECT_URL: the project's web home, for the AppStream metainfo's homepage
+# and screenshot URLs (software centres fetch them).
+package: setup
+	@CARGO=$(CARGO) $(STAGE) package scripts/package.sh
 
 # The desktop app: tray icon + dashboard window over the in-process engine.
 # The headless engine is `$(BIN) watch`.
@@ -113,6 +130,7 @@ test: setup
 	$(STAGE) tests scripts/with-secret-service.sh $(CARGO) test --locked --all-targets || true; \
 	CARGO=$(CARGO) $(STAGE) e2e tests/e2e/run.sh || true; \
 	CARGO=$(CARGO) $(STAGE) desktop tests/desktop/run.sh || true; \
+	CARGO=$(CARGO) $(STAGE) package tests/package/run.sh || true; \
 	CARGO=$(CARGO) $(STAGE) gateway-sdk tests/gateway_sdk/run.sh || true; \
 	CARGO=$(CARGO) $(STAGE) prometheus tests/prometheus/run.sh || true; \
 	CARGO=$(CARGO) $(STAGE) real-clients tests/real_clients/run.sh || true; \

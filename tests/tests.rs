@@ -34,3 +34,6 @@ mod passive;
 // Issue 16's security review: one regression test per hole (gateway vs web pages,
 // remote dashboard, engine death, unbounded buffers, history growth, the small ones).
 mod hardening;
+// `switchboard doctor`, one fault at a time: config, ports, providers (DNS,
+// refused, key, clock skew), tray host, notification server, keyring.
+mod doctor;

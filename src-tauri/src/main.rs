@@ -11,6 +11,7 @@
 mod autostart;
 mod shell;
 mod webkit;
+mod xembed;
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;

@@ -33,7 +33,8 @@ Extensions. KDE Plasma, Xfce, Cinnamon, MATE and Budgie show tray icons out of t
 on a window manager run a tray host (waybar's tray module, or snixembed with a \
 system tray). Without one, switchboard-desktop opens its dashboard window at start.";
 
-pub(super) fn config(path: &Path) -> (Finding, Config) {
+/// The config check, and the config when it is valid.
+pub(super) fn config(path: &Path) -> (Finding, Option<Config>) {
     match Config::load(path) {
         Ok(config) => {
             let enabled = config.enabled_providers().count();
@@ -53,26 +54,24 @@ pub(super) fn config(path: &Path) -> (Finding, Config) {
                     ),
                 )
             };
-            (finding, config)
+            (finding, Some(config))
         }
         Err(e) => {
             let finding = Finding::new("config", Severity::Problem, e.to_string()).fix(
                 "Correct that key in the file (the line is given above) and save it; the running \
-                 app keeps its last good config until then. The rest of this report checks the \
-                 built-in defaults.",
+                 app keeps its last good config until then. Ports and providers are checked once \
+                 the file is valid.",
             );
-            let fallback = Config::parse("", path).expect("the empty config is valid");
-            (finding, fallback)
+            (finding, None)
         }
     }
 }
 
-pub(super) async fn keyring(config: &Config, credentials: &Credentials) -> Finding {
+pub(super) async fn keyring(config: Option<&Config>, credentials: &Credentials) -> Finding {
     // Reading an entry is what the app does; a provider id that needs a key
     // makes a locked keyring show (a read of a stored item needs it unlocked).
     let id = config
-        .enabled_providers()
-        .find(|p| p.needs_key())
+        .and_then(|c| c.enabled_providers().find(|p| p.needs_key()))
         .map(|p| p.id.clone())
         .unwrap_or_else(|| "anthropic".to_string());
     let store = credentials.store().clone();

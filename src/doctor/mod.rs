@@ -97,18 +97,28 @@ impl DoctorReport {
 pub async fn run(config_path: &Path, credentials: &Credentials) -> DoctorReport {
     let (config_finding, config) = checks::config(config_path);
     let mut findings = vec![config_finding];
-    let (keyring, tray, notifications, ports, providers) = tokio::join!(
-        checks::keyring(&config, credentials),
+    // An invalid file: its ports and providers are unknown, and checking the
+    // defaults instead would test what the user did not configure.
+    let network = async {
+        match &config {
+            Some(c) => {
+                let (mut ports, providers) = tokio::join!(checks::ports(c), checks::providers(c, credentials));
+                ports.extend(providers);
+                ports
+            }
+            None => Vec::new(),
+        }
+    };
+    let (keyring, tray, notifications, network) = tokio::join!(
+        checks::keyring(config.as_ref(), credentials),
         checks::tray(),
         checks::notifications(),
-        checks::ports(&config),
-        checks::providers(&config, credentials),
+        network,
     );
     findings.push(keyring);
     findings.push(tray);
     findings.push(notifications);
-    findings.extend(ports);
-    findings.extend(providers);
+    findings.extend(network);
     DoctorReport { findings }
 }
 
