@@ -1,7 +1,7 @@
 # Switchboard: the two commands a user or CI needs.
 #
 #   make run    install what is missing, build, start Switchboard (ARGS="..." passes arguments)
-#   make test   install what is missing, then format, lint, dependency and test checks
+#   make test   install what is missing, then format, lint, dependency, layer and test checks
 #
 # Also: make setup | build | package | gateway-sdk | prometheus | real-clients | clean.
 
@@ -127,6 +127,7 @@ test: setup
 	$(STAGE) fmt $(CARGO) fmt --all -- --check || true; \
 	$(STAGE) clippy $(CARGO) clippy --all-targets --locked -- -D warnings || true; \
 	$(STAGE) no-tauri scripts/check-no-tauri.sh || true; \
+	$(STAGE) layers scripts/import-graph.py || true; \
 	$(STAGE) tests scripts/with-secret-service.sh $(CARGO) test --locked --all-targets || true; \
 	CARGO=$(CARGO) $(STAGE) e2e tests/e2e/run.sh || true; \
 	CARGO=$(CARGO) $(STAGE) desktop tests/desktop/run.sh || true; \

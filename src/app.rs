@@ -18,10 +18,10 @@ use tokio::task::JoinHandle;
 
 use crate::check::Checker;
 use crate::config::Config;
+use crate::credentials::Credentials;
 use crate::engine::{Engine, EngineHandle, SystemClock};
 use crate::metrics::Metrics;
 use crate::notify::NotifierHandle;
-use crate::secrets::Credentials;
 use crate::server::{self, ServerError};
 use crate::store;
 
@@ -81,7 +81,7 @@ pub async fn start(config: Config, options: Options) -> anyhow::Result<Running> 
     let notifier = options
         .notify
         .then(|| crate::notify::start_desktop(&engine, notifications));
-    let traffic = Arc::new(crate::gateway::Traffic::default());
+    let traffic = Arc::new(crate::traffic::Traffic::default());
     let passive_roots = crate::passive::Roots::system();
     let metrics = Arc::new(Metrics::new().with_gateway(traffic.clone()));
     let mut helpers = vec![
@@ -201,7 +201,7 @@ async fn start_gateway(
     allow_remote: bool,
     engine: &EngineHandle,
     credentials: Credentials,
-    traffic: Arc<crate::gateway::Traffic>,
+    traffic: Arc<crate::traffic::Traffic>,
     stop: impl Future<Output = Result<(), oneshot::error::RecvError>> + Send + 'static,
 ) -> (server::GatewayInfo, Option<JoinHandle<()>>) {
     let mut info = server::GatewayInfo {
@@ -214,9 +214,9 @@ async fn start_gateway(
         return (info, None);
     }
     let hosts = if allow_remote {
-        server::HostPolicy::remote(config.listen)
+        crate::net::HostPolicy::remote(config.listen)
     } else {
-        server::HostPolicy::loopback()
+        crate::net::HostPolicy::loopback()
     };
     let started = async {
         let listener = crate::gateway::bind(config.listen, allow_remote).await?;

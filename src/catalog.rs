@@ -4,7 +4,7 @@
 //! public pages; see `shared/reference/provider-formats.md`. Components are
 //! matched by id where the page's names have changed over time.
 
-use crate::config::{ProviderKind, StatusFormat};
+use crate::model::{ProviderKind, StatusFormat};
 
 /// A catalog entry, before the user's config is merged over it.
 #[derive(Clone, Debug)]
@@ -26,7 +26,7 @@ pub struct CatalogEntry {
 }
 
 /// How Vertex access tokens are obtained by default: the gcloud CLI most users
-/// of Claude on Vertex already have (tokens live an hour; see `gateway::vertex`).
+/// of Claude on Vertex already have (tokens live an hour; see `cloud::google`).
 pub const VERTEX_TOKEN_COMMAND: &str = "gcloud auth print-access-token";
 
 /// Claude's Statuspage. `status.anthropic.com` redirects here.

@@ -13,11 +13,12 @@ use futures::future::join_all;
 use tokio::sync::Semaphore;
 use url::Url;
 
-use crate::config::{CheckConfig, Config, Provider, ProviderKind, StatusFormat};
+use crate::config::{CheckConfig, Config, Provider};
+use crate::credentials::Credentials;
 use crate::health::{assess, Assessment};
 use crate::model::{CredentialSource, PageStatus, ProbeReport, ProviderReport, State, StatusReport};
+use crate::model::{ProviderKind, StatusFormat};
 use crate::probe;
-use crate::secrets::Credentials;
 use crate::status::{self, PageFetch, PageVerdict, StatusPoller};
 
 /// At most this many HTTP checks in flight: 9 catalog providers fit in one wave,
@@ -45,7 +46,7 @@ impl ProviderCheck {
     /// The page's verdict for this provider and the part of the page that concerns it.
     pub fn page_view(&self, provider: &Provider) -> Option<(PageVerdict, PageStatus)> {
         self.page.as_ref().map(|fetch| match fetch {
-            PageFetch::Read(page) => status::verdict(page, &provider.components),
+            PageFetch::Read(page) => status::page_verdict(page, &provider.components),
             other => {
                 let page = other.page();
                 (
@@ -266,26 +267,26 @@ pub fn is_local(url: &Url) -> bool {
 
 /// The state, words and timestamps a report shows for one provider.
 #[derive(Clone, Debug)]
-pub struct Verdict {
+pub struct ReportedState {
     pub state: State,
     pub since: Option<DateTime<Utc>>,
     pub summary: String,
     pub confirmed_by_status_page: bool,
 }
 
-/// Builds a provider's report from its last check and the verdict to show.
+/// Builds a provider's report from its last check and the state to show.
 pub fn provider_report(
     provider: &Provider,
     check: Option<&ProviderCheck>,
-    verdict: Verdict,
+    shown: ReportedState,
 ) -> ProviderReport {
     ProviderReport {
         id: provider.id.clone(),
         name: provider.name.clone(),
-        state: verdict.state,
-        since: verdict.since,
-        summary: verdict.summary,
-        confirmed_by_status_page: verdict.confirmed_by_status_page,
+        state: shown.state,
+        since: shown.since,
+        summary: shown.summary,
+        confirmed_by_status_page: shown.confirmed_by_status_page,
         probe: check.and_then(|c| c.probe.clone()),
         status_page: check.and_then(|c| c.page_view(provider)).map(|(_, page)| page),
         credential: check.map_or(
@@ -296,7 +297,7 @@ pub fn provider_report(
             },
             |c| c.credential,
         ),
-        kind: provider.kind.as_str().to_string(),
+        kind: provider.kind,
         api_key_env: provider.api_key_env.clone(),
         status_url: provider.status_page.as_ref().map(|sp| human_status_url(&sp.url)),
         agent_errors: None,
@@ -314,11 +315,11 @@ fn human_status_url(url: &Url) -> String {
     u.to_string()
 }
 
-/// The verdict for one provider from a single round, with no history: what
+/// The state for one provider from a single round, with no history: what
 /// `switchboard status` shows.
-pub fn one_shot_verdict(provider: &Provider, check: &ProviderCheck, round: &Round) -> Verdict {
+pub fn one_shot_state(provider: &Provider, check: &ProviderCheck, round: &Round) -> ReportedState {
     if round.offline && !is_local_provider(provider) {
-        return Verdict {
+        return ReportedState {
             state: State::Offline,
             since: None,
             summary: "your network seems down: no provider answered".to_string(),
@@ -326,7 +327,7 @@ pub fn one_shot_verdict(provider: &Provider, check: &ProviderCheck, round: &Roun
         };
     }
     let a = check.assess(provider);
-    Verdict {
+    ReportedState {
         since: (a.state != State::Operational).then_some(round.at),
         state: a.state,
         summary: a.summary,
@@ -339,7 +340,7 @@ pub fn one_shot_report(config: &Config, providers: &[&Provider], round: &Round) 
     let reports: Vec<ProviderReport> = providers
         .iter()
         .zip(&round.checks)
-        .map(|(p, c)| provider_report(p, Some(c), one_shot_verdict(p, c, round)))
+        .map(|(p, c)| provider_report(p, Some(c), one_shot_state(p, c, round)))
         .collect();
     StatusReport {
         checked_at: round.at,

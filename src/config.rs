@@ -13,6 +13,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::catalog::{self, CatalogEntry};
+use crate::model::{ProviderKind, StatusFormat};
 
 /// Default dashboard / API / metrics address.
 pub const DEFAULT_SERVER_LISTEN: &str = "127.0.0.1:7461";
@@ -56,48 +57,6 @@ pub enum ConfigError {
         key: String,
         message: String,
     },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ProviderKind {
-    Anthropic,
-    Openai,
-    OpenaiCompatible,
-    Gemini,
-    Ollama,
-    Bedrock,
-    Vertex,
-    /// Status page only: no probe.
-    Status,
-}
-
-impl ProviderKind {
-    /// The spelling used in the config file.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProviderKind::Anthropic => "anthropic",
-            ProviderKind::Openai => "openai",
-            ProviderKind::OpenaiCompatible => "openai-compatible",
-            ProviderKind::Gemini => "gemini",
-            ProviderKind::Ollama => "ollama",
-            ProviderKind::Bedrock => "bedrock",
-            ProviderKind::Vertex => "vertex",
-            ProviderKind::Status => "status",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StatusFormat {
-    Statuspage,
-    Incidentio,
-    GoogleCloud,
-    AwsHealth,
-    None,
-    /// Work it out from the URL and the first answer.
-    Detect,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -16,7 +16,7 @@ use tokio::time::{sleep_until, Instant};
 use tracing::{debug, info, warn};
 
 use crate::agent_errors::AgentErrorTally;
-use crate::check::{self, CheckSource, ProviderCheck, Round, Verdict};
+use crate::check::{self, CheckSource, ProviderCheck, ReportedState, Round};
 use crate::config::{Config, Provider};
 use crate::config_edit;
 use crate::health::{Context, HealthMachine, IncidentRecord, Observation, Thresholds, Transition};
@@ -737,7 +737,7 @@ impl Engine {
                 let mut report = check::provider_report(
                     p,
                     t.last.as_ref(),
-                    Verdict {
+                    ReportedState {
                         state: m.state(),
                         since: m.since(),
                         summary: m.summary().to_string(),

@@ -11,9 +11,10 @@ use clap::{Parser, Subcommand};
 use switchboard::check::{self, Checker};
 use switchboard::config::{self, Config, ConfigError};
 use switchboard::config_edit;
+use switchboard::credentials::Credentials;
 use switchboard::engine::Event;
 use switchboard::model::{CredentialSource, ProviderReport, State, StatusReport};
-use switchboard::secrets::{Credentials, Secret, SERVICE};
+use switchboard::secrets::{Secret, SERVICE};
 
 /// Exit code for a config the user must fix (and for usage errors, like clap).
 const EXIT_CONFIG: u8 = 2;

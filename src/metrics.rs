@@ -202,7 +202,7 @@ impl Metrics {
     /// Adds the gateway's traffic counters, read from `traffic` (their one
     /// owner) at each scrape: `switchboard_gateway_requests_total`,
     /// `_failovers_total` and `_upstream_errors_total`, per provider.
-    pub fn with_gateway(mut self, traffic: Arc<crate::gateway::Traffic>) -> Self {
+    pub fn with_gateway(mut self, traffic: Arc<crate::traffic::Traffic>) -> Self {
         self.registry
             .register_collector(Box::new(GatewayCollector { traffic }));
         self
@@ -422,12 +422,12 @@ pub fn spawn_metrics(engine: &EngineHandle, metrics: Arc<Metrics>) -> tokio::tas
 }
 
 /// Reads one counter of a provider's gateway traffic.
-type TrafficField = fn(&crate::gateway::ProviderTraffic) -> u64;
+type TrafficField = fn(&crate::traffic::ProviderTraffic) -> u64;
 
 /// Exposes the gateway's counters without copying them into a second owner.
 #[derive(Debug)]
 struct GatewayCollector {
-    traffic: Arc<crate::gateway::Traffic>,
+    traffic: Arc<crate::traffic::Traffic>,
 }
 
 impl prometheus_client::collector::Collector for GatewayCollector {

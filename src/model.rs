@@ -317,6 +317,77 @@ impl PageStatus {
     }
 }
 
+/// What a provider is and how it is spoken to: the config's `kind`, and
+/// `kind` in `status --json` (same spelling).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProviderKind {
+    Anthropic,
+    Openai,
+    OpenaiCompatible,
+    Gemini,
+    Ollama,
+    Bedrock,
+    Vertex,
+    /// Status page only: no probe.
+    Status,
+}
+
+impl ProviderKind {
+    /// The spelling used in the config file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Openai => "openai",
+            ProviderKind::OpenaiCompatible => "openai-compatible",
+            ProviderKind::Gemini => "gemini",
+            ProviderKind::Ollama => "ollama",
+            ProviderKind::Bedrock => "bedrock",
+            ProviderKind::Vertex => "vertex",
+            ProviderKind::Status => "status",
+        }
+    }
+}
+
+/// A spelling that is not a provider kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown provider kind {0:?}")]
+pub struct UnknownKind(pub String);
+
+impl std::str::FromStr for ProviderKind {
+    type Err = UnknownKind;
+
+    /// The config file's spelling, as [`ProviderKind::as_str`] writes it.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        const ALL: [ProviderKind; 8] = [
+            ProviderKind::Anthropic,
+            ProviderKind::Openai,
+            ProviderKind::OpenaiCompatible,
+            ProviderKind::Gemini,
+            ProviderKind::Ollama,
+            ProviderKind::Bedrock,
+            ProviderKind::Vertex,
+            ProviderKind::Status,
+        ];
+        ALL.into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownKind(s.to_string()))
+    }
+}
+
+/// The format of a status page's feed (config `status_format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StatusFormat {
+    Statuspage,
+    Incidentio,
+    GoogleCloud,
+    AwsHealth,
+    None,
+    /// Work it out from the URL and the first answer.
+    Detect,
+}
+
 /// One provider in `status --json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProviderReport {
@@ -332,7 +403,7 @@ pub struct ProviderReport {
     pub credential: CredentialSource,
     /// `anthropic`, `openai`, ..., `status` (config `kind`): tells a client
     /// which providers can serve requests and which are status surfaces only.
-    pub kind: String,
+    pub kind: ProviderKind,
     /// The environment variable a key may come from (config `api_key_env`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key_env: Option<String>,

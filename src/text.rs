@@ -1,23 +1,24 @@
-//! Text from outside (status pages, error bodies) made safe to keep and to
-//! print: cut to a length, and with control characters escaped so that a
-//! page cannot move the terminal's cursor, change its colours or forge log
-//! lines with a newline.
+//! Text helpers shared by everything that keeps or shows words from outside
+//! (status pages, error bodies) or shows words to people (the tray, the
+//! notifications, error messages handed to gateway clients): cut to a
+//! length, and with control characters escaped so that a page cannot move
+//! the terminal's cursor, change its colours or forge log lines with a
+//! newline.
 //!
 //! Left out: HTML escaping (the dashboard sets `textContent`) and desktop
 //! notification markup (`notify::desktop`).
 
 use std::borrow::Cow;
 
-/// `s` cut to at most `max` characters, ending in `…` when cut.
-pub fn truncate_chars(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        None => s.to_string(),
-        Some(_) => {
-            let keep = max.saturating_sub(1);
-            let end = s.char_indices().nth(keep).map_or(s.len(), |(i, _)| i);
-            format!("{}…", &s[..end])
-        }
+/// `text` in at most `max` characters (not bytes, so never inside a UTF-8
+/// sequence), the last being "…" when anything was cut; the kept part loses
+/// its trailing whitespace so the ellipsis never follows a space.
+pub fn ellipsize(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
     }
+    let kept: String = text.chars().take(max.saturating_sub(1)).collect();
+    format!("{}…", kept.trim_end())
 }
 
 /// `s` with every control character (C0, DEL, C1: ESC, CR, LF, tab, ...)
@@ -45,11 +46,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn truncates_on_character_boundaries() {
-        assert_eq!(truncate_chars("héllo", 10), "héllo");
-        assert_eq!(truncate_chars("héllo", 5), "héllo");
-        assert_eq!(truncate_chars("héllo", 3), "hé…");
-        assert_eq!(truncate_chars("日本語テキスト", 4), "日本語…");
+    fn cuts_by_characters_and_marks_the_cut() {
+        assert_eq!(ellipsize("short", 5), "short");
+        assert_eq!(ellipsize("exactly six", 6), "exact…");
+        assert_eq!(ellipsize("ab cd", 4), "ab…");
+        assert_eq!(ellipsize("ééééé", 3), "éé…");
+        assert_eq!(ellipsize("abc", 0), "…");
+        assert_eq!(ellipsize("héllo", 10), "héllo");
+        assert_eq!(ellipsize("héllo", 3), "hé…");
+        assert_eq!(ellipsize("日本語テキスト", 4), "日本語…");
     }
 
     #[test]

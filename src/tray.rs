@@ -9,7 +9,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{CredentialSource, ProbeClass, ProviderReport, State, StatusReport};
+use crate::model::{CredentialSource, ProbeClass, ProviderKind, ProviderReport, State, StatusReport};
+use crate::text::ellipsize;
 
 /// Longest header we show. Menus on every platform cut long items; Windows
 /// tooltips stop at 127 characters. The cause is shortened first.
@@ -20,9 +21,6 @@ pub const TOOLTIP_MAX_CHARS: usize = 127;
 
 /// Sizes `icons/generate.py` draws; [`icon_png`] picks the nearest.
 pub const ICON_SIZES: [u32; 5] = [16, 22, 24, 32, 48];
-
-/// The provider `kind` of status-page-only surfaces, which cannot be preferred.
-const STATUS_ONLY_KIND: &str = "status";
 
 /// The icon colour family: DESIGN's seven states folded into five colours.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -151,7 +149,7 @@ pub fn tray_view(report: &StatusReport, now: DateTime<Utc>) -> TrayView {
     let providers = report
         .providers
         .iter()
-        .filter(|p| p.kind != STATUS_ONLY_KIND)
+        .filter(|p| p.kind != ProviderKind::Status)
         .map(|p| ProviderItem {
             id: p.id.clone(),
             label: format!("{} — {}", p.name, p.state.label()),
@@ -259,16 +257,7 @@ fn with_cause(head: &str, cause: &str, suffix: &str) -> String {
     if room < 4 {
         return format!("{head}{suffix}");
     }
-    format!("{head}: {}{suffix}", truncate(cause, room))
-}
-
-/// At most `max` characters, the last being "…" when anything was cut.
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let kept: String = s.chars().take(max.saturating_sub(1)).collect();
-    format!("{}…", kept.trim_end())
+    format!("{head}: {}{suffix}", ellipsize(cause, room))
 }
 
 fn tooltip(header: &str, others: &[&ProviderReport]) -> String {
@@ -281,7 +270,7 @@ fn tooltip(header: &str, others: &[&ProviderReport]) -> String {
         text.push_str("\nAlso: ");
         text.push_str(&list.join(", "));
     }
-    truncate(&text, TOOLTIP_MAX_CHARS)
+    ellipsize(&text, TOOLTIP_MAX_CHARS)
 }
 
 /// Radio emulation with check items: what a click on `clicked` should do.
@@ -399,7 +388,7 @@ mod tests {
             probe: Some(probe(true, None, None, ProbeClass::Ok)),
             status_page: Some(PageStatus::unknown("x")),
             credential: CredentialSource::Keyring,
-            kind: "anthropic".into(),
+            kind: ProviderKind::Anthropic,
             api_key_env: None,
             status_url: Some(format!("https://status.{id}.example/")),
             agent_errors: None,
@@ -617,7 +606,7 @@ mod tests {
     #[test]
     fn tooltip_has_header_and_others() {
         let mut other = provider("openai", "OpenAI", State::Degraded);
-        other.kind = "openai".into();
+        other.kind = ProviderKind::Openai;
         let v = tray_view(&report(Some("anthropic"), vec![outage(240), other]), t0());
         assert_eq!(
             v.tooltip,
@@ -656,7 +645,7 @@ mod tests {
         );
         // Status-only surfaces are watched too: claude.ai down earns the dot.
         let mut claude_ai = provider("claude-ai", "claude.ai", State::Outage);
-        claude_ai.kind = "status".into();
+        claude_ai.kind = ProviderKind::Status;
         let v = tray_view(
             &report(
                 Some("anthropic"),
@@ -670,7 +659,7 @@ mod tests {
     #[test]
     fn radio_lists_preferable_providers_with_one_checked() {
         let mut claude_ai = provider("claude-ai", "claude.ai", State::Outage);
-        claude_ai.kind = "status".into();
+        claude_ai.kind = ProviderKind::Status;
         let ps = vec![
             outage(5),
             claude_ai,

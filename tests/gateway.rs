@@ -17,11 +17,13 @@ use axum::Router;
 use serde_json::{json, Value};
 use switchboard::check::Checker;
 use switchboard::config::Config;
+use switchboard::credentials::Credentials;
 use switchboard::engine::{Engine, EngineHandle, SystemClock};
-use switchboard::gateway::{self, bedrock, Traffic, PROVIDER_HEADER};
+use switchboard::gateway::{self, bedrock, PROVIDER_HEADER};
 use switchboard::model::State as Health;
-use switchboard::secrets::{Credentials, MemoryStore, Secret, SecretStore};
-use switchboard::server::HostPolicy;
+use switchboard::net::HostPolicy;
+use switchboard::secrets::{MemoryStore, Secret, SecretStore};
+use switchboard::traffic::Traffic;
 
 const ANTHROPIC_KEY: &str = "sk-ant-api03-gatewaytest-0001";
 const OPENAI_KEY: &str = "sk-proj-gatewaytest-0002";

@@ -16,14 +16,17 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use switchboard::cloud::aws::{self, BedrockCredential};
+use switchboard::cloud::google::{TokenError, TokenSource, VertexError, VertexTarget};
 use switchboard::config::{CheckConfig, Config, Provider};
+use switchboard::credentials::Credentials;
 use switchboard::gateway::bedrock::{
-    self, BedrockCredential, BedrockError, BedrockFrame, EventStreamDecoder, EVENT_STREAM_CONTENT_TYPE,
+    self, BedrockFrame, EventStreamDecoder, EventStreamError, EVENT_STREAM_CONTENT_TYPE,
 };
-use switchboard::gateway::vertex::{self, TokenError, TokenSource, VertexError, VertexTarget};
 use switchboard::model::{ProbeClass, ProbeReport, State};
 use switchboard::probe::probe_with_credentials;
-use switchboard::secrets::{Credentials, EnvLookup, MemoryStore, Secret, SecretStore};
+use switchboard::secrets::{EnvLookup, MemoryStore, Secret, SecretStore};
+use switchboard::upstream::{self, vertex};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -334,7 +337,7 @@ async fn bedrock_invoke_is_sigv4_signed_over_the_exact_bytes() {
         .await;
 
     let p = bedrock_provider(&server.uri());
-    let auth = bedrock::resolve_auth(&p, &credentials(MemoryStore::default(), &aws_env()))
+    let auth = upstream::bedrock::resolve_auth(&p, &credentials(MemoryStore::default(), &aws_env()))
         .await
         .expect("AWS keys from the environment");
     assert_eq!(auth.region, REGION);
@@ -343,7 +346,8 @@ async fn bedrock_invoke_is_sigv4_signed_over_the_exact_bytes() {
     assert!(!format!("{auth:?}").contains(SESSION_TOKEN));
 
     let client = client();
-    let request = bedrock::build_request(&client, &p, &auth, &anthropic_request(false), false).unwrap();
+    let request =
+        upstream::bedrock::build_request(&client, &p, &auth, &anthropic_request(false), false).unwrap();
     assert!(!format!("{request:?}").contains(AWS_SECRET));
     let response = client.execute(request).await.unwrap();
     assert_eq!(response.status(), 200);
@@ -419,7 +423,7 @@ async fn bedrock_reads_the_shared_credentials_file_profile() {
     let summary = creds.resolve(&p).await;
     assert_eq!(summary.source, switchboard::model::CredentialSource::Env);
     assert!(summary.secret.is_none());
-    let auth = bedrock::resolve_auth(&p, &creds)
+    let auth = upstream::bedrock::resolve_auth(&p, &creds)
         .await
         .expect("keys from the file");
     let BedrockCredential::Aws(aws) = &auth.credential else {
@@ -429,7 +433,9 @@ async fn bedrock_reads_the_shared_credentials_file_profile() {
     assert!(!aws.has_session_token());
     let client = client();
     let response = client
-        .execute(bedrock::build_request(&client, &p, &auth, &anthropic_request(false), false).unwrap())
+        .execute(
+            upstream::bedrock::build_request(&client, &p, &auth, &anthropic_request(false), false).unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(response.status(), 200, "the fake only answers a valid signature");
@@ -439,7 +445,7 @@ async fn bedrock_reads_the_shared_credentials_file_profile() {
         MemoryStore::default(),
         &[("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")],
     );
-    assert!(bedrock::resolve_auth(&p, &none).await.is_none());
+    assert!(upstream::bedrock::resolve_auth(&p, &none).await.is_none());
 }
 
 #[tokio::test]
@@ -466,12 +472,12 @@ async fn bedrock_api_key_streams_with_bearer_and_no_sigv4() {
     let store = MemoryStore::default();
     store.set("bedrock", &Secret::new(BEDROCK_KEY)).unwrap();
     let p = bedrock_provider(&server.uri());
-    let auth = bedrock::resolve_auth(&p, &credentials(store, &aws_env()))
+    let auth = upstream::bedrock::resolve_auth(&p, &credentials(store, &aws_env()))
         .await
         .unwrap();
     assert!(matches!(auth.credential, BedrockCredential::ApiKey(_)));
     // ... and so does the provider's api_key_env variable.
-    let from_env = bedrock::resolve_auth(
+    let from_env = upstream::bedrock::resolve_auth(
         &p,
         &credentials(
             MemoryStore::default(),
@@ -483,7 +489,8 @@ async fn bedrock_api_key_streams_with_bearer_and_no_sigv4() {
     assert!(matches!(from_env.credential, BedrockCredential::ApiKey(_)));
 
     let client = client();
-    let request = bedrock::build_request(&client, &p, &auth, &anthropic_request(true), true).unwrap();
+    let request =
+        upstream::bedrock::build_request(&client, &p, &auth, &anthropic_request(true), true).unwrap();
     assert!(!format!("{request:?}").contains(BEDROCK_KEY));
     let mut response = client.execute(request).await.unwrap();
     assert_eq!(response.status(), 200);
@@ -547,7 +554,7 @@ fn event_stream_decodes_split_at_every_byte_boundary() {
     // A stream cut inside a frame is an error, not a quiet end.
     let mut decoder = EventStreamDecoder::new();
     decoder.push(&bytes[..bytes.len() - 3]).unwrap();
-    assert!(matches!(decoder.finish(), Err(BedrockError::Truncated)));
+    assert!(matches!(decoder.finish(), Err(EventStreamError::Truncated)));
 }
 
 #[tokio::test]
@@ -566,10 +573,12 @@ async fn bedrock_http_errors_map_from_real_answers() {
         .mount(&server)
         .await;
     let p = bedrock_provider(&server.uri());
-    let auth = bedrock::resolve_auth_with(&p, Some(Secret::new(BEDROCK_KEY)), &|_| None).unwrap();
+    let auth = aws::resolve_auth_with(&p, Some(Secret::new(BEDROCK_KEY)), &|_| None).unwrap();
     let client = client();
     let response = client
-        .execute(bedrock::build_request(&client, &p, &auth, &anthropic_request(false), false).unwrap())
+        .execute(
+            upstream::bedrock::build_request(&client, &p, &auth, &anthropic_request(false), false).unwrap(),
+        )
         .await
         .unwrap();
     let status = response.status().as_u16();

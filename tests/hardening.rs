@@ -18,10 +18,12 @@ use axum::Router;
 use serde_json::{json, Value};
 use switchboard::check::Checker;
 use switchboard::config::Config;
+use switchboard::credentials::Credentials;
 use switchboard::engine::{Engine, EngineHandle, SystemClock};
-use switchboard::gateway::{self, Traffic};
-use switchboard::secrets::{Credentials, MemoryStore, Secret, SecretStore};
+use switchboard::gateway;
+use switchboard::secrets::{MemoryStore, Secret, SecretStore};
 use switchboard::server::HostPolicy;
+use switchboard::traffic::Traffic;
 
 const ANTHROPIC_KEY: &str = "sk-ant-api03-hardening-0001";
 const OPENAI_KEY: &str = "sk-proj-hardening-0002";

@@ -20,11 +20,12 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use switchboard::check::Checker;
 use switchboard::config::Config;
+use switchboard::credentials::Credentials;
 use switchboard::engine::{Engine, EngineHandle, Event, SystemClock};
 use switchboard::health::IncidentRecord;
 use switchboard::metrics::{self, Metrics};
 use switchboard::model::{NetFailure, State};
-use switchboard::secrets::{self, Credentials, Secret, SecretError, SecretStore};
+use switchboard::secrets::{self, Secret, SecretError, SecretStore};
 use switchboard::server::{self, AppState, ServerError, Token, BODY_LIMIT, TOKEN_HEADER};
 use switchboard::status::PageFetch;
 use switchboard::store;
@@ -1188,7 +1189,7 @@ async fn gateway_reports_where_it_listens_and_its_traffic_per_provider() {
     // Keys the gateway would use upstream: none may reach the answer.
     f.secrets.set("openai", &Secret::new(GOOD_KEY)).unwrap();
     f.secrets.set("anthropic", &Secret::new(BAD_KEY)).unwrap();
-    let traffic = Arc::new(switchboard::gateway::Traffic::default());
+    let traffic = Arc::new(switchboard::traffic::Traffic::default());
     traffic.failed("anthropic", "HTTP 500 api_error: Internal server error".into());
     traffic.served("openai", true);
     traffic.served("openai", false);

@@ -10,10 +10,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use switchboard::config::{StatusFormat, StatusPageConfig};
+use switchboard::config::StatusPageConfig;
+use switchboard::model::StatusFormat;
 use switchboard::model::{ComponentStatus, Indicator, NetFailure, PageStatus, State};
 use switchboard::status::google_cloud::{GoogleCloud, MAX_HISTORY_FEED_BYTES};
-use switchboard::status::{verdict, PageFetch, PageVerdict, StatusAdapter, StatusPoller, MAX_FEED_BYTES};
+use switchboard::status::{
+    page_verdict, PageFetch, PageVerdict, StatusAdapter, StatusPoller, MAX_FEED_BYTES,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
@@ -150,7 +153,7 @@ async fn statuspage_all_operational_skips_group_rows_and_names_groups() {
     assert!(status.incidents.is_empty() && status.maintenances.is_empty());
     for wanted in [CLAUDE_API, CLAUDE_AI, CLAUDE_CODE] {
         assert_eq!(
-            verdict(&status, &components(&[wanted])).0,
+            page_verdict(&status, &components(&[wanted])).0,
             PageVerdict {
                 state: State::Operational,
                 cause: None
@@ -178,7 +181,7 @@ async fn statuspage_incident_on_claude_ai_does_not_degrade_the_api_or_code() {
     assert_eq!(status.indicator, Indicator::Major);
     assert_eq!(status.incidents.len(), 1);
 
-    let (api, api_view) = verdict(&status, &components(&[CLAUDE_API]));
+    let (api, api_view) = page_verdict(&status, &components(&[CLAUDE_API]));
     assert_eq!(
         api,
         PageVerdict {
@@ -194,13 +197,13 @@ async fn statuspage_incident_on_claude_ai_does_not_degrade_the_api_or_code() {
     assert_eq!(api_view.components[0].name, "Claude API (api.anthropic.com)");
 
     // Configured by name, as a user would write it, the API is still fine.
-    let (by_name, _) = verdict(&status, &components(&["Claude API"]));
+    let (by_name, _) = page_verdict(&status, &components(&["Claude API"]));
     assert_eq!(by_name.state, State::Operational);
 
-    let (code, _) = verdict(&status, &components(&[CLAUDE_CODE]));
+    let (code, _) = page_verdict(&status, &components(&[CLAUDE_CODE]));
     assert_eq!(code.state, State::Operational);
 
-    let (ai, ai_view) = verdict(&status, &components(&[CLAUDE_AI]));
+    let (ai, ai_view) = page_verdict(&status, &components(&[CLAUDE_AI]));
     assert_eq!(ai.state, State::Outage);
     assert_eq!(ai.cause.as_deref(), Some("claude.ai unavailable for some users"));
     assert_eq!(ai_view.incidents.len(), 1);
@@ -216,7 +219,7 @@ async fn statuspage_incident_on_claude_ai_does_not_degrade_the_api_or_code() {
     );
 
     // Without components the page indicator decides, with the incident's words.
-    let (whole, _) = verdict(&status, &[]);
+    let (whole, _) = page_verdict(&status, &[]);
     assert_eq!(whole.state, State::Outage);
     assert_eq!(
         whole.cause.as_deref(),
@@ -234,7 +237,7 @@ async fn statuspage_degraded_api_reports_the_incident_words() {
         .find(|c| c.id.as_deref() == Some(CLAUDE_API));
     assert_eq!(api.map(|c| c.status), Some(ComponentStatus::DegradedPerformance));
 
-    let (v, view) = verdict(&status, &components(&[CLAUDE_API]));
+    let (v, view) = page_verdict(&status, &components(&[CLAUDE_API]));
     assert_eq!(v.state, State::Degraded);
     assert_eq!(v.cause.as_deref(), Some("Elevated error rates on Claude Opus"));
     assert_eq!(view.incidents.len(), 1);
@@ -248,7 +251,7 @@ async fn statuspage_degraded_api_reports_the_incident_words() {
         Some("https://stspg.io/0m2x7rqy4w1d")
     );
 
-    let (code, code_view) = verdict(&status, &components(&[CLAUDE_CODE]));
+    let (code, code_view) = page_verdict(&status, &components(&[CLAUDE_CODE]));
     assert_eq!(code.state, State::Operational);
     assert!(code_view.incidents.is_empty());
 }
@@ -278,7 +281,7 @@ async fn statuspage_maintenance_in_progress_and_scheduled() {
         "a maintenance starts when it is scheduled for"
     );
 
-    let (console, _) = verdict(&status, &components(&[CLAUDE_CONSOLE]));
+    let (console, _) = page_verdict(&status, &components(&[CLAUDE_CONSOLE]));
     assert_eq!(console.state, State::Degraded);
     assert_eq!(
         console.cause.as_deref(),
@@ -286,7 +289,7 @@ async fn statuspage_maintenance_in_progress_and_scheduled() {
     );
 
     // The API is fine now, but its upcoming maintenance stays in its view.
-    let (api, api_view) = verdict(&status, &components(&[CLAUDE_API]));
+    let (api, api_view) = page_verdict(&status, &components(&[CLAUDE_API]));
     assert_eq!(api.state, State::Operational);
     assert_eq!(api_view.maintenances.len(), 1);
     assert_eq!(
@@ -294,7 +297,7 @@ async fn statuspage_maintenance_in_progress_and_scheduled() {
         "Scheduled network upgrade for the Claude API"
     );
 
-    let (whole, _) = verdict(&status, &[]);
+    let (whole, _) = page_verdict(&status, &[]);
     assert_eq!(whole.state, State::Degraded);
     assert_eq!(
         whole.cause.as_deref(),
@@ -419,7 +422,7 @@ async fn incidentio_all_operational_reads_both_feeds() {
         (Some(CHAT_COMPLETIONS), "Chat Completions", Some("APIs"))
     );
     assert!(status.incidents.is_empty() && status.maintenances.is_empty());
-    let (v, _) = verdict(&status, &components(&[CHAT_COMPLETIONS, RESPONSES]));
+    let (v, _) = page_verdict(&status, &components(&[CHAT_COMPLETIONS, RESPONSES]));
     assert_eq!(v.state, State::Operational);
 }
 
@@ -473,13 +476,13 @@ async fn incidentio_widget_overrides_the_lagging_shim() {
         "start time comes from the shim's copy of the incident"
     );
 
-    let (openai, _) = verdict(&status, &components(&[CHAT_COMPLETIONS, RESPONSES]));
+    let (openai, _) = page_verdict(&status, &components(&[CHAT_COMPLETIONS, RESPONSES]));
     assert_eq!(openai.state, State::Outage);
     assert_eq!(
         openai.cause.as_deref(),
         Some("Increased error rates for Chat Completions and Codex")
     );
-    let (responses, view) = verdict(&status, &components(&[RESPONSES]));
+    let (responses, view) = page_verdict(&status, &components(&[RESPONSES]));
     assert_eq!(responses.state, State::Operational);
     assert!(
         view.incidents.is_empty(),
@@ -515,10 +518,10 @@ async fn incidentio_maintenance_from_the_widget() {
         ]
     );
     assert!(status.incidents.is_empty());
-    let (v, _) = verdict(&status, &components(&["Fine-tuning"]));
+    let (v, _) = page_verdict(&status, &components(&["Fine-tuning"]));
     assert_eq!(v.state, State::Degraded);
     assert_eq!(v.cause.as_deref(), Some("Fine-tuning job queue maintenance"));
-    let (chat, _) = verdict(&status, &components(&[CHAT_COMPLETIONS]));
+    let (chat, _) = page_verdict(&status, &components(&[CHAT_COMPLETIONS]));
     assert_eq!(chat.state, State::Operational);
 }
 
@@ -540,7 +543,7 @@ async fn incidentio_blocked_widget_falls_back_to_the_shim() {
     assert_eq!(status.incidents.len(), 1);
     assert!(status.incidents[0].components.is_empty(), "the shim loses tags");
     // An untagged incident still concerns the configured components.
-    let (v, view) = verdict(&status, &components(&[CHAT_COMPLETIONS, RESPONSES]));
+    let (v, view) = page_verdict(&status, &components(&[CHAT_COMPLETIONS, RESPONSES]));
     assert_eq!(v.state, State::Degraded);
     assert_eq!(
         v.cause.as_deref(),
@@ -591,7 +594,7 @@ async fn google_history_without_open_incidents_is_operational() {
         status.maintenances.is_empty(),
         "the feed has no maintenance notion"
     );
-    let (v, _) = verdict(&status, &components(&[VERTEX_GEMINI]));
+    let (v, _) = page_verdict(&status, &components(&[VERTEX_GEMINI]));
     assert_eq!(
         v,
         PageVerdict {
@@ -644,7 +647,7 @@ async fn google_open_incident_on_vertex_gemini_api() {
         Some("2026-03-02T13:41:00+00:00".to_string())
     );
 
-    let (v, view) = verdict(&status, &components(&[VERTEX_GEMINI]));
+    let (v, view) = page_verdict(&status, &components(&[VERTEX_GEMINI]));
     assert_eq!(v.state, State::Degraded);
     assert_eq!(v.cause.as_deref(), Some(vertex.name.as_str()));
     assert_eq!(
@@ -680,9 +683,9 @@ async fn google_service_outage_is_an_outage() {
         .await,
     );
     assert_eq!(status.indicator, Indicator::Major);
-    let (v, _) = verdict(&status, &components(&["Vertex Gemini API"]));
+    let (v, _) = page_verdict(&status, &components(&["Vertex Gemini API"]));
     assert_eq!(v.state, State::Outage);
-    let (build, _) = verdict(&status, &components(&["Cloud Build"]));
+    let (build, _) = page_verdict(&status, &components(&["Cloud Build"]));
     assert_eq!(build.state, State::Degraded);
     assert_eq!(
         build.cause.as_deref(),
@@ -708,7 +711,7 @@ async fn aws_empty_event_list_is_all_operational() {
     let status = aws_page(utf16be_bom(&fixture("aws_currentevents_empty.json"))).await;
     assert_eq!(status.indicator, Indicator::None);
     assert!(status.components.is_empty() && status.incidents.is_empty());
-    let (v, _) = verdict(&status, &components(&["bedrock"]));
+    let (v, _) = page_verdict(&status, &components(&["bedrock"]));
     assert_eq!(
         v,
         PageVerdict {
@@ -758,11 +761,11 @@ async fn aws_bedrock_event_in_utf16be() {
     );
 
     // The catalog's "bedrock" matches every region's bedrock-<region> service.
-    let (v, view) = verdict(&status, &components(&["bedrock"]));
+    let (v, view) = page_verdict(&status, &components(&["bedrock"]));
     assert_eq!(v.state, State::Degraded);
     assert_eq!(v.cause.as_deref(), Some("Increased Error Rates and Latencies"));
     assert_eq!((view.components.len(), view.incidents.len()), (1, 1));
-    let (other_region, _) = verdict(&status, &components(&["bedrock-us-west-2"]));
+    let (other_region, _) = page_verdict(&status, &components(&["bedrock-us-west-2"]));
     assert_eq!(other_region.state, State::Operational);
 }
 
@@ -977,7 +980,7 @@ impl Kind {
 fn assert_unknown_not_outage(fetch: &PageFetch, components: &[&str]) {
     let page = fetch.page();
     assert_eq!(page.indicator, Indicator::Unknown);
-    let (v, _) = verdict(&page, &self::components(components));
+    let (v, _) = page_verdict(&page, &self::components(components));
     assert_eq!(v.state, State::Unknown);
     assert!(v.cause.is_some());
 }

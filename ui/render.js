@@ -573,7 +573,25 @@ export function routing(report, act) {
   const rest = providers.filter((p) => !order.includes(p.id));
   const nameOf = (id) => byId.get(id)?.name ?? id;
 
-  const radios = h(
+  return h(
+    "div",
+    { class: "routing-body" },
+    preferredRadios(report, providers, act),
+    autoSwitchToggle(report, act),
+    h(
+      "div",
+      { class: "fallback" },
+      h("h3", { id: "fallback-h" }, "Fallback order"),
+      h("p", { class: "hint" }, "When the preferred provider fails, Switchboard and its gateway pick the healthiest of these; among equally healthy ones, this order decides."),
+      fallbackList(order, nameOf, act),
+      addToFallback(rest, order, act),
+    ),
+  );
+}
+
+/** The "Preferred provider" radio group, each with its state. */
+function preferredRadios(report, providers, act) {
+  return h(
     "fieldset",
     { class: "radios" },
     h("legend", {}, "Preferred provider"),
@@ -594,8 +612,11 @@ export function routing(report, act) {
       ),
     ),
   );
+}
 
-  const auto = h(
+/** "Switch automatically when the preferred provider fails". */
+function autoSwitchToggle(report, act) {
+  return h(
     "label",
     { class: "check" },
     h("input", {
@@ -606,7 +627,13 @@ export function routing(report, act) {
     }),
     h("span", {}, "Switch automatically when the preferred provider fails"),
   );
+}
 
+/** The fallback order, each entry with move up / move down / remove. */
+function fallbackList(order, nameOf, act) {
+  if (!order.length) {
+    return h("p", { class: "hint" }, "No fallback order yet: requests go to the preferred provider only.");
+  }
   const move = (i, d) => {
     const next = [...order];
     [next[i], next[i + d]] = [next[i + d], next[i]];
@@ -618,73 +645,57 @@ export function routing(report, act) {
       { type: "button", class: "btn btn-ghost btn-icon", "aria-label": label, title: label, disabled, dataset: { focus }, onclick },
       icon(name),
     );
-
-  const list = order.length
-    ? h(
-        "ol",
-        { class: "order" },
-        order.map((id, i) =>
-          h(
-            "li",
-            {},
-            h("span", { class: "order-n", "aria-hidden": "true" }, String(i + 1)),
-            h("span", { class: "order-name" }, nameOf(id)),
-            h(
-              "span",
-              { class: "order-actions" },
-              iconBtn("up", `Move ${nameOf(id)} up`, `up-${id}`, () => move(i, -1), i === 0),
-              iconBtn("down", `Move ${nameOf(id)} down`, `down-${id}`, () => move(i, 1), i === order.length - 1),
-              iconBtn("close", `Remove ${nameOf(id)} from the fallback order`, `rm-${id}`, () =>
-                act.setFallback(order.filter((x) => x !== id)),
-              ),
-            ),
-          ),
-        ),
-      )
-    : h("p", { class: "hint" }, "No fallback order yet: requests go to the preferred provider only.");
-
-  const addable = rest.filter((p) => p.credential !== "not_needed" || p.id === "ollama");
-  const add = addable.length
-    ? h(
-        "div",
-        { class: "add-list" },
-        h("p", { class: "hint" }, "Not in the order:"),
+  return h(
+    "ol",
+    { class: "order" },
+    order.map((id, i) =>
+      h(
+        "li",
+        {},
+        h("span", { class: "order-n", "aria-hidden": "true" }, String(i + 1)),
+        h("span", { class: "order-name" }, nameOf(id)),
         h(
-          "ul",
-          {},
-          addable.map((p) =>
-            h(
-              "li",
-              {},
-              h(
-                "button",
-                {
-                  type: "button",
-                  class: "btn btn-ghost btn-sm",
-                  dataset: { focus: `add-${p.id}` },
-                  onclick: () => act.setFallback([...order, p.id]),
-                },
-                icon("plus"),
-                h("span", {}, `Add ${p.name}`),
-              ),
-            ),
+          "span",
+          { class: "order-actions" },
+          iconBtn("up", `Move ${nameOf(id)} up`, `up-${id}`, () => move(i, -1), i === 0),
+          iconBtn("down", `Move ${nameOf(id)} down`, `down-${id}`, () => move(i, 1), i === order.length - 1),
+          iconBtn("close", `Remove ${nameOf(id)} from the fallback order`, `rm-${id}`, () =>
+            act.setFallback(order.filter((x) => x !== id)),
           ),
         ),
-      )
-    : null;
+      ),
+    ),
+  );
+}
 
+/** "Not in the order:" with an Add button per provider that can serve requests. */
+function addToFallback(rest, order, act) {
+  const addable = rest.filter((p) => p.credential !== "not_needed" || p.id === "ollama");
+  if (!addable.length) return null;
   return h(
     "div",
-    { class: "routing-body" },
-    radios,
-    auto,
+    { class: "add-list" },
+    h("p", { class: "hint" }, "Not in the order:"),
     h(
-      "div",
-      { class: "fallback" },
-      h("h3", { id: "fallback-h" }, "Fallback order"),
-      h("p", { class: "hint" }, "When the preferred provider fails, Switchboard and its gateway try these in order."),
-      list,
-      add,
+      "ul",
+      {},
+      addable.map((p) =>
+        h(
+          "li",
+          {},
+          h(
+            "button",
+            {
+              type: "button",
+              class: "btn btn-ghost btn-sm",
+              dataset: { focus: `add-${p.id}` },
+              onclick: () => act.setFallback([...order, p.id]),
+            },
+            icon("plus"),
+            h("span", {}, `Add ${p.name}`),
+          ),
+        ),
+      ),
     ),
   );
 }

@@ -10,9 +10,10 @@ use chrono::{DateTime, Utc};
 use futures::future::join_all;
 
 use super::{Finding, Severity};
-use crate::config::{Config, Provider, ProviderKind};
-use crate::model::{CredentialSource, NetFailure};
-use crate::secrets::{Credentials, SecretError};
+use crate::config::{Config, Provider};
+use crate::model::{CredentialSource, NetFailure, ProviderKind};
+use crate::credentials::Credentials;
+use crate::secrets::SecretError;
 use crate::session_bus::{self, Notifications, TrayHost};
 
 /// Each network request of a check gives up after this: doctor answers in

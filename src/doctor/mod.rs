@@ -14,7 +14,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::secrets::Credentials;
+use crate::credentials::Credentials;
 
 pub use checks::{clock_finding, port_finding, PortUse};
 

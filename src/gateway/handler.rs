@@ -24,14 +24,14 @@ use tracing::{debug, info, warn};
 use super::keys::Keys;
 use super::relay::{Broken, EventSource, UpstreamEvent, Writer};
 use super::route::{self, Candidate, Dialect};
-use super::traffic::Traffic;
 use super::translate;
-use super::upstream::{self, Auth, ClientRequest, Failure, PrepareError};
-use super::vertex;
+use super::upstream::{self, ClientRequest, Failure, PrepareError};
 use super::wire::{anthropic, openai, Protocol};
 use crate::config::GatewayConfig;
 use crate::engine::EngineHandle;
-use crate::server::HostPolicy;
+use crate::net::HostPolicy;
+use crate::traffic::Traffic;
+use crate::upstream::{vertex, Auth};
 
 /// Names the provider that served (or, on an error, the last one tried).
 pub const PROVIDER_HEADER: &str = "x-switchboard-provider";

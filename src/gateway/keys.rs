@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::cloud::aws::BedrockAuth;
 use crate::config::Provider;
-use crate::secrets::{Credentials, Secret};
-
-use super::bedrock::{self, BedrockAuth};
+use crate::credentials::Credentials;
+use crate::secrets::Secret;
+use crate::upstream::bedrock;
 
 /// How long a looked-up key is reused. Short, so a key changed on the
 /// dashboard or with `switchboard key set` is picked up within seconds.

@@ -17,7 +17,6 @@ mod redact;
 mod relay;
 pub mod route;
 pub mod sse;
-pub mod traffic;
 pub mod translate;
 mod upstream;
 pub mod vertex;
@@ -32,12 +31,12 @@ use axum::routing::{get, post};
 use axum::{middleware, Router};
 use tokio::net::TcpListener;
 
+use crate::credentials::Credentials;
 use crate::engine::EngineHandle;
-use crate::secrets::Credentials;
-use crate::server::{HostPolicy, ServerError};
+use crate::net::{HostPolicy, ServerError};
+use crate::traffic::Traffic;
 
 pub use handler::{ESTIMATE_HEADER, PROVIDER_HEADER};
-pub use traffic::{ProviderTraffic, Traffic};
 
 /// Largest request body accepted: conversations with images run to megabytes.
 pub const BODY_LIMIT: usize = 32 * 1024 * 1024;
@@ -103,5 +102,5 @@ pub async fn serve_with(
 
 /// Opens the gateway's socket (loopback only unless `allow_remote`, like the dashboard).
 pub async fn bind(listen: SocketAddr, allow_remote: bool) -> Result<TcpListener, ServerError> {
-    crate::server::bind(listen, allow_remote).await
+    crate::net::bind(listen, allow_remote).await
 }

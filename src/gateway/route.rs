@@ -1,51 +1,18 @@
 //! Which providers a request may go to, in which order, and how each is spoken to.
 //!
 //! The order is the user's: the preferred provider, then `fallback`. Health
-//! only reorders it: providers the engine reports failing (outage, rejected
-//! key) go last, so a request reaches a healthy provider first but is still
+//! reorders it by `routing::healthiest_first`, the same rule the "Switch to …"
+//! notice and the automatic switch use: the preferred stays first unless its
+//! calls fail; the others go operational, then rate limited / degraded, then
+//! unknown, then failing (outage, rejected key) last, where they are still
 //! attempted when everything is reported down (the report may be a minute old).
 
-use crate::config::{Config, Provider, ProviderKind};
+use crate::config::{Config, Provider};
 use crate::model::{State, StatusReport};
 
-use super::wire::Protocol;
+use crate::upstream::Protocol;
 
-/// How the gateway talks to one provider kind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dialect {
-    /// The Anthropic Messages API at `{base_url}/v1/messages`.
-    Anthropic,
-    /// Claude on Amazon Bedrock (InvokeModel, event-stream framing).
-    Bedrock,
-    /// Claude on Google Vertex AI (rawPredict, SSE like Anthropic).
-    Vertex,
-    /// OpenAI Chat Completions, also spoken by Gemini, OpenRouter, Ollama and llama.cpp.
-    OpenAiChat,
-}
-
-impl Dialect {
-    /// `None` for status-only surfaces: nothing can be sent to a status page.
-    pub fn of(kind: ProviderKind) -> Option<Dialect> {
-        match kind {
-            ProviderKind::Anthropic => Some(Dialect::Anthropic),
-            ProviderKind::Bedrock => Some(Dialect::Bedrock),
-            ProviderKind::Vertex => Some(Dialect::Vertex),
-            ProviderKind::Openai
-            | ProviderKind::OpenaiCompatible
-            | ProviderKind::Gemini
-            | ProviderKind::Ollama => Some(Dialect::OpenAiChat),
-            ProviderKind::Status => None,
-        }
-    }
-
-    /// The request and response body format this dialect uses.
-    pub fn protocol(self) -> Protocol {
-        match self {
-            Dialect::Anthropic | Dialect::Bedrock | Dialect::Vertex => Protocol::Anthropic,
-            Dialect::OpenAiChat => Protocol::OpenAi,
-        }
-    }
-}
+pub use crate::upstream::Dialect;
 
 /// One provider a request may be sent to.
 #[derive(Clone, Debug)]
@@ -87,22 +54,27 @@ pub fn plan(config: &Config, report: &StatusReport, client: Protocol) -> Vec<Can
             .find(|p| p.id == id)
             .map_or(State::Unknown, |p| p.state)
     };
-    let candidates = order.into_iter().filter_map(|id| {
-        let provider = config.provider(id).filter(|p| p.enabled)?;
-        let dialect = Dialect::of(provider.kind)?;
-        Some(Candidate {
-            provider: provider.clone(),
-            dialect,
-            state: state_of(id),
-            keep_client_model: Some(id) == preferred
-                && dialect.protocol() == client
-                && dialect != Dialect::Bedrock
-                && dialect != Dialect::Vertex,
+    let candidates: Vec<Candidate> = order
+        .into_iter()
+        .filter_map(|id| {
+            let provider = config.provider(id).filter(|p| p.enabled)?;
+            let dialect = Dialect::of(provider.kind)?;
+            Some(Candidate {
+                provider: provider.clone(),
+                dialect,
+                state: state_of(id),
+                keep_client_model: Some(id) == preferred
+                    && dialect.protocol() == client
+                    && dialect != Dialect::Bedrock
+                    && dialect != Dialect::Vertex,
+            })
         })
-    });
-    // A stable partition: the user's order within each group.
-    let (healthy, failing): (Vec<_>, Vec<_>) = candidates.partition(|c| !c.state.is_failing());
-    healthy.into_iter().chain(failing).collect()
+        .collect();
+    crate::routing::healthiest_first(
+        candidates,
+        |c| c.state,
+        |c| Some(c.provider.id.as_str()) == preferred,
+    )
 }
 
 #[cfg(test)]
@@ -189,5 +161,63 @@ model = "llama3.2"
             "an OpenAI model name means nothing to Anthropic"
         );
         assert_eq!(plan[0].model(Some("gpt-4o")), Some("claude-sonnet-4-5"));
+    }
+
+    /// Regression: the gateway used to keep the user's order among providers
+    /// that were not failing, while the "Switch to …" notice (and the automatic
+    /// switch) ranked them by health. With anthropic down, a notice could say
+    /// "Switch to ollama" while the gateway sent the request to a degraded
+    /// openai first. Both now use `routing::healthiest_first`.
+    #[test]
+    fn first_alternative_is_the_one_the_switch_notice_offers() {
+        let config = Config::parse(CONFIG, Path::new("/x.toml")).unwrap();
+        let cases = [
+            // (openai, ollama) -> the gateway's order
+            (
+                (State::Degraded, State::Operational),
+                ["ollama", "openai", "anthropic"],
+            ),
+            (
+                (State::Degraded, State::RateLimited),
+                ["ollama", "openai", "anthropic"],
+            ),
+            (
+                (State::Unknown, State::Degraded),
+                ["ollama", "openai", "anthropic"],
+            ),
+            (
+                (State::Operational, State::Operational),
+                ["openai", "ollama", "anthropic"],
+            ),
+        ];
+        for ((openai, ollama), want) in cases {
+            let mut r = report(&[
+                ("anthropic", State::Outage),
+                ("openai", openai),
+                ("ollama", ollama),
+            ]);
+            r.fallback = config.fallback.clone();
+            let plan = plan(&config, &r, Protocol::Anthropic);
+            assert_eq!(ids(&plan), want, "openai {openai}, ollama {ollama}");
+            let offered = crate::routing::healthiest_alternative("anthropic", State::Outage, &r);
+            assert_eq!(offered.map(|a| a.id).as_deref(), Some(want[0]));
+        }
+    }
+
+    #[test]
+    fn a_working_preferred_provider_stays_first() {
+        let config = Config::parse(CONFIG, Path::new("/x.toml")).unwrap();
+        for state in [State::Degraded, State::RateLimited, State::Unknown] {
+            let r = report(&[
+                ("anthropic", state),
+                ("openai", State::Operational),
+                ("ollama", State::Operational),
+            ]);
+            assert_eq!(
+                ids(&plan(&config, &r, Protocol::Anthropic)),
+                ["anthropic", "openai", "ollama"],
+                "{state}"
+            );
+        }
     }
 }

@@ -6,22 +6,17 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::config::{Provider, ProviderKind};
-use crate::http::join_path;
 use crate::model::ProbeReport;
-use crate::secrets::Secret;
+use crate::model::ProviderKind;
+use crate::upstream::{Auth, Dialect, Generation};
 
-use super::route::{Candidate, Dialect};
+use super::route::Candidate;
 use super::translate;
 use super::wire::{anthropic, openai, Protocol};
-use super::{bedrock, vertex};
-
-/// `anthropic-version` sent when the client sent none (an OpenAI client).
-pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 
 /// Most bytes read from an upstream error answer.
 const MAX_ERROR_BODY: usize = 256 * 1024;
@@ -127,31 +122,7 @@ impl ClientRequest {
 }
 
 /// What goes to the upstream: the client's bytes, or a rewritten body.
-#[derive(Debug)]
-pub enum UpstreamBody {
-    Raw(Bytes),
-    Json(Value),
-}
-
-impl UpstreamBody {
-    fn value(&self) -> Result<Value, serde_json::Error> {
-        match self {
-            UpstreamBody::Raw(raw) => serde_json::from_slice(raw),
-            UpstreamBody::Json(v) => Ok(v.clone()),
-        }
-    }
-
-    pub(super) fn attach(
-        &self,
-        builder: reqwest::RequestBuilder,
-    ) -> Result<reqwest::RequestBuilder, PrepareError> {
-        let bytes = match self {
-            UpstreamBody::Raw(raw) => raw.clone(),
-            UpstreamBody::Json(v) => Bytes::from(serde_json::to_vec(v)?),
-        };
-        Ok(builder.header(CONTENT_TYPE, "application/json").body(bytes))
-    }
-}
+pub use crate::upstream::Body as UpstreamBody;
 
 /// Why a request could not be prepared for a provider (no call was made).
 #[derive(Debug, thiserror::Error)]
@@ -164,18 +135,10 @@ pub enum PrepareError {
     },
     #[error("the request body is not valid for its protocol: {0}")]
     Body(#[from] serde_json::Error),
-    #[error("{0} has no base_url")]
-    NoBaseUrl(String),
     #[error("no credential for {0}")]
     NoCredential(String),
-    #[error("the stored key for {0} cannot be sent in an HTTP header; set it again")]
-    InvalidKey(String),
     #[error(transparent)]
-    Bedrock(#[from] bedrock::BedrockError),
-    #[error(transparent)]
-    Vertex(#[from] vertex::VertexError),
-    #[error("cannot build the request: {0}")]
-    Http(#[from] reqwest::Error),
+    Build(#[from] crate::upstream::BuildError),
 }
 
 /// The body to send to `candidate`, in its dialect's protocol, naming `model`
@@ -264,41 +227,7 @@ fn fit_output_limit(req: &mut openai::ChatRequest, kind: ProviderKind) {
     }
 }
 
-/// Where an OpenAI-dialect provider takes chat completions, by its kind's
-/// `base_url` convention (see DESIGN "Configuration").
-fn chat_url(provider: &Provider, base: &url::Url) -> url::Url {
-    match provider.kind {
-        ProviderKind::Gemini => join_path(base, "v1beta/openai/chat/completions"),
-        ProviderKind::Ollama => join_path(base, "v1/chat/completions"),
-        _ => join_path(base, "chat/completions"),
-    }
-}
-
-/// The credential a dialect needs, resolved by the caller.
-pub enum Auth {
-    Key(Option<Secret>),
-    Bedrock(bedrock::BedrockAuth),
-    Vertex(vertex::VertexTarget, Secret),
-}
-
-impl Auth {
-    /// Every secret value in it, to scrub from what the upstream echoes back.
-    pub fn secrets(&self) -> Vec<&str> {
-        match self {
-            Auth::Key(key) => key.iter().map(|k| k.expose().trim()).collect(),
-            Auth::Bedrock(b) => b.secrets(),
-            Auth::Vertex(_, token) => vec![token.expose().trim()],
-        }
-    }
-}
-
-fn sensitive(value: String, provider: &str) -> Result<HeaderValue, PrepareError> {
-    let mut v = HeaderValue::from_str(&value).map_err(|_| PrepareError::InvalidKey(provider.to_string()))?;
-    v.set_sensitive(true);
-    Ok(v)
-}
-
-/// Builds the HTTP request for `candidate`.
+/// Builds the HTTP request for `candidate` (see [`crate::upstream::generation`]).
 pub fn build(
     client: &reqwest::Client,
     req: &ClientRequest,
@@ -306,76 +235,23 @@ pub fn build(
     body: &UpstreamBody,
     auth: &Auth,
 ) -> Result<reqwest::Request, PrepareError> {
-    let p = &candidate.provider;
-    let stream = req.stream();
-    let accept = if stream {
-        "text/event-stream"
-    } else {
-        "application/json"
+    let how = Generation {
+        stream: req.stream(),
+        anthropic_version: req.anthropic_version.clone(),
+        anthropic_beta: req
+            .anthropic_beta
+            .clone()
+            .filter(|_| req.protocol == Protocol::Anthropic),
+        responses_api: native_responses(req, candidate),
     };
-    match (candidate.dialect, auth) {
-        (Dialect::Bedrock, Auth::Bedrock(a)) => {
-            Ok(bedrock::build_request(client, p, a, &body.value()?, stream)?)
-        }
-        (Dialect::Vertex, Auth::Vertex(target, token)) => Ok(vertex::build_request(
-            client,
-            target,
-            token,
-            &body.value()?,
-            stream,
-        )?),
-        (Dialect::Anthropic, Auth::Key(key)) => {
-            let base = p
-                .base_url
-                .as_ref()
-                .ok_or_else(|| PrepareError::NoBaseUrl(p.id.clone()))?;
-            let key = key
-                .as_ref()
-                .ok_or_else(|| PrepareError::NoCredential(p.id.clone()))?;
-            let mut headers = HeaderMap::new();
-            headers.insert(
-                HeaderName::from_static("x-api-key"),
-                sensitive(key.expose().trim().to_string(), &p.id)?,
-            );
-            headers.insert(
-                HeaderName::from_static("anthropic-version"),
-                req.anthropic_version
-                    .clone()
-                    .unwrap_or_else(|| HeaderValue::from_static(ANTHROPIC_VERSION)),
-            );
-            if let Some(beta) = req
-                .anthropic_beta
-                .clone()
-                .filter(|_| req.protocol == Protocol::Anthropic)
-            {
-                headers.insert(HeaderName::from_static("anthropic-beta"), beta);
-            }
-            headers.insert(ACCEPT, HeaderValue::from_static(accept));
-            Ok(body
-                .attach(client.post(join_path(base, "v1/messages")).headers(headers))?
-                .build()?)
-        }
-        (Dialect::OpenAiChat, Auth::Key(key)) => {
-            let base = p
-                .base_url
-                .as_ref()
-                .ok_or_else(|| PrepareError::NoBaseUrl(p.id.clone()))?;
-            let url = if native_responses(req, candidate) {
-                join_path(base, "responses")
-            } else {
-                chat_url(p, base)
-            };
-            let mut builder = body.attach(client.post(url).header(ACCEPT, accept))?;
-            if let Some(key) = key {
-                builder = builder.header(
-                    AUTHORIZATION,
-                    sensitive(format!("Bearer {}", key.expose().trim()), &p.id)?,
-                );
-            }
-            Ok(builder.build()?)
-        }
-        _ => Err(PrepareError::NoCredential(p.id.clone())),
-    }
+    Ok(crate::upstream::generation(
+        client,
+        &candidate.provider,
+        candidate.dialect,
+        auth,
+        body,
+        &how,
+    )?)
 }
 
 /// An upstream answer that is not a success, read and classified.
@@ -530,47 +406,6 @@ fn classified(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn provider(kind: &str, base: &str) -> Provider {
-        let text = format!(
-            "use_catalog = false\n[[providers]]\nid = \"p\"\nkind = \"{kind}\"\nbase_url = \"{base}\"\n"
-        );
-        crate::config::Config::parse(&text, std::path::Path::new("/x.toml"))
-            .expect("valid test config")
-            .providers
-            .remove(0)
-    }
-
-    #[test]
-    fn chat_urls_follow_each_kinds_base_url_convention() {
-        let cases = [
-            (
-                "openai",
-                "https://api.openai.com/v1",
-                "https://api.openai.com/v1/chat/completions",
-            ),
-            (
-                "openai-compatible",
-                "http://127.0.0.1:8080/v1",
-                "http://127.0.0.1:8080/v1/chat/completions",
-            ),
-            (
-                "gemini",
-                "https://generativelanguage.googleapis.com",
-                "https://generativelanguage.googleapis.com/v1beta/openai/chat/completions",
-            ),
-            (
-                "ollama",
-                "http://127.0.0.1:11434",
-                "http://127.0.0.1:11434/v1/chat/completions",
-            ),
-        ];
-        for (kind, base, want) in cases {
-            let p = provider(kind, base);
-            let base = p.base_url.clone().expect("base_url");
-            assert_eq!(chat_url(&p, &base).as_str(), want, "{kind}");
-        }
-    }
 
     #[test]
     fn only_answers_about_the_provider_are_health_signals() {

@@ -1,4 +1,4 @@
-//! One moment's verdict for one provider: combine a probe result and what the
+//! One moment's assessment for one provider: combine a probe result and what the
 //! status page says, per DESIGN's "Combining" rules. Pure; no history.
 //!
 //! Hysteresis, flap damping and incidents are `machine`'s job; offline detection

@@ -47,7 +47,7 @@ pub enum Context {
 pub struct Observation<'a> {
     pub at: DateTime<Utc>,
     pub assessment: &'a Assessment,
-    /// The verdict rests on a probe (needs `failures_to_open`); a page-only verdict
+    /// The assessment rests on a probe (needs `failures_to_open`); a page-only one
     /// is the provider's own acknowledgement and opens at once.
     pub from_probe: bool,
     /// The probe got a successful answer (the API works), whatever the page says.
@@ -163,6 +163,11 @@ impl HealthMachine {
         self.thresholds = thresholds;
     }
 
+    /// Feeds one observation; returns what changed (incidents opened, closed,
+    /// acknowledged). The steps: the context (offline, settling after sleep)
+    /// may decide alone; a passing probe may end an outage the page still
+    /// reports; otherwise trouble, recovery or no information, each by its
+    /// streak; last, the page's acknowledgement.
     pub fn observe(&mut self, obs: Observation<'_>) -> Vec<Transition> {
         let mut out = Vec::new();
         let raw = obs.assessment.state;
@@ -186,87 +191,14 @@ impl HealthMachine {
             self.probe_good_streak = 0;
         }
         if self.outage_over_but_page_lags(raw) {
-            // The calls work again and only the (flapping, lagging) page still
-            // reports trouble: the outage ends now, and a page-only incident
-            // takes over, so "ended" is said once instead of never.
-            if let Some(mut outage) = self.incident.take() {
-                outage.ended_at = Some(obs.at);
-                out.push(Transition::Closed(outage));
-            }
-            let incident = IncidentRecord {
-                state: raw,
-                started_at: obs.at,
-                detected_at: obs.at,
-                acknowledged_at: obs.assessment.confirmed_by_status_page.then_some(obs.at),
-                ended_at: None,
-                cause: obs.assessment.summary.clone(),
-                request_id: None,
-            };
-            self.incident = Some(incident.clone());
-            self.bad_streak = 1;
-            self.good_streak = 0;
-            self.change(raw, obs.at, &mut out);
-            self.set_words(obs.assessment);
-            out.push(Transition::Opened(incident));
+            self.hand_over_to_the_page(&obs, &mut out);
             return out;
         }
 
         if is_trouble(raw) {
-            self.good_streak = 0;
-            if self.bad_streak == 0 {
-                self.streak_started = Some(obs.at);
-                self.streak_request_id = obs.request_id.map(str::to_string);
-            }
-            self.bad_streak = self.bad_streak.saturating_add(1);
-            let needed = if obs.from_probe {
-                self.thresholds.failures_to_open
-            } else {
-                1
-            };
-            if let Some(incident) = self.incident.as_mut() {
-                incident.state = incident.state.max(raw);
-                self.change(raw, obs.at, &mut out);
-                self.set_words(obs.assessment);
-            } else if self.bad_streak >= needed {
-                let started_at = self.streak_started.unwrap_or(obs.at);
-                let incident = IncidentRecord {
-                    state: raw,
-                    started_at,
-                    detected_at: obs.at,
-                    acknowledged_at: None,
-                    ended_at: None,
-                    cause: obs.assessment.summary.clone(),
-                    request_id: self.streak_request_id.clone(),
-                };
-                self.incident = Some(incident.clone());
-                self.change(raw, started_at, &mut out);
-                self.set_words(obs.assessment);
-                out.push(Transition::Opened(incident));
-            }
-            // Otherwise: a first failure, pending confirmation. Nothing changes yet.
+            self.observe_trouble(&obs, &mut out);
         } else if raw == State::Operational {
-            self.bad_streak = 0;
-            let evidence = obs.page_fresh || self.incident.as_ref().is_some_and(|i| i.state.is_failing());
-            if evidence {
-                self.good_streak = self.good_streak.saturating_add(1);
-            }
-            match self.incident.as_mut() {
-                Some(incident) if self.good_streak >= self.thresholds.successes_to_close => {
-                    incident.ended_at = Some(obs.at);
-                    let closed = incident.clone();
-                    self.incident = None;
-                    self.change(State::Operational, obs.at, &mut out);
-                    self.set_words(obs.assessment);
-                    out.push(Transition::Closed(closed));
-                }
-                Some(_) => {
-                    // Recovering; hold the incident until the streak is long enough.
-                }
-                None => {
-                    self.change(State::Operational, obs.at, &mut out);
-                    self.set_words(obs.assessment);
-                }
-            }
+            self.observe_operational(&obs, &mut out);
         } else {
             // Unknown: no information. Keep a troubled state; otherwise say we don't know.
             if self.incident.is_none() {
@@ -274,7 +206,104 @@ impl HealthMachine {
                 self.set_words(obs.assessment);
             }
         }
+        self.note_acknowledgement(&obs, &mut out);
+        out
+    }
 
+    /// The calls work again and only the (flapping, lagging) page still
+    /// reports trouble: the outage ends now, and a page-only incident takes
+    /// over, so "ended" is said once instead of never.
+    fn hand_over_to_the_page(&mut self, obs: &Observation<'_>, out: &mut Vec<Transition>) {
+        let raw = obs.assessment.state;
+        if let Some(mut outage) = self.incident.take() {
+            outage.ended_at = Some(obs.at);
+            out.push(Transition::Closed(outage));
+        }
+        let incident = IncidentRecord {
+            state: raw,
+            started_at: obs.at,
+            detected_at: obs.at,
+            acknowledged_at: obs.assessment.confirmed_by_status_page.then_some(obs.at),
+            ended_at: None,
+            cause: obs.assessment.summary.clone(),
+            request_id: None,
+        };
+        self.incident = Some(incident.clone());
+        self.bad_streak = 1;
+        self.good_streak = 0;
+        self.change(raw, obs.at, out);
+        self.set_words(obs.assessment);
+        out.push(Transition::Opened(incident));
+    }
+
+    /// Trouble: extends an open incident, or opens one once the streak is long
+    /// enough (`failures_to_open` probes; one page report suffices).
+    fn observe_trouble(&mut self, obs: &Observation<'_>, out: &mut Vec<Transition>) {
+        let raw = obs.assessment.state;
+        self.good_streak = 0;
+        if self.bad_streak == 0 {
+            self.streak_started = Some(obs.at);
+            self.streak_request_id = obs.request_id.map(str::to_string);
+        }
+        self.bad_streak = self.bad_streak.saturating_add(1);
+        let needed = if obs.from_probe {
+            self.thresholds.failures_to_open
+        } else {
+            1
+        };
+        if let Some(incident) = self.incident.as_mut() {
+            incident.state = incident.state.max(raw);
+            self.change(raw, obs.at, out);
+            self.set_words(obs.assessment);
+        } else if self.bad_streak >= needed {
+            let started_at = self.streak_started.unwrap_or(obs.at);
+            let incident = IncidentRecord {
+                state: raw,
+                started_at,
+                detected_at: obs.at,
+                acknowledged_at: None,
+                ended_at: None,
+                cause: obs.assessment.summary.clone(),
+                request_id: self.streak_request_id.clone(),
+            };
+            self.incident = Some(incident.clone());
+            self.change(raw, started_at, out);
+            self.set_words(obs.assessment);
+            out.push(Transition::Opened(incident));
+        }
+        // Otherwise: a first failure, pending confirmation. Nothing changes yet.
+    }
+
+    /// Operational: closes an open incident once `successes_to_close` pieces of
+    /// evidence in a row say so; without an incident, says so at once.
+    fn observe_operational(&mut self, obs: &Observation<'_>, out: &mut Vec<Transition>) {
+        self.bad_streak = 0;
+        let evidence = obs.page_fresh || self.incident.as_ref().is_some_and(|i| i.state.is_failing());
+        if evidence {
+            self.good_streak = self.good_streak.saturating_add(1);
+        }
+        match self.incident.as_mut() {
+            Some(incident) if self.good_streak >= self.thresholds.successes_to_close => {
+                incident.ended_at = Some(obs.at);
+                let closed = incident.clone();
+                self.incident = None;
+                self.change(State::Operational, obs.at, out);
+                self.set_words(obs.assessment);
+                out.push(Transition::Closed(closed));
+            }
+            Some(_) => {
+                // Recovering; hold the incident until the streak is long enough.
+            }
+            None => {
+                self.change(State::Operational, obs.at, out);
+                self.set_words(obs.assessment);
+            }
+        }
+    }
+
+    /// The page acknowledged the open incident (once), and whether the words
+    /// shown are confirmed by it.
+    fn note_acknowledgement(&mut self, obs: &Observation<'_>, out: &mut Vec<Transition>) {
         if let Some(incident) = self.incident.as_mut() {
             if obs.assessment.confirmed_by_status_page && incident.acknowledged_at.is_none() {
                 incident.acknowledged_at = Some(obs.at);
@@ -282,7 +311,6 @@ impl HealthMachine {
             }
             self.confirmed = incident.acknowledged_at.is_some() && obs.assessment.confirmed_by_status_page;
         }
-        out
     }
 
     /// An open failing incident (outage, rejected key) whose probes have passed

@@ -1,4 +1,4 @@
-//! Health decisions: one moment's verdict (`assess`) and its course over time
+//! Health decisions: one moment's assessment (`assess`) and its course over time
 //! (`machine`). Both are pure; the engine owns the instances and the clock.
 
 pub mod assess;

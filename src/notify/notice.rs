@@ -7,9 +7,9 @@
 
 use chrono::TimeDelta;
 
-use crate::config::{NotificationConfig, ProviderKind};
+use crate::config::NotificationConfig;
 use crate::health::IncidentRecord;
-use crate::model::{Agent, CredentialSource, ProviderReport, State, StatusReport};
+use crate::model::{Agent, CredentialSource, ProviderKind, ProviderReport, State, StatusReport};
 pub use crate::routing::{healthiest_alternative, Alternative};
 
 /// The action key of "Switch to …" (what the notification server
@@ -238,18 +238,13 @@ const VENDORS: [(ProviderKind, &str); 5] = [
 
 fn vendor(current: Option<&ProviderReport>, name: &str) -> String {
     current
-        .and_then(|p| VENDORS.iter().find(|(kind, _)| kind.as_str() == p.kind))
+        .and_then(|p| VENDORS.iter().find(|(kind, _)| *kind == p.kind))
         .map_or(name, |(_, vendor)| vendor)
         .to_string()
 }
 
 fn shorten(text: &str) -> String {
-    let text = text.trim();
-    if text.chars().count() <= MAX_CAUSE_CHARS {
-        return text.to_string();
-    }
-    let cut: String = text.chars().take(MAX_CAUSE_CHARS - 1).collect();
-    format!("{}…", cut.trim_end())
+    crate::text::ellipsize(text.trim(), MAX_CAUSE_CHARS)
 }
 
 #[cfg(test)]
@@ -296,7 +291,7 @@ mod tests {
             probe,
             status_page: None,
             credential: CredentialSource::Keyring,
-            kind: kind.into(),
+            kind: kind.parse().expect("a provider kind"),
             api_key_env: (kind == "anthropic").then(|| "ANTHROPIC_API_KEY".to_string()),
             status_url: None,
             agent_errors: None,

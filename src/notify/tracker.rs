@@ -264,7 +264,7 @@ mod tests {
             probe: None,
             status_page: None,
             credential: CredentialSource::Keyring,
-            kind: kind.into(),
+            kind: kind.parse().expect("a provider kind"),
             api_key_env: None,
             status_url: None,
             agent_errors: None,

@@ -11,8 +11,9 @@ use reqwest::header::{HeaderValue, ACCEPT};
 use url::Url;
 
 use super::join;
+use crate::cloud::aws::{authorize, AwsError, BedrockAuth};
 use crate::config::Provider;
-use crate::gateway::bedrock::{authorize, control_base, BedrockAuth, BedrockError};
+use crate::upstream::bedrock::{control_base, BedrockError};
 
 /// The probe URL for `provider` in `region`.
 pub(crate) fn url(provider: &Provider, region: &str) -> Result<Url, BedrockError> {
@@ -42,7 +43,7 @@ pub(crate) fn request(
 /// The report's `error_type` for a probe that could not be prepared.
 pub(crate) fn setup_error_type(err: &BedrockError) -> &'static str {
     match err {
-        BedrockError::InvalidKey => "invalid_key",
+        BedrockError::Auth(AwsError::InvalidKey) => "invalid_key",
         BedrockError::Endpoint { .. } => "invalid_config",
         _ => "signing_failed",
     }
@@ -51,8 +52,8 @@ pub(crate) fn setup_error_type(err: &BedrockError) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloud::aws::{AwsCredentialSource, AwsCredentials, BedrockCredential};
     use crate::config::Config;
-    use crate::gateway::bedrock::{AwsCredentialSource, AwsCredentials, BedrockCredential};
     use crate::secrets::Secret;
     use std::path::Path;
 

@@ -30,7 +30,7 @@ use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderMap, CONTENT_TYPE, DATE, LOCATION, RETRY_AFTER};
 
 use super::error_body::{clean, ErrorBody};
-use crate::config::ProviderKind;
+use crate::model::ProviderKind;
 use crate::model::{NetFailure, ProbeClass, ProbeReport, QuotaKind};
 
 /// Anthropic's status for "overloaded_error": capacity, not a fault.

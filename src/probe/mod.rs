@@ -9,8 +9,8 @@
 //! The cloud kinds are probed through [`probe_with_credentials`], because a
 //! single key is not enough for them: Bedrock (`bedrock.rs`) signs with SigV4 or
 //! sends a Bedrock API key, Vertex (`vertex.rs`) needs a project and a token
-//! from a command. Their credentials are the gateway's (`gateway::bedrock`,
-//! `gateway::vertex`), so a probe proves what a gateway call would use.
+//! from a command. Their credentials and endpoints are the ones the gateway
+//! uses too (`cloud`, `upstream`), so a probe proves what a gateway call would use.
 //!
 //! Left out on purpose: deciding a provider's state over time and "offline" when
 //! every provider is unreachable at once (`health`).
@@ -35,10 +35,12 @@ use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
 use tokio::time::{timeout_at, Instant};
 use url::Url;
 
-use crate::config::{CheckConfig, Provider, ProviderKind};
-use crate::gateway::vertex::{TokenError, VertexError, VertexTarget};
+use crate::cloud::google::{TokenError, VertexError, VertexTarget};
+use crate::config::{CheckConfig, Provider};
+use crate::credentials::Credentials;
+use crate::model::ProviderKind;
 use crate::model::{NetFailure, ProbeClass, ProbeReport};
-use crate::secrets::{Credentials, Secret};
+use crate::secrets::Secret;
 
 pub use classify::{classify, transport_error, unreachable};
 
@@ -138,7 +140,7 @@ pub async fn probe_with_credentials(
             let (owned, key_owned) = (provider.clone(), key.cloned());
             // The AWS credentials file is read from disk: off the async threads.
             let auth = tokio::task::spawn_blocking(move || {
-                crate::gateway::bedrock::resolve_auth_with(&owned, key_owned, &*env)
+                crate::cloud::aws::resolve_auth_with(&owned, key_owned, &*env)
             })
             .await
             .ok()
@@ -153,7 +155,7 @@ pub async fn probe_with_credentials(
                 Err(VertexError::NoProject) => return None,
                 Err(e) => return Some(setup_report("invalid_config", e.to_string(), started_at)),
             };
-            let source = crate::gateway::vertex::token_source(provider, credentials);
+            let source = crate::upstream::vertex::token_source(provider, credentials);
             let token = match (source.token().await, key) {
                 (Ok(token), _) => token,
                 (Err(_), Some(stored)) => stored.clone(),

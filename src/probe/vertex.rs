@@ -13,8 +13,8 @@ use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
 use url::Url;
 
 use super::join;
+use crate::cloud::google::{VertexError, VertexTarget, DEFAULT_MODEL};
 use crate::config::Provider;
-use crate::gateway::vertex::{VertexError, VertexTarget, DEFAULT_MODEL};
 use crate::secrets::Secret;
 
 /// Google's header naming the project that quota and permission checks use.

@@ -36,14 +36,15 @@ use bytes::Bytes;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::credentials::Credentials;
 use crate::engine::EngineHandle;
 use crate::metrics::Metrics;
-use crate::secrets::Credentials;
 use crate::store::HistoryStore;
 
+pub use crate::net::{bind, HostPolicy, ServerError};
 pub use api::HistoryWindow;
 pub use error::AppError;
-pub use security::{HostPolicy, CONTENT_SECURITY_POLICY};
+pub use security::CONTENT_SECURITY_POLICY;
 pub use token::{Token, TokenError, TOKEN_FILE, TOKEN_HEADER};
 
 /// Largest request body accepted (64 KiB). The biggest legitimate body is an
@@ -146,7 +147,7 @@ pub struct GatewayInfo {
     pub listen: Option<SocketAddr>,
     /// Why it is not running, when enabled but not running.
     pub error: Option<String>,
-    pub traffic: Arc<crate::gateway::Traffic>,
+    pub traffic: Arc<crate::traffic::Traffic>,
 }
 
 /// Builds the whole HTTP surface. Tests call this with `oneshot`.
@@ -176,49 +177,6 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), security::guard))
         .layer(middleware::map_response(security::headers))
         .with_state(state)
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ServerError {
-    #[error(
-        "refusing to listen on {0}: the dashboard can change your keys and settings, and binding to a \
-         non-loopback address would expose it to your network. Use 127.0.0.1 in [server].listen, or \
-         pass --allow-remote if you mean it"
-    )]
-    NotLoopback(SocketAddr),
-    #[error("cannot listen on {addr}: {source}{hint}")]
-    Bind {
-        addr: SocketAddr,
-        #[source]
-        source: std::io::Error,
-        hint: &'static str,
-    },
-    #[error("the HTTP server failed: {0}")]
-    Serve(#[source] std::io::Error),
-}
-
-/// Opens the listening socket, refusing a non-loopback address unless
-/// `allow_remote`. Separate from [`serve`] so `watch` fails fast, before the
-/// engine starts, when the port is taken.
-pub async fn bind(listen: SocketAddr, allow_remote: bool) -> Result<TcpListener, ServerError> {
-    if !listen.ip().to_canonical().is_loopback() && !allow_remote {
-        return Err(ServerError::NotLoopback(listen));
-    }
-    TcpListener::bind(listen).await.map_err(|source| {
-        let hint = match source.kind() {
-            std::io::ErrorKind::AddrInUse => {
-                " (is another `switchboard watch` running? Otherwise change [server].listen)"
-            }
-            std::io::ErrorKind::AddrNotAvailable => " (this machine has no such address)",
-            std::io::ErrorKind::PermissionDenied => " (ports below 1024 need privileges)",
-            _ => "",
-        };
-        ServerError::Bind {
-            addr: listen,
-            source,
-            hint,
-        }
-    })
 }
 
 /// Serves until `shutdown` resolves, then ends open event streams and waits

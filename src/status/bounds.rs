@@ -8,7 +8,7 @@
 //! escaped where text meets a terminal or a log: `crate::text`.)
 
 use crate::model::{Component, Incident, PageStatus};
-use crate::text::truncate_chars;
+use crate::text::ellipsize;
 
 /// Longest incident or component name kept (real ones are under 150 characters).
 pub const MAX_NAME_CHARS: usize = 200;
@@ -30,16 +30,16 @@ pub const MAX_INCIDENT_COMPONENTS: usize = 20;
 pub fn bound(page: PageStatus) -> PageStatus {
     PageStatus {
         indicator: page.indicator,
-        description: truncate_chars(&page.description, MAX_DESCRIPTION_CHARS),
+        description: ellipsize(&page.description, MAX_DESCRIPTION_CHARS),
         components: page
             .components
             .into_iter()
             .take(MAX_COMPONENTS)
             .map(|c| Component {
-                id: c.id.map(|id| truncate_chars(&id, MAX_NAME_CHARS)),
-                name: truncate_chars(&c.name, MAX_NAME_CHARS),
+                id: c.id.map(|id| ellipsize(&id, MAX_NAME_CHARS)),
+                name: ellipsize(&c.name, MAX_NAME_CHARS),
                 status: c.status,
-                group: c.group.map(|g| truncate_chars(&g, MAX_NAME_CHARS)),
+                group: c.group.map(|g| ellipsize(&g, MAX_NAME_CHARS)),
             })
             .collect(),
         incidents: page
@@ -59,9 +59,9 @@ pub fn bound(page: PageStatus) -> PageStatus {
 
 fn incident(i: Incident) -> Incident {
     Incident {
-        name: truncate_chars(&i.name, MAX_NAME_CHARS),
-        status: truncate_chars(&i.status, MAX_WORD_CHARS),
-        impact: truncate_chars(&i.impact, MAX_WORD_CHARS),
+        name: ellipsize(&i.name, MAX_NAME_CHARS),
+        status: ellipsize(&i.status, MAX_WORD_CHARS),
+        impact: ellipsize(&i.impact, MAX_WORD_CHARS),
         // A URL cut short would point elsewhere: drop it instead.
         url: i.url.filter(|u| u.len() <= MAX_URL_CHARS),
         started_at: i.started_at,
@@ -69,7 +69,7 @@ fn incident(i: Incident) -> Incident {
             .components
             .into_iter()
             .take(MAX_INCIDENT_COMPONENTS)
-            .map(|c| truncate_chars(&c, MAX_NAME_CHARS))
+            .map(|c| ellipsize(&c, MAX_NAME_CHARS))
             .collect(),
     }
 }

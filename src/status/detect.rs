@@ -22,7 +22,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::{aws_health, join_path, names_json_file, statuspage};
-use crate::config::StatusFormat;
+use crate::model::StatusFormat;
 
 /// The result of looking at a body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

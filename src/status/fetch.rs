@@ -21,9 +21,9 @@ use tokio::time::{timeout_at, Instant};
 use url::Url;
 
 use super::{adapter, decode_json, detect, google_cloud, PageFetch, StatusAdapter};
-use crate::config::{StatusFormat, StatusPageConfig};
+use crate::config::StatusPageConfig;
 use crate::http::net_failure;
-use crate::model::NetFailure;
+use crate::model::{NetFailure, StatusFormat};
 
 /// The largest feed body read from a page. Real summaries are tens of KB; a
 /// page that sends more is broken or hostile, and reading stops as soon as the
@@ -245,24 +245,7 @@ impl StatusPoller {
         timeout: Duration,
         max: usize,
     ) -> Result<Bytes, FeedError> {
-        let mut request = self
-            .inner
-            .client
-            .get(url.clone())
-            .header(ACCEPT, "application/json");
-        let validators = lock(&self.inner.feeds)
-            .get(url)
-            .map(|c| (c.etag.clone(), c.last_modified.clone()));
-        if let Some((etag, last_modified)) = validators {
-            if let Some(etag) = etag {
-                request = request.header(IF_NONE_MATCH, etag);
-            }
-            if let Some(last_modified) = last_modified {
-                request = request.header(IF_MODIFIED_SINCE, last_modified);
-            }
-        }
-
-        let mut response = match timeout_at(deadline, request.send()).await {
+        let mut response = match timeout_at(deadline, self.conditional_get(url).send()).await {
             Err(_) => {
                 return Err(FeedError::Unreachable {
                     failure: NetFailure::Timeout,
@@ -290,57 +273,44 @@ impl StatusPoller {
                 ))),
             };
         }
-        if !status.is_success() {
-            return Err(FeedError::Unreadable(describe_status(url, status)));
-        }
-        let content_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        if content_type.contains("text/html") {
-            return Err(FeedError::Unreadable(format!(
-                "{url}: {}",
-                super::ParseError::Html
-            )));
-        }
-        if response.content_length().is_some_and(|len| len > max as u64) {
-            return Err(too_large(url, max));
-        }
+        check_answer(url, &response, max)?;
         let etag = response.headers().get(ETAG).cloned();
         let last_modified = response.headers().get(LAST_MODIFIED).cloned();
+        let body = read_body(&mut response, url, deadline, timeout, max).await?;
+        tracing::debug!(%url, %status, bytes = body.len(), "status feed fetched");
+        self.remember(url, etag, last_modified, &body);
+        Ok(body)
+    }
 
-        // The announced length is within the cap here, so reserving it is safe.
-        let announced = response.content_length().map_or(0, |len| len as usize);
-        let mut body: Vec<u8> = Vec::with_capacity(announced);
-        loop {
-            match timeout_at(deadline, response.chunk()).await {
-                Err(_) => {
-                    return Err(FeedError::Unreadable(format!(
-                        "{url} did not finish sending its feed within {} ({} bytes received)",
-                        secs(timeout),
-                        body.len()
-                    )))
-                }
-                Ok(Err(e)) => {
-                    return Err(FeedError::Unreachable {
-                        failure: net_failure(&e),
-                        message: error_chain(&e),
-                    })
-                }
-                Ok(Ok(None)) => break,
-                Ok(Ok(Some(chunk))) => {
-                    if body.len() + chunk.len() > max {
-                        // Dropping the response closes the connection: nothing more is read.
-                        return Err(too_large(url, max));
-                    }
-                    body.extend_from_slice(&chunk);
-                }
+    /// A GET of `url` carrying the validators an earlier answer left.
+    fn conditional_get(&self, url: &Url) -> reqwest::RequestBuilder {
+        let mut request = self
+            .inner
+            .client
+            .get(url.clone())
+            .header(ACCEPT, "application/json");
+        let validators = lock(&self.inner.feeds)
+            .get(url)
+            .map(|c| (c.etag.clone(), c.last_modified.clone()));
+        if let Some((etag, last_modified)) = validators {
+            if let Some(etag) = etag {
+                request = request.header(IF_NONE_MATCH, etag);
+            }
+            if let Some(last_modified) = last_modified {
+                request = request.header(IF_MODIFIED_SINCE, last_modified);
             }
         }
-        let body = Bytes::from(body);
-        tracing::debug!(%url, %status, bytes = body.len(), "status feed fetched");
+        request
+    }
+
+    /// Keeps `body` with its validators for the next conditional GET.
+    fn remember(
+        &self,
+        url: &Url,
+        etag: Option<HeaderValue>,
+        last_modified: Option<HeaderValue>,
+        body: &Bytes,
+    ) {
         let mut feeds = lock(&self.inner.feeds);
         if etag.is_some() || last_modified.is_some() {
             feeds.insert(
@@ -355,8 +325,71 @@ impl StatusPoller {
             // A stale validator must not be sent for a feed that stopped sending them.
             feeds.remove(url);
         }
-        Ok(body)
     }
+}
+
+/// Refuses an answer that cannot be a feed: an error status, an HTML page, or
+/// an announced length over `max`.
+fn check_answer(url: &Url, response: &reqwest::Response, max: usize) -> Result<(), FeedError> {
+    let status = response.status();
+    if !status.is_success() {
+        return Err(FeedError::Unreadable(describe_status(url, status)));
+    }
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if content_type.contains("text/html") {
+        return Err(FeedError::Unreadable(format!(
+            "{url}: {}",
+            super::ParseError::Html
+        )));
+    }
+    if response.content_length().is_some_and(|len| len > max as u64) {
+        return Err(too_large(url, max));
+    }
+    Ok(())
+}
+
+/// Reads the body up to `max` bytes, by `deadline`.
+async fn read_body(
+    response: &mut reqwest::Response,
+    url: &Url,
+    deadline: Instant,
+    timeout: Duration,
+    max: usize,
+) -> Result<Bytes, FeedError> {
+    // The announced length is within the cap here, so reserving it is safe.
+    let announced = response.content_length().map_or(0, |len| len as usize);
+    let mut body: Vec<u8> = Vec::with_capacity(announced);
+    loop {
+        match timeout_at(deadline, response.chunk()).await {
+            Err(_) => {
+                return Err(FeedError::Unreadable(format!(
+                    "{url} did not finish sending its feed within {} ({} bytes received)",
+                    secs(timeout),
+                    body.len()
+                )))
+            }
+            Ok(Err(e)) => {
+                return Err(FeedError::Unreachable {
+                    failure: net_failure(&e),
+                    message: error_chain(&e),
+                })
+            }
+            Ok(Ok(None)) => break,
+            Ok(Ok(Some(chunk))) => {
+                if body.len() + chunk.len() > max {
+                    // Dropping the response closes the connection: nothing more is read.
+                    return Err(too_large(url, max));
+                }
+                body.extend_from_slice(&chunk);
+            }
+        }
+    }
+    Ok(Bytes::from(body))
 }
 
 fn too_large(url: &Url, max: usize) -> FeedError {

@@ -104,7 +104,43 @@ fn merge(shim: Option<PageStatus>, widget: Option<Widget>) -> PageStatus {
     let in_progress = widget.in_progress_maintenances.unwrap_or_default();
     let scheduled = widget.scheduled_maintenances.unwrap_or_default();
 
-    // The affected components' current status, worst first per id.
+    let current = affected_components(&ongoing, &in_progress);
+    let widget_indicator = widget_indicator(&ongoing, &in_progress, &current);
+    // The widget's maintenances replace the shim's: same data, with more detail.
+    let (mut indicator, mut description, mut components, shim_incidents) = match shim {
+        Some(s) => (s.indicator, s.description, s.components, s.incidents),
+        None => (
+            widget_indicator,
+            indicator_description(widget_indicator).to_string(),
+            Vec::new(),
+            Vec::new(),
+        ),
+    };
+    // The shim can lag the widget: the worse of the two wins.
+    if indicator_severity(widget_indicator) > indicator_severity(indicator) {
+        indicator = widget_indicator;
+        description = indicator_description(widget_indicator).to_string();
+    }
+
+    with_current_status(&mut components, &current);
+
+    let incidents = incidents(&ongoing, &shim_incidents);
+    let maintenances = maintenances(&in_progress, &scheduled);
+    PageStatus {
+        indicator,
+        description,
+        components,
+        incidents,
+        maintenances,
+    }
+}
+
+/// The components that ongoing incidents and maintenances affect, with their
+/// current status: the worst one reported per id.
+fn affected_components<'w>(
+    ongoing: &'w [WidgetIncident],
+    in_progress: &'w [WidgetMaintenance],
+) -> HashMap<String, (ComponentStatus, &'w WidgetComponent)> {
     let mut current: HashMap<String, (ComponentStatus, &WidgetComponent)> = HashMap::new();
     for affected in ongoing
         .iter()
@@ -124,23 +160,16 @@ fn merge(shim: Option<PageStatus>, widget: Option<Widget>) -> PageStatus {
         }
     }
 
-    let widget_indicator = widget_indicator(&ongoing, &in_progress, &current);
-    // The widget's maintenances replace the shim's: same data, with more detail.
-    let (mut indicator, mut description, mut components, shim_incidents) = match shim {
-        Some(s) => (s.indicator, s.description, s.components, s.incidents),
-        None => (
-            widget_indicator,
-            indicator_description(widget_indicator).to_string(),
-            Vec::new(),
-            Vec::new(),
-        ),
-    };
-    // The shim can lag the widget: the worse of the two wins.
-    if indicator_severity(widget_indicator) > indicator_severity(indicator) {
-        indicator = widget_indicator;
-        description = indicator_description(widget_indicator).to_string();
-    }
+    current
+}
 
+/// `components` (the shim's) with the status the incidents give them, plus
+/// the components the shim's summary omits (OpenAI's Codex ones) but
+/// incidents name.
+fn with_current_status(
+    components: &mut Vec<Component>,
+    current: &HashMap<String, (ComponentStatus, &WidgetComponent)>,
+) {
     for c in components.iter_mut() {
         if let Some((status, _)) = c.id.as_ref().and_then(|id| current.get(id)) {
             c.status = *status;
@@ -159,12 +188,15 @@ fn merge(shim: Option<PageStatus>, widget: Option<Widget>) -> PageStatus {
         .collect();
     extra.sort_by(|a, b| a.name.cmp(&b.name));
     components.extend(extra);
+}
 
+/// The ongoing incidents, with the start time the shim gives (the widget has none).
+fn incidents(ongoing: &[WidgetIncident], shim_incidents: &[Incident]) -> Vec<Incident> {
     let started: HashMap<&str, _> = shim_incidents
         .iter()
         .filter_map(|i| Some((i.name.as_str(), i.started_at?)))
         .collect();
-    let incidents = ongoing
+    ongoing
         .iter()
         .map(|i| {
             let name = i
@@ -183,8 +215,12 @@ fn merge(shim: Option<PageStatus>, widget: Option<Widget>) -> PageStatus {
                 name,
             }
         })
-        .collect();
-    let maintenances = in_progress
+        .collect()
+}
+
+/// Maintenances in progress and scheduled, closed ones left out.
+fn maintenances(in_progress: &[WidgetMaintenance], scheduled: &[WidgetMaintenance]) -> Vec<Incident> {
+    in_progress
         .iter()
         .chain(scheduled.iter())
         .filter(|m| !m.status.as_deref().is_some_and(is_closed_status))
@@ -199,14 +235,7 @@ fn merge(shim: Option<PageStatus>, widget: Option<Widget>) -> PageStatus {
             started_at: parse_time(m.starts_at.as_deref()),
             components: names(m.affected_components.as_deref()),
         })
-        .collect();
-    PageStatus {
-        indicator,
-        description,
-        components,
-        incidents,
-        maintenances,
-    }
+        .collect()
 }
 
 /// The indicator the widget implies: the worst impact of an ongoing incident, or

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use crate::config::StatusFormat;
+use crate::model::StatusFormat;
 use crate::model::{Component, ComponentStatus, Indicator, NetFailure, PageStatus, State};
 
 pub mod aws_health;
@@ -33,7 +33,7 @@ pub mod statuspage;
 pub mod verdict;
 
 pub use fetch::{StatusPoller, MAX_FEED_BYTES};
-pub use verdict::{component_matches, verdict};
+pub use verdict::{component_matches, page_verdict};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ParseError {

@@ -48,7 +48,7 @@ fn name_matches(wanted: &str, name: &str) -> bool {
 /// components, the page indicator decides and the whole page is the view. An
 /// unreadable page (`Indicator::Unknown`) is `unknown` either way. The view keeps
 /// the page's own indicator and description: they describe the page.
-pub fn verdict(page: &PageStatus, components: &[String]) -> (PageVerdict, PageStatus) {
+pub fn page_verdict(page: &PageStatus, components: &[String]) -> (PageVerdict, PageStatus) {
     let wanted: Vec<&str> = components
         .iter()
         .map(|s| s.trim())
@@ -247,7 +247,7 @@ mod tests {
             S::Operational,
             vec![incident("claude.ai unavailable", &["claude.ai"])],
         );
-        let (v, view) = verdict(&page, &wanted(&["k8w3r06qmzrp"]));
+        let (v, view) = page_verdict(&page, &wanted(&["k8w3r06qmzrp"]));
         assert_eq!(
             v,
             PageVerdict {
@@ -263,7 +263,7 @@ mod tests {
             "the view keeps the page's indicator"
         );
 
-        let (v, view) = verdict(&page, &wanted(&["rwppv331jlwc"]));
+        let (v, view) = page_verdict(&page, &wanted(&["rwppv331jlwc"]));
         assert_eq!(v.state, State::Outage);
         assert_eq!(v.cause.as_deref(), Some("claude.ai unavailable"));
         assert_eq!(view.incidents.len(), 1);
@@ -278,13 +278,13 @@ mod tests {
             S::MajorOutage,
             vec![],
         );
-        let (v, _) = verdict(&page, &wanted(&["Claude API"]));
+        let (v, _) = page_verdict(&page, &wanted(&["Claude API"]));
         assert_eq!(v.state, State::Degraded);
         assert_eq!(
             v.cause.as_deref(),
             Some("Claude API (api.anthropic.com): partial outage")
         );
-        let (v, view) = verdict(&page, &wanted(&["Claude API", "yyzkbfz2thpt"]));
+        let (v, view) = page_verdict(&page, &wanted(&["Claude API", "yyzkbfz2thpt"]));
         assert_eq!(v.state, State::Outage);
         assert_eq!(v.cause.as_deref(), Some("Claude Code: major outage"));
         assert_eq!(view.components.len(), 2);
@@ -299,7 +299,7 @@ mod tests {
             S::UnderMaintenance,
             vec![],
         );
-        let (v, _) = verdict(&page, &wanted(&["claude.ai", "Claude API", "Claude Code"]));
+        let (v, _) = page_verdict(&page, &wanted(&["claude.ai", "Claude API", "Claude Code"]));
         assert_eq!(v.state, State::Degraded);
         assert_eq!(
             v.cause.as_deref(),
@@ -316,7 +316,7 @@ mod tests {
             incidents: vec![incident("Cloud Run down", &["Cloud Run"])],
             maintenances: Vec::new(),
         };
-        let (v, view) = verdict(&page, &wanted(&["Z0FZJAMvEB4j3NbCJs6B"]));
+        let (v, view) = page_verdict(&page, &wanted(&["Z0FZJAMvEB4j3NbCJs6B"]));
         assert_eq!(v.state, State::Operational);
         assert!(view.components.is_empty() && view.incidents.is_empty());
     }
@@ -337,7 +337,7 @@ mod tests {
                 incident("Claude Code login failures", &["Claude Code"]),
             ],
         );
-        let (v, view) = verdict(&page, &wanted(&["Claude API"]));
+        let (v, view) = page_verdict(&page, &wanted(&["Claude API"]));
         assert_eq!(v.state, State::Degraded);
         assert_eq!(v.cause.as_deref(), Some("Elevated error rates on Claude Opus"));
         let names: Vec<&str> = view.incidents.iter().map(|i| i.name.as_str()).collect();
@@ -353,7 +353,7 @@ mod tests {
             S::Operational,
             vec![incident("By id", &["k8w3r06qmzrp"])],
         );
-        let (v, _) = verdict(&page, &wanted(&["Claude API"]));
+        let (v, _) = page_verdict(&page, &wanted(&["Claude API"]));
         assert_eq!(v.cause.as_deref(), Some("By id"));
         // An incident naming a component the page's list lacks still matches the configured name.
         page.incidents = vec![incident("Bedrock errors", &["bedrock-eu-west-1"])];
@@ -362,7 +362,7 @@ mod tests {
             "Amazon Bedrock (N. Virginia)",
             S::DegradedPerformance,
         ));
-        let (v, view) = verdict(&page, &wanted(&["bedrock"]));
+        let (v, view) = page_verdict(&page, &wanted(&["bedrock"]));
         assert_eq!(v.state, State::Degraded);
         assert_eq!(v.cause.as_deref(), Some("Bedrock errors"));
         assert_eq!(view.components.len(), 1);
@@ -380,17 +380,17 @@ mod tests {
                 &["Claude API (api.anthropic.com)"],
             )],
         );
-        let (v, _) = verdict(&page, &wanted(&["k8w3r06qmzrp"]));
+        let (v, _) = page_verdict(&page, &wanted(&["k8w3r06qmzrp"]));
         assert_eq!(v.state, State::Degraded);
         assert_eq!(v.cause.as_deref(), Some("Elevated errors on Claude Opus"));
         // Not for another surface, and not once resolved.
         assert_eq!(
-            verdict(&page, &wanted(&["rwppv331jlwc"])).0.state,
+            page_verdict(&page, &wanted(&["rwppv331jlwc"])).0.state,
             State::Operational
         );
         page.incidents[0].status = "resolved".into();
         assert_eq!(
-            verdict(&page, &wanted(&["k8w3r06qmzrp"])).0.state,
+            page_verdict(&page, &wanted(&["k8w3r06qmzrp"])).0.state,
             State::Operational
         );
     }
@@ -406,7 +406,7 @@ mod tests {
             (Indicator::Unknown, State::Unknown),
         ] {
             let page = claude(indicator, S::Operational, S::Operational, S::Operational, vec![]);
-            let (v, view) = verdict(&page, &[]);
+            let (v, view) = page_verdict(&page, &[]);
             assert_eq!(v.state, state, "{indicator:?}");
             assert_eq!(view, page, "the whole page is the view");
             if state == State::Operational {
@@ -426,7 +426,7 @@ mod tests {
             S::Operational,
             vec![],
         );
-        let (v, _) = verdict(&page, &[]);
+        let (v, _) = page_verdict(&page, &[]);
         assert_eq!(
             v.cause.as_deref(),
             Some("Claude API (api.anthropic.com): major outage")
@@ -439,7 +439,7 @@ mod tests {
             vec![incident("Everything is on fire", &[])],
         );
         assert_eq!(
-            verdict(&page, &[]).0.cause.as_deref(),
+            page_verdict(&page, &[]).0.cause.as_deref(),
             Some("Everything is on fire")
         );
     }
@@ -457,7 +457,7 @@ mod tests {
         ] {
             let page = claude(Indicator::None, S::Operational, status, S::Operational, vec![]);
             assert_eq!(
-                verdict(&page, &wanted(&["k8w3r06qmzrp"])).0.state,
+                page_verdict(&page, &wanted(&["k8w3r06qmzrp"])).0.state,
                 state,
                 "{status:?}"
             );
@@ -467,7 +467,7 @@ mod tests {
     #[test]
     fn unreadable_page_is_unknown_with_its_reason() {
         let page = PageStatus::unknown("HTTP 403: bot challenge");
-        let (v, view) = verdict(&page, &wanted(&["k8w3r06qmzrp"]));
+        let (v, view) = page_verdict(&page, &wanted(&["k8w3r06qmzrp"]));
         assert_eq!(v.state, State::Unknown);
         assert_eq!(v.cause.as_deref(), Some("HTTP 403: bot challenge"));
         assert_eq!(view.indicator, Indicator::Unknown);
@@ -487,13 +487,13 @@ mod tests {
         let mut other = incident("claude.ai migration", &["claude.ai"]);
         other.status = "scheduled".into();
         page.maintenances = vec![other, m];
-        let (v, view) = verdict(&page, &wanted(&["Claude API"]));
+        let (v, view) = page_verdict(&page, &wanted(&["Claude API"]));
         assert_eq!(v.state, State::Degraded);
         assert_eq!(v.cause.as_deref(), Some("Database upgrade"));
         assert_eq!(view.maintenances.len(), 1);
         // A merely scheduled maintenance is no cause; the component's words are.
         page.maintenances[1].status = "scheduled".into();
-        let (v, _) = verdict(&page, &wanted(&["Claude API"]));
+        let (v, _) = page_verdict(&page, &wanted(&["Claude API"]));
         assert_eq!(
             v.cause.as_deref(),
             Some("Claude API (api.anthropic.com): under maintenance")
@@ -511,7 +511,7 @@ mod tests {
             S::Operational,
             vec![done],
         );
-        let (v, _) = verdict(&page, &wanted(&["Claude API"]));
+        let (v, _) = page_verdict(&page, &wanted(&["Claude API"]));
         assert_eq!(
             v.cause.as_deref(),
             Some("Claude API (api.anthropic.com): degraded performance")

@@ -102,7 +102,7 @@ fn check_rows(report: &StatusReport, last: &mut HashMap<String, String>) -> Vec<
         .iter()
         .filter(|p| p.probe.is_some() || p.status_page.is_some())
         .map(|p| {
-            let summary = crate::text::truncate_chars(&p.summary, MAX_SUMMARY_CHARS);
+            let summary = crate::text::ellipsize(&p.summary, MAX_SUMMARY_CHARS);
             let summary = match last.get(&p.id) {
                 Some(previous) if *previous == summary => String::new(),
                 _ => {

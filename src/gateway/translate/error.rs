@@ -185,13 +185,9 @@ fn parse_upstream_error(body: &[u8]) -> UpstreamError {
     }
 }
 
-/// `text` cut to [`MAX_ERROR_MESSAGE_CHARS`] characters (not bytes, so never
-/// inside a UTF-8 sequence).
+/// `text` cut to [`MAX_ERROR_MESSAGE_CHARS`] characters plus "…".
 fn shorten(text: &str) -> String {
-    match text.char_indices().nth(MAX_ERROR_MESSAGE_CHARS) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
-    }
+    crate::text::ellipsize(text, MAX_ERROR_MESSAGE_CHARS + 1)
 }
 
 #[cfg(test)]

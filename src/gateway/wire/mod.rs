@@ -14,10 +14,4 @@ pub mod openai;
 /// Which wire protocol a body is written in. Used where a function must know
 /// the protocol of the client it answers, e.g.
 /// [`crate::gateway::translate::translate_error_body`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Protocol {
-    /// Anthropic Messages API (`POST /v1/messages`).
-    Anthropic,
-    /// OpenAI Chat Completions API (`POST /v1/chat/completions`).
-    OpenAi,
-}
+pub use crate::upstream::Protocol;

@@ -1,6 +1,10 @@
 //! What went through the gateway, per provider: the dashboard's "Gateway"
 //! panel and `/api/gateway`. Counters since the process started; the history
 //! store keeps health, not traffic.
+//!
+//! A module of its own, below the gateway, the server and the metrics: the
+//! gateway writes the counters, the other two read them, and none of the three
+//! imports another for it.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
