@@ -6,7 +6,12 @@
 
 /// `--version` of both binaries: the Cargo.toml version and the commit built
 /// (from build.rs; "unknown" for a build outside git).
-pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("SWITCHBOARD_GIT_COMMIT"), ")");
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("SWITCHBOARD_GIT_COMMIT"),
+    ")"
+);
 
 pub mod agent_errors;
 pub mod app;

@@ -74,7 +74,14 @@ mod imp {
         }
     }
 
-    async fn call<B, R>(conn: &zbus::Connection, dest: &str, path: &str, iface: &str, method: &str, body: &B) -> Result<R, String>
+    async fn call<B, R>(
+        conn: &zbus::Connection,
+        dest: &str,
+        path: &str,
+        iface: &str,
+        method: &str,
+        body: &B,
+    ) -> Result<R, String>
     where
         B: serde::Serialize + zbus::zvariant::DynamicType,
         R: for<'d> serde::Deserialize<'d> + zbus::zvariant::Type,
@@ -116,15 +123,23 @@ mod imp {
             Err(e) => return Notifications::NoSessionBus(e),
         };
         const PATH: &str = "/org/freedesktop/Notifications";
-        let info: Result<(String, String, String, String), String> =
-            call(&conn, NOTIFICATIONS, PATH, NOTIFICATIONS, "GetServerInformation", &()).await;
+        let info: Result<(String, String, String, String), String> = call(
+            &conn,
+            NOTIFICATIONS,
+            PATH,
+            NOTIFICATIONS,
+            "GetServerInformation",
+            &(),
+        )
+        .await;
         let (name, vendor, version, _spec) = match info {
             Ok(i) => i,
             Err(e) => return Notifications::Missing(e),
         };
-        let capabilities: Vec<String> = call(&conn, NOTIFICATIONS, PATH, NOTIFICATIONS, "GetCapabilities", &())
-            .await
-            .unwrap_or_default();
+        let capabilities: Vec<String> =
+            call(&conn, NOTIFICATIONS, PATH, NOTIFICATIONS, "GetCapabilities", &())
+                .await
+                .unwrap_or_default();
         Notifications::Present(NotificationServer {
             name,
             vendor,

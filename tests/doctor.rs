@@ -52,7 +52,10 @@ fn doctor(config: &str, bus: &str) -> Run {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET), "doctor printed the key");
+    assert!(
+        !stdout.contains(SECRET) && !stderr.contains(SECRET),
+        "doctor printed the key"
+    );
     let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
     Run {
         code: out.status.code().unwrap_or(-1),
@@ -62,7 +65,11 @@ fn doctor(config: &str, bus: &str) -> Run {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A config on free ports with the given providers.
@@ -91,7 +98,11 @@ async fn status_page(date: Option<String>) -> MockServer {
     if let Some(d) = date {
         resp = resp.insert_header("date", d.as_str());
     }
-    Mock::given(method("GET")).and(path("/api/v2/summary.json")).respond_with(resp).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/summary.json"))
+        .respond_with(resp)
+        .mount(&server)
+        .await;
     server
 }
 
@@ -100,16 +111,25 @@ const NO_BUS: &str = "unix:path=/nonexistent/switchboard-doctor-bus";
 
 #[test]
 fn an_invalid_config_is_a_problem_naming_file_and_line() {
-    let run = doctor("use_catalog = false\n[check]\ninterval_secs = \"often\"\n", NO_BUS);
+    let run = doctor(
+        "use_catalog = false\n[check]\ninterval_secs = \"often\"\n",
+        NO_BUS,
+    );
     assert_eq!(run.code, 2, "{}", run.stdout);
     let f = run.finding("config");
     assert_eq!(f["severity"], "problem");
     let summary = f["summary"].as_str().unwrap();
-    assert!(summary.contains("config.toml") && summary.contains("line 3"), "{summary}");
+    assert!(
+        summary.contains("config.toml") && summary.contains("line 3"),
+        "{summary}"
+    );
     assert!(summary.contains("interval_secs"), "{summary}");
     assert!(f["fix"].as_str().unwrap().contains("Correct that key"));
     // Nothing of the defaults is probed instead.
-    assert!(!run.findings.iter().any(|f| f["check"].as_str().unwrap().starts_with("provider:")));
+    assert!(!run
+        .findings
+        .iter()
+        .any(|f| f["check"].as_str().unwrap().starts_with("provider:")));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -131,7 +151,9 @@ async fn providers_reachability_keys_and_clock() {
         api = api.uri(),
         page = page.uri()
     );
-    let run = tokio::task::spawn_blocking(move || doctor(&config(&providers), NO_BUS)).await.unwrap();
+    let run = tokio::task::spawn_blocking(move || doctor(&config(&providers), NO_BUS))
+        .await
+        .unwrap();
     assert_eq!(run.code, 2, "{}", run.stdout);
 
     let ok = run.finding("provider:anthropic");
@@ -143,8 +165,14 @@ async fn providers_reachability_keys_and_clock() {
 
     let down = run.finding("provider:down");
     assert_eq!(down["severity"], "problem");
-    assert!(down["summary"].as_str().unwrap().contains("connection refused"), "{down}");
-    assert!(down["fix"].as_str().unwrap().contains("Nothing listens"), "{down}");
+    assert!(
+        down["summary"].as_str().unwrap().contains("connection refused"),
+        "{down}"
+    );
+    assert!(
+        down["fix"].as_str().unwrap().contains("Nothing listens"),
+        "{down}"
+    );
 
     let nowhere = run.finding("provider:nowhere");
     assert_eq!(nowhere["severity"], "problem");
@@ -153,11 +181,20 @@ async fn providers_reachability_keys_and_clock() {
     // No key, and the keyring unreachable (no bus): a warning that says so.
     let nokey = run.finding("provider:nokey");
     assert_eq!(nokey["severity"], "warning", "{nokey}");
-    assert!(nokey["summary"].as_str().unwrap().contains("keyring could not be read"), "{nokey}");
+    assert!(
+        nokey["summary"]
+            .as_str()
+            .unwrap()
+            .contains("keyring could not be read"),
+        "{nokey}"
+    );
 
     let clock = run.finding("clock");
     assert_eq!(clock["severity"], "problem", "{clock}");
-    assert!(clock["summary"].as_str().unwrap().contains("ahead of 127.0.0.1"), "{clock}");
+    assert!(
+        clock["summary"].as_str().unwrap().contains("ahead of 127.0.0.1"),
+        "{clock}"
+    );
     assert!(clock["fix"].as_str().unwrap().contains("timedatectl"));
 }
 
@@ -181,16 +218,30 @@ async fn a_port_taken_by_another_program_or_by_switchboard() {
         other.address(),
         status_only(&page.uri())
     );
-    let run = tokio::task::spawn_blocking(move || doctor(&cfg, NO_BUS)).await.unwrap();
+    let run = tokio::task::spawn_blocking(move || doctor(&cfg, NO_BUS))
+        .await
+        .unwrap();
     assert_eq!(run.code, 2, "{}", run.stdout);
     let dash = run.finding("port:dashboard");
     assert_eq!(dash["severity"], "ok", "{dash}");
-    assert!(dash["summary"].as_str().unwrap().contains("running Switchboard"), "{dash}");
+    assert!(
+        dash["summary"].as_str().unwrap().contains("running Switchboard"),
+        "{dash}"
+    );
     let gw = run.finding("port:gateway");
     assert_eq!(gw["severity"], "problem", "{gw}");
-    assert!(gw["summary"].as_str().unwrap().contains("taken by another program"), "{gw}");
+    assert!(
+        gw["summary"]
+            .as_str()
+            .unwrap()
+            .contains("taken by another program"),
+        "{gw}"
+    );
     let fix = gw["fix"].as_str().unwrap();
-    assert!(fix.contains(&format!("sport = :{}", other.address().port())) && fix.contains("[gateway] listen"), "{fix}");
+    assert!(
+        fix.contains(&format!("sport = :{}", other.address().port())) && fix.contains("[gateway] listen"),
+        "{fix}"
+    );
 }
 
 /// Owns the StatusNotifierWatcher name on the fake desktop's bus while alive.
@@ -212,8 +263,15 @@ impl Watcher {
         let mut line = String::new();
         let started = Instant::now();
         use std::io::BufRead;
-        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        assert_eq!(line.trim(), "owned", "the watcher name was not taken in {:?}", started.elapsed());
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(
+            line.trim(),
+            "owned",
+            "the watcher name was not taken in {:?}",
+            started.elapsed()
+        );
         Watcher(child)
     }
 }
@@ -233,19 +291,33 @@ async fn no_tray_host_no_notification_server_no_keyring() {
     let page = status_page(None).await;
     let cfg = config(&status_only(&page.uri()));
     let bus = desktop.address.clone();
-    let run = tokio::task::spawn_blocking(move || doctor(&cfg, &bus)).await.unwrap();
+    let run = tokio::task::spawn_blocking(move || doctor(&cfg, &bus))
+        .await
+        .unwrap();
     assert_eq!(run.code, 1, "warnings only: {}", run.stdout);
     let tray = run.finding("tray");
     assert_eq!(tray["severity"], "warning");
-    assert!(tray["summary"].as_str().unwrap().contains("no tray host"), "{tray}");
-    assert!(tray["fix"].as_str().unwrap().contains("gnome-shell-extension-appindicator"), "{tray}");
+    assert!(
+        tray["summary"].as_str().unwrap().contains("no tray host"),
+        "{tray}"
+    );
+    assert!(
+        tray["fix"]
+            .as_str()
+            .unwrap()
+            .contains("gnome-shell-extension-appindicator"),
+        "{tray}"
+    );
     let notes = run.finding("notifications");
     assert_eq!(notes["severity"], "warning", "{notes}");
     assert!(notes["fix"].as_str().unwrap().contains("dunst"), "{notes}");
     // The private bus activates nothing: no Secret Service.
     let keyring = run.finding("keyring");
     assert_eq!(keyring["severity"], "warning", "{keyring}");
-    assert!(keyring["fix"].as_str().unwrap().contains("gnome-keyring"), "{keyring}");
+    assert!(
+        keyring["fix"].as_str().unwrap().contains("gnome-keyring"),
+        "{keyring}"
+    );
     assert_eq!(run.finding("port:dashboard")["severity"], "ok");
     assert_eq!(run.finding("clock")["severity"], "ok", "{}", run.stdout);
 }
@@ -259,7 +331,9 @@ async fn tray_host_and_notification_server_present() {
     let page = status_page(None).await;
     let cfg = config(&status_only(&page.uri()));
     let bus = desktop.address.clone();
-    let run = tokio::task::spawn_blocking(move || doctor(&cfg, &bus)).await.unwrap();
+    let run = tokio::task::spawn_blocking(move || doctor(&cfg, &bus))
+        .await
+        .unwrap();
     let tray = run.finding("tray");
     assert_eq!(tray["severity"], "ok", "{tray}");
     let notes = run.finding("notifications");
@@ -268,5 +342,8 @@ async fn tray_host_and_notification_server_present() {
     assert!(words.contains("mock-notify 1.0 (test vendor)"), "{words}");
     assert!(words.contains("body-markup"), "{words}");
     assert_eq!(notes["severity"], "info", "{notes}");
-    assert!(notes["fix"].as_str().unwrap().contains("without the \"Switch to"), "{notes}");
+    assert!(
+        notes["fix"].as_str().unwrap().contains("without the \"Switch to"),
+        "{notes}"
+    );
 }

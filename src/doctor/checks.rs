@@ -11,8 +11,8 @@ use futures::future::join_all;
 
 use super::{Finding, Severity};
 use crate::config::{Config, Provider};
-use crate::model::{CredentialSource, NetFailure, ProviderKind};
 use crate::credentials::Credentials;
+use crate::model::{CredentialSource, NetFailure, ProviderKind};
 use crate::secrets::SecretError;
 use crate::session_bus::{self, Notifications, TrayHost};
 
@@ -83,18 +83,25 @@ pub(super) async fn keyring(config: Option<&Config>, credentials: &Credentials) 
             Severity::Ok,
             "the system keyring (Secret Service) answers and is unlocked",
         ),
-        Ok(Err(SecretError::Locked(why))) => {
-            Finding::new("keyring", Severity::Problem, format!("the keyring is locked: {why}")).fix(
-                "Unlock it: log in to your desktop session (the login keyring unlocks with your \
+        Ok(Err(SecretError::Locked(why))) => Finding::new(
+            "keyring",
+            Severity::Problem,
+            format!("the keyring is locked: {why}"),
+        )
+        .fix(
+            "Unlock it: log in to your desktop session (the login keyring unlocks with your \
                  password), or open Passwords and Keys (seahorse) and unlock \"Login\".",
-            )
-        }
+        ),
         Ok(Err(e)) => Finding::new("keyring", Severity::Warning, e.to_string()).fix(
             "Install and start a Secret Service: gnome-keyring (GNOME, most desktops), KWallet 5.97+ \
              (KDE) or KeePassXC with Secret Service integration, then log out and in. Until then \
              keys come only from each provider's api_key_env variable.",
         ),
-        Err(e) => Finding::new("keyring", Severity::Warning, format!("the keyring check failed: {e}")),
+        Err(e) => Finding::new(
+            "keyring",
+            Severity::Warning,
+            format!("the keyring check failed: {e}"),
+        ),
     }
 }
 
@@ -204,7 +211,9 @@ pub fn port_finding(what: &str, key: &str, addr: SocketAddr, used: &PortUse) -> 
             Severity::Problem,
             format!("cannot listen on {what} address {addr}: {why}"),
         )
-        .fix(format!("Set `{key}` to an address of this machine, such as 127.0.0.1:<port>.")),
+        .fix(format!(
+            "Set `{key}` to an address of this machine, such as 127.0.0.1:<port>."
+        )),
     }
 }
 
@@ -228,7 +237,12 @@ pub(super) async fn ports(config: &Config) -> Vec<Finding> {
             v.get("object").and_then(|o| o.as_str()) == Some("list") && v.get("has_more").is_some()
         })
         .await;
-        out.push(port_finding("gateway", "[gateway] listen", config.gateway.listen, &used));
+        out.push(port_finding(
+            "gateway",
+            "[gateway] listen",
+            config.gateway.listen,
+            &used,
+        ));
     }
     out
 }
@@ -268,12 +282,21 @@ pub fn clock_finding(now: DateTime<Utc>, server: Option<(&str, DateTime<Utc>)>) 
     };
     let skew = now.signed_duration_since(date);
     let secs = skew.num_seconds().unsigned_abs();
-    let words = if skew.num_seconds() >= 0 { "ahead of" } else { "behind" };
+    let words = if skew.num_seconds() >= 0 {
+        "ahead of"
+    } else {
+        "behind"
+    };
     let fix = "Turn on network time: `timedatectl set-ntp true` (systemd-timesyncd or chrony).";
     if secs <= SKEW_OK.as_secs() {
         Finding::new("clock", Severity::Ok, format!("in step with {host} ({secs} s)"))
     } else if secs <= SKEW_BROKEN.as_secs() {
-        Finding::new("clock", Severity::Warning, format!("{secs} s {words} {host}: times in notifications and history are off")).fix(fix)
+        Finding::new(
+            "clock",
+            Severity::Warning,
+            format!("{secs} s {words} {host}: times in notifications and history are off"),
+        )
+        .fix(fix)
     } else {
         Finding::new(
             "clock",
@@ -306,9 +329,10 @@ pub(super) async fn providers(config: &Config, credentials: &Credentials) -> Vec
 /// A local server (Ollama, a llama.cpp on localhost) that is not running is
 /// normal, not a fault (DESIGN: never an outage until seen up).
 fn is_local(p: &Provider) -> bool {
-    let loopback_host = p.base_url.as_ref().and_then(|u| u.host_str()).is_some_and(|h| {
-        h == "localhost" || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-    });
+    let loopback_host =
+        p.base_url.as_ref().and_then(|u| u.host_str()).is_some_and(|h| {
+            h == "localhost" || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        });
     p.kind == ProviderKind::Ollama || (p.kind == ProviderKind::OpenaiCompatible && loopback_host)
 }
 
@@ -367,7 +391,10 @@ async fn provider(
         let host = page.url.host_str().unwrap_or("the status page").to_string();
         match client.get(page.url.clone()).timeout(NET_TIMEOUT).send().await {
             Ok(resp) => {
-                facts.push(format!("status page {host} answers HTTP {}", resp.status().as_u16()));
+                facts.push(format!(
+                    "status page {host} answers HTTP {}",
+                    resp.status().as_u16()
+                ));
                 date = resp
                     .headers()
                     .get(reqwest::header::DATE)
@@ -381,12 +408,19 @@ async fn provider(
                     "status page {host} unreachable: {}",
                     crate::http::net_failure(&e).describe()
                 ));
-                fixes.push(format!("Check {} in a browser; a proxy or firewall may block it.", page.url));
+                fixes.push(format!(
+                    "Check {} in a browser; a proxy or firewall may block it.",
+                    page.url
+                ));
             }
         }
     }
 
-    let mut finding = Finding::new(format!("provider:{}", p.id), severity, format!("{}: {}", p.name, facts.join("; ")));
+    let mut finding = Finding::new(
+        format!("provider:{}", p.id),
+        severity,
+        format!("{}: {}", p.name, facts.join("; ")),
+    );
     if !fixes.is_empty() {
         finding = finding.fix(fixes.join(" "));
     }
@@ -406,7 +440,12 @@ async fn reach(client: &reqwest::Client, url: &url::Url) -> Result<String, (NetF
             }
         }
         Ok(Err(e)) => return Err((NetFailure::Dns, format!("DNS: cannot resolve {host}: {e}"))),
-        Err(_) => return Err((NetFailure::Dns, format!("DNS: no answer for {host} within {NET_TIMEOUT:?}"))),
+        Err(_) => {
+            return Err((
+                NetFailure::Dns,
+                format!("DNS: no answer for {host} within {NET_TIMEOUT:?}"),
+            ))
+        }
     }
     let started = Instant::now();
     match client.get(url.clone()).timeout(NET_TIMEOUT).send().await {
@@ -428,10 +467,17 @@ async fn reach(client: &reqwest::Client, url: &url::Url) -> Result<String, (NetF
 fn reach_fix(failure: NetFailure, url: &url::Url) -> String {
     match failure {
         NetFailure::Dns => format!("Check your network and DNS, and the provider's base_url ({url})."),
-        NetFailure::Tls => "Something intercepts TLS (a proxy or antivirus), or the clock is wrong: see the clock finding.".into(),
-        NetFailure::Refused => format!("Nothing listens at {url}: check base_url, or start the local server."),
+        NetFailure::Tls => {
+            "Something intercepts TLS (a proxy or antivirus), or the clock is wrong: see the clock finding."
+                .into()
+        }
+        NetFailure::Refused => {
+            format!("Nothing listens at {url}: check base_url, or start the local server.")
+        }
         NetFailure::Timeout => "No answer in time: a firewall or proxy may drop the traffic.".into(),
-        NetFailure::Reset | NetFailure::Other => format!("Check your network, proxy settings and the base_url ({url})."),
+        NetFailure::Reset | NetFailure::Other => {
+            format!("Check your network, proxy settings and the base_url ({url}).")
+        }
     }
 }
 
@@ -458,7 +504,10 @@ mod tests {
     #[test]
     fn a_port_taken_by_another_program_is_a_problem_with_the_fix() {
         let addr: SocketAddr = "127.0.0.1:7461".parse().unwrap();
-        assert_eq!(port_finding("dashboard", "[server] listen", addr, &PortUse::Free).severity, Severity::Ok);
+        assert_eq!(
+            port_finding("dashboard", "[server] listen", addr, &PortUse::Free).severity,
+            Severity::Ok
+        );
         assert_eq!(
             port_finding("dashboard", "[server] listen", addr, &PortUse::Switchboard).severity,
             Severity::Ok

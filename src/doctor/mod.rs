@@ -79,7 +79,11 @@ pub struct DoctorReport {
 
 impl DoctorReport {
     pub fn worst(&self) -> Severity {
-        self.findings.iter().map(|f| f.severity).max().unwrap_or(Severity::Ok)
+        self.findings
+            .iter()
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(Severity::Ok)
     }
 
     /// 0 nothing wrong (infos allowed), 1 warnings, 2 problems: like `status`.
@@ -102,7 +106,8 @@ pub async fn run(config_path: &Path, credentials: &Credentials) -> DoctorReport 
     let network = async {
         match &config {
             Some(c) => {
-                let (mut ports, providers) = tokio::join!(checks::ports(c), checks::providers(c, credentials));
+                let (mut ports, providers) =
+                    tokio::join!(checks::ports(c), checks::providers(c, credentials));
                 ports.extend(providers);
                 ports
             }
@@ -136,7 +141,10 @@ mod tests {
     fn exit_code_follows_the_worst_finding() {
         assert_eq!(report(&[]).exit_code(), 0);
         assert_eq!(report(&[Severity::Ok, Severity::Info]).exit_code(), 0);
-        assert_eq!(report(&[Severity::Ok, Severity::Warning, Severity::Info]).exit_code(), 1);
+        assert_eq!(
+            report(&[Severity::Ok, Severity::Warning, Severity::Info]).exit_code(),
+            1
+        );
         assert_eq!(report(&[Severity::Problem, Severity::Warning]).exit_code(), 2);
     }
 }

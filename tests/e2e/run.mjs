@@ -619,6 +619,38 @@ describe("empty states that teach", () => {
     }
   });
 
+  // The desktop app opens the dashboard with ?tray=… when no tray can show its icon.
+  test("the desktop app's no-tray banner says why and how to get a tray; never without ?tray", async () => {
+    const cases = [
+      ["no-host", "gnome-shell-extension-appindicator"],
+      ["no-library", "libayatana-appindicator3-1"],
+    ];
+    for (const [reason, fix] of cases) {
+      for (const width of [360, 1280]) {
+        const { context, page, errors } = await openDashboard(browser, sb.base, { width, path: `/?tray=${reason}` });
+        try {
+          const text = await page.locator("#no-tray").innerText();
+          has(text, "No tray icon on this desktop");
+          has(text, fix);
+          has(text, "Monitoring and notifications work as usual");
+          has(text, "switchboard doctor");
+          assert.deepEqual(await overflowing(page), [], `horizontal overflow at ${width} px (${reason})`);
+          assert.deepEqual(await contrastProblems(page), [], `contrast at ${width} px (${reason})`);
+          assert.deepEqual(await accessibilityProblems(page), []);
+          assert.deepEqual(errors, []);
+        } finally {
+          await context.close();
+        }
+      }
+    }
+    const { context, page } = await openDashboard(browser, sb.base);
+    try {
+      assert.equal(await page.locator("#no-tray").count(), 0, "a browser (no ?tray) sees no banner");
+    } finally {
+      await context.close();
+    }
+  });
+
   test("when Switchboard stops, the page says so and keeps the last state", async () => {
     const { context, page } = await openDashboard(browser, sb.base);
     try {
