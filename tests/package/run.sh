@@ -58,7 +58,8 @@ MANPATH="$work/root/usr/share/man" systemd-analyze verify --man=no "$work/unit/s
 
 step "the .rpm holds what the .deb holds"
 deb_files=$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {sub(/^\./, "", $6); print $6}' | grep -v '^/usr/share/\(doc\|lintian\)/' | sort)
-rpm_files=$(rpm -qlp "$rpm" 2>/dev/null | grep -v '^/usr/share/licenses/' | sort)
+rpm_files=$(rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$rpm" 2>/dev/null |
+    awk '$1 !~ /^d/ {print $2}' | grep -v '^/usr/share/licenses/' | sort)
 if [[ $deb_files != "$rpm_files" ]]; then
     echo "package: the .deb and .rpm differ:"
     diff <(echo "$deb_files") <(echo "$rpm_files") || true
