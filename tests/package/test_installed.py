@@ -92,8 +92,10 @@ def main():
             proc.kill()
 
         # The menu's way: the desktop entry by its id.
-        launched = subprocess.run(["gtk-launch", "Switchboard"], env=env, capture_output=True, text=True, timeout=30)
-        check(launched.returncode == 0, f"gtk-launch Switchboard ({launched.stderr.strip()})")
+        # Not piped: the app it starts would hold the pipes open.
+        launched = subprocess.run(["gtk-launch", "Switchboard"], env=env, stdout=log_file, stderr=log_file,
+                                  timeout=30)
+        check(launched.returncode == 0, f"gtk-launch Switchboard exits 0 ({launched.returncode})")
         item = session.wait_item(count=2, timeout=60)
         if check(item is not None, "the desktop entry starts the app: its tray registers"):
             pid = pid_of(session, item)
