@@ -3,7 +3,7 @@
 #   make run    install what is missing, build, start Switchboard (ARGS="..." passes arguments)
 #   make test   install what is missing, then format, lint, dependency, layer and test checks
 #
-# Also: make setup | build | gateway-sdk | prometheus | real-clients | clean.
+# Also: make setup | build | package | gateway-sdk | prometheus | real-clients | clean.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -52,6 +52,16 @@ DEB_PACKAGES_E2E := chromium $(if $(shell command -v node),,nodejs npm)
 #                                        tray, notification bubbles, xwininfo (README screenshots)
 DEB_PACKAGES_DESKTOP := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
 	xvfb xauth xdotool python3-dbus python3-gi tint2 notification-daemon x11-utils
+# Packages (`make package`, and the `package` stage that installs and lints them):
+#   help2man             the man pages, from --help
+#   lintian              the .deb's policy checks
+#   desktop-file-utils   desktop-file-validate
+#   appstream            appstreamcli validate (the metainfo)
+#   rpm                  rpm -qlp: the .rpm's file list (tauri-bundler writes the .rpm itself)
+#   libgtk-3-bin         gtk-launch: start the installed desktop entry as a menu does
+#   binutils             strip (build-essential has it; named for clarity)
+# systemd (systemd-analyze) and xvfb come with the stages above.
+DEB_PACKAGES_PACKAGE := help2man lintian desktop-file-utils appstream rpm libgtk-3-bin binutils
 # Gateway SDK tests (the `gateway-sdk` stage): the official anthropic and openai
 # Python SDKs from PyPI, pinned in tests/gateway_sdk/requirements.txt, in a venv
 # under ~/.cache (created once, reinstalled only when the pins change):
@@ -82,17 +92,24 @@ BIN_DESKTOP := $(CARGO_TARGET_DIR)/release/switchboard-desktop
 ARGS ?=
 STAGE := scripts/stage.sh
 
-.PHONY: setup build run test gateway-sdk prometheus real-clients fuzz clean
+.PHONY: setup build run test package package-test gateway-sdk prometheus real-clients fuzz clean
 
 setup:
 	@$(STAGE) setup scripts/setup.sh $(DEB_PACKAGES) $(DEB_PACKAGES_E2E) $(DEB_PACKAGES_DESKTOP) \
-		$(DEB_PACKAGES_GATEWAY_SDK) $(DEB_PACKAGES_PROMETHEUS) $(DEB_PACKAGES_REAL_CLIENTS)
+		$(DEB_PACKAGES_GATEWAY_SDK) $(DEB_PACKAGES_PROMETHEUS) $(DEB_PACKAGES_REAL_CLIENTS) \
+		$(DEB_PACKAGES_PACKAGE)
 
 # Two cargo runs, not one: built together, the engine's dependencies would get
 # the features Tauri asks for and be compiled twice.
 build:
 	@$(STAGE) build $(CARGO) build --release --locked --bin switchboard
 	@$(STAGE) build-desktop $(CARGO) build --release --locked -p switchboard-desktop
+
+# The .deb and .rpm in dist/ (tauri's bundler; see scripts/package.sh).
+# PROJECT_URL: the project's web home, for the AppStream metainfo's homepage
+# and screenshot URLs (software centres fetch them).
+package: setup
+	@CARGO=$(CARGO) $(STAGE) package scripts/package.sh
 
 # The desktop app: tray icon + dashboard window over the in-process engine.
 # The headless engine is `$(BIN) watch`.
@@ -118,6 +135,14 @@ test: setup
 	CARGO=$(CARGO) $(STAGE) prometheus tests/prometheus/run.sh || true; \
 	CARGO=$(CARGO) $(STAGE) real-clients tests/real_clients/run.sh || true; \
 	scripts/stage.sh --summary "$$STAGE_SUMMARY" "$$t0"
+
+# The installable packages checked with the real tools (lintian, desktop-file-validate,
+# appstreamcli, systemd-analyze, dpkg -i / -r, the installed app's tray under Xvfb).
+# Not yet a stage of `make test`: it needs a release build and tauri-cli (compiled
+# from crates.io into ~/.cache/switchboard-tools), which would take a cold CI run
+# past its time budget; see the README's "Packages" notes.
+package-test: setup
+	@CARGO=$(CARGO) $(STAGE) package tests/package/run.sh
 
 # The gateway with the official Python SDKs as clients, alone (ARGS="-k midstream"
 # passes pytest arguments).

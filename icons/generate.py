@@ -17,6 +17,7 @@ Outputs (all relative to this folder):
                                pixels that carry the state's hue
   tray/README.md               what each icon means
   app-icon.png (256), app-icon-128.png, app-icon-32.png
+  hicolor/app-<size>.png       size in HICOLOR_SIZES (`--hicolor`: only these)
   preview.png                  contact sheet on light and dark panels
 """
 
@@ -32,6 +33,11 @@ TRAY_DIR = os.path.join(HERE, "tray")
 
 TRAY_SIZES = [16, 22, 24, 32, 48]
 APP_SIZES = [(256, "app-icon.png"), (128, "app-icon-128.png"), (32, "app-icon-32.png")]
+# The app icon at every size of the freedesktop hicolor theme that menus,
+# docks and software centres ask for; the packages install them
+# (src-tauri/tauri.conf.json, bundle.icon).
+HICOLOR_DIR = os.path.join(HERE, "hicolor")
+HICOLOR_SIZES = [16, 22, 24, 32, 48, 64, 128, 256, 512]
 SUPERSAMPLE = 8
 
 # State colours. Each has relative luminance between ~0.17 and ~0.30, which
@@ -392,7 +398,15 @@ PNGs, then look at `icons/preview.png`.
 """
 
 
+def hicolor():
+    os.makedirs(HICOLOR_DIR, exist_ok=True)
+    for size in HICOLOR_SIZES:
+        rows = render(size, app_layers(size), 4 if size > 64 else SUPERSAMPLE)
+        write_png(os.path.join(HICOLOR_DIR, f"app-{size}.png"), size, size, rows)
+
+
 def main():
+    hicolor()
     os.makedirs(TRAY_DIR, exist_ok=True)
     for key, c in KEYS.items():
         cw, cd = contrast(c, PANELS["light"]), contrast(c, PANELS["dark"])
@@ -434,4 +448,6 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    hicolor() if sys.argv[1:] == ["--hicolor"] else main()

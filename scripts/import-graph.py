@@ -23,6 +23,8 @@ LAYERS = [
     # plumbing: the HTTP client, listening and serving with limits, stored secrets,
     # cloud credentials and signing
     ["http", "net", "serve", "secrets", "cloud"],
+    # what the desktop session offers on D-Bus (tray host, notification server)
+    ["session_bus"],
     # which credential a provider uses (keyring, environment, cloud)
     ["credentials"],
     # "send this body to this provider": URLs, auth headers, signing
@@ -41,8 +43,9 @@ LAYERS = [
     ["config_watch", "store", "notify", "metrics", "gateway", "passive"],
     # the dashboard server (reads the store, metrics and traffic)
     ["server"],
-    # wiring everything for `watch` and the desktop app
-    ["app"],
+    # wiring everything for `watch` and the desktop app; `doctor`, which
+    # checks what all of them need
+    ["app", "doctor"],
 ]
 
 RANK = {m: i for i, layer in enumerate(LAYERS) for m in layer}

@@ -4,6 +4,15 @@
 //! This crate knows nothing of Tauri or any GUI: the desktop shell, the web
 //! server and the CLI are clients of it.
 
+/// `--version` of both binaries: the Cargo.toml version and the commit built
+/// (from build.rs; "unknown" for a build outside git).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("SWITCHBOARD_GIT_COMMIT"),
+    ")"
+);
+
 pub mod agent_errors;
 pub mod app;
 pub mod catalog;
@@ -13,6 +22,7 @@ pub mod config;
 pub mod config_edit;
 pub mod config_watch;
 pub mod credentials;
+pub mod doctor;
 pub mod engine;
 pub mod gateway;
 pub mod health;
@@ -27,6 +37,7 @@ pub mod routing;
 pub mod secrets;
 pub mod serve;
 pub mod server;
+pub mod session_bus;
 pub mod status;
 pub mod store;
 pub mod text;

@@ -24,7 +24,7 @@ const EXIT_FAILURE: u8 = 3;
 #[derive(Parser)]
 #[command(
     name = "switchboard",
-    version,
+    version = switchboard::VERSION,
     about = "Know your LLM provider is failing before its status page does."
 )]
 struct Cli {
@@ -89,6 +89,16 @@ enum Command {
     },
     /// List the configured providers.
     Providers,
+    /// Find out why something is missing or failing, with the fix for each:
+    /// config, keyring, tray host, notification server, ports, each provider's
+    /// reachability and key (never shown), and the clock.
+    ///
+    /// Exit code: 0 nothing wrong, 1 warnings, 2 problems.
+    Doctor {
+        /// Print JSON: {"findings": [{"check", "severity", "summary", "fix"}]}.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -174,7 +184,36 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Prefer { id } => prefer(&cli, id),
         Command::History { since, json } => history(&cli, *since, *json),
         Command::Providers => list_providers(&cli),
+        Command::Doctor { json } => doctor(&cli, *json),
     }
+}
+
+fn doctor(cli: &Cli, json: bool) -> anyhow::Result<u8> {
+    let path = config_path(cli)?;
+    let report = runtime()?.block_on(switchboard::doctor::run(&path, &Credentials::system()));
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(report.exit_code());
+    }
+    for f in &report.findings {
+        println!(
+            "{:<8} {:<20} {}",
+            f.severity.label(),
+            escape_control(&f.check),
+            escape_control(&f.summary)
+        );
+        if let Some(fix) = &f.fix {
+            println!("{:<8} {:<20} fix: {}", "", "", escape_control(fix));
+        }
+    }
+    let count = |s| report.findings.iter().filter(|f| f.severity == s).count();
+    use switchboard::doctor::Severity;
+    println!(
+        "\n{} problems, {} warnings",
+        count(Severity::Problem),
+        count(Severity::Warning)
+    );
+    Ok(report.exit_code())
 }
 
 fn status(cli: &Cli, json: bool, only: &[String], force_inference: bool) -> anyhow::Result<u8> {

@@ -785,3 +785,27 @@ async fn watch_follows_config_edits_and_keeps_the_last_good_one() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// `--version` names the release and the commit it was built from (build.rs),
+/// so a bug report pins the code.
+#[test]
+fn version_names_the_release_and_the_commit() {
+    let out = std::process::Command::cargo_bin("switchboard")
+        .unwrap()
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("switchboard {} ({head})\n", env!("CARGO_PKG_VERSION"))
+    );
+}

@@ -278,7 +278,7 @@ fn helper_script() -> PathBuf {
 
 /// A Python that has dbusmock and dbus-python (Debian's, when a pyenv or venv
 /// `python3` comes first on PATH).
-fn python_with_dbusmock() -> Option<&'static Path> {
+pub(crate) fn python_with_dbusmock() -> Option<&'static Path> {
     static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
     FOUND
         .get_or_init(|| {
@@ -308,7 +308,7 @@ fn has_dbus_daemon() -> bool {
 
 /// The fake desktop, or `None` (with a note) when its tools are missing. Under
 /// CI or SWITCHBOARD_REQUIRE_KEYRING=1 a missing tool fails the test instead.
-fn fake_desktop_or_skip(test: &str, with_server: bool) -> Option<FakeDesktop> {
+pub(crate) fn fake_desktop_or_skip(test: &str, with_server: bool) -> Option<FakeDesktop> {
     let missing = if !has_dbus_daemon() {
         Some("dbus-daemon is not installed (Debian package dbus)")
     } else if python_with_dbusmock().is_none() {
@@ -326,9 +326,9 @@ fn fake_desktop_or_skip(test: &str, with_server: bool) -> Option<FakeDesktop> {
     Some(FakeDesktop::start(with_server))
 }
 
-struct FakeDesktop {
+pub(crate) struct FakeDesktop {
     dir: tempfile::TempDir,
-    address: String,
+    pub(crate) address: String,
     bus: Child,
     server: Option<Child>,
 }

@@ -48,3 +48,6 @@ mod corpus;
 // Faults with real processes: `kill -9` of `watch` while it records history and
 // of `prefer` while it rewrites the config.
 mod faults;
+// `switchboard doctor`, one fault at a time: config, ports, providers (DNS,
+// refused, key, clock skew), tray host, notification server, keyring.
+mod doctor;

@@ -643,8 +643,16 @@ function readOnly() {
   );
 }
 
+/** The desktop app's "no tray here" banner, from the URL it opened (render.noTrayNotice). */
+function desktopNotice() {
+  const reason = new URLSearchParams(location.search).get("tray");
+  const notice = R.noTrayNotice(reason);
+  if (notice) $("desktop-notice").replaceChildren(notice);
+}
+
 function start() {
   readOnly();
+  desktopNotice();
   $("check-now").addEventListener("click", checkNow);
   for (const b of document.querySelectorAll(".seg-btn")) {
     b.setAttribute("aria-pressed", String(b.dataset.range === app.range));

@@ -130,6 +130,63 @@ export function overview(report) {
   );
 }
 
+/**
+ * Why the desktop app opened this window by itself: it found no tray to put
+ * its icon in (`?tray=no-host`: nobody owns org.kde.StatusNotifierWatcher,
+ * e.g. stock GNOME) or could not create one (`?tray=no-library`). The desktop
+ * shell adds the query parameter; a browser never has it.
+ */
+export function noTrayNotice(reason) {
+  if (reason !== "no-host" && reason !== "no-library") return null;
+  const why =
+    reason === "no-host"
+      ? "Your desktop has no tray for Switchboard's icon (no StatusNotifierWatcher on the session bus), so Switchboard opened this window instead."
+      : "Switchboard could not create its tray icon (libayatana-appindicator3 is missing), so it opened this window instead.";
+  const how =
+    reason === "no-host"
+      ? [
+          h("li", {}, [
+            h("strong", {}, "GNOME: "),
+            "install the AppIndicator extension (",
+            h("code", {}, "sudo apt install gnome-shell-extension-appindicator"),
+            " or ",
+            h("code", {}, "sudo dnf install gnome-shell-extension-appindicator"),
+            "), log out and back in, then turn it on in Extensions.",
+          ]),
+          h("li", {}, "KDE Plasma, Xfce, Cinnamon, MATE and Budgie show tray icons out of the box."),
+          h("li", {}, "Window managers (sway, i3, Hyprland): run a tray host, e.g. waybar's tray module."),
+        ]
+      : [
+          h("li", {}, [
+            "Install it: ",
+            h("code", {}, "sudo apt install libayatana-appindicator3-1"),
+            " (Fedora: ",
+            h("code", {}, "libayatana-appindicator-gtk3"),
+            "), then restart Switchboard.",
+          ]),
+        ];
+  return h(
+    "div",
+    { class: "notice tone-info", id: "no-tray", role: "status" },
+    icon("unknown", "icon notice-icon"),
+    h(
+      "div",
+      {},
+      h("h2", { class: "notice-title" }, "No tray icon on this desktop"),
+      h("p", {}, why),
+      h("p", {}, "Monitoring and notifications work as usual. To get the tray icon:"),
+      h("ul", { class: "notice-list" }, how),
+      h(
+        "p",
+        {},
+        "Closing this window keeps Switchboard running; open it again from your applications menu. ",
+        h("code", {}, "switchboard doctor"),
+        " checks the whole setup.",
+      ),
+    ),
+  );
+}
+
 /** Empty states that teach: shown above the cards when they apply. */
 export function notices(report) {
   const out = [];

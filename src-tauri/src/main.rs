@@ -11,6 +11,7 @@
 mod autostart;
 mod shell;
 mod webkit;
+mod xembed;
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -27,7 +28,7 @@ const EXIT_FAILURE: u8 = 3;
 #[derive(Parser, Debug)]
 #[command(
     name = "switchboard-desktop",
-    version,
+    version = switchboard::VERSION,
     about = "Switchboard in the system tray: know your LLM provider is failing before its status page does."
 )]
 struct Args {

@@ -13,6 +13,7 @@ use switchboard::app::{Options, Running};
 use switchboard::config::Config;
 use switchboard::engine::EngineHandle;
 use switchboard::notify::{NotifierHandle, Pause};
+use switchboard::session_bus::{self, TrayHost};
 use switchboard::tray::{self, IconKey, ProviderItem, TrayView};
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
@@ -41,8 +42,32 @@ struct Shell {
     rt: tokio::runtime::Handle,
     /// `None` when the tray could not be created (no appindicator library).
     menu: Mutex<Option<MenuState>>,
+    /// Why there is no tray icon, when there is none: the dashboard then
+    /// opens at start and says so (`?tray=<reason>`, ui/render.js).
+    no_tray: Mutex<Option<NoTray>>,
     stop: Mutex<Option<oneshot::Sender<()>>>,
     done: Mutex<Option<tokio::task::JoinHandle<anyhow::Result<()>>>>,
+}
+
+/// Why the tray icon cannot be seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NoTray {
+    /// Nobody owns org.kde.StatusNotifierWatcher (stock GNOME, bare window
+    /// managers), or there is no session bus: libayatana would fall back to
+    /// an XEmbed icon that nothing shows.
+    NoHost,
+    /// libayatana-appindicator3 is missing: no tray at all.
+    NoLibrary,
+}
+
+impl NoTray {
+    /// The dashboard's `tray` query parameter.
+    fn query(self) -> &'static str {
+        match self {
+            NoTray::NoHost => "no-host",
+            NoTray::NoLibrary => "no-library",
+        }
+    }
 }
 
 struct MenuState {
@@ -111,6 +136,7 @@ fn setup(app: &AppHandle, rt: tokio::runtime::Handle, running: Running) {
         url,
         rt: rt.clone(),
         menu: Mutex::new(None),
+        no_tray: Mutex::new(None),
         stop: Mutex::new(Some(stop_tx)),
         done: Mutex::new(Some(done)),
     });
@@ -119,14 +145,42 @@ fn setup(app: &AppHandle, rt: tokio::runtime::Handle, running: Running) {
     // libayatana-appindicator is loaded at run time; without it tray-icon
     // panics. The engine, server and dashboard still work (single-instance
     // relaunch opens the dashboard), so log and go on.
-    match std::panic::catch_unwind(AssertUnwindSafe(|| create_tray(app, &shell))) {
-        Ok(Ok(state)) => *shell.menu.lock().unwrap() = Some(state),
-        Ok(Err(e)) => tracing::error!("cannot create the tray icon: {e:#}"),
-        Err(_) => tracing::error!(
-            "cannot create the tray icon (is libayatana-appindicator3 installed?); \
-             running without it: the dashboard is at {}",
-            shell.url
-        ),
+    let no_tray = match std::panic::catch_unwind(AssertUnwindSafe(|| create_tray(app, &shell))) {
+        Ok(Ok(state)) => {
+            *shell.menu.lock().unwrap() = Some(state);
+            None
+        }
+        Ok(Err(e)) => {
+            tracing::error!("cannot create the tray icon: {e:#}");
+            Some(NoTray::NoLibrary)
+        }
+        Err(_) => {
+            tracing::error!(
+                "cannot create the tray icon (is libayatana-appindicator3 installed?); \
+                 running without it: the dashboard is at {}",
+                shell.url
+            );
+            Some(NoTray::NoLibrary)
+        }
+    };
+    // A tray icon nobody shows is no tray: without a host the app would
+    // start invisible, so the dashboard opens and says why.
+    let no_tray = no_tray.or_else(|| match rt.block_on(session_bus::tray_host()) {
+        TrayHost::Present | TrayHost::NotApplicable => None,
+        // libayatana's XEmbed fallback: a panel like tint2 shows the icon.
+        TrayHost::Missing | TrayHost::NoSessionBus(_) if crate::xembed::tray_present() => None,
+        TrayHost::Missing => {
+            tracing::warn!("no tray host ({}): opening the dashboard", session_bus::WATCHER);
+            Some(NoTray::NoHost)
+        }
+        TrayHost::NoSessionBus(why) => {
+            tracing::warn!("no session bus ({why}): no tray; opening the dashboard");
+            Some(NoTray::NoHost)
+        }
+    });
+    if let Some(reason) = no_tray {
+        *shell.no_tray.lock().unwrap() = Some(reason);
+        open_dashboard(app);
     }
 
     rt.spawn(follow_status(app.clone(), shell.clone()));
@@ -468,9 +522,14 @@ fn open_dashboard(app: &AppHandle) {
         return;
     }
     let sh = shell(app);
-    let url = match sh.url.parse() {
+    let no_tray = *sh.no_tray.lock().unwrap();
+    let url = match no_tray {
+        Some(reason) => format!("{}?tray={}", sh.url, reason.query()),
+        None => sh.url.clone(),
+    };
+    let url = match url.parse() {
         Ok(u) => u,
-        Err(e) => return tracing::error!("bad dashboard URL {}: {e}", sh.url),
+        Err(e) => return tracing::error!("bad dashboard URL {url}: {e}"),
     };
     let built = WebviewWindowBuilder::new(app, WINDOW, WebviewUrl::External(url))
         .title("Switchboard")

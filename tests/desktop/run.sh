@@ -15,6 +15,8 @@
 #    instance, autostart, pause, Quit. test_notifications: began / ended /
 #    offline notices. test_keyring: a key stored through the app's API, the
 #    credential notice, "Check now", "Open status page", no key leaks.
+#    test_no_tray: nobody owns the watcher (stock GNOME): the dashboard opens
+#    at start, notifications still arrive, a relaunch reopens the window.
 # WebKit paints nothing under Xvfb with compositing on: it is switched off.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."

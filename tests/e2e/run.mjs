@@ -44,6 +44,19 @@ const KEYRING_SKIP =
     ? "needs a throwaway keyring: run inside scripts/with-secret-service.sh with SWITCHBOARD_E2E_KEYRING=1 (make test does)"
     : false;
 
+// Cards are re-rendered on every check round: an element found a moment ago
+// may be detached by the time it is read (its computed style is then empty,
+// its ids no longer in the document). `read` answers null for a detached
+// element; this reads again until it gets an answer.
+async function readLive(locator, read) {
+  for (let i = 0; i < 20; i++) {
+    const value = await locator.evaluate(read);
+    if (value !== null) return value;
+    await sleep(50);
+  }
+  throw new Error(`${locator} stayed detached`);
+}
+
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const has = (text, words) => assert.match(text, new RegExp(escape(words), "i"), `expected "${words}" in:\n${text}`);
 
@@ -92,13 +105,17 @@ describe("seed outage: Claude API answers HTTP 500 api_error", () => {
     has(text, envName ?? "environment variable");
     assert.ok(!text.includes("sk-ant-e2e-env-key"));
     // The request id is monospace, so it can be read and copied exactly.
-    const font = await card.locator(".reqid code").evaluate((el) => getComputedStyle(el).fontFamily);
+    const font = await readLive(card.locator(".reqid code"), (el) =>
+      el.isConnected ? getComputedStyle(el).fontFamily : null,
+    );
     assert.match(font, /mono/i);
     // The headline names the failing provider; the healthy one stays green.
     has(await page.locator("#overview").innerText(), "Claude API: outage");
     await page.locator('#provider-openai .card-head .badge[data-state="operational"]').waitFor();
     // Colour follows the state, and differs between the two.
-    const colour = (id) => page.locator(`#provider-${id} .card-head .badge`).evaluate((b) => getComputedStyle(b).backgroundColor);
+    const colour = (id) => readLive(page.locator(`#provider-${id} .card-head .badge`), (b) =>
+        b.isConnected ? getComputedStyle(b).backgroundColor : null,
+      );
     assert.notEqual(await colour("anthropic"), await colour("openai"));
     assert.deepEqual(errors, []);
   });
@@ -106,12 +123,14 @@ describe("seed outage: Claude API answers HTTP 500 api_error", () => {
   test("the timeline and uptime come from /api/history", async () => {
     const card = page.locator("#provider-anthropic");
     await card.locator("svg.timeline").waitFor();
-    const label = await card.locator("svg.timeline").evaluate((svg) =>
-      svg
-        .getAttribute("aria-labelledby")
-        .split(" ")
-        .map((id) => document.getElementById(id).textContent)
-        .join(" "),
+    const label = await readLive(card.locator("svg.timeline"), (svg) =>
+      svg.isConnected
+        ? svg
+            .getAttribute("aria-labelledby")
+            .split(" ")
+            .map((id) => document.getElementById(id).textContent)
+            .join(" ")
+        : null,
     );
     has(label, "Claude API: state over the last 24 hours");
     has(label, "Outage");
@@ -614,6 +633,38 @@ describe("empty states that teach", () => {
       has(await page.locator("#provider-anthropic .cred-line").innerText(), "No key");
       assert.deepEqual(await accessibilityProblems(page), []);
       assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  // The desktop app opens the dashboard with ?tray=… when no tray can show its icon.
+  test("the desktop app's no-tray banner says why and how to get a tray; never without ?tray", async () => {
+    const cases = [
+      ["no-host", "gnome-shell-extension-appindicator"],
+      ["no-library", "libayatana-appindicator3-1"],
+    ];
+    for (const [reason, fix] of cases) {
+      for (const width of [360, 1280]) {
+        const { context, page, errors } = await openDashboard(browser, sb.base, { width, path: `/?tray=${reason}` });
+        try {
+          const text = await page.locator("#no-tray").innerText();
+          has(text, "No tray icon on this desktop");
+          has(text, fix);
+          has(text, "Monitoring and notifications work as usual");
+          has(text, "switchboard doctor");
+          assert.deepEqual(await overflowing(page), [], `horizontal overflow at ${width} px (${reason})`);
+          assert.deepEqual(await contrastProblems(page), [], `contrast at ${width} px (${reason})`);
+          assert.deepEqual(await accessibilityProblems(page), []);
+          assert.deepEqual(errors, []);
+        } finally {
+          await context.close();
+        }
+      }
+    }
+    const { context, page } = await openDashboard(browser, sb.base);
+    try {
+      assert.equal(await page.locator("#no-tray").count(), 0, "a browser (no ?tray) sees no banner");
     } finally {
       await context.close();
     }

@@ -25,7 +25,7 @@ export function launch() {
  * A fresh context and page on the dashboard. `errors` collects uncaught page
  * errors and console errors, which every test asserts to be empty.
  */
-export async function openDashboard(browser, base, { width = 1280, height = 900, scheme = "light" } = {}) {
+export async function openDashboard(browser, base, { width = 1280, height = 900, scheme = "light", path = "/" } = {}) {
   const context = await browser.newContext({
     viewport: { width, height },
     colorScheme: scheme,
@@ -38,7 +38,7 @@ export async function openDashboard(browser, base, { width = 1280, height = 900,
   page.on("console", (m) => {
     if (m.type() === "error") errors.push(`console: ${m.text()}`);
   });
-  await page.goto(`${base}/`);
+  await page.goto(`${base}${path}`);
   await page.locator("article.card").first().waitFor();
   return { context, page, errors };
 }
