@@ -313,9 +313,10 @@ fn on_menu(app: &AppHandle, id: &str) {
             });
         }
         "auto_switch" => {
-            // GTK has toggled the item already; the engine's answer (through
-            // the status follower) puts it right if the change fails.
-            let on = with_menu(&sh, |m| m.auto_switch.is_checked().unwrap_or(false));
+            // A click toggles what the engine has (not what the item shows:
+            // a tray update may have reset the item between GTK's toggle and
+            // this handler). The status follower then draws the result.
+            let on = !sh.engine.current_config().auto_switch;
             let engine = sh.engine.clone();
             sh.rt.spawn(async move {
                 if let Err(e) = engine.set_auto_switch(on).await {
@@ -327,7 +328,8 @@ fn on_menu(app: &AppHandle, id: &str) {
         "passive" => {
             // Consent for both agents at once: the dashboard has the details
             // (what is read, per agent) and a switch for each.
-            let on = with_menu(&sh, |m| m.passive.is_checked().unwrap_or(false));
+            let passive = sh.engine.current_config().passive;
+            let on = !(passive.claude_code || passive.codex);
             let engine = sh.engine.clone();
             sh.rt.spawn(async move {
                 let settings = switchboard::model::PassiveSettings {
@@ -412,8 +414,20 @@ fn refresh_soon(app: &AppHandle, sh: &Arc<Shell>) {
     let sh2 = sh.clone();
     sh.rt.spawn(async move {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        apply(&app, &sh2);
+        apply_on_main(&app, &sh2);
     });
+}
+
+/// Runs [`apply`] on the GTK main thread. A menu item's setter blocks until
+/// the main thread runs it, and a click handler (on the main thread) takes
+/// the menu lock: applying from a worker while holding that lock deadlocked
+/// the whole app when a click came in between (the tray stopped answering
+/// D-Bus). On the main thread the two take turns.
+fn apply_on_main(app: &AppHandle, sh: &Arc<Shell>) {
+    let (app2, sh2) = (app.clone(), sh.clone());
+    if let Err(e) = app.run_on_main_thread(move || apply(&app2, &sh2)) {
+        tracing::warn!("cannot update the tray: {e}");
+    }
 }
 
 /// Follows the engine's status and keeps the tray in step.
@@ -433,7 +447,7 @@ async fn follow_status(app: AppHandle, sh: Arc<Shell>) {
             }
             _ = tick.tick() => {}
         }
-        apply(&app, &sh);
+        apply_on_main(&app, &sh);
     }
 }
 
