@@ -368,27 +368,6 @@ fn codex_follower_reads_only_rollouts() {
 
 // ---- `switchboard watch` end to end -----------------------------------------
 
-fn page_green() -> Value {
-    serde_json::json!({
-        "page": {"id": "tymt9n04zgry", "name": "Claude", "url": "https://status.claude.com",
-                 "time_zone": "Etc/UTC", "updated_at": "2026-11-24T09:58:12.104Z"},
-        "components": [
-            {"id": "k8w3r06qmzrp", "name": "Claude API (api.anthropic.com)", "status": "operational",
-             "group": false, "group_id": null, "position": 3, "only_show_if_degraded": false,
-             "showcase": true, "created_at": "2023-07-11T15:16:54.014Z",
-             "updated_at": "2026-11-20T08:01:00.000Z", "page_id": "tymt9n04zgry",
-             "description": null, "start_date": null},
-            {"id": "yyzkbfz2thpt", "name": "Claude Code", "status": "operational", "group": false,
-             "group_id": null, "position": 4, "only_show_if_degraded": false, "showcase": true,
-             "created_at": "2025-02-24T15:16:54.014Z", "updated_at": "2026-11-20T08:01:00.000Z",
-             "page_id": "tymt9n04zgry", "description": null, "start_date": null}
-        ],
-        "incidents": [],
-        "scheduled_maintenances": [],
-        "status": {"indicator": "none", "description": "All Systems Operational"}
-    })
-}
-
 struct Watch {
     dir: tempfile::TempDir,
     child: Child,
@@ -401,7 +380,7 @@ impl Watch {
         let page = MockServer::start().await;
         Mock::given(method("GET"))
             .and(path("/api/v2/summary.json"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(page_green()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(crate::cli::claude_page_green()))
             .mount(&page)
             .await;
         let dir = tempfile::tempdir().unwrap();
