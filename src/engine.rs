@@ -1,6 +1,16 @@
 //! The engine: one tokio task that owns the config, every provider's health
-//! machine and the latest report, runs checks on a deadline schedule, and
+//! machine and the latest report, runs checks on deadline schedules, and
 //! publishes what changes.
+//!
+//! Checks do not run as rounds that wait for their slowest member. Probes of
+//! the providers that are idle at a deadline start together (so status pages
+//! are read once and "nothing answered" can still be judged across them), but
+//! each provider is busy only until its own answer is in: one answering after
+//! 12 s skips its own deadlines meanwhile, never anyone else's. Each model's
+//! inference check has its own deadline and runs on its own. The engine polls
+//! the checks in flight itself (a `FuturesUnordered`), so it stays the one
+//! owner of state, a panic in a check is the supervised engine's, and every
+//! finished check is published at once.
 //!
 //! Nobody else decides health. The tray, the web server, the notifier and the
 //! gateway hold an [`EngineHandle`]: they read the latest [`StatusReport`]
@@ -11,6 +21,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::{sleep_until, Instant};
 use tracing::{debug, info, warn};
@@ -20,6 +32,7 @@ use crate::check::{self, CheckSource, InferenceJob, InferenceResult, ProviderChe
 use crate::config::{Config, Provider};
 use crate::config_edit;
 use crate::health::budget::{Budget, SpendLedger};
+use crate::health::machine::is_trouble;
 use crate::health::{Context, HealthMachine, IncidentRecord, Observation, Thresholds, Transition};
 use crate::model::{
     Agent, InferenceStatus, PassiveSettings, ProbeClass, ProbeReport, ProviderKind, State, StatusReport,
@@ -285,6 +298,10 @@ struct Tracked {
     agent_errors: AgentErrorTally,
     /// The models the user relies on, each with its own health.
     models: Vec<ModelTracked>,
+    /// A probe of this provider is in flight: its deadlines wait, nobody else's.
+    busy: bool,
+    /// When its quick re-probe (`confirm_secs`) is due, if one is wanted.
+    confirm_at: Option<Instant>,
 }
 
 /// One model of one provider: its own machine and last inference check.
@@ -298,6 +315,8 @@ struct ModelTracked {
     next_due: Instant,
     /// When a failure signal last moved `next_due` forward (spacing).
     last_forced: Option<Instant>,
+    /// Its inference check is in flight.
+    busy: bool,
 }
 
 impl ModelTracked {
@@ -309,6 +328,7 @@ impl ModelTracked {
             seen_in_traffic,
             next_due: Instant::now(),
             last_forced: None,
+            busy: false,
         }
     }
 }
@@ -327,6 +347,29 @@ const PASSIVE_SPACING: Duration = Duration::from_secs(1);
 /// retries), so they are counted closer together; this only stops a storm.
 const AGENT_SPACING: Duration = Duration::from_millis(250);
 
+/// A `check_now` that found every provider busy waits for whichever batch
+/// of probes finishes next.
+const ANY_BATCH: u64 = u64::MAX;
+
+/// A check the engine started, as it comes back.
+enum Finished {
+    /// A batch of probes (and pages, when `full`) of the providers idle at its start.
+    Probes {
+        batch: u64,
+        full: bool,
+        providers: Vec<Provider>,
+        round: Round,
+    },
+    /// One model's inference check (empty: no usable credential).
+    Model {
+        provider: String,
+        model: String,
+        results: Vec<InferenceResult>,
+        /// Started right after a resume from sleep: a failure does not count.
+        settling: bool,
+    },
+}
+
 pub struct Engine {
     config: Config,
     checker: Arc<dyn CheckSource>,
@@ -337,9 +380,21 @@ pub struct Engine {
     published_config: watch::Sender<Arc<Config>>,
     events: broadcast::Sender<Event>,
     commands: mpsc::Receiver<Command>,
-    /// Wall and monotonic time of the last round, to notice a suspend.
+    /// Wall and monotonic time of the last finished batch, to notice a suspend.
     last_round: Option<(DateTime<Utc>, Instant)>,
-    next_confirm: Option<Instant>,
+    /// Checks in flight, polled by the engine's own loop. In a mutex only so
+    /// the engine stays `Sync` (its `&self` methods are awaited): reached
+    /// through `get_mut`, never locked.
+    running: std::sync::Mutex<FuturesUnordered<BoxFuture<'static, Finished>>>,
+    /// Deadline of the next full check (probes and pages of every idle provider).
+    next_full: Instant,
+    /// Number of the next batch of probes, and how many are in flight.
+    next_batch: u64,
+    probe_batches: usize,
+    /// `check_now` callers waiting for a batch ([`ANY_BATCH`]: the next one).
+    replies: Vec<(u64, oneshot::Sender<Arc<StatusReport>>)>,
+    /// The last batch found every remote endpoint unreachable (the user's network).
+    offline: bool,
     /// Why the file on disk is not the config in use, if it is not.
     config_error: Option<String>,
     /// The provider that was preferred before an automatic switch away from
@@ -405,7 +460,12 @@ impl Engine {
             events: events.clone(),
             commands: cmd_rx,
             last_round: None,
-            next_confirm: None,
+            running: std::sync::Mutex::new(FuturesUnordered::new()),
+            next_full: Instant::now(),
+            next_batch: 0,
+            probe_batches: 0,
+            replies: Vec::new(),
+            offline: false,
             config_error: None,
             switched_from: None,
             last_passive_probe: None,
@@ -453,7 +513,10 @@ impl Engine {
                 CRASH_WINDOW.as_secs() / 60,
             ));
             self.providers.clear();
-            self.next_confirm = None;
+            self.running = std::sync::Mutex::new(FuturesUnordered::new());
+            self.probe_batches = 0;
+            self.replies.clear();
+            self.offline = false;
             self.last_round = None;
             self.sync_providers();
             self.publish_report(None);
@@ -469,23 +532,29 @@ impl Engine {
     }
 
     async fn run(&mut self) {
-        let mut next_full = Instant::now();
+        self.next_full = Instant::now();
         loop {
-            let confirm_at = self.next_confirm;
+            let wake = self.next_wake();
+            let running = self.running.get_mut().unwrap_or_else(|e| e.into_inner());
+            let idle = running.is_empty();
             tokio::select! {
-                _ = sleep_until(next_full) => {
-                    self.round(true).await;
-                    next_full = next_deadline(next_full, self.config.check.interval);
-                }
-                _ = sleep_until(confirm_at.unwrap_or_else(Instant::now)), if confirm_at.is_some() => {
-                    self.round(false).await;
-                }
+                _ = sleep_until(wake) => self.dispatch().await,
+                Some(done) = running.next(), if !idle => self.finish(done).await,
                 cmd = self.commands.recv() => match cmd {
                     None | Some(Command::Shutdown) => break,
                     Some(Command::CheckNow(reply)) => {
-                        let report = self.round(true).await;
-                        next_full = Instant::now() + self.config.check.interval;
-                        let _ = reply.send(report);
+                        self.roll_budget().await;
+                        let batch = self.start_probes(true);
+                        self.next_full = Instant::now() + self.config.check.interval;
+                        self.start_due_models();
+                        match batch {
+                            Some(batch) => self.replies.push((batch, reply)),
+                            // Every provider is being checked already: the next answer will do.
+                            None if self.probe_batches > 0 => self.replies.push((ANY_BATCH, reply)),
+                            None => {
+                                let _ = reply.send(self.publish_report(None));
+                            }
+                        }
                     }
                     Some(Command::SetPreferred(id, reply)) => {
                         // The user chose: no automatic switch back.
@@ -504,7 +573,7 @@ impl Engine {
                     Some(Command::SetInference(settings, reply)) => {
                         let result = self.set_inference(settings).await;
                         if result.is_ok() {
-                            next_full = Instant::now();
+                            self.next_full = Instant::now();
                         }
                         let _ = reply.send(result);
                     }
@@ -525,7 +594,7 @@ impl Engine {
                             self.config = *config;
                             self.sync_providers();
                             // New providers or settings: check now rather than in a minute.
-                            next_full = Instant::now();
+                            self.next_full = Instant::now();
                         }
                         self.publish_report(None);
                         if changed {
@@ -548,9 +617,8 @@ impl Engine {
                         self.model_used(&id, &model);
                     }
                     Some(Command::InferenceSoon(id, model)) => {
-                        if let Some(at) = self.force_inference(&id, model.as_deref()) {
-                            self.next_confirm = Some(self.next_confirm.map_or(at, |t| t.min(at)));
-                        }
+                        // The loop wakes for the model's new deadline.
+                        let _ = self.force_inference(&id, model.as_deref());
                     }
                     Some(Command::ConfigError(error)) => {
                         if let Some(e) = &error {
@@ -577,6 +645,8 @@ impl Engine {
                 last_passive: None,
                 agent_errors: AgentErrorTally::default(),
                 models: Vec::new(),
+                busy: false,
+                confirm_at: None,
             });
             tracked.machine.set_thresholds(thresholds);
             let watched = self
@@ -685,31 +755,182 @@ impl Engine {
         due
     }
 
-    /// The models whose inference check is due now, with their next due
-    /// time set. `confirming`: a confirmation round, which also re-checks the
-    /// models whose machine waits for a confirmation.
-    fn due_inference(&mut self, confirming: bool) -> Vec<InferenceJob> {
+    /// When the loop must wake next: the next full check, or an idle
+    /// provider's re-probe, or an idle model's inference check (while the
+    /// checks run), whichever comes first.
+    fn next_wake(&self) -> Instant {
+        let models = self.inference_active();
+        let mut wake = self.next_full;
+        for t in self.providers.values().filter(|t| !t.busy) {
+            if let Some(at) = t.confirm_at {
+                wake = wake.min(at);
+            }
+        }
+        for m in self
+            .providers
+            .values()
+            .flat_map(|t| &t.models)
+            .filter(|m| models && !m.busy)
+        {
+            wake = wake.min(m.next_due);
+        }
+        wake
+    }
+
+    /// Starts whatever is due: the full check of every idle provider at its
+    /// deadline, the re-probes asked for, and the inference checks due.
+    async fn dispatch(&mut self) {
+        self.roll_budget().await;
+        let now = Instant::now();
+        if now >= self.next_full {
+            self.start_probes(true);
+            self.next_full = next_deadline(self.next_full, self.config.check.interval);
+        }
+        let confirm = self
+            .providers
+            .values()
+            .any(|t| !t.busy && t.confirm_at.is_some_and(|at| at <= now));
+        if confirm {
+            self.start_probes(false);
+        }
+        self.start_due_models();
+    }
+
+    /// A new month starts the budget over (from what the history already
+    /// holds for it: `status --inference` may have spent some).
+    async fn roll_budget(&mut self) {
+        let now = self.clock.now();
+        if !self.budget.roll(now) {
+            return;
+        }
+        self.budget_stop_said = false;
+        if let Some(ledger) = self.ledger.clone() {
+            let month = self.budget.month().to_string();
+            let spent = tokio::task::spawn_blocking(move || ledger.spent(&month))
+                .await
+                .unwrap_or(0.0);
+            self.budget.add(now, spent);
+        }
+    }
+
+    /// Starts one batch of probes of every provider that is not busy (`full`:
+    /// status pages too; otherwise the last page reading is reused). Every
+    /// idle provider rides along with a re-probe, so "nothing answered" can be
+    /// told from "this provider failed". Returns the batch's number, or `None`
+    /// when every provider is busy.
+    fn start_probes(&mut self, full: bool) -> Option<u64> {
+        let providers: Vec<Provider> = self
+            .config
+            .enabled_providers()
+            .filter(|p| self.providers.get(&p.id).is_some_and(|t| !t.busy))
+            .cloned()
+            .collect();
+        if providers.is_empty() {
+            return None;
+        }
+        for p in &providers {
+            if let Some(t) = self.providers.get_mut(&p.id) {
+                t.busy = true;
+                t.confirm_at = None;
+            }
+        }
+        let batch = self.next_batch;
+        self.next_batch += 1;
+        self.probe_batches += 1;
+        let checker = self.checker.clone();
+        let check = self.config.check.clone();
+        let started = self.clock.now();
+        self.in_flight().push(Box::pin(async move {
+            let round = {
+                let refs: Vec<&Provider> = providers.iter().collect();
+                checker.run_round(&refs, &check, full, started).await
+            };
+            Finished::Probes {
+                batch,
+                full,
+                providers,
+                round,
+            }
+        }));
+        Some(batch)
+    }
+
+    /// Starts the inference check of every idle model that is due, each on
+    /// its own, and sets its next deadline (the budget-stretched interval).
+    fn start_due_models(&mut self) {
         if !self.inference_active() {
-            return Vec::new();
+            return;
         }
         let interval = self.inference_interval();
         let now = Instant::now();
+        let settling = self.slept(self.clock.now(), now);
+        let started = self.clock.now();
         let mut jobs = Vec::new();
         for p in self.config.enabled_providers() {
             let Some(tracked) = self.providers.get_mut(&p.id) else {
                 continue;
             };
-            for m in &mut tracked.models {
-                if now >= m.next_due || (confirming && m.machine.wants_confirmation()) {
-                    m.next_due = now + interval;
-                    jobs.push(InferenceJob {
-                        provider: p.clone(),
-                        model: m.id.clone(),
-                    });
-                }
+            for m in tracked.models.iter_mut().filter(|m| !m.busy && now >= m.next_due) {
+                m.busy = true;
+                m.next_due = now + interval;
+                jobs.push(InferenceJob {
+                    provider: p.clone(),
+                    model: m.id.clone(),
+                });
             }
         }
-        jobs
+        for job in jobs {
+            let checker = self.checker.clone();
+            let check = self.config.check.clone();
+            self.in_flight().push(Box::pin(async move {
+                let results = checker
+                    .run_inference(std::slice::from_ref(&job), &check, started)
+                    .await;
+                Finished::Model {
+                    provider: job.provider.id,
+                    model: job.model,
+                    results,
+                    settling,
+                }
+            }));
+        }
+    }
+
+    fn in_flight(&mut self) -> &mut FuturesUnordered<BoxFuture<'static, Finished>> {
+        self.running.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Applies a finished check.
+    async fn finish(&mut self, done: Finished) {
+        match done {
+            Finished::Probes {
+                batch,
+                full,
+                providers,
+                round,
+            } => {
+                self.probe_batches = self.probe_batches.saturating_sub(1);
+                for p in &providers {
+                    if let Some(t) = self.providers.get_mut(&p.id) {
+                        t.busy = false;
+                    }
+                }
+                let report = self.apply_round(&providers, round, full).await;
+                let (answered, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.replies)
+                    .into_iter()
+                    .partition(|(b, _)| *b == batch || *b == ANY_BATCH);
+                self.replies = waiting;
+                for (_, reply) in answered {
+                    let _ = reply.send(report.clone());
+                }
+            }
+            Finished::Model {
+                provider,
+                model,
+                results,
+                settling,
+            } => self.apply_model(&provider, &model, results, settling).await,
+        }
     }
 
     /// Feeds each model's machine with its check and adds the cost to the
@@ -738,6 +959,7 @@ impl Engine {
                 page_fresh: true,
                 request_id: r.check.report.request_id.as_deref(),
                 context,
+                evidence: true,
             });
             if m.machine.state() != before {
                 info!(provider = %r.provider, model = %m.id, from = %before, to = %m.machine.state(), "model state changed");
@@ -889,30 +1111,9 @@ impl Engine {
         crate::probe::prices::estimate(&watched, &self.config.inference)
     }
 
-    /// One round: check, feed the machines, publish. `full` also fetches status pages.
-    async fn round(&mut self, full: bool) -> Arc<StatusReport> {
-        let providers: Vec<Provider> = self.config.enabled_providers().cloned().collect();
-        let refs: Vec<&Provider> = providers.iter().collect();
-        let started = self.clock.now();
-        if self.budget.roll(started) {
-            self.budget_stop_said = false;
-            // The new month may already hold spend (`status --inference`).
-            if let Some(ledger) = self.ledger.clone() {
-                let month = self.budget.month().to_string();
-                let spent = tokio::task::spawn_blocking(move || ledger.spent(&month))
-                    .await
-                    .unwrap_or(0.0);
-                self.budget.add(started, spent);
-            }
-        }
-        let jobs = self.due_inference(!full);
-        let checker = self.checker.clone();
-        let check_config = self.config.check.clone();
-        let (round, inference) = tokio::join!(
-            checker.run_round(&refs, &check_config, full, started),
-            checker.run_inference(&jobs, &check_config, started),
-        );
-
+    /// Feeds the machines with a finished batch of probes and publishes.
+    /// `full`: the batch read the status pages too.
+    async fn apply_round(&mut self, providers: &[Provider], round: Round, full: bool) -> Arc<StatusReport> {
         let now_wall = self.clock.now();
         let now_mono = Instant::now();
         let context = if round.offline {
@@ -924,11 +1125,11 @@ impl Engine {
             Context::Normal
         };
         self.last_round = Some((now_wall, now_mono));
-        self.apply_inference(inference, context).await;
+        self.offline = round.offline;
         let use_models = self.inference_active();
+        let confirm_at = now_mono + self.config.check.confirm;
 
         let mut events = Vec::new();
-        let mut wants_confirm = false;
         let mut force: Vec<String> = Vec::new();
         for (p, c) in providers.iter().zip(round.checks.iter()) {
             let Some(tracked) = self.providers.get_mut(&p.id) else {
@@ -952,7 +1153,8 @@ impl Engine {
                     ..c.clone()
                 });
             let observed = stand_in.as_ref().unwrap_or(c);
-            let mut assessment = observed.assess(p);
+            let base = observed.assess(p);
+            let mut assessment = base.clone();
             let mut failing_model = None;
             if use_models && ctx != Context::Offline {
                 let models: Vec<(&str, &ProbeReport)> = tracked
@@ -965,6 +1167,12 @@ impl Engine {
                     .is_some_and(|(v, _)| matches!(v.state, State::Degraded | State::Outage));
                 (assessment, failing_model) = check::with_models(assessment, &models, page_trouble);
             }
+            // The models' last checks were counted when they came in: they
+            // alone cannot move the streak again (trouble), and the model list
+            // answering says nothing of a model that failed (recovery).
+            let evidence = !(is_trouble(assessment.state) && !is_trouble(base.state))
+                && !(assessment.state == State::Operational
+                    && tracked.machine.incident().is_some_and(|i| i.model.is_some()));
             // A failed zero-token probe: ask the models at once (confirm spacing).
             if c.probe.as_ref().is_some_and(|r| r.class.state().is_failing()) {
                 force.push(p.id.clone());
@@ -985,6 +1193,7 @@ impl Engine {
                     .and_then(|c| c.report.request_id.as_deref())
                     .or_else(|| observed.probe.as_ref().and_then(|r| r.request_id.as_deref())),
                 context: ctx,
+                evidence,
             });
             let mut transitions = transitions;
             for t in &mut transitions {
@@ -993,17 +1202,17 @@ impl Engine {
                     tracked.machine.set_incident_model(failing_model.clone());
                 }
             }
-            wants_confirm |= tracked.machine.wants_confirmation() && c.probe.is_some();
-            wants_confirm |= use_models && tracked.models.iter().any(|m| m.machine.wants_confirmation());
+            // Its own failure to confirm: re-probe soon. A model's is
+            // confirmed by that model's next check, not by the model list.
+            if tracked.machine.wants_confirmation() && c.probe.is_some() && evidence {
+                tracked.confirm_at = Some(tracked.confirm_at.map_or(confirm_at, |t| t.min(confirm_at)));
+            }
             tracked.last = Some(c.clone());
             events.extend(transition_events(&p.id, transitions, &tracked.machine));
         }
-        self.next_confirm = wants_confirm.then(|| Instant::now() + self.config.check.confirm);
         for id in force {
-            if let Some(at) = self.force_inference(&id, None) {
-                let at = at.max(Instant::now() + self.config.check.confirm);
-                self.next_confirm = Some(self.next_confirm.map_or(at, |t| t.min(at)));
-            }
+            // The loop wakes for the models' new deadlines.
+            let _ = self.force_inference(&id, None);
         }
         let report = self.publish_report(Some(&round));
         let report = self.after_transitions(events, report).await;
@@ -1011,6 +1220,100 @@ impl Engine {
             report: report.clone(),
         });
         report
+    }
+
+    /// Feeds one model's finished inference check to its machine and to its
+    /// provider's (the fresh result is one observation of the provider, with
+    /// its last probe and the other models' last checks beside it), asks for
+    /// the model's confirmation within `confirm_secs`, and publishes.
+    async fn apply_model(&mut self, id: &str, model: &str, results: Vec<InferenceResult>, settling: bool) {
+        if let Some(m) = self
+            .providers
+            .get_mut(id)
+            .and_then(|t| t.models.iter_mut().find(|m| m.id == model))
+        {
+            m.busy = false;
+        }
+        let Some(fresh) = results
+            .iter()
+            .find(|r| r.provider == id && r.check.model == model)
+            .map(|r| r.check.report.clone())
+        else {
+            // No usable credential: nothing was sent.
+            return;
+        };
+        let context = if self.offline {
+            Context::Offline
+        } else if settling {
+            Context::Settling
+        } else {
+            Context::Normal
+        };
+        self.apply_inference(results, context).await;
+        let confirm_at = Instant::now() + self.config.check.confirm;
+        let at = self.clock.now();
+        let use_models = self.config.inference.enabled;
+        let Some(p) = self.config.provider(id).filter(|p| p.enabled).cloned() else {
+            return;
+        };
+        let Some(tracked) = self.providers.get_mut(id) else {
+            return;
+        };
+        if let Some(m) = tracked.models.iter_mut().find(|m| m.id == model) {
+            if m.machine.wants_confirmation() {
+                m.next_due = m.next_due.min(confirm_at);
+            }
+        }
+        let mut events = Vec::new();
+        // Offline or just resumed: the model's own machine has it; the
+        // provider waits for its next probe batch.
+        if use_models && context == Context::Normal {
+            let last = tracked.last.clone().unwrap_or_else(|| ProviderCheck {
+                id: id.to_string(),
+                credential: crate::model::CredentialSource::Keyring,
+                keyring_error: None,
+                probe: None,
+                page: None,
+                not_running: false,
+            });
+            let models: Vec<(&str, &ProbeReport)> = tracked
+                .models
+                .iter()
+                .filter_map(|m| m.last.as_ref().map(|c| (m.id.as_str(), &c.report)))
+                .collect();
+            let page_trouble = last
+                .page_view(&p)
+                .is_some_and(|(v, _)| matches!(v.state, State::Degraded | State::Outage));
+            let (assessment, failing_model) = check::with_models(last.assess(&p), &models, page_trouble);
+            // Evidence only when this check says what the whole says: a passing
+            // model beside a failing model list (or another failing model) is
+            // no new word on the failure, counted when it came in.
+            let evidence = is_trouble(fresh.class.state()) == is_trouble(assessment.state);
+            let request_id = failing_model
+                .as_deref()
+                .and_then(|m| tracked.models.iter().find(|x| x.id == m))
+                .and_then(|m| m.last.as_ref())
+                .and_then(|c| c.report.request_id.clone());
+            let mut transitions = tracked.machine.observe(Observation {
+                at,
+                assessment: &assessment,
+                from_probe: true,
+                probe_passed: matches!(fresh.class, ProbeClass::Ok | ProbeClass::Slow),
+                page_fresh: false,
+                request_id: request_id.as_deref(),
+                context,
+                evidence,
+            });
+            for t in &mut transitions {
+                if let Transition::Opened(incident) = t {
+                    incident.model.clone_from(&failing_model);
+                    tracked.machine.set_incident_model(failing_model.clone());
+                }
+            }
+            events = transition_events(id, transitions, &tracked.machine);
+        }
+        let report = self.publish_report(None);
+        self.after_transitions(events, report).await;
     }
 
     /// Counts a failed gateway call as an observation of `id` (an HTTP answer
@@ -1069,26 +1372,25 @@ impl Engine {
                 page_fresh: false,
                 request_id: check.probe.as_ref().and_then(|r| r.request_id.as_deref()),
                 context: Context::Normal,
+                evidence: true,
             });
             tracked.last = Some(check);
         }
         let events = transition_events(id, transitions, &tracked.machine);
         if observed {
-            if let Some(at) = self.force_inference(id, None) {
-                self.next_confirm = Some(self.next_confirm.map_or(at, |t| t.min(at)));
-            }
+            let _ = self.force_inference(id, None);
         }
+        let earliest = self
+            .last_passive_probe
+            .map_or(now, |t| (t + self.config.check.confirm).max(now));
         let Some(tracked) = self.providers.get_mut(id) else {
             return;
         };
         if tracked.machine.incident().is_none() {
             // Probe soon to confirm, but no more often than confirmation rounds
             // would: a steady stream of failing calls must not become a probe storm.
-            let earliest = self
-                .last_passive_probe
-                .map_or(now, |t| (t + self.config.check.confirm).max(now));
             self.last_passive_probe = Some(earliest);
-            self.next_confirm = Some(self.next_confirm.map_or(earliest, |t| t.min(earliest)));
+            tracked.confirm_at = Some(tracked.confirm_at.map_or(earliest, |t| t.min(earliest)));
         }
         let report = self.publish_report(None);
         self.after_transitions(events, report).await;

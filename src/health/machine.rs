@@ -58,6 +58,13 @@ pub struct Observation<'a> {
     pub page_fresh: bool,
     pub request_id: Option<&'a str>,
     pub context: Context,
+    /// The result that decides the assessment is new. `false`: the state rests
+    /// on a result an earlier observation already counted (a model's last
+    /// inference check seen again beside a new model-list probe, or the other
+    /// way round), so no streak moves: one failed check is one failure however
+    /// many observations show it. The words and the page's acknowledgement
+    /// still apply.
+    pub evidence: bool,
 }
 
 /// One incident: a period during which the provider was in a troubled state.
@@ -106,7 +113,7 @@ pub enum Transition {
     Closed(IncidentRecord),
 }
 
-fn is_trouble(s: State) -> bool {
+pub(crate) fn is_trouble(s: State) -> bool {
     matches!(
         s,
         State::Outage | State::AuthError | State::Degraded | State::RateLimited
@@ -209,6 +216,13 @@ impl HealthMachine {
             self.probe_good_streak = self.probe_good_streak.saturating_add(1);
         } else if obs.from_probe {
             self.probe_good_streak = 0;
+        }
+        if !obs.evidence {
+            if self.incident.is_some() && is_trouble(raw) {
+                self.set_words(obs.assessment);
+            }
+            self.note_acknowledgement(&obs, &mut out);
+            return out;
         }
         if self.outage_over_but_page_lags(raw) {
             self.hand_over_to_the_page(&obs, &mut out);
@@ -409,6 +423,7 @@ mod tests {
                 page_fresh: true,
                 request_id: Some("req_1"),
                 context,
+                evidence: true,
             }));
         }
         all
@@ -695,6 +710,7 @@ mod tests {
             page_fresh: true,
             request_id: None,
             context: Normal,
+            evidence: true,
         });
         assert_eq!(opened(&ts), 1, "{ts:?}");
         assert_eq!(m.state(), Degraded);
