@@ -8,7 +8,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use futures::future::join_all;
+use futures::future::{join_all, BoxFuture, FutureExt, Shared};
+use futures::stream::{BoxStream, FuturesUnordered};
 use tokio::sync::Semaphore;
 use url::Url;
 
@@ -110,6 +111,27 @@ pub trait CheckSource: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> futures::future::BoxFuture<'a, Round>;
 
+    /// The checks of [`CheckSource::run_round`], each provider's handed out
+    /// as soon as it is in (in no particular order), so one provider that
+    /// answers late holds up nobody else. The round-level judgement
+    /// ("nothing answered") is left to the caller, who sees every answer.
+    /// The default runs the round and hands out its checks when all are in,
+    /// which is what a scripted source answering at once needs.
+    fn run_each(
+        self: Arc<Self>,
+        providers: Vec<Provider>,
+        check: CheckConfig,
+        fetch_pages: bool,
+        now: DateTime<Utc>,
+    ) -> BoxStream<'static, ProviderCheck> {
+        let round = async move {
+            let refs: Vec<&Provider> = providers.iter().collect();
+            let round = self.run_round(&refs, &check, fetch_pages, now).await;
+            futures::stream::iter(round.checks)
+        };
+        Box::pin(futures::stream::StreamExt::flatten(futures::stream::once(round)))
+    }
+
     /// Inference checks of `jobs`, concurrently (see `probe::inference`).
     /// A source without them (the engine's scripted tests) checks nothing.
     fn run_inference<'a>(
@@ -146,6 +168,58 @@ impl CheckSource for Checker {
         now: DateTime<Utc>,
     ) -> futures::future::BoxFuture<'a, Round> {
         Box::pin(self.run(providers, check, fetch_pages, now))
+    }
+
+    fn run_each(
+        self: Arc<Self>,
+        providers: Vec<Provider>,
+        check: CheckConfig,
+        fetch_pages: bool,
+        now: DateTime<Utc>,
+    ) -> BoxStream<'static, ProviderCheck> {
+        // One fetch per distinct page, shared by the providers that show it.
+        let mut pages: HashMap<PageKey, Shared<BoxFuture<'static, PageFetch>>> = HashMap::new();
+        for p in &providers {
+            if let Some(sp) = &p.status_page {
+                let key = (sp.url.clone(), sp.format);
+                let me = self.clone();
+                let timeout = check.timeout;
+                pages.entry(key.clone()).or_insert_with(|| {
+                    async move { me.read_page(&key, fetch_pages, timeout).await.0 }
+                        .boxed()
+                        .shared()
+                });
+            }
+        }
+        let each: FuturesUnordered<_> = providers
+            .into_iter()
+            .map(|p| {
+                let me = self.clone();
+                let check = check.clone();
+                let page = p
+                    .status_page
+                    .as_ref()
+                    .and_then(|sp| pages.get(&(sp.url.clone(), sp.format)).cloned());
+                async move {
+                    let page = async move {
+                        match page {
+                            Some(fetch) => Some(fetch.await),
+                            None => None,
+                        }
+                    };
+                    let ((cred, probe), page) = tokio::join!(me.probe_one(&p, &check, now), page);
+                    ProviderCheck {
+                        not_running: me.never_answered(&p, probe.as_ref()),
+                        id: p.id.clone(),
+                        credential: cred.source,
+                        keyring_error: cred.keyring_error,
+                        probe,
+                        page,
+                    }
+                }
+            })
+            .collect();
+        Box::pin(each)
     }
 
     fn run_inference<'a>(
@@ -210,49 +284,21 @@ impl Checker {
             }
         }
         let page_jobs = wanted.iter().map(|key| async move {
-            if !fetch_pages {
-                if let Some(prev) = self.cached_page(key) {
-                    return (key.clone(), prev, false);
-                }
-            }
-            let _permit = self.limit.acquire().await;
-            let cfg = crate::config::StatusPageConfig {
-                url: key.0.clone(),
-                format: key.1,
-            };
-            (key.clone(), self.poller.poll(&cfg, check.timeout).await, true)
+            let (fetch, fresh) = self.read_page(key, fetch_pages, check.timeout).await;
+            (key.clone(), fetch, fresh)
         });
-        let probe_jobs = providers.iter().map(|p| async move {
-            let cred = self.credentials.resolve(p).await;
-            let report = {
-                let _permit = self.limit.acquire().await;
-                probe::probe_with_credentials(
-                    &self.client,
-                    p,
-                    &self.credentials,
-                    cred.secret.as_ref(),
-                    check,
-                    now,
-                )
-                .await
-            };
-            (cred, report)
-        });
+        let probe_jobs = providers.iter().map(|p| self.probe_one(p, check, now));
         let (pages, probes) = tokio::join!(join_all(page_jobs), join_all(probe_jobs));
 
         let mut endpoints = 0usize;
         let mut unreachable = 0usize;
         let mut by_key = HashMap::new();
-        {
-            let mut cache = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-            for (key, fetch, fresh) in pages {
-                if fresh {
-                    endpoints += 1;
-                    unreachable += usize::from(matches!(fetch, PageFetch::Unreachable { .. }));
-                }
-                cache.insert(key.clone(), fetch.clone());
-                by_key.insert(key, fetch);
+        for (key, fetch, fresh) in pages {
+            if fresh {
+                endpoints += 1;
+                unreachable += usize::from(matches!(fetch, PageFetch::Unreachable { .. }));
             }
+            by_key.insert(key, fetch);
         }
         let checks: Vec<ProviderCheck> = providers
             .iter()
@@ -283,6 +329,52 @@ impl Checker {
             checks,
             offline: endpoints >= MIN_ENDPOINTS_FOR_OFFLINE && unreachable == endpoints,
         }
+    }
+
+    /// Reads a status page (or, unless `fetch`, reuses its last reading) and
+    /// keeps it for the next re-probe. Also says whether it was read now.
+    async fn read_page(&self, key: &PageKey, fetch: bool, timeout: std::time::Duration) -> (PageFetch, bool) {
+        if !fetch {
+            if let Some(prev) = self.cached_page(key) {
+                return (prev, false);
+            }
+        }
+        let fetched = {
+            let _permit = self.limit.acquire().await;
+            let cfg = crate::config::StatusPageConfig {
+                url: key.0.clone(),
+                format: key.1,
+            };
+            self.poller.poll(&cfg, timeout).await
+        };
+        self.pages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.clone(), fetched.clone());
+        (fetched, true)
+    }
+
+    /// One provider's probe, with the credential it used (or lacked).
+    async fn probe_one(
+        &self,
+        p: &Provider,
+        check: &CheckConfig,
+        now: DateTime<Utc>,
+    ) -> (crate::credentials::Credential, Option<ProbeReport>) {
+        let cred = self.credentials.resolve(p).await;
+        let report = {
+            let _permit = self.limit.acquire().await;
+            probe::probe_with_credentials(
+                &self.client,
+                p,
+                &self.credentials,
+                cred.secret.as_ref(),
+                check,
+                now,
+            )
+            .await
+        };
+        (cred, report)
     }
 
     /// Whether `p` is a local model server that got no answer now and has

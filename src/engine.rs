@@ -22,13 +22,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
-use futures::stream::{FuturesUnordered, StreamExt};
+use futures::stream::{BoxStream, FuturesUnordered, StreamExt};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::{sleep_until, Instant};
 use tracing::{debug, info, warn};
 
 use crate::agent_errors::AgentErrorTally;
-use crate::check::{self, CheckSource, InferenceJob, InferenceResult, ProviderCheck, ReportedState, Round};
+use crate::check::{self, CheckSource, InferenceJob, InferenceResult, ProviderCheck, ReportedState};
 use crate::config::{Config, Provider};
 use crate::config_edit;
 use crate::health::budget::{Budget, SpendLedger};
@@ -347,18 +347,58 @@ const PASSIVE_SPACING: Duration = Duration::from_secs(1);
 /// retries), so they are counted closer together; this only stops a storm.
 const AGENT_SPACING: Duration = Duration::from_millis(250);
 
-/// A `check_now` that found every provider busy waits for whichever batch
-/// of probes finishes next.
+/// A `check_now` that found every provider busy waits for whichever group
+/// of probes completes next.
 const ANY_BATCH: u64 = u64::MAX;
+
+/// Probes started together (at one deadline), as their answers come in. Each
+/// answer is applied when it arrives, except one that got no HTTP answer at
+/// all: that waits until some member of the group is answered (then it is
+/// that provider's failure) or the group is complete (then "nothing answered"
+/// may be the user's own network: `offline`).
+struct Group {
+    full: bool,
+    at: DateTime<Utc>,
+    /// The first checks after a resume from sleep: failures do not count.
+    settling: bool,
+    providers: Vec<Provider>,
+    /// Remote endpoints contacted so far, and how many gave no HTTP answer.
+    endpoints: usize,
+    unreachable: usize,
+    held: Vec<(Provider, ProviderCheck)>,
+}
+
+impl Group {
+    fn answered(&self) -> bool {
+        self.endpoints > self.unreachable
+    }
+}
+
+/// The remote endpoints one check contacted, and how many of them gave no
+/// HTTP answer: its probe (a model server on this machine says nothing of
+/// the network) and, when read for this check, its status page.
+fn endpoints_of(p: &Provider, c: &ProviderCheck, full: bool) -> (usize, usize) {
+    let mut endpoints = 0;
+    let mut unreachable = 0;
+    if let Some(r) = c.probe.as_ref().filter(|_| !check::is_local_provider(p)) {
+        endpoints += 1;
+        unreachable += usize::from(r.class.is_unreachable());
+    }
+    if let Some(page) = c.page.as_ref().filter(|_| full) {
+        endpoints += 1;
+        unreachable += usize::from(matches!(page, crate::status::PageFetch::Unreachable { .. }));
+    }
+    (endpoints, unreachable)
+}
 
 /// A check the engine started, as it comes back.
 enum Finished {
-    /// A batch of probes (and pages, when `full`) of the providers idle at its start.
-    Probes {
-        batch: u64,
-        full: bool,
-        providers: Vec<Provider>,
-        round: Round,
+    /// One answer of a group of probes (`None`: the group is complete), and
+    /// the rest of the group's answers to wait for.
+    Probe {
+        group: u64,
+        check: Option<ProviderCheck>,
+        rest: BoxStream<'static, ProviderCheck>,
     },
     /// One model's inference check (empty: no usable credential).
     Model {
@@ -388,9 +428,11 @@ pub struct Engine {
     running: std::sync::Mutex<FuturesUnordered<BoxFuture<'static, Finished>>>,
     /// Deadline of the next full check (probes and pages of every idle provider).
     next_full: Instant,
-    /// Number of the next batch of probes, and how many are in flight.
+    /// Number of the next group of probes, and the groups not yet complete.
     next_batch: u64,
-    probe_batches: usize,
+    groups: HashMap<u64, Group>,
+    /// A resume from sleep was noticed: the next group only settles.
+    resumed: bool,
     /// `check_now` callers waiting for a batch ([`ANY_BATCH`]: the next one).
     replies: Vec<(u64, oneshot::Sender<Arc<StatusReport>>)>,
     /// The last batch found every remote endpoint unreachable (the user's network).
@@ -463,7 +505,8 @@ impl Engine {
             running: std::sync::Mutex::new(FuturesUnordered::new()),
             next_full: Instant::now(),
             next_batch: 0,
-            probe_batches: 0,
+            groups: HashMap::new(),
+            resumed: false,
             replies: Vec::new(),
             offline: false,
             config_error: None,
@@ -514,7 +557,7 @@ impl Engine {
             ));
             self.providers.clear();
             self.running = std::sync::Mutex::new(FuturesUnordered::new());
-            self.probe_batches = 0;
+            self.groups.clear();
             self.replies.clear();
             self.offline = false;
             self.last_round = None;
@@ -550,7 +593,7 @@ impl Engine {
                         match batch {
                             Some(batch) => self.replies.push((batch, reply)),
                             // Every provider is being checked already: the next answer will do.
-                            None if self.probe_batches > 0 => self.replies.push((ANY_BATCH, reply)),
+                            None if !self.groups.is_empty() => self.replies.push((ANY_BATCH, reply)),
                             None => {
                                 let _ = reply.send(self.publish_report(None));
                             }
@@ -782,6 +825,12 @@ impl Engine {
     async fn dispatch(&mut self) {
         self.roll_budget().await;
         let now = Instant::now();
+        let wall = self.clock.now();
+        if self.slept(wall, now) {
+            info!("wall clock jumped: resumed from sleep? the next checks only settle");
+            self.resumed = true;
+        }
+        self.last_round = Some((wall, now));
         if now >= self.next_full {
             self.start_probes(true);
             self.next_full = next_deadline(self.next_full, self.config.check.interval);
@@ -836,22 +885,25 @@ impl Engine {
         }
         let batch = self.next_batch;
         self.next_batch += 1;
-        self.probe_batches += 1;
-        let checker = self.checker.clone();
-        let check = self.config.check.clone();
-        let started = self.clock.now();
-        self.in_flight().push(Box::pin(async move {
-            let round = {
-                let refs: Vec<&Provider> = providers.iter().collect();
-                checker.run_round(&refs, &check, full, started).await
-            };
-            Finished::Probes {
-                batch,
+        let settling = std::mem::take(&mut self.resumed);
+        let at = self.clock.now();
+        let rest = self
+            .checker
+            .clone()
+            .run_each(providers.clone(), self.config.check.clone(), full, at);
+        self.groups.insert(
+            batch,
+            Group {
                 full,
+                at,
+                settling,
                 providers,
-                round,
-            }
-        }));
+                endpoints: 0,
+                unreachable: 0,
+                held: Vec::new(),
+            },
+        );
+        self.in_flight().push(next_answer(batch, rest));
         Some(batch)
     }
 
@@ -863,7 +915,7 @@ impl Engine {
         }
         let interval = self.inference_interval();
         let now = Instant::now();
-        let settling = self.slept(self.clock.now(), now);
+        let settling = self.resumed || self.groups.values().any(|g| g.settling);
         let started = self.clock.now();
         let mut jobs = Vec::new();
         for p in self.config.enabled_providers() {
@@ -903,27 +955,17 @@ impl Engine {
     /// Applies a finished check.
     async fn finish(&mut self, done: Finished) {
         match done {
-            Finished::Probes {
-                batch,
-                full,
-                providers,
-                round,
+            Finished::Probe {
+                group,
+                check: Some(check),
+                rest,
             } => {
-                self.probe_batches = self.probe_batches.saturating_sub(1);
-                for p in &providers {
-                    if let Some(t) = self.providers.get_mut(&p.id) {
-                        t.busy = false;
-                    }
-                }
-                let report = self.apply_round(&providers, round, full).await;
-                let (answered, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.replies)
-                    .into_iter()
-                    .partition(|(b, _)| *b == batch || *b == ANY_BATCH);
-                self.replies = waiting;
-                for (_, reply) in answered {
-                    let _ = reply.send(report.clone());
-                }
+                self.in_flight().push(next_answer(group, rest));
+                self.take_answer(group, check).await;
             }
+            Finished::Probe {
+                group, check: None, ..
+            } => self.close_group(group).await,
             Finished::Model {
                 provider,
                 model,
@@ -1111,115 +1153,175 @@ impl Engine {
         crate::probe::prices::estimate(&watched, &self.config.inference)
     }
 
-    /// Feeds the machines with a finished batch of probes and publishes.
-    /// `full`: the batch read the status pages too.
-    async fn apply_round(&mut self, providers: &[Provider], round: Round, full: bool) -> Arc<StatusReport> {
-        let now_wall = self.clock.now();
-        let now_mono = Instant::now();
-        let context = if round.offline {
-            Context::Offline
-        } else if self.slept(now_wall, now_mono) {
-            info!("wall clock jumped: resumed from sleep? this round only settles");
+    /// One answer of group `id`: applied now, or held while it got no HTTP
+    /// answer and nobody else in the group has been answered yet.
+    async fn take_answer(&mut self, id: u64, c: ProviderCheck) {
+        let Some(group) = self.groups.get_mut(&id) else {
+            return;
+        };
+        let Some(p) = group.providers.iter().find(|p| p.id == c.id).cloned() else {
+            return;
+        };
+        if let Some(t) = self.providers.get_mut(&p.id) {
+            t.busy = false;
+        }
+        let (endpoints, unreachable) = endpoints_of(&p, &c, group.full);
+        group.endpoints += endpoints;
+        group.unreachable += unreachable;
+        if endpoints > 0 && unreachable == endpoints && !group.answered() {
+            group.held.push((p, c));
+            return;
+        }
+        let (full, at) = (group.full, group.at);
+        let context = if group.settling {
             Context::Settling
         } else {
             Context::Normal
         };
-        self.last_round = Some((now_wall, now_mono));
-        self.offline = round.offline;
-        let use_models = self.inference_active();
-        let confirm_at = now_mono + self.config.check.confirm;
+        // Somebody answered: the network is up, so what was held is those providers' own.
+        let held = if group.answered() {
+            std::mem::take(&mut group.held)
+        } else {
+            Vec::new()
+        };
+        self.offline &= !group.answered();
+        let mut events = self.apply_probe(&p, &c, full, context, at);
+        for (p, c) in held {
+            events.extend(self.apply_probe(&p, &c, full, context, at));
+        }
+        let report = self.publish_report(Some(at));
+        self.after_transitions(events, report).await;
+    }
 
+    /// Group `id` is complete: judges what it held (every remote endpoint
+    /// unreachable is the user's network), publishes the round's report and
+    /// answers the `check_now` callers waiting for it.
+    async fn close_group(&mut self, id: u64) {
+        let Some(group) = self.groups.remove(&id) else {
+            return;
+        };
+        let offline = group.endpoints >= check::MIN_ENDPOINTS_FOR_OFFLINE && !group.answered();
+        if group.endpoints > 0 {
+            self.offline = offline;
+        }
+        let context = if offline {
+            Context::Offline
+        } else if group.settling {
+            Context::Settling
+        } else {
+            Context::Normal
+        };
         let mut events = Vec::new();
-        let mut force: Vec<String> = Vec::new();
-        for (p, c) in providers.iter().zip(round.checks.iter()) {
-            let Some(tracked) = self.providers.get_mut(&p.id) else {
-                continue;
-            };
-            let ctx = if context == Context::Offline && check::is_local_provider(p) {
-                Context::Normal
-            } else {
-                context
-            };
-            // Without a probe of our own, the user's own recent agent errors
-            // stand in for it: a green page must not end what their sessions
-            // still see. Once those errors stop, the page decides again.
-            let stand_in = c
-                .probe
-                .is_none()
-                .then(|| tracked.agent_errors.latest(round.at))
-                .flatten()
-                .map(|probe| ProviderCheck {
-                    probe: Some(probe),
-                    ..c.clone()
-                });
-            let observed = stand_in.as_ref().unwrap_or(c);
-            let base = observed.assess(p);
-            let mut assessment = base.clone();
-            let mut failing_model = None;
-            if use_models && ctx != Context::Offline {
-                let models: Vec<(&str, &ProbeReport)> = tracked
-                    .models
-                    .iter()
-                    .filter_map(|m| m.last.as_ref().map(|c| (m.id.as_str(), &c.report)))
-                    .collect();
-                let page_trouble = observed
-                    .page_view(p)
-                    .is_some_and(|(v, _)| matches!(v.state, State::Degraded | State::Outage));
-                (assessment, failing_model) = check::with_models(assessment, &models, page_trouble);
-            }
-            // The models' last checks were counted when they came in: they
-            // alone cannot move the streak again (trouble), and the model list
-            // answering says nothing of a model that failed (recovery).
-            let evidence = !(is_trouble(assessment.state) && !is_trouble(base.state))
-                && !(assessment.state == State::Operational
-                    && tracked.machine.incident().is_some_and(|i| i.model.is_some()));
-            // A failed zero-token probe: ask the models at once (confirm spacing).
-            if c.probe.as_ref().is_some_and(|r| r.class.state().is_failing()) {
-                force.push(p.id.clone());
-            }
-            let transitions = tracked.machine.observe(Observation {
-                at: round.at,
-                assessment: &assessment,
-                from_probe: observed.probe.is_some(),
-                probe_passed: observed
-                    .probe
-                    .as_ref()
-                    .is_some_and(|r| matches!(r.class, ProbeClass::Ok | ProbeClass::Slow)),
-                page_fresh: full || p.status_page.is_none(),
-                request_id: failing_model
-                    .as_deref()
-                    .and_then(|m| tracked.models.iter().find(|x| x.id == m))
-                    .and_then(|m| m.last.as_ref())
-                    .and_then(|c| c.report.request_id.as_deref())
-                    .or_else(|| observed.probe.as_ref().and_then(|r| r.request_id.as_deref())),
-                context: ctx,
-                evidence,
-            });
-            let mut transitions = transitions;
-            for t in &mut transitions {
-                if let Transition::Opened(incident) = t {
-                    incident.model.clone_from(&failing_model);
-                    tracked.machine.set_incident_model(failing_model.clone());
-                }
-            }
-            // Its own failure to confirm: re-probe soon. A model's is
-            // confirmed by that model's next check, not by the model list.
-            if tracked.machine.wants_confirmation() && c.probe.is_some() && evidence {
-                tracked.confirm_at = Some(tracked.confirm_at.map_or(confirm_at, |t| t.min(confirm_at)));
-            }
-            tracked.last = Some(c.clone());
-            events.extend(transition_events(&p.id, transitions, &tracked.machine));
+        for (p, c) in &group.held {
+            events.extend(self.apply_probe(p, c, group.full, context, group.at));
         }
-        for id in force {
-            // The loop wakes for the models' new deadlines.
-            let _ = self.force_inference(&id, None);
-        }
-        let report = self.publish_report(Some(&round));
+        let report = self.publish_report(Some(group.at));
         let report = self.after_transitions(events, report).await;
         let _ = self.events.send(Event::CheckFinished {
             report: report.clone(),
         });
-        report
+        let (answered, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.replies)
+            .into_iter()
+            .partition(|(b, _)| *b == id || *b == ANY_BATCH);
+        self.replies = waiting;
+        for (_, reply) in answered {
+            let _ = reply.send(report.clone());
+        }
+    }
+
+    /// Feeds provider `p`'s machine with its probe (and page, when `full`),
+    /// beside its models' last inference checks; asks for its re-probe and,
+    /// when the model list failed, for its models' inference checks at once.
+    fn apply_probe(
+        &mut self,
+        p: &Provider,
+        c: &ProviderCheck,
+        full: bool,
+        context: Context,
+        at: DateTime<Utc>,
+    ) -> Vec<Event> {
+        let use_models = self.inference_active();
+        let confirm_at = Instant::now() + self.config.check.confirm;
+        let Some(tracked) = self.providers.get_mut(&p.id) else {
+            return Vec::new();
+        };
+        let ctx = if context == Context::Offline && check::is_local_provider(p) {
+            Context::Normal
+        } else {
+            context
+        };
+        // Without a probe of our own, the user's own recent agent errors
+        // stand in for it: a green page must not end what their sessions
+        // still see. Once those errors stop, the page decides again.
+        let stand_in = c
+            .probe
+            .is_none()
+            .then(|| tracked.agent_errors.latest(at))
+            .flatten()
+            .map(|probe| ProviderCheck {
+                probe: Some(probe),
+                ..c.clone()
+            });
+        let observed = stand_in.as_ref().unwrap_or(c);
+        let base = observed.assess(p);
+        let mut assessment = base.clone();
+        let mut failing_model = None;
+        if use_models && ctx != Context::Offline {
+            let models: Vec<(&str, &ProbeReport)> = tracked
+                .models
+                .iter()
+                .filter_map(|m| m.last.as_ref().map(|c| (m.id.as_str(), &c.report)))
+                .collect();
+            let page_trouble = observed
+                .page_view(p)
+                .is_some_and(|(v, _)| matches!(v.state, State::Degraded | State::Outage));
+            (assessment, failing_model) = check::with_models(assessment, &models, page_trouble);
+        }
+        // The models' last checks were counted when they came in: they
+        // alone cannot move the streak again (trouble), and the model list
+        // answering says nothing of a model that failed (recovery).
+        let evidence = !(is_trouble(assessment.state) && !is_trouble(base.state))
+            && !(assessment.state == State::Operational
+                && tracked.machine.incident().is_some_and(|i| i.model.is_some()));
+        // A failed zero-token probe: ask the models at once (confirm spacing).
+        let force = c.probe.as_ref().is_some_and(|r| r.class.state().is_failing());
+        let transitions = tracked.machine.observe(Observation {
+            at,
+            assessment: &assessment,
+            from_probe: observed.probe.is_some(),
+            probe_passed: observed
+                .probe
+                .as_ref()
+                .is_some_and(|r| matches!(r.class, ProbeClass::Ok | ProbeClass::Slow)),
+            page_fresh: full || p.status_page.is_none(),
+            request_id: failing_model
+                .as_deref()
+                .and_then(|m| tracked.models.iter().find(|x| x.id == m))
+                .and_then(|m| m.last.as_ref())
+                .and_then(|c| c.report.request_id.as_deref())
+                .or_else(|| observed.probe.as_ref().and_then(|r| r.request_id.as_deref())),
+            context: ctx,
+            evidence,
+        });
+        let mut transitions = transitions;
+        for t in &mut transitions {
+            if let Transition::Opened(incident) = t {
+                incident.model.clone_from(&failing_model);
+                tracked.machine.set_incident_model(failing_model.clone());
+            }
+        }
+        // Its own failure to confirm: re-probe soon. A model's is
+        // confirmed by that model's next check, not by the model list.
+        if tracked.machine.wants_confirmation() && c.probe.is_some() && evidence {
+            tracked.confirm_at = Some(tracked.confirm_at.map_or(confirm_at, |t| t.min(confirm_at)));
+        }
+        tracked.last = Some(c.clone());
+        let events = transition_events(&p.id, transitions, &tracked.machine);
+        if force {
+            // The loop wakes for the models' new deadlines.
+            let _ = self.force_inference(&p.id, None);
+        }
+        events
     }
 
     /// Feeds one model's finished inference check to its machine and to its
@@ -1456,7 +1558,7 @@ impl Engine {
         wall_elapsed > mono_elapsed + SLEEP_JUMP
     }
 
-    fn publish_report(&mut self, round: Option<&Round>) -> Arc<StatusReport> {
+    fn publish_report(&mut self, checked_at: Option<DateTime<Utc>>) -> Arc<StatusReport> {
         let inference = self.inference_status();
         let reports: Vec<_> = self
             .config
@@ -1506,7 +1608,7 @@ impl Engine {
             })
             .collect();
         let report = Arc::new(StatusReport {
-            checked_at: round.map_or_else(|| self.status.borrow().checked_at, |r| r.at),
+            checked_at: checked_at.unwrap_or_else(|| self.status.borrow().checked_at),
             preferred: self.config.preferred.clone(),
             fallback: self.config.fallback.clone(),
             auto_switch: self.config.auto_switch,
@@ -1575,6 +1677,14 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_string())
+}
+
+/// Waits for the next answer of group `group`.
+fn next_answer(group: u64, rest: BoxStream<'static, ProviderCheck>) -> BoxFuture<'static, Finished> {
+    Box::pin(futures::FutureExt::map(
+        rest.into_future(),
+        move |(check, rest)| Finished::Probe { group, check, rest },
+    ))
 }
 
 /// The next deadline after `prev`, skipping missed ticks instead of bursting

@@ -51,3 +51,6 @@ mod faults;
 // `switchboard doctor`, one fault at a time: config, ports, providers (DNS,
 // refused, key, clock skew), tray host, notification server, keyring.
 mod doctor;
+// Issue 11, item 8a: each provider and each model's inference check on its own
+// deadline (a hanging fake holds up no other), and what asks for a check when.
+mod schedule;

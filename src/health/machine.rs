@@ -695,6 +695,53 @@ mod tests {
         assert_eq!(m.state(), Outage);
     }
 
+    /// Issue 11, item 8a: a model's failed check seen again beside the next
+    /// model-list probe (checks now finish apart) is one failure, not two;
+    /// the model's own next failing check opens the incident.
+    #[test]
+    fn a_result_seen_again_moves_no_streak() {
+        let mut m = HealthMachine::new(TH);
+        run(&mut m, &[(0, Operational, false, true, Normal)]);
+        let failing = a(Outage, false);
+        let seen = |m: &mut HealthMachine, secs: i64, evidence: bool| {
+            m.observe(Observation {
+                at: t0() + Duration::seconds(secs),
+                assessment: &failing,
+                from_probe: true,
+                probe_passed: false,
+                page_fresh: false,
+                request_id: Some("req_1"),
+                context: Normal,
+                evidence,
+            })
+        };
+        assert!(seen(&mut m, 10, true).is_empty(), "first failure waits");
+        for secs in [11, 12, 13] {
+            assert!(seen(&mut m, secs, false).is_empty(), "the same failure again");
+        }
+        assert_eq!(m.state(), Operational);
+        assert!(m.wants_confirmation());
+        let ts = seen(&mut m, 20, true);
+        assert_eq!(opened(&ts), 1, "{ts:?}");
+        let incident = m.incident().unwrap();
+        assert_eq!(incident.started_at, t0() + Duration::seconds(10));
+        // A pass that is no new word on the failure does not start closing it.
+        let ok = a(Operational, false);
+        for secs in [30, 31] {
+            m.observe(Observation {
+                at: t0() + Duration::seconds(secs),
+                assessment: &ok,
+                from_probe: true,
+                probe_passed: true,
+                page_fresh: true,
+                request_id: None,
+                context: Normal,
+                evidence: false,
+            });
+        }
+        assert_eq!(m.state(), Outage);
+    }
+
     /// Issue 11, item 8c: a passing probe beside a troubled page waited for a
     /// second round, though the page's report is meant to count at once.
     #[test]

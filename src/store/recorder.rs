@@ -58,6 +58,7 @@ async fn record(
     let mut compaction = tokio::time::interval(compact_every.max(Duration::from_secs(1)));
     compaction.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_summaries = HashMap::new();
+    let mut last_probes = HashMap::new();
     loop {
         tokio::select! {
             _ = compaction.tick() => {
@@ -65,7 +66,7 @@ async fn record(
             }
             event = events.recv() => match event {
                 Ok(Event::CheckFinished { report }) => {
-                    let rows = check_rows(&report, &mut last_summaries);
+                    let rows = check_rows(&report, &mut last_summaries, &mut last_probes);
                     if !rows.is_empty() {
                         on_store(&store, "record checks", move |s| s.record_checks(&rows)).await;
                     }
@@ -90,17 +91,27 @@ async fn record(
 
 /// One row per provider that this round actually observed (a probe answered
 /// or failed, or its status page was read). A provider with neither (no key,
-/// no page) has nothing to record: its `unknown` is not an observation.
+/// no page) has nothing to record: its `unknown` is not an observation; nor
+/// has one whose probe is the one already recorded (`last_probes`: it was
+/// still being checked while the others' answers came in).
 ///
 /// The summary is stored only when it differs from the provider's previous
 /// row in this run (an empty summary means "unchanged"), and cut to
 /// [`MAX_SUMMARY_CHARS`]: status-page words repeat every round and must not
 /// grow the database with them.
-fn check_rows(report: &StatusReport, last: &mut HashMap<String, String>) -> Vec<CheckRow> {
+fn check_rows(
+    report: &StatusReport,
+    last: &mut HashMap<String, String>,
+    last_probes: &mut HashMap<String, DateTime<Utc>>,
+) -> Vec<CheckRow> {
     report
         .providers
         .iter()
         .filter(|p| p.probe.is_some() || p.status_page.is_some())
+        .filter(|p| match &p.probe {
+            Some(probe) => last_probes.insert(p.id.clone(), probe.at) != Some(probe.at),
+            None => true,
+        })
         .map(|p| {
             let summary = crate::text::ellipsize(&p.summary, MAX_SUMMARY_CHARS);
             let summary = match last.get(&p.id) {
