@@ -300,6 +300,9 @@ struct Tracked {
     models: Vec<ModelTracked>,
     /// A probe of this provider is in flight: its deadlines wait, nobody else's.
     busy: bool,
+    /// When real traffic last got a failing answer: for a while after it, the
+    /// model list answering is no evidence that generation works again.
+    traffic_failed: Option<Instant>,
     /// When its quick re-probe (`confirm_secs`) is due, if one is wanted.
     confirm_at: Option<Instant>,
 }
@@ -340,16 +343,19 @@ pub const TRAFFIC_MODEL_WINDOW: Duration = Duration::from_secs(24 * 3600);
 /// model names must not turn into as many paid checks.
 const MAX_TRAFFIC_MODELS: usize = 4;
 
+/// How many check intervals a failing answer to real traffic keeps a passing
+/// model-list probe from counting as recovery: the probe asks `GET /models`,
+/// the traffic failed on a generation, which the probe cannot see. Two
+/// intervals let the next failing call confirm it; once the calls stop
+/// failing, the probes decide again.
+const TRAFFIC_MEMORY_INTERVALS: u32 = 2;
+
 /// Real-traffic failures of one provider closer together than this count once.
 const PASSIVE_SPACING: Duration = Duration::from_secs(1);
 /// The same for errors from the user's agent sessions. Each is a request the
 /// user saw fail (the agents log one line per failed turn, after their own
 /// retries), so they are counted closer together; this only stops a storm.
 const AGENT_SPACING: Duration = Duration::from_millis(250);
-
-/// A `check_now` that found every provider busy waits for whichever group
-/// of probes completes next.
-const ANY_BATCH: u64 = u64::MAX;
 
 /// Probes started together (at one deadline), as their answers come in. Each
 /// answer is applied when it arrives, except one that got no HTTP answer at
@@ -433,8 +439,11 @@ pub struct Engine {
     groups: HashMap<u64, Group>,
     /// A resume from sleep was noticed: the next group only settles.
     resumed: bool,
-    /// `check_now` callers waiting for a batch ([`ANY_BATCH`]: the next one).
+    /// `check_now` callers waiting for their group of probes to complete.
     replies: Vec<(u64, oneshot::Sender<Arc<StatusReport>>)>,
+    /// `check_now` callers waiting for the checks in flight to finish, so
+    /// their group can check every provider (no new group starts meanwhile).
+    check_now_waiting: Vec<oneshot::Sender<Arc<StatusReport>>>,
     /// The last batch found every remote endpoint unreachable (the user's network).
     offline: bool,
     /// Why the file on disk is not the config in use, if it is not.
@@ -508,6 +517,7 @@ impl Engine {
             groups: HashMap::new(),
             resumed: false,
             replies: Vec::new(),
+            check_now_waiting: Vec::new(),
             offline: false,
             config_error: None,
             switched_from: None,
@@ -559,6 +569,7 @@ impl Engine {
             self.running = std::sync::Mutex::new(FuturesUnordered::new());
             self.groups.clear();
             self.replies.clear();
+            self.check_now_waiting.clear();
             self.offline = false;
             self.last_round = None;
             self.sync_providers();
@@ -587,17 +598,9 @@ impl Engine {
                     None | Some(Command::Shutdown) => break,
                     Some(Command::CheckNow(reply)) => {
                         self.roll_budget().await;
-                        let batch = self.start_probes(true);
-                        self.next_full = Instant::now() + self.config.check.interval;
+                        self.check_now_waiting.push(reply);
+                        self.start_check_now();
                         self.start_due_models();
-                        match batch {
-                            Some(batch) => self.replies.push((batch, reply)),
-                            // Every provider is being checked already: the next answer will do.
-                            None if !self.groups.is_empty() => self.replies.push((ANY_BATCH, reply)),
-                            None => {
-                                let _ = reply.send(self.publish_report(None));
-                            }
-                        }
                     }
                     Some(Command::SetPreferred(id, reply)) => {
                         // The user chose: no automatic switch back.
@@ -690,6 +693,7 @@ impl Engine {
                 models: Vec::new(),
                 busy: false,
                 confirm_at: None,
+                traffic_failed: None,
             });
             tracked.machine.set_thresholds(thresholds);
             let watched = self
@@ -803,8 +807,11 @@ impl Engine {
     /// checks run), whichever comes first.
     fn next_wake(&self) -> Instant {
         let models = self.inference_active();
-        let mut wake = self.next_full;
-        for t in self.providers.values().filter(|t| !t.busy) {
+        // While a `check_now` waits, its group is started by the answers coming in.
+        let probes = self.check_now_waiting.is_empty();
+        let far = Instant::now() + Duration::from_secs(86_400);
+        let mut wake = if probes { self.next_full } else { far };
+        for t in self.providers.values().filter(|t| probes && !t.busy) {
             if let Some(at) = t.confirm_at {
                 wake = wake.min(at);
             }
@@ -831,7 +838,10 @@ impl Engine {
             self.resumed = true;
         }
         self.last_round = Some((wall, now));
-        if now >= self.next_full {
+        let waiting = !self.check_now_waiting.is_empty();
+        if waiting {
+            // A `check_now` waits for the checks in flight: it starts the next group.
+        } else if now >= self.next_full {
             self.start_probes(true);
             self.next_full = next_deadline(self.next_full, self.config.check.interval);
         }
@@ -839,7 +849,7 @@ impl Engine {
             .providers
             .values()
             .any(|t| !t.busy && t.confirm_at.is_some_and(|at| at <= now));
-        if confirm {
+        if confirm && !waiting {
             self.start_probes(false);
         }
         self.start_due_models();
@@ -860,6 +870,25 @@ impl Engine {
                 .unwrap_or(0.0);
             self.budget.add(now, spent);
         }
+    }
+
+    /// Starts the full check `check_now` callers wait for, once no provider
+    /// is busy (so it checks them all, like the round they asked for).
+    fn start_check_now(&mut self) {
+        if self.check_now_waiting.is_empty() || self.providers.values().any(|t| t.busy) {
+            return;
+        }
+        let waiting = std::mem::take(&mut self.check_now_waiting);
+        match self.start_probes(true) {
+            Some(group) => self.replies.extend(waiting.into_iter().map(|r| (group, r))),
+            None => {
+                let report = self.publish_report(None);
+                for reply in waiting {
+                    let _ = reply.send(report.clone());
+                }
+            }
+        }
+        self.next_full = Instant::now() + self.config.check.interval;
     }
 
     /// Starts one batch of probes of every provider that is not busy (`full`:
@@ -962,10 +991,14 @@ impl Engine {
             } => {
                 self.in_flight().push(next_answer(group, rest));
                 self.take_answer(group, check).await;
+                self.start_check_now();
             }
             Finished::Probe {
                 group, check: None, ..
-            } => self.close_group(group).await,
+            } => {
+                self.close_group(group).await;
+                self.start_check_now();
+            }
             Finished::Model {
                 provider,
                 model,
@@ -1222,7 +1255,7 @@ impl Engine {
         });
         let (answered, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.replies)
             .into_iter()
-            .partition(|(b, _)| *b == id || *b == ANY_BATCH);
+            .partition(|(b, _)| *b == id);
         self.replies = waiting;
         for (_, reply) in answered {
             let _ = reply.send(report.clone());
@@ -1242,9 +1275,11 @@ impl Engine {
     ) -> Vec<Event> {
         let use_models = self.inference_active();
         let confirm_at = Instant::now() + self.config.check.confirm;
+        let memory = self.config.check.interval * TRAFFIC_MEMORY_INTERVALS;
         let Some(tracked) = self.providers.get_mut(&p.id) else {
             return Vec::new();
         };
+        let traffic_fails = tracked.traffic_failed.is_some_and(|t| t.elapsed() < memory);
         let ctx = if context == Context::Offline && check::is_local_provider(p) {
             Context::Normal
         } else {
@@ -1280,9 +1315,10 @@ impl Engine {
         // The models' last checks were counted when they came in: they
         // alone cannot move the streak again (trouble), and the model list
         // answering says nothing of a model that failed (recovery).
+        // Nor does it say anything of the generations real traffic just saw fail.
         let evidence = !(is_trouble(assessment.state) && !is_trouble(base.state))
             && !(assessment.state == State::Operational
-                && tracked.machine.incident().is_some_and(|i| i.model.is_some()));
+                && (traffic_fails || tracked.machine.incident().is_some_and(|i| i.model.is_some())));
         // A failed zero-token probe: ask the models at once (confirm spacing).
         let force = c.probe.as_ref().is_some_and(|r| r.class.state().is_failing());
         let transitions = tracked.machine.observe(Observation {
@@ -1465,6 +1501,7 @@ impl Engine {
                 not_running: false,
             });
             check.probe = Some(report);
+            tracked.traffic_failed = Some(now);
             let assessment = check.assess(&provider);
             transitions = tracked.machine.observe(Observation {
                 at: self.clock.now(),

@@ -541,6 +541,32 @@ async fn a_single_failed_call_alone_is_not_an_outage() {
     h.advance(1).await;
 }
 
+/// Issue 11 (the replay's gateway timeline): real traffic failing on a
+/// generation while the model list answers 200. The passing list probe that
+/// confirms a failed call reset the streak every time, so calls that kept
+/// failing never opened an outage. The list says nothing of generations: the
+/// second failing call opens it; once the calls stop failing, the probes end it.
+#[tokio::test(start_paused = true)]
+async fn failing_gateway_calls_open_an_outage_while_the_model_list_answers() {
+    let mut h = Harness::start(|_, _| (Probe::Ok, Page::Green));
+    h.advance(30).await;
+    h.handle.report_failure("anthropic", gateway_failure(500));
+    h.advance(3).await;
+    assert_eq!(h.opened("anthropic"), 0, "one failed call is not an outage");
+    let rounds = h.source.rounds.lock().unwrap().clone();
+    assert!(
+        rounds.contains(&(30, false)),
+        "the failed call was re-probed: {rounds:?}"
+    );
+    h.handle.report_failure("anthropic", gateway_failure(500));
+    h.advance(1).await;
+    assert_eq!(h.opened("anthropic"), 1, "{:#?}", h.seen);
+    assert_eq!(h.state("anthropic"), State::Outage);
+    h.advance(400).await;
+    assert_eq!(h.closed("anthropic"), 1, "{:#?}", h.seen);
+    assert_eq!(h.state("anthropic"), State::Operational);
+}
+
 const AUTO_SWITCH: &str = r#"
 use_catalog = false
 preferred = "anthropic"

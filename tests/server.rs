@@ -179,12 +179,17 @@ impl Fixture {
         fixture
     }
 
-    /// Waits for the engine's first round (the one it runs at start-up).
+    /// Waits for the engine's first round (the one it runs at start-up): the
+    /// report moves with each provider's answer, so until every provider has
+    /// been checked once.
     async fn first_round(&self) {
         let mut rx = self.engine.watch_status();
         tokio::time::timeout(
             WAIT,
-            rx.wait_for(|r| r.providers.iter().any(|p| p.status_page.is_some())),
+            rx.wait_for(|r| {
+                r.providers.iter().any(|p| p.status_page.is_some())
+                    && r.providers.iter().all(|p| p.summary != "not checked yet")
+            }),
         )
         .await
         .expect("the engine's first round did not finish")

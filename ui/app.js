@@ -147,7 +147,11 @@ class Card {
       h("label", { for: id, class: "key-label" }, `API key for ${p.name}`),
       h("div", { class: "key-row" }, this.input, this.saveBtn),
       h("p", { class: "hint", id: `${id}-help` }, "Goes to your system keyring and is tested at once. It is never shown again."),
+      (this.consent = h("div")),
     );
+    /** The `/api/inference` estimate the consent shows, once asked for; and the user's choice. */
+    this.estimate = null;
+    this.inferChecked = false;
     this.result = h("p", { class: "key-result", role: "status", "aria-live": "polite" });
     this.credLine = h("div");
     this.credSection = h(
@@ -165,6 +169,7 @@ class Card {
     this.credSection.hidden = p.credential === "not_needed";
     const needsForm = p.credential === "none" || p.credential === "unavailable" || p.state === "auth_error";
     this.form.hidden = !(needsForm || this.formOpen);
+    this.updateConsent(p);
     const sig = JSON.stringify([p.credential, p.state === "auth_error", this.form.hidden]);
     if (this.sigs.cred === sig) return;
     this.sigs.cred = sig;
@@ -205,6 +210,27 @@ class Card {
     this.credLine = swap(this.credLine, h("div", { class: "cred-row" }, R.credentialLine(p), h("span", { class: "cred-actions" }, buttons)));
   }
 
+  /** The inference offer inside the key form, with its cost fetched when the form shows. */
+  updateConsent(p) {
+    const offered = !this.form.hidden && p.inference && !p.inference.enabled && (p.models ?? []).length > 0;
+    if (offered && !this.estimate && !this.estimating) {
+      this.estimating = true;
+      api
+        .inference()
+        .then((estimate) => {
+          this.estimate = estimate;
+          this.updateConsent(this.p);
+        })
+        .catch((err) => toast(`Could not estimate the inference checks' cost: ${err.message}`, true))
+        .finally(() => (this.estimating = false));
+    }
+    const sig = JSON.stringify([offered, p.inference?.enabled, p.models?.map((m) => m.id), this.estimate, this.inferChecked]);
+    if (this.sigs.consent === sig) return;
+    this.sigs.consent = sig;
+    const block = offered ? R.keyFormConsent(p, this.estimate, this.inferChecked, (on) => (this.inferChecked = on)) : null;
+    this.consent = swap(this.consent, h("div", {}, block));
+  }
+
   openForm() {
     this.formOpen = true;
     this.updateCredential(this.p);
@@ -241,7 +267,19 @@ class Card {
       await refresh();
       if (r?.stored && r.test?.ok) {
         this.formOpen = false;
-        this.showResult(true, "Key works. Stored in keyring.");
+        let words = "Key works. Stored in keyring.";
+        if (this.inferChecked && this.estimate) {
+          // Consent given in the form, the cost read beside it.
+          try {
+            await api.setInference({ enabled: true });
+            words += " Inference checks on: each model gets a 1-token request.";
+            await refresh();
+          } catch (err) {
+            words += ` Inference checks not turned on: ${err.message}`;
+          }
+          this.inferChecked = false;
+        }
+        this.showResult(true, words);
       } else if (r?.stored) {
         // The provider's own words: the probe that just ran. (The report's
         // summary may still describe the state from before, which hysteresis

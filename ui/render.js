@@ -454,19 +454,11 @@ function modelsSection(p, infer) {
         ),
       );
     } else {
-      const mine = offer.providers?.find((x) => x.id === p.id);
-      const cost = (mine?.models ?? []).reduce((a, m) => a + m.usd_month, 0);
       items.push(
         h(
           "div",
           { class: "notice tone-info inference-confirm", id: `inference-confirm-${p.id}` },
-          h(
-            "p",
-            { class: "inference-estimate" },
-            `Sends a 1-token request to ${(mine?.models ?? []).map((m) => m.id).join(", ") || first} every ${offer.interval_secs} s: ` +
-              `about ${usd(cost)} a month here, ${usd(offer.total_usd_month)} for all your models, ` +
-              `capped at ${usd(offer.budget_usd_month)} a month (the checks slow down, then stop, at the cap).`,
-          ),
+          h("p", { class: "inference-estimate" }, estimateWords(p.id, first, offer)),
           h(
             "div",
             { class: "actions" },
@@ -478,6 +470,57 @@ function modelsSection(p, infer) {
     }
   }
   return h("section", { class: "models-section" }, items);
+}
+
+/**
+ * What turning the inference checks on costs, from the `/api/inference`
+ * estimate: "Sends a 1-token request to gpt-4o-mini every 60 s: about $0.35 a
+ * month here, $1.20 for all your models, capped at $1.00 a month (…)".
+ */
+export function estimateWords(id, first, estimate) {
+  const mine = estimate.providers?.find((x) => x.id === id);
+  const cost = (mine?.models ?? []).reduce((a, m) => a + m.usd_month, 0);
+  return (
+    `Sends a 1-token request to ${(mine?.models ?? []).map((m) => m.id).join(", ") || first} every ${estimate.interval_secs} s: ` +
+    `about ${usd(cost)} a month here, ${usd(estimate.total_usd_month)} for all your models, ` +
+    `capped at ${usd(estimate.budget_usd_month)} a month (the checks slow down, then stop, at the cap).`
+  );
+}
+
+/**
+ * The key form's offer of inference checks: a checkbox "Also check that
+ * <model> answers" whose label carries the estimated monthly cost, so the
+ * cost is read before the box is ticked; the box stays disabled until the
+ * estimate is in. `null` when the checks are on already or there is no model.
+ */
+export function keyFormConsent(p, estimate, checked, onchange) {
+  const models = p.models ?? [];
+  if (!p.inference || p.inference.enabled || !models.length) return null;
+  const first = models[0].id;
+  const id = `key-infer-${p.id}`;
+  return h(
+    "div",
+    { class: "key-consent" },
+    h(
+      "label",
+      { class: "check", for: id },
+      h("input", {
+        type: "checkbox",
+        id,
+        checked: !!checked && !!estimate,
+        disabled: !estimate,
+        dataset: { focus: "infer" },
+        "aria-describedby": `${id}-cost`,
+        onchange: (e) => onchange(e.currentTarget.checked),
+      }),
+      h("span", {}, `Also check that ${first} answers`),
+    ),
+    h(
+      "p",
+      { class: "hint inference-estimate", id: `${id}-cost` },
+      estimate ? estimateWords(p.id, first, estimate) : "Working out what it would cost…",
+    ),
+  );
 }
 
 function statusPage(p) {

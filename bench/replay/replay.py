@@ -7,8 +7,10 @@ and its own `switchboard watch` (interval_secs = 1, confirm_secs = 1). Time is
 compressed: one timeline minute is one second (--speed), error delays too.
 All timelines run at once. The runner polls each watch's /api/status and
 prints, per timeline: when errors began, when Switchboard detected them and
-through which signal (probe, page, inference), when the page posted, the lead
-and the false alarms; then the median lead and detections before the page.
+through which signal (probe, page, inference, gateway), when the page posted,
+the lead and the false alarms; then the median lead and detections before the
+page. A timeline with `traffic` also sends client requests through the watch's
+gateway, whose failed calls are the passive signal.
 
   python3 bench/replay/replay.py [--inference] [--bin PATH] [--only NAME] [--json OUT]
 
@@ -30,7 +32,9 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -232,7 +236,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def config_text(t, fake_port, listen_port, inference):
+def config_text(t, fake_port, listen_port, inference, gateway_port=None):
     kind = t["provider"]
     base = f"http://127.0.0.1:{fake_port}"
     lines = [
@@ -240,7 +244,7 @@ def config_text(t, fake_port, listen_port, inference):
         "[check]", "interval_secs = 1", "confirm_secs = 1", "timeout_secs = 5", "slow_ms = 60000", "",
         "[notifications]", "enabled = false", "",
         "[server]", f'listen = "127.0.0.1:{listen_port}"', "",
-        "[gateway]", "enabled = false", "",
+        "[gateway]", *(["enabled = true", f'listen = "127.0.0.1:{gateway_port}"'] if gateway_port else ["enabled = false"]), "",
         "[[providers]]", 'id = "p"', f'kind = "{kind}"',
         f'base_url = "{base}/v1"' if kind == "openai" else f'base_url = "{base}"',
         f'status_page = "{base}"', 'status_format = "statuspage"',
@@ -265,10 +269,21 @@ def get_status(port):
         return None
 
 
-def signal_of(p):
-    """Which signal the provider's trouble rests on."""
+def rfc3339(s):
+    try:
+        return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+    except (AttributeError, ValueError):
+        return None
+
+
+def signal_of(p, traffic_failed=lambda at: False):
+    """Which signal the provider's trouble rests on. `traffic_failed(at)`: one
+    of the runner's own gateway calls failed around wall time `at` (the report
+    of a failed gateway call takes the place of the probe in `/api/status`)."""
     models = p.get("models") or []
     probe_failed = bool(p.get("probe") and not p["probe"].get("ok"))
+    if probe_failed and traffic_failed(rfc3339(p["probe"].get("at"))):
+        return "gateway"
     # The provider's summary names the failing model ("claude-opus-4-1: HTTP 500 ...")
     # as soon as one inference check failed, before that model's own state turns.
     names_model = any(p.get("summary", "").startswith(m.get("id", "") + ":") for m in models if m.get("id"))
@@ -286,10 +301,14 @@ class Run:
         self.t = t
         self.fake = Fake(t, clock)
         self.listen = free_port()
+        self.gateway = free_port() if t.get("traffic") else None
+        self.clock = clock
+        self.calls = []  # (start wall time, end wall time, HTTP status) of each gateway call
+        self.calls_lock = threading.Lock()
         self.dir = tempfile.mkdtemp(prefix=f"replay-{t['name']}-", dir=workdir)
         cfg = os.path.join(self.dir, "config.toml")
         with open(cfg, "w") as f:
-            f.write(config_text(t, self.fake.port, self.listen, inference))
+            f.write(config_text(t, self.fake.port, self.listen, inference, self.gateway))
         env = dict(os.environ)
         env.update({
             "SWITCHBOARD_CONFIG": cfg, "XDG_CONFIG_HOME": os.path.join(self.dir, "xdg-config"),
@@ -302,6 +321,53 @@ class Run:
         self.proc = subprocess.Popen([binary, "watch"], env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         self.samples = []  # (minute, state, signal, summary)
+
+    def start_traffic(self):
+        """Client requests through the gateway, `per_min` a timeline minute, from t0 to the end."""
+        traffic = self.t.get("traffic")
+        if not traffic:
+            return
+        kind = self.t["provider"]
+        model = traffic.get("model", self.t["models"][0])
+        if kind == "openai":
+            path = "/v1/chat/completions"
+            body = {"model": model, "max_tokens": 16, "messages": [{"role": "user", "content": "Say hi"}]}
+            headers = {"content-type": "application/json"}
+        else:
+            path = "/v1/messages"
+            body = {"model": model, "max_tokens": 16, "messages": [{"role": "user", "content": "Say hi"}]}
+            headers = {"content-type": "application/json", "anthropic-version": "2023-06-01"}
+        data = json.dumps(body).encode()
+        url = f"http://127.0.0.1:{self.gateway}{path}"
+
+        def call():
+            start = time.time()
+            req = urllib.request.Request(url, data=data, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(req, timeout=30) as r:
+                    status = r.status
+                    r.read()
+            except urllib.error.HTTPError as e:
+                status = e.code
+            except Exception:
+                status = None
+            with self.calls_lock:
+                self.calls.append((start, time.time(), status))
+
+        def loop():
+            period = self.clock.speed / traffic.get("per_min", 6)
+            while self.clock.minute() < self.t["duration_min"] and self.proc.poll() is None:
+                threading.Thread(target=call, daemon=True).start()
+                time.sleep(period)
+
+        threading.Thread(target=loop, daemon=True).start()
+
+    def traffic_failed(self, at):
+        """One of our gateway calls got a failing answer around wall time `at`."""
+        if at is None:
+            return False
+        with self.calls_lock:
+            return any(status != 200 and start - 0.5 <= at <= end + 0.5 for start, end, status in self.calls)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -329,7 +395,7 @@ def episodes(samples):
     return out
 
 
-def judge(t, samples):
+def judge(t, samples, calls=()):
     user_models = set(t["models"])
     errs = [w for w in t.get("errors", []) if w.get("model") in (None, "*") or w.get("model") in user_models]
     counted_posts = [p for p in t.get("page", []) if p.get("concerns_user", True)]
@@ -356,6 +422,7 @@ def judge(t, samples):
         "false_alarms": len(false),
         "false_alarm_detail": [f"{e[0]:.1f}: {e[3]} ({e[2]}) {e[4][:60]}" for e in false],
         "expect": t.get("expect", "detect"), "note": t.get("note", ""),
+        "gateway_calls": len(calls), "gateway_failed": sum(1 for c in calls if c[2] != 200),
     }
 
 
@@ -395,6 +462,8 @@ def main():
                 time.sleep(0.2)
         time.sleep(WARMUP_SECS)
         clock.t0 = time.monotonic()
+        for r in runs:
+            r.start_traffic()
         end = max(t["duration_min"] for t in timelines) + TAIL_MIN
         print(f"replaying {len(runs)} timelines at {args.speed:g} s per minute, inference "
               f"{'on' if args.inference else 'off'} ({end:g} min of timeline)...", file=sys.stderr)
@@ -406,12 +475,12 @@ def main():
                 s = get_status(r.listen)
                 p = s and next((x for x in s["providers"] if x["id"] == "p"), None)
                 if p:
-                    r.samples.append((clock.minute(), p["state"], signal_of(p), p.get("summary", "")))
+                    r.samples.append((clock.minute(), p["state"], signal_of(p, r.traffic_failed), p.get("summary", "")))
             time.sleep(max(0.0, POLL_SECS - (time.monotonic() - tick)))
     finally:
         for r in runs:
             r.stop()
-    results = [judge(r.t, r.samples) for r in runs]
+    results = [judge(r.t, r.samples, r.calls) for r in runs]
     print_table(results, args.inference)
     if args.json:
         with open(args.json, "w") as f:
@@ -440,6 +509,9 @@ def print_table(results, inference):
     print(f"detected: {detected} of {len(expected)} timelines with a real incident; "
           f"before the page (or with no page post at all): {before}")
     print(f"false alarms: {false}")
+    for r in results:
+        if r["gateway_calls"]:
+            print(f"  {r['name']}: {r['gateway_calls']} client calls through the gateway, {r['gateway_failed']} failed")
     for r in results:
         for d in r["false_alarm_detail"]:
             print(f"  false alarm in {r['name']} at minute {d}")

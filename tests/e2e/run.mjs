@@ -861,3 +861,59 @@ describe("inference checks: the cost first, then per-model rows that see what th
     }
   });
 });
+
+describe("the key form offers the inference check with its cost before it is turned on", () => {
+  // OpenAI starts with no key: its card shows the key form.
+  let sb;
+  before(async () => {
+    sb = await startSwitchboard({ check: FAST_CHECK });
+  });
+  after(async () => {
+    await sb?.stop();
+  });
+
+  test("the estimate is read beside 'Also check that gpt-4o-mini answers'; ticking it with a working key turns the checks on", { skip: KEYRING_SKIP }, async () => {
+    const { context, page, errors } = await openDashboard(browser, sb.base);
+    try {
+      const card = page.locator("#provider-openai");
+      const consent = card.locator(".key-consent");
+      await consent.getByText(/about \$\d+\.\d\d a month here/).waitFor({ timeout: LIVE_TIMEOUT_MS });
+      const words = await consent.innerText();
+      has(words, "Also check that gpt-4o-mini answers");
+      has(words, "every 60 s");
+      has(words, "capped at $1.00 a month");
+      const box = card.locator("#key-infer-openai");
+      assert.equal(await box.isChecked(), false, "off until the user ticks it");
+      assert.equal(await box.isEnabled(), true, "enabled once the cost is shown");
+      // Showing the offer sent nothing and saved nothing.
+      assert.equal(sb.openai.completions.length, 0);
+      assert.equal((await sb.get("/api/inference")).json.enabled, false);
+      assert.ok(!fs.readFileSync(sb.config, "utf8").includes("[inference]"), "nothing saved before consent");
+
+      const key = `sk-e2e-${randomBytes(16).toString("hex")}`;
+      await page.locator("#key-openai").fill(key);
+      await box.check();
+      fs.mkdirSync(SCREENSHOTS, { recursive: true });
+      await card.locator(".key-form").screenshot({ path: path.join(SCREENSHOTS, "inference-key-form.png") });
+      await card.getByRole("button", { name: "Save and test" }).click();
+      await card.locator(".key-result").getByText(/Inference checks on/).waitFor({ timeout: 20_000 });
+      has(await card.locator(".key-result").innerText(), "Key works");
+      assert.equal((await sb.get("/api/inference")).json.enabled, true);
+      has(fs.readFileSync(sb.config, "utf8"), "[inference]");
+      // The check itself: one real 1-token request with the key just entered.
+      const until = Date.now() + LIVE_TIMEOUT_MS;
+      while (sb.openai.completions.length === 0 && Date.now() < until) await sleep(100);
+      const sent = sb.openai.completions[0];
+      assert.ok(sent, "no inference request reached the fake OpenAI API");
+      assert.equal(sent.auth, `Bearer ${key}`);
+      assert.equal(sent.body.model, "gpt-4o-mini");
+      assert.equal(sent.body.max_completion_tokens ?? sent.body.max_tokens, 1);
+      await card.locator('.model-row[data-model="gpt-4o-mini"][data-state="operational"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
+      // The checks are on: the form offers them no more.
+      await card.locator(".key-consent").waitFor({ state: "detached", timeout: LIVE_TIMEOUT_MS });
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
