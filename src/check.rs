@@ -1,8 +1,10 @@
-//! One round of checks: every provider's probe and every status page, run
+//! The checks: every provider's probe and every status page, run
 //! concurrently, plus the round-level judgement no single provider can make:
 //! "nothing answered at all, so it is the user's network" (`offline`).
 //!
-//! Used by the engine on every tick and by `switchboard status` once.
+//! `switchboard status` runs one round and judges it whole. The engine takes
+//! each provider's answer as it comes in ([`CheckSource::run_each`]) and makes
+//! the round-level judgement itself, so a slow provider holds up nobody.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
