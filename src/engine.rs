@@ -403,7 +403,7 @@ enum Finished {
     /// the rest of the group's answers to wait for.
     Probe {
         group: u64,
-        check: Option<ProviderCheck>,
+        check: Option<Box<ProviderCheck>>,
         rest: BoxStream<'static, ProviderCheck>,
     },
     /// One model's inference check (empty: no usable credential).
@@ -990,7 +990,7 @@ impl Engine {
                 rest,
             } => {
                 self.in_flight().push(next_answer(group, rest));
-                self.take_answer(group, check).await;
+                self.take_answer(group, *check).await;
                 self.start_check_now();
             }
             Finished::Probe {
@@ -1316,7 +1316,7 @@ impl Engine {
         // alone cannot move the streak again (trouble), and the model list
         // answering says nothing of a model that failed (recovery).
         // Nor does it say anything of the generations real traffic just saw fail.
-        let evidence = !(is_trouble(assessment.state) && !is_trouble(base.state))
+        let evidence = (!is_trouble(assessment.state) || is_trouble(base.state))
             && !(assessment.state == State::Operational
                 && (traffic_fails || tracked.machine.incident().is_some_and(|i| i.model.is_some())));
         // A failed zero-token probe: ask the models at once (confirm spacing).
@@ -1720,7 +1720,11 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 fn next_answer(group: u64, rest: BoxStream<'static, ProviderCheck>) -> BoxFuture<'static, Finished> {
     Box::pin(futures::FutureExt::map(
         rest.into_future(),
-        move |(check, rest)| Finished::Probe { group, check, rest },
+        move |(check, rest)| Finished::Probe {
+            group,
+            check: check.map(Box::new),
+            rest,
+        },
     ))
 }
 
