@@ -21,7 +21,7 @@ use crate::config::Provider;
 use crate::secrets::Secret;
 
 /// Region when neither the config nor `AWS_REGION` / `AWS_DEFAULT_REGION` says.
-pub const DEFAULT_REGION: &str = "us-east-1";
+pub(crate) const DEFAULT_REGION: &str = "us-east-1";
 /// Profile read from the shared credentials file when `AWS_PROFILE` is unset.
 const DEFAULT_PROFILE: &str = "default";
 /// The SigV4 service name of both Bedrock's runtime and its control plane.
@@ -54,7 +54,7 @@ pub enum AwsCredentialSource {
 }
 
 impl AwsCredentials {
-    pub fn new(
+    pub(crate) fn new(
         access_key_id: impl Into<String>,
         secret_access_key: Secret,
         session_token: Option<Secret>,
@@ -113,7 +113,7 @@ pub struct BedrockAuth {
 impl BedrockAuth {
     /// The secret strings this auth could put on the wire, for scrubbing
     /// anything a server echoes back.
-    pub fn secrets(&self) -> Vec<&str> {
+    pub(crate) fn secrets(&self) -> Vec<&str> {
         match &self.credential {
             BedrockCredential::ApiKey(key) => vec![key.expose()],
             BedrockCredential::Aws(aws) => {
@@ -127,7 +127,7 @@ impl BedrockAuth {
 
 /// The region for `provider`: its `region` key, else `AWS_REGION`, else
 /// `AWS_DEFAULT_REGION` (the AWS CLI's and SDKs' order), else [`DEFAULT_REGION`].
-pub fn region(provider: &Provider, env: &dyn Fn(&str) -> Option<String>) -> String {
+pub(crate) fn region(provider: &Provider, env: &dyn Fn(&str) -> Option<String>) -> String {
     provider
         .cloud
         .region
@@ -159,7 +159,7 @@ pub fn resolve_auth_with(
 /// `AWS_SESSION_TOKEN`, else from the shared credentials file
 /// (`AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`), profile
 /// `AWS_PROFILE` or `default`. Reads a small file: call off the async threads.
-pub fn aws_credentials(env: &dyn Fn(&str) -> Option<String>) -> Option<AwsCredentials> {
+pub(crate) fn aws_credentials(env: &dyn Fn(&str) -> Option<String>) -> Option<AwsCredentials> {
     if let (Some(id), Some(secret)) = (
         non_empty(env("AWS_ACCESS_KEY_ID")),
         non_empty(env("AWS_SECRET_ACCESS_KEY")),
@@ -231,7 +231,7 @@ fn profile_keys(text: &str, profile: &str) -> Option<(String, String, Option<Str
 /// Adds the credential to a built request: a bearer header for an API key, a
 /// SigV4 signature over the exact method, URL, headers and body bytes otherwise.
 /// Call it last: a header added afterwards is not covered by the signature.
-pub fn authorize(request: &mut reqwest::Request, auth: &BedrockAuth) -> Result<(), AwsError> {
+pub(crate) fn authorize(request: &mut reqwest::Request, auth: &BedrockAuth) -> Result<(), AwsError> {
     match &auth.credential {
         BedrockCredential::ApiKey(key) => {
             let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose().trim()))

@@ -29,17 +29,17 @@ use crate::secrets::Secret;
 
 /// Location when neither the config nor `CLOUD_ML_REGION` says: the global
 /// endpoint serves every current Claude model and has the best availability.
-pub const DEFAULT_REGION: &str = "global";
+pub(crate) const DEFAULT_REGION: &str = "global";
 /// Model the probe looks up when the provider names none.
-pub const DEFAULT_MODEL: &str = "claude-sonnet-4-5";
+pub(crate) const DEFAULT_MODEL: &str = "claude-sonnet-4-5";
 /// How long a token is reused. gcloud's tokens live 60 minutes; refreshing
 /// at 45 leaves room for clock skew and long streams.
-pub const TOKEN_TTL: Duration = Duration::from_secs(45 * 60);
+pub(crate) const TOKEN_TTL: Duration = Duration::from_secs(45 * 60);
 /// How long a failed token command is remembered, so a missing login does not
 /// spawn gcloud on every quick re-probe. `invalidate` forgets it at once.
-pub const FAILURE_TTL: Duration = Duration::from_secs(60);
+pub(crate) const FAILURE_TTL: Duration = Duration::from_secs(60);
 /// Longest wait for the token command: gcloud may refresh over the network.
-pub const TOKEN_COMMAND_TIMEOUT: Duration = Duration::from_secs(20);
+pub(crate) const TOKEN_COMMAND_TIMEOUT: Duration = Duration::from_secs(20);
 /// Environment variables naming the project, most specific first: Claude
 /// Code's own, then Google Cloud's, then gcloud's override.
 const PROJECT_ENV: [&str; 3] = [
@@ -92,10 +92,10 @@ pub enum VertexError {
 /// Where requests for one Vertex provider go.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VertexTarget {
-    pub project: String,
-    pub region: String,
+    pub(crate) project: String,
+    pub(crate) region: String,
     /// `base_url`, else the regional (or global) `aiplatform` endpoint.
-    pub base: Url,
+    pub(crate) base: Url,
 }
 
 impl VertexTarget {
@@ -170,7 +170,7 @@ fn encode_model(model: &str) -> String {
 }
 
 /// The provider's token command, or the default one, as program + arguments.
-pub fn token_command(provider: &Provider) -> Vec<String> {
+pub(crate) fn token_command(provider: &Provider) -> Vec<String> {
     provider.cloud.token_command.clone().unwrap_or_else(|| {
         VERTEX_TOKEN_COMMAND
             .split_whitespace()
@@ -183,7 +183,7 @@ pub fn token_command(provider: &Provider) -> Vec<String> {
 /// and the gateway hold clones of the same `Credentials`, so `gcloud` runs
 /// once per token lifetime, not once each.
 #[derive(Clone, Default)]
-pub struct TokenCache {
+pub(crate) struct TokenCache {
     sources: Arc<Mutex<HashMap<Vec<String>, TokenSource>>>,
 }
 

@@ -19,9 +19,9 @@ use serde_json::{json, Value};
 pub use crate::upstream::bedrock::EVENT_STREAM_CONTENT_TYPE;
 
 /// Bedrock's request-id response header.
-pub const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
+pub(crate) const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
 /// Bedrock's error-type response header (`ThrottlingException:http://...`).
-pub const ERROR_TYPE_HEADER: &str = "x-amzn-errortype";
+pub(crate) const ERROR_TYPE_HEADER: &str = "x-amzn-errortype";
 /// Bytes buffered while waiting for the end of one frame. The event-stream
 /// format caps a message at 16 MiB; anything claiming more is not Bedrock.
 const MAX_BUFFERED_BYTES: usize = 16 * 1024 * 1024 + 1024;
@@ -218,7 +218,7 @@ pub struct MappedError {
     pub status: u16,
     /// Anthropic's `error.type` (`rate_limit_error`, `overloaded_error`, ...).
     pub error_type: &'static str,
-    pub message: String,
+    pub(crate) message: String,
     /// The provider's own error name (`ThrottlingException` on Bedrock,
     /// `RESOURCE_EXHAUSTED` on Vertex), when it gave one.
     pub upstream_type: Option<String>,
@@ -283,7 +283,7 @@ pub fn error_from_response(status: u16, headers: &HeaderMap, body: &[u8]) -> Map
 }
 
 /// Maps a mid-stream exception frame the same way as an HTTP error.
-pub fn map_exception(kind: &str, message: &str) -> MappedError {
+pub(crate) fn map_exception(kind: &str, message: &str) -> MappedError {
     let (status, error_type) = anthropic_error(Some(kind), 500);
     MappedError {
         status,

@@ -19,10 +19,10 @@ use bytes::Bytes;
 /// one JSON delta (well under 64 KiB; a whole tool input or a signature at
 /// most a few hundred KiB); an upstream that sends megabytes without a
 /// newline is broken or hostile.
-pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Most data one event may gather over its `data:` lines, for the same reason.
-pub const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
 /// Why the decoder stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -18,7 +18,7 @@
 //! The key is only ever read into a sensitive header value. It is scrubbed from
 //! anything the provider echoes back, so no report, log or error can carry it.
 
-pub mod classify;
+pub(crate) mod classify;
 mod error_body;
 pub mod inference;
 pub mod prices;
@@ -71,7 +71,7 @@ pub(crate) trait Endpoint: Sync {
 /// of the key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the stored key contains characters that cannot be sent in an HTTP header (a pasted line break?); set it again")]
-pub struct InvalidKey;
+pub(crate) struct InvalidKey;
 
 /// The endpoint for `kind`, or `None` when this module has no probe for it.
 fn endpoint(kind: ProviderKind) -> Option<&'static dyn Endpoint> {
@@ -184,7 +184,7 @@ pub async fn probe_with_credentials(
 /// nothing about the user's network, so it never counts towards `offline`.
 /// Decided by kind, not address alone, so that fakes on loopback in tests still
 /// stand for remote providers.
-pub fn is_local_provider(p: &Provider) -> bool {
+pub(crate) fn is_local_provider(p: &Provider) -> bool {
     match p.kind {
         ProviderKind::Ollama => true,
         ProviderKind::OpenaiCompatible => p.base_url.as_ref().is_some_and(is_local),
@@ -193,7 +193,7 @@ pub fn is_local_provider(p: &Provider) -> bool {
 }
 
 /// Whether a URL points at this machine.
-pub fn is_local(url: &Url) -> bool {
+pub(crate) fn is_local(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
@@ -376,7 +376,7 @@ fn redact_bytes(body: Vec<u8>, secret: &[u8]) -> Vec<u8> {
 /// Scrubs the key from every text field: headers (request ids) and transport
 /// errors reach the report without passing through [`redact_bytes`].
 /// Replaces `secret` wherever a provider echoed it into `report`.
-pub fn redact_report(report: &mut ProbeReport, secret: &str) {
+pub(crate) fn redact_report(report: &mut ProbeReport, secret: &str) {
     if secret.is_empty() {
         return;
     }

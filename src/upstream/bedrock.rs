@@ -17,7 +17,7 @@ use crate::config::Provider;
 use crate::credentials::Credentials;
 
 /// The body field that selects Bedrock's dialect of the Messages API.
-pub const ANTHROPIC_VERSION: &str = "bedrock-2023-05-31";
+pub(crate) const ANTHROPIC_VERSION: &str = "bedrock-2023-05-31";
 /// Content type of a streaming answer (and `accept` of a streaming request).
 pub const EVENT_STREAM_CONTENT_TYPE: &str = "application/vnd.amazon.eventstream";
 
@@ -38,14 +38,14 @@ pub enum BedrockError {
 
 /// The runtime endpoint (InvokeModel): `base_url` when set (a proxy, a VPC
 /// endpoint, a test fake), else `https://bedrock-runtime.{region}.amazonaws.com`.
-pub fn runtime_base(provider: &Provider, region: &str) -> Result<Url, BedrockError> {
+pub(crate) fn runtime_base(provider: &Provider, region: &str) -> Result<Url, BedrockError> {
     base_or(provider, region, "bedrock-runtime")
 }
 
 /// The control-plane endpoint (ListFoundationModels): `base_url` when set, else
 /// `https://bedrock.{region}.amazonaws.com`. A custom `base_url` serves both
 /// planes, which is what proxies and fakes do.
-pub fn control_base(provider: &Provider, region: &str) -> Result<Url, BedrockError> {
+pub(crate) fn control_base(provider: &Provider, region: &str) -> Result<Url, BedrockError> {
     base_or(provider, region, "bedrock")
 }
 
@@ -115,7 +115,7 @@ pub fn build_request(
 }
 
 /// The model id and the bytes Bedrock expects for an Anthropic request body.
-pub fn bedrock_body(body: &Value) -> Result<(String, Vec<u8>), BedrockError> {
+pub(crate) fn bedrock_body(body: &Value) -> Result<(String, Vec<u8>), BedrockError> {
     let mut object = body.as_object().cloned().ok_or(BedrockError::NotAnObject)?;
     let model = match object.remove("model") {
         Some(Value::String(m)) if !m.trim().is_empty() => m.trim().to_string(),

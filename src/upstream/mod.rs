@@ -32,7 +32,7 @@ use bedrock::BedrockError;
 
 /// `anthropic-version` sent when the caller passes none (an OpenAI client,
 /// a probe, an inference check).
-pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+pub(crate) const ANTHROPIC_VERSION: &str = "2023-06-01";
 
 /// Which wire protocol a body is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,7 +45,7 @@ pub enum Protocol {
 
 /// How one provider kind is spoken to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dialect {
+pub(crate) enum Dialect {
     /// The Anthropic Messages API at `{base_url}/v1/messages`.
     Anthropic,
     /// Claude on Amazon Bedrock (InvokeModel, event-stream framing).
@@ -58,7 +58,7 @@ pub enum Dialect {
 
 impl Dialect {
     /// `None` for status-only surfaces: nothing can be sent to a status page.
-    pub fn of(kind: ProviderKind) -> Option<Dialect> {
+    pub(crate) fn of(kind: ProviderKind) -> Option<Dialect> {
         match kind {
             ProviderKind::Anthropic => Some(Dialect::Anthropic),
             ProviderKind::Bedrock => Some(Dialect::Bedrock),
@@ -72,7 +72,7 @@ impl Dialect {
     }
 
     /// The request and response body format this dialect uses.
-    pub fn protocol(self) -> Protocol {
+    pub(crate) fn protocol(self) -> Protocol {
         match self {
             Dialect::Anthropic | Dialect::Bedrock | Dialect::Vertex => Protocol::Anthropic,
             Dialect::OpenAiChat => Protocol::OpenAi,
@@ -81,7 +81,7 @@ impl Dialect {
 }
 
 /// The credential a dialect needs, resolved by the caller.
-pub enum Auth {
+pub(crate) enum Auth {
     Key(Option<Secret>),
     Bedrock(BedrockAuth),
     Vertex(VertexTarget, Secret),
@@ -89,7 +89,7 @@ pub enum Auth {
 
 impl Auth {
     /// Every secret value in it, to scrub from what the upstream echoes back.
-    pub fn secrets(&self) -> Vec<&str> {
+    pub(crate) fn secrets(&self) -> Vec<&str> {
         match self {
             Auth::Key(key) => key.iter().map(|k| k.expose().trim()).collect(),
             Auth::Bedrock(b) => b.secrets(),
@@ -101,7 +101,7 @@ impl Auth {
 /// A JSON body in the provider's dialect: bytes as they arrived (a client's
 /// request passed through untouched), or a value the caller built or rewrote.
 #[derive(Debug)]
-pub enum Body {
+pub(crate) enum Body {
     Raw(Bytes),
     Json(Value),
 }
@@ -128,21 +128,21 @@ impl Body {
 
 /// How a generation is asked for, beyond its body.
 #[derive(Debug, Default)]
-pub struct Generation {
+pub(crate) struct Generation {
     /// Ask for a stream (SSE, or Bedrock's event stream).
-    pub stream: bool,
+    pub(crate) stream: bool,
     /// Anthropic dialect: the `anthropic-version` to pin (default [`ANTHROPIC_VERSION`]).
-    pub anthropic_version: Option<HeaderValue>,
+    pub(crate) anthropic_version: Option<HeaderValue>,
     /// Anthropic dialect: `anthropic-beta` features to pass on.
-    pub anthropic_beta: Option<HeaderValue>,
+    pub(crate) anthropic_beta: Option<HeaderValue>,
     /// OpenAI dialect: the body is a Responses API request for OpenAI's own
     /// API (`{base_url}/responses`), not Chat Completions.
-    pub responses_api: bool,
+    pub(crate) responses_api: bool,
 }
 
 /// Why a request could not be built (no call was made).
 #[derive(Debug, thiserror::Error)]
-pub enum BuildError {
+pub(crate) enum BuildError {
     #[error("the request body is not valid for its protocol: {0}")]
     Body(#[from] serde_json::Error),
     #[error("{0} has no base_url")]

@@ -11,14 +11,14 @@
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use serde_json::Value;
 
-pub use crate::cloud::google::VertexTarget;
+pub(crate) use crate::cloud::google::VertexTarget;
 use crate::cloud::google::{token_command, TokenSource, VertexError};
 use crate::config::Provider;
 use crate::credentials::Credentials;
 use crate::secrets::Secret;
 
 /// The body field that selects Vertex's dialect of the Messages API.
-pub const ANTHROPIC_VERSION: &str = "vertex-2023-10-16";
+pub(crate) const ANTHROPIC_VERSION: &str = "vertex-2023-10-16";
 
 /// Builds a `rawPredict` (`stream == false`) or `streamRawPredict` request from
 /// an Anthropic Messages request body. The model comes from the body's `model`
@@ -52,7 +52,7 @@ pub fn build_request(
 }
 
 /// The model id and the bytes Vertex expects for an Anthropic request body.
-pub fn vertex_body(body: &Value, stream: bool) -> Result<(String, Vec<u8>), VertexError> {
+pub(crate) fn vertex_body(body: &Value, stream: bool) -> Result<(String, Vec<u8>), VertexError> {
     let mut object = body.as_object().cloned().ok_or(VertexError::NotAnObject)?;
     let model = match object.remove("model") {
         Some(Value::String(m)) if !m.trim().is_empty() => m.trim().to_string(),

@@ -135,6 +135,6 @@ const BYTES_PER_TOKEN: usize = 4;
 /// A rough count of the tokens of a request body, for `count_tokens` when no
 /// provider that can count is reachable: a client sizing its context needs a
 /// number of the right magnitude more than an error.
-pub fn estimate_tokens(body: &[u8]) -> u64 {
+pub(crate) fn estimate_tokens(body: &[u8]) -> u64 {
     (body.len().div_ceil(BYTES_PER_TOKEN)) as u64
 }

@@ -58,7 +58,7 @@ pub struct Message {
     /// Per-turn fields: Claude Code 2.1.x sends `output_config` on its
     /// system turns (beta `per-turn-control-2026-07-01`).
     #[serde(flatten)]
-    pub extra: Extra,
+    pub(crate) extra: Extra,
 }
 
 impl Message {
@@ -293,7 +293,7 @@ fn message_type() -> String {
 }
 
 /// The `type` of every [`MessagesResponse`].
-pub const MESSAGE_TYPE: &str = "message";
+pub(crate) const MESSAGE_TYPE: &str = "message";
 
 /// Why the model stopped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -432,7 +432,7 @@ pub struct DeltaUsage {
 pub struct ErrorDetail {
     /// `invalid_request_error`, `overloaded_error`, ...
     #[serde(rename = "type")]
-    pub kind: String,
+    pub(crate) kind: String,
     pub message: String,
 }
 
@@ -441,10 +441,10 @@ pub struct ErrorDetail {
 pub struct ErrorBody {
     /// Always `"error"`.
     #[serde(rename = "type")]
-    pub kind: String,
-    pub error: ErrorDetail,
+    pub(crate) kind: String,
+    pub(crate) error: ErrorDetail,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
+    pub(crate) request_id: Option<String>,
 }
 
 #[cfg(test)]

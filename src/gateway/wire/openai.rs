@@ -22,10 +22,10 @@ pub type Extra = Map<String, Value>;
 pub const STREAM_DONE: &str = "[DONE]";
 
 /// The `object` of a [`ChatResponse`].
-pub const CHAT_COMPLETION_OBJECT: &str = "chat.completion";
+pub(crate) const CHAT_COMPLETION_OBJECT: &str = "chat.completion";
 
 /// The `object` of a [`ChatChunk`].
-pub const CHAT_COMPLETION_CHUNK_OBJECT: &str = "chat.completion.chunk";
+pub(crate) const CHAT_COMPLETION_CHUNK_OBJECT: &str = "chat.completion.chunk";
 
 /// Body of `POST /v1/chat/completions`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -167,7 +167,7 @@ pub struct ToolCall {
     pub id: String,
     /// Always `"function"`.
     #[serde(rename = "type", default = "function_type")]
-    pub kind: String,
+    pub(crate) kind: String,
     pub function: FunctionCall,
 }
 
@@ -186,7 +186,7 @@ impl ToolCall {
 }
 
 /// The `type` of function tools, tool calls and named tool choices.
-pub const FUNCTION_TYPE: &str = "function";
+pub(crate) const FUNCTION_TYPE: &str = "function";
 
 fn function_type() -> String {
     FUNCTION_TYPE.to_owned()
@@ -248,8 +248,8 @@ pub enum ToolChoiceMode {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NamedToolChoice {
     #[serde(rename = "type", default = "function_type")]
-    pub kind: String,
-    pub function: FunctionName,
+    pub(crate) kind: String,
+    pub(crate) function: FunctionName,
 }
 
 impl NamedToolChoice {
@@ -264,8 +264,8 @@ impl NamedToolChoice {
 
 /// The name of a function, in a named tool choice.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FunctionName {
-    pub name: String,
+pub(crate) struct FunctionName {
+    pub(crate) name: String,
 }
 
 /// `stop`: one string or several.
@@ -283,7 +283,7 @@ pub struct StreamOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_usage: Option<bool>,
     #[serde(flatten)]
-    pub extra: Extra,
+    pub(crate) extra: Extra,
 }
 
 /// Response of a non-streaming request.
@@ -471,24 +471,24 @@ pub struct FunctionCallDelta {
 /// The `error` object of an error body. `param` and `code` are always sent,
 /// as `null` when unset.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ErrorDetail {
+pub(crate) struct ErrorDetail {
     pub message: String,
     /// `invalid_request_error`, `server_error`, ...
     #[serde(rename = "type", default)]
-    pub kind: String,
+    pub(crate) kind: String,
     #[serde(default, deserialize_with = "string_or_number")]
-    pub param: Option<String>,
+    pub(crate) param: Option<String>,
     /// `invalid_api_key`, `rate_limit_exceeded`, ... Some compatible servers
     /// send a number (the HTTP status); it is read as its decimal text.
     #[serde(default, deserialize_with = "string_or_number")]
-    pub code: Option<String>,
+    pub(crate) code: Option<String>,
 }
 
 /// Body of an error response: `{"error":{...}}`. Also the `data:` payload of
 /// an error in the middle of a stream.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
-    pub error: ErrorDetail,
+    pub(crate) error: ErrorDetail,
 }
 
 fn assistant_role() -> ChatRole {
