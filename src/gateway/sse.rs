@@ -37,7 +37,7 @@ pub enum SseOverflow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SseEvent {
     /// The `event:` field; `None` when absent (OpenAI streams never set it).
-    pub event: Option<String>,
+    pub(crate) event: Option<String>,
     /// The `data:` lines, joined with `\n`.
     pub data: String,
 }
@@ -204,7 +204,7 @@ impl SseDecoder {
 /// per line of `data`, and the blank line that dispatches it. Line breaks
 /// (CR, LF, CRLF) in `data` all decode as `\n`; SSE cannot carry a bare CR.
 /// Line breaks in `event` would end the field early and are removed.
-pub fn encode(event: Option<&str>, data: &str) -> Bytes {
+pub(crate) fn encode(event: Option<&str>, data: &str) -> Bytes {
     let mut out = String::with_capacity(data.len() + 32);
     if let Some(event) = event {
         out.push_str("event: ");

@@ -79,6 +79,10 @@ mod request;
 mod response;
 mod responses;
 mod stream;
+// Fixtures with exact expectations and round-trip properties (was the
+// integration test tests/gateway_translate.rs; it tests internals).
+#[cfg(test)]
+mod tests;
 
 pub use error::{
     anthropic_error_body, error_types_for_status, openai_error_body, openai_error_code_for_status,
