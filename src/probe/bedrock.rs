@@ -10,10 +10,10 @@
 use reqwest::header::{HeaderValue, ACCEPT};
 use url::Url;
 
-use super::join;
 use crate::cloud::aws::{authorize, AwsError, BedrockAuth};
 use crate::config::Provider;
 use crate::upstream::bedrock::{control_base, BedrockError};
+use crate::upstream::models::join;
 
 /// The probe URL for `provider` in `region`.
 pub(crate) fn url(provider: &Provider, region: &str) -> Result<Url, BedrockError> {

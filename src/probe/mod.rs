@@ -1,9 +1,10 @@
 //! Provider probes: the cheapest authenticated call that proves an API answers
 //! and costs no tokens, and the classification of what came back.
 //!
-//! Each provider kind has one file with the same shape, an [`Endpoint`] that
-//! only says which request to send (URL from the user's `base_url`, headers
-//! carrying the key). Sending, timing, reading a capped body and classifying are
+//! The kinds spoken to with an API key are probed with their model list, whose
+//! request (URL by the kind's `base_url` convention, headers carrying the key)
+//! is built in `upstream::models`, next to the gateway's and the inference
+//! checks' requests. Sending, timing, reading a capped body and classifying are
 //! shared: [`classify`] is pure (status, headers, body, latency → [`ProbeReport`]).
 //!
 //! The cloud kinds are probed through [`probe_with_credentials`], because a
@@ -23,18 +24,13 @@ mod error_body;
 pub mod inference;
 pub mod prices;
 
-mod anthropic;
 mod bedrock;
-mod gemini;
-mod ollama;
-mod openai;
 mod vertex;
 
 use std::net::IpAddr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
 use tokio::time::{timeout_at, Instant};
 use url::Url;
 
@@ -44,6 +40,7 @@ use crate::credentials::Credentials;
 use crate::model::ProviderKind;
 use crate::model::{NetFailure, ProbeClass, ProbeReport};
 use crate::secrets::Secret;
+use crate::upstream::{models, BuildError};
 
 pub use classify::{classify, transport_error, unreachable};
 
@@ -55,37 +52,11 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Stands in for the key wherever a provider echoed it back.
 const REDACTED: &str = "<redacted>";
 
-/// What one provider kind contributes to a probe: where it goes and how it is
-/// signed. Everything else (sending, timing, classifying) is shared, so a kind
-/// file stays a request builder with unit tests.
-pub(crate) trait Endpoint: Sync {
-    /// The probe URL under the user's `base_url`, which follows the kind's own
-    /// ecosystem convention and may carry a path prefix.
-    fn url(&self, base: &Url) -> Url;
-    /// Headers carrying the key (as sensitive values) and any version pins.
-    /// `key` is `None` for a keyless OpenAI-compatible server.
-    fn headers(&self, key: Option<&Secret>) -> Result<HeaderMap, InvalidKey>;
-}
-
 /// The stored key cannot travel in an HTTP header. Deliberately carries no part
 /// of the key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the stored key contains characters that cannot be sent in an HTTP header (a pasted line break?); set it again")]
 pub(crate) struct InvalidKey;
-
-/// The endpoint for `kind`, or `None` when this module has no probe for it.
-fn endpoint(kind: ProviderKind) -> Option<&'static dyn Endpoint> {
-    match kind {
-        ProviderKind::Anthropic => Some(&anthropic::Anthropic),
-        ProviderKind::Openai | ProviderKind::OpenaiCompatible => Some(&openai::OpenAi),
-        ProviderKind::Gemini => Some(&gemini::Gemini),
-        ProviderKind::Ollama => Some(&ollama::Ollama),
-        // Status-only surfaces have nothing to probe; Bedrock (SigV4) and Vertex
-        // (a command-issued token) build their own requests, see
-        // `probe_with_credentials`.
-        ProviderKind::Bedrock | ProviderKind::Vertex | ProviderKind::Status => None,
-    }
-}
 
 /// Probes `provider` once with `key`. `None` when its kind has no probe here
 /// (status-only; Bedrock and Vertex, which need [`probe_with_credentials`]),
@@ -102,20 +73,20 @@ pub async fn probe(
     check: &CheckConfig,
     started_at: DateTime<Utc>,
 ) -> Option<ProbeReport> {
-    let endpoint = endpoint(provider.kind)?;
+    // Status-only surfaces have nothing to probe; Bedrock (SigV4) and Vertex
+    // (a command-issued token) need `probe_with_credentials`.
+    if !models::listed(provider.kind) {
+        return None;
+    }
     if provider.needs_key() && key.is_none() {
         return None;
     }
-    let base = provider.base_url.as_ref()?;
-    let request = match endpoint.headers(key) {
-        Ok(headers) => client
-            .get(endpoint.url(base))
-            .headers(headers)
-            .header(ACCEPT, HeaderValue::from_static("application/json"))
-            .build()
-            .map_err(|e| transport_error(&e, Duration::ZERO, started_at)),
-        Err(e) => Err(invalid_key_report(e, started_at)),
-    };
+    provider.base_url.as_ref()?;
+    let request = models::model_list(client, provider, key).map_err(|e| match e {
+        BuildError::InvalidKey(_) => invalid_key_report(InvalidKey, started_at),
+        BuildError::Http(e) => transport_error(&e, Duration::ZERO, started_at),
+        other => setup_report("invalid_config", other.to_string(), started_at),
+    });
     let secrets: Vec<&str> = key.map(|k| k.expose()).into_iter().collect();
     Some(execute(client, provider, request, &secrets, check, started_at).await)
 }
@@ -332,27 +303,6 @@ fn setup_report(error_type: &str, message: String, at: DateTime<Utc>) -> ProbeRe
     }
 }
 
-/// `base` with `path` appended below its own path (see [`crate::http::join_path`]),
-/// keeping the base URL's own query (proxies such as Azure's need their
-/// `api-version`), and `query` appended.
-pub(crate) fn join(base: &Url, path: &str, query: &[(&str, &str)]) -> Url {
-    let mut url = crate::http::join_path(base, path);
-    url.set_query(base.query());
-    if !query.is_empty() {
-        url.query_pairs_mut().extend_pairs(query);
-    }
-    url
-}
-
-/// A header value holding (part of) a key: surrounding whitespace trimmed (keys
-/// pasted with a line break), and marked sensitive so that reqwest and `Debug`
-/// never print it.
-pub(crate) fn secret_header(value: &str) -> Result<HeaderValue, InvalidKey> {
-    let mut header = HeaderValue::from_str(value.trim()).map_err(|_| InvalidKey)?;
-    header.set_sensitive(true);
-    Ok(header)
-}
-
 /// Replaces every occurrence of `secret` in `body`, before the body is parsed
 /// and truncated (truncation could otherwise keep a recognisable part of it).
 fn redact_bytes(body: Vec<u8>, secret: &[u8]) -> Vec<u8> {
@@ -399,52 +349,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn join_keeps_prefixes_and_handles_slashes() {
-        let u = |s: &str| Url::parse(s).unwrap();
-        assert_eq!(
-            join(&u("http://h:1"), "v1/models", &[]).as_str(),
-            "http://h:1/v1/models"
-        );
-        assert_eq!(
-            join(&u("http://h:1/"), "/v1/models", &[]).as_str(),
-            "http://h:1/v1/models"
-        );
-        assert_eq!(
-            join(&u("http://h:1/p"), "v1/models", &[]).as_str(),
-            "http://h:1/p/v1/models"
-        );
-        assert_eq!(
-            join(&u("http://h:1/p//"), "v1/models", &[]).as_str(),
-            "http://h:1/p/v1/models"
-        );
-        assert_eq!(
-            join(&u("http://h:1/p?tenant=a#frag"), "models", &[("limit", "1")]).as_str(),
-            "http://h:1/p/models?tenant=a&limit=1"
-        );
-    }
-
-    #[test]
-    fn endpoints_exist_only_for_probed_kinds() {
-        for kind in [ProviderKind::Bedrock, ProviderKind::Vertex, ProviderKind::Status] {
-            assert!(endpoint(kind).is_none(), "{kind:?}");
-        }
-        for kind in [
-            ProviderKind::Anthropic,
-            ProviderKind::Openai,
-            ProviderKind::OpenaiCompatible,
-            ProviderKind::Gemini,
-            ProviderKind::Ollama,
-        ] {
-            assert!(endpoint(kind).is_some(), "{kind:?}");
-        }
-    }
-
-    #[test]
-    fn keys_are_trimmed_sensitive_and_checked() {
-        let h = secret_header(" sk-abc\n").unwrap();
-        assert_eq!(h, "sk-abc");
-        assert!(h.is_sensitive());
-        assert_eq!(secret_header("sk-a\nbc"), Err(InvalidKey));
+    fn a_key_that_cannot_travel_is_an_auth_report_without_the_key() {
         assert!(!InvalidKey.to_string().contains("sk-"));
         let report = invalid_key_report(InvalidKey, Utc::now());
         assert_eq!(report.class, ProbeClass::Auth);

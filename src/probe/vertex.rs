@@ -12,10 +12,10 @@
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
 use url::Url;
 
-use super::join;
 use crate::cloud::google::{VertexError, VertexTarget, DEFAULT_MODEL};
 use crate::config::Provider;
 use crate::secrets::Secret;
+use crate::upstream::models::join;
 
 /// Google's header naming the project that quota and permission checks use.
 const USER_PROJECT_HEADER: &str = "x-goog-user-project";

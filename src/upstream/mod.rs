@@ -15,6 +15,7 @@
 //! (the gateway), classifying them (`probe::classify`), and sending.
 
 pub mod bedrock;
+pub(crate) mod models;
 pub mod vertex;
 
 use bytes::Bytes;
@@ -165,6 +166,42 @@ fn sensitive(value: String, provider: &str) -> Result<HeaderValue, BuildError> {
     Ok(v)
 }
 
+/// Anthropic's key header (`x-api-key`) and version pin (`anthropic-version`,
+/// [`ANTHROPIC_VERSION`] unless the caller passes one). No key header when
+/// `key` is `None`.
+fn anthropic_headers(
+    provider: &str,
+    key: Option<&Secret>,
+    version: Option<HeaderValue>,
+) -> Result<HeaderMap, BuildError> {
+    let mut headers = HeaderMap::new();
+    if let Some(key) = key {
+        headers.insert(
+            HeaderName::from_static("x-api-key"),
+            sensitive(key.expose().trim().to_string(), provider)?,
+        );
+    }
+    headers.insert(
+        HeaderName::from_static("anthropic-version"),
+        version.unwrap_or_else(|| HeaderValue::from_static(ANTHROPIC_VERSION)),
+    );
+    Ok(headers)
+}
+
+/// `Authorization: Bearer {key}`: OpenAI and everything that speaks its API.
+fn bearer(provider: &str, key: &Secret) -> Result<HeaderValue, BuildError> {
+    sensitive(format!("Bearer {}", key.expose().trim()), provider)
+}
+
+/// Google's API-key header for its native API (Gemini's `generateContent` and
+/// model list): in a header, never in `?key=`, where a URL could print it.
+fn google_key(provider: &str, key: &Secret) -> Result<(HeaderName, HeaderValue), BuildError> {
+    Ok((
+        HeaderName::from_static("x-goog-api-key"),
+        sensitive(key.expose().trim().to_string(), provider)?,
+    ))
+}
+
 /// Where an OpenAI-dialect provider takes chat completions, by its kind's
 /// `base_url` convention (see DESIGN "Configuration").
 pub(crate) fn chat_url(provider: &Provider, base: &url::Url) -> url::Url {
@@ -205,10 +242,11 @@ pub(crate) fn gemini_generate(
     let model = model.trim().trim_start_matches("models/");
     let segment: String = url::form_urlencoded::byte_serialize(model.as_bytes()).collect();
     let url = join_path(base, &format!("v1beta/models/{segment}:generateContent"));
-    let builder = client.post(url).header(ACCEPT, "application/json").header(
-        HeaderName::from_static("x-goog-api-key"),
-        sensitive(key.expose().trim().to_string(), &provider.id)?,
-    );
+    let (name, value) = google_key(&provider.id, key)?;
+    let builder = client
+        .post(url)
+        .header(ACCEPT, "application/json")
+        .header(name, value);
     Ok(body.attach(builder)?.build()?)
 }
 
@@ -248,17 +286,7 @@ pub(crate) fn generation(
             let key = key
                 .as_ref()
                 .ok_or_else(|| BuildError::NoCredential(p.id.clone()))?;
-            let mut headers = HeaderMap::new();
-            headers.insert(
-                HeaderName::from_static("x-api-key"),
-                sensitive(key.expose().trim().to_string(), &p.id)?,
-            );
-            headers.insert(
-                HeaderName::from_static("anthropic-version"),
-                how.anthropic_version
-                    .clone()
-                    .unwrap_or_else(|| HeaderValue::from_static(ANTHROPIC_VERSION)),
-            );
+            let mut headers = anthropic_headers(&p.id, Some(key), how.anthropic_version.clone())?;
             if let Some(beta) = how.anthropic_beta.clone() {
                 headers.insert(HeaderName::from_static("anthropic-beta"), beta);
             }
@@ -279,10 +307,7 @@ pub(crate) fn generation(
             };
             let mut builder = body.attach(client.post(url).header(ACCEPT, accept))?;
             if let Some(key) = key {
-                builder = builder.header(
-                    AUTHORIZATION,
-                    sensitive(format!("Bearer {}", key.expose().trim()), &p.id)?,
-                );
+                builder = builder.header(AUTHORIZATION, bearer(&p.id, key)?);
             }
             Ok(builder.build()?)
         }
