@@ -355,7 +355,7 @@ pub struct CloudSettings {
     pub(crate) project: Option<String>,
     /// Vertex: the command that prints an access token, already split into
     /// program and arguments (no shell runs it).
-    pub token_command: Option<Vec<String>>,
+    pub(crate) token_command: Option<Vec<String>>,
 }
 
 impl Provider {

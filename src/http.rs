@@ -32,7 +32,7 @@ pub fn client() -> Result<reqwest::Client, ClientError> {
 /// The client for authenticated probes: follows redirects only within the same
 /// host and port. reqwest strips `Authorization` on a cross-host redirect but
 /// not `x-api-key` or `x-goog-api-key`, so a key must never follow one.
-pub fn probe_client() -> Result<reqwest::Client, ClientError> {
+pub(crate) fn probe_client() -> Result<reqwest::Client, ClientError> {
     Ok(builder()
         .redirect(reqwest::redirect::Policy::custom(|attempt| {
             let same_origin = attempt.previous().first().is_some_and(|first| {

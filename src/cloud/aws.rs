@@ -30,7 +30,7 @@ const BEDROCK_SIGNING_SERVICE: &str = "bedrock";
 /// Why a request could not be authorised. Deliberately carries no part of a
 /// credential.
 #[derive(Debug, thiserror::Error)]
-pub enum AwsError {
+pub(crate) enum AwsError {
     #[error("the stored Bedrock API key contains characters that cannot be sent in an HTTP header (a pasted line break?); set it again")]
     InvalidKey,
     #[error("cannot sign the Bedrock request: {0}")]
@@ -39,7 +39,7 @@ pub enum AwsError {
 
 /// AWS access keys for SigV4. The secret parts never print.
 #[derive(Clone)]
-pub struct AwsCredentials {
+pub(crate) struct AwsCredentials {
     pub(super) access_key_id: String,
     pub(super) secret_access_key: Secret,
     pub(super) session_token: Option<Secret>,
@@ -48,7 +48,7 @@ pub struct AwsCredentials {
 
 /// Where AWS access keys were found, to tell the user which ones are in use.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AwsCredentialSource {
+pub(crate) enum AwsCredentialSource {
     Environment,
     SharedFile { path: PathBuf, profile: String },
 }
@@ -69,15 +69,19 @@ impl AwsCredentials {
     }
 
     /// The key id: an identifier, not a secret (AWS prints it in consoles and logs).
-    pub fn access_key_id(&self) -> &str {
+    #[cfg(test)]
+    pub(crate) fn access_key_id(&self) -> &str {
         &self.access_key_id
     }
 
-    pub fn has_session_token(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn has_session_token(&self) -> bool {
         self.session_token.is_some()
     }
 
-    pub fn source(&self) -> &AwsCredentialSource {
+    // Not shown anywhere yet.
+    #[allow(dead_code)]
+    pub(crate) fn source(&self) -> &AwsCredentialSource {
         &self.source
     }
 }
@@ -95,7 +99,7 @@ impl std::fmt::Debug for AwsCredentials {
 
 /// How a Bedrock request is authorised.
 #[derive(Clone, Debug)]
-pub enum BedrockCredential {
+pub(crate) enum BedrockCredential {
     /// A Bedrock API key, sent as `Authorization: Bearer`.
     ApiKey(Secret),
     /// AWS access keys, used to sign the request with SigV4.
@@ -105,9 +109,9 @@ pub enum BedrockCredential {
 /// A credential plus the region it is used in: SigV4 signs the region into
 /// every signature, and the default endpoints are named after it.
 #[derive(Clone, Debug)]
-pub struct BedrockAuth {
-    pub region: String,
-    pub credential: BedrockCredential,
+pub(crate) struct BedrockAuth {
+    pub(crate) region: String,
+    pub(crate) credential: BedrockCredential,
 }
 
 impl BedrockAuth {
@@ -140,7 +144,7 @@ pub(crate) fn region(provider: &Provider, env: &dyn Fn(&str) -> Option<String>) 
 /// The Bedrock credential for `provider` once the API key (keyring or
 /// `api_key_env`) is known: the key wins, then AWS access keys. `None` when
 /// there is none at all. May read the credentials file: call off the async threads.
-pub fn resolve_auth_with(
+pub(crate) fn resolve_auth_with(
     provider: &Provider,
     api_key: Option<Secret>,
     env: &dyn Fn(&str) -> Option<String>,

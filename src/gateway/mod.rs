@@ -21,6 +21,11 @@ pub mod translate;
 mod upstream;
 pub(crate) mod vertex;
 pub mod wire;
+// Bedrock and Vertex against fakes: SigV4, event streams, token commands, the
+// cloud probes (was the integration test tests/gateway_cloud.rs; it tests
+// internals of cloud/, upstream/, probe/ and bedrock.rs).
+#[cfg(test)]
+mod cloud_tests;
 
 use std::future::Future;
 use std::net::SocketAddr;

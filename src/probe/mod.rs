@@ -100,7 +100,7 @@ pub async fn probe(
 /// all: no Bedrock key nor AWS access keys; no Vertex project, or a token
 /// command that is not installed and no stored token. A token command that
 /// runs and fails is the user's credential problem: an `auth` report naming it.
-pub async fn probe_with_credentials(
+pub(crate) async fn probe_with_credentials(
     client: &reqwest::Client,
     provider: &Provider,
     credentials: &Credentials,

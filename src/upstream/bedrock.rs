@@ -19,10 +19,10 @@ use crate::credentials::Credentials;
 /// The body field that selects Bedrock's dialect of the Messages API.
 pub(crate) const ANTHROPIC_VERSION: &str = "bedrock-2023-05-31";
 /// Content type of a streaming answer (and `accept` of a streaming request).
-pub const EVENT_STREAM_CONTENT_TYPE: &str = "application/vnd.amazon.eventstream";
+pub(crate) const EVENT_STREAM_CONTENT_TYPE: &str = "application/vnd.amazon.eventstream";
 
 #[derive(Debug, thiserror::Error)]
-pub enum BedrockError {
+pub(crate) enum BedrockError {
     #[error("the request has no \"model\": Bedrock needs a model id such as anthropic.claude-sonnet-4-5-20250929-v1:0")]
     MissingModel,
     #[error("the request body must be a JSON object")]
@@ -67,7 +67,7 @@ fn base_or(provider: &Provider, region: &str, host: &str) -> Result<Url, Bedrock
 /// Resolves the credential for `provider` through the keyring and the caller's
 /// environment. `None` when there is none at all (the provider is not used).
 /// Keyring and file reads block, so they run on the blocking pool.
-pub async fn resolve_auth(provider: &Provider, credentials: &Credentials) -> Option<BedrockAuth> {
+pub(crate) async fn resolve_auth(provider: &Provider, credentials: &Credentials) -> Option<BedrockAuth> {
     let key = credentials.resolve(provider).await.secret;
     let env = credentials.env().clone();
     let provider = provider.clone();
@@ -84,7 +84,7 @@ pub async fn resolve_auth(provider: &Provider, credentials: &Credentials) -> Opt
 /// when re-routing). The body sent is the request without `model` and `stream`,
 /// plus `anthropic_version`; anything else passes through, so a caller that
 /// wants `anthropic-beta` features puts them in the body as `anthropic_beta`.
-pub fn build_request(
+pub(crate) fn build_request(
     client: &reqwest::Client,
     provider: &Provider,
     auth: &BedrockAuth,

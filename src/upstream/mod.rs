@@ -14,9 +14,9 @@
 //! Left out on purpose: translating between protocols and reading answers
 //! (the gateway), classifying them (`probe::classify`), and sending.
 
-pub mod bedrock;
+pub(crate) mod bedrock;
 pub(crate) mod models;
-pub mod vertex;
+pub(crate) mod vertex;
 
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};

@@ -25,7 +25,7 @@ pub(crate) const ANTHROPIC_VERSION: &str = "vertex-2023-10-16";
 /// (set it to the provider's model when re-routing); the body sent keeps
 /// everything else, adds `anthropic_version`, and says `stream` only when
 /// streaming.
-pub fn build_request(
+pub(crate) fn build_request(
     client: &reqwest::Client,
     target: &VertexTarget,
     token: &Secret,
@@ -72,14 +72,17 @@ pub(crate) fn vertex_body(body: &Value, stream: bool) -> Result<(String, Vec<u8>
 
 /// The shared token source for `provider`'s command: one cache per command
 /// for everything holding clones of `credentials` (probes and gateway alike).
-pub fn token_source(provider: &Provider, credentials: &Credentials) -> TokenSource {
+pub(crate) fn token_source(provider: &Provider, credentials: &Credentials) -> TokenSource {
     credentials.tokens().source(&token_command(provider))
 }
 
 /// A token for `provider`: from its command, else (when the command cannot
 /// run or fails) a static token stored in the keyring under the provider id.
 /// The command's error is returned when there is no fallback.
-pub async fn access_token(provider: &Provider, credentials: &Credentials) -> Result<Secret, VertexError> {
+pub(crate) async fn access_token(
+    provider: &Provider,
+    credentials: &Credentials,
+) -> Result<Secret, VertexError> {
     match token_source(provider, credentials).token().await {
         Ok(token) => Ok(token),
         Err(error) => match credentials.resolve(provider).await.secret {

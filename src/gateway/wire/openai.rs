@@ -478,7 +478,7 @@ pub(crate) struct FunctionCallDelta {
 #[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ErrorDetail {
-    pub(crate) message: String,
+    pub message: String,
     /// `invalid_request_error`, `server_error`, ...
     #[serde(rename = "type", default)]
     pub(crate) kind: String,
