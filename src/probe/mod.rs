@@ -8,10 +8,11 @@
 //! shared: [`classify`] is pure (status, headers, body, latency → [`ProbeReport`]).
 //!
 //! The cloud kinds are probed through [`probe_with_credentials`], because a
-//! single key is not enough for them: Bedrock (`bedrock.rs`) signs with SigV4 or
-//! sends a Bedrock API key, Vertex (`vertex.rs`) needs a project and a token
-//! from a command. Their credentials and endpoints are the ones the gateway
-//! uses too (`cloud`, `upstream`), so a probe proves what a gateway call would use.
+//! single key is not enough for them: Bedrock signs with SigV4 or sends a
+//! Bedrock API key, Vertex needs a project and a token from a command. Their
+//! requests (`upstream::bedrock::model_list`, `upstream::vertex::model_list`)
+//! and credentials (`cloud`) are the ones the gateway uses too, so a probe
+//! proves what a gateway call would use.
 //!
 //! Left out on purpose: deciding a provider's state over time and "offline" when
 //! every provider is unreachable at once (`health`).
@@ -24,9 +25,6 @@ mod error_body;
 pub mod inference;
 pub mod prices;
 
-mod bedrock;
-mod vertex;
-
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -34,12 +32,14 @@ use chrono::{DateTime, Utc};
 use tokio::time::{timeout_at, Instant};
 use url::Url;
 
+use crate::cloud::aws::AwsError;
 use crate::cloud::google::{TokenError, VertexError, VertexTarget};
 use crate::config::{CheckConfig, Provider};
 use crate::credentials::Credentials;
 use crate::model::ProviderKind;
 use crate::model::{NetFailure, ProbeClass, ProbeReport};
 use crate::secrets::Secret;
+use crate::upstream::bedrock::BedrockError;
 use crate::upstream::{models, BuildError};
 
 pub use classify::{classify, transport_error, unreachable};
@@ -119,8 +119,8 @@ pub(crate) async fn probe_with_credentials(
             .await
             .ok()
             .flatten()?;
-            let request = bedrock::request(client, provider, &auth)
-                .map_err(|e| setup_report(bedrock::setup_error_type(&e), e.to_string(), started_at));
+            let request = crate::upstream::bedrock::model_list(client, provider, &auth)
+                .map_err(|e| setup_report(bedrock_setup_error_type(&e), e.to_string(), started_at));
             Some(execute(client, provider, request, &auth.secrets(), check, started_at).await)
         }
         ProviderKind::Vertex => {
@@ -138,7 +138,7 @@ pub(crate) async fn probe_with_credentials(
                     return Some(setup_report("token_command_failed", e.to_string(), started_at))
                 }
             };
-            let request = vertex::request(client, provider, &target, &token)
+            let request = crate::upstream::vertex::model_list(client, provider, &target, &token)
                 .map_err(|e| setup_report("invalid_key", e.to_string(), started_at));
             let report = execute(client, provider, request, &[token.expose()], check, started_at).await;
             if report.http_status == Some(401) {
@@ -148,6 +148,15 @@ pub(crate) async fn probe_with_credentials(
             Some(report)
         }
         _ => probe(client, provider, key, check, started_at).await,
+    }
+}
+
+/// The report's `error_type` for a probe that could not be prepared.
+fn bedrock_setup_error_type(err: &BedrockError) -> &'static str {
+    match err {
+        BedrockError::Auth(AwsError::InvalidKey) => "invalid_key",
+        BedrockError::Endpoint { .. } => "invalid_config",
+        _ => "signing_failed",
     }
 }
 

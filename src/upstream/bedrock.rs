@@ -8,7 +8,7 @@
 //! answer's event-stream framing and AWS errors in Anthropic's words are the
 //! gateway's (`gateway::bedrock`).
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
 use serde_json::Value;
 use url::Url;
 
@@ -114,6 +114,38 @@ pub(crate) fn build_request(
     Ok(request)
 }
 
+/// The probe's request: ListFoundationModels, `GET
+/// https://bedrock.{region}.amazonaws.com/foundation-models?byProvider=anthropic`
+/// (the control plane), signed with SigV4 (service `bedrock`) or carrying a
+/// Bedrock API key; signed last, over exactly the headers sent. Free, and it
+/// checks the credential and the region. With a custom `base_url` (a proxy, a
+/// fake) it goes to `{base_url}/foundation-models` on that same base.
+///
+/// It does not prove model access or working inference (a successful list
+/// does not): the gateway's own calls report those as passive signals.
+pub(crate) fn model_list(
+    client: &reqwest::Client,
+    provider: &Provider,
+    auth: &BedrockAuth,
+) -> Result<reqwest::Request, BedrockError> {
+    let mut request = client
+        .get(model_list_url(provider, &auth.region)?)
+        .header(ACCEPT, HeaderValue::from_static("application/json"))
+        .build()?;
+    authorize(&mut request, auth)?;
+    Ok(request)
+}
+
+/// [`model_list`]'s URL for `provider` in `region`.
+fn model_list_url(provider: &Provider, region: &str) -> Result<Url, BedrockError> {
+    // Only Anthropic's models: a short answer about the models we would call.
+    Ok(super::models::join(
+        &control_base(provider, region)?,
+        "foundation-models",
+        &[("byProvider", "anthropic")],
+    ))
+}
+
 /// The model id and the bytes Bedrock expects for an Anthropic request body.
 pub(crate) fn bedrock_body(body: &Value) -> Result<(String, Vec<u8>), BedrockError> {
     let mut object = body.as_object().cloned().ok_or(BedrockError::NotAnObject)?;
@@ -198,5 +230,69 @@ mod tests {
             encode_segment("arn:aws:bedrock:us-east-1:1:inference-profile/us.anthropic.x-v1:0"),
             "arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Ainference-profile%2Fus.anthropic.x-v1%3A0"
         );
+    }
+}
+
+#[cfg(test)]
+mod model_list_tests {
+    use super::*;
+    use crate::cloud::aws::{AwsCredentialSource, AwsCredentials, BedrockCredential};
+    use crate::config::Config;
+    use crate::secrets::Secret;
+    use std::path::Path;
+
+    fn provider(config: &str) -> Provider {
+        Config::parse(config, Path::new("x"))
+            .unwrap()
+            .provider("bedrock")
+            .unwrap()
+            .clone()
+    }
+
+    #[test]
+    fn url_is_the_control_plane_or_the_custom_base() {
+        assert_eq!(
+            model_list_url(&provider(""), "eu-west-3").unwrap().as_str(),
+            "https://bedrock.eu-west-3.amazonaws.com/foundation-models?byProvider=anthropic"
+        );
+        let custom = provider("[[providers]]\nid = \"bedrock\"\nbase_url = \"http://127.0.0.1:9/aws/\"\n");
+        assert_eq!(
+            model_list_url(&custom, "eu-west-3").unwrap().as_str(),
+            "http://127.0.0.1:9/aws/foundation-models?byProvider=anthropic"
+        );
+    }
+
+    #[test]
+    fn requests_carry_a_hidden_credential() {
+        let client = reqwest::Client::new();
+        let p = provider("");
+        let bearer = BedrockAuth {
+            region: "us-west-2".into(),
+            credential: BedrockCredential::ApiKey(Secret::new("ABSKsecret")),
+        };
+        let r = model_list(&client, &p, &bearer).unwrap();
+        assert_eq!(r.headers()["authorization"], "Bearer ABSKsecret");
+        assert!(r.headers()["authorization"].is_sensitive());
+        assert!(r.headers().get("x-amz-date").is_none());
+
+        let sigv4 = BedrockAuth {
+            region: "us-west-2".into(),
+            credential: BedrockCredential::Aws(AwsCredentials::new(
+                "AKIDEXAMPLE",
+                Secret::new("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+                Some(Secret::new("session-token")),
+                AwsCredentialSource::Environment,
+            )),
+        };
+        let r = model_list(&client, &p, &sigv4).unwrap();
+        let auth = r.headers()["authorization"].to_str().unwrap();
+        assert!(
+            auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"),
+            "{auth}"
+        );
+        assert!(auth.contains("/us-west-2/bedrock/aws4_request"), "{auth}");
+        assert!(r.headers()["authorization"].is_sensitive());
+        assert_eq!(r.headers()["x-amz-security-token"], "session-token");
+        assert!(!format!("{r:?}").contains("EXAMPLEKEY"));
     }
 }

@@ -19,8 +19,8 @@
 //!   `/api/tags` rather than `/api/version` because it also proves the model
 //!   store is readable, and its errors come as `{error}`.
 //!
-//! Bedrock and Vertex need more than a key; their probe requests are built
-//! with their credentials in `probe::bedrock` and `probe::vertex`.
+//! Bedrock and Vertex need more than a key: their model lists are
+//! `bedrock::model_list` and `vertex::model_list`.
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION};
 use url::Url;
