@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::model::{Agent, AgentErrors, ProbeReport};
 
 /// How far back the card counts.
-pub const WINDOW: Duration = Duration::minutes(5);
+pub(crate) const WINDOW: Duration = Duration::minutes(5);
 /// Entries kept; a storm of errors is still "many", and memory stays flat.
 const MAX_KEPT: usize = 64;
 
@@ -26,14 +26,14 @@ struct Seen {
 
 /// Recent agent errors of one provider.
 #[derive(Clone, Debug, Default)]
-pub struct AgentErrorTally {
+pub(crate) struct AgentErrorTally {
     seen: VecDeque<Seen>,
     /// The newest error as an observation (see [`AgentErrorTally::latest`]).
     last: Option<ProbeReport>,
 }
 
 impl AgentErrorTally {
-    pub fn push(&mut self, agent: Agent, model: Option<String>, report: &ProbeReport) {
+    pub(crate) fn push(&mut self, agent: Agent, model: Option<String>, report: &ProbeReport) {
         if self.seen.len() == MAX_KEPT {
             self.seen.pop_front();
         }
@@ -52,12 +52,12 @@ impl AgentErrorTally {
 
     /// The newest error while it is within the window: for a provider
     /// Switchboard cannot probe, the freshest evidence of how it answers.
-    pub fn latest(&self, now: DateTime<Utc>) -> Option<ProbeReport> {
+    pub(crate) fn latest(&self, now: DateTime<Utc>) -> Option<ProbeReport> {
         self.last.clone().filter(|l| now - l.at <= WINDOW)
     }
 
     /// What the card shows at `now`, or `None` when nothing is recent.
-    pub fn report(&self, now: DateTime<Utc>) -> Option<AgentErrors> {
+    pub(crate) fn report(&self, now: DateTime<Utc>) -> Option<AgentErrors> {
         let recent: Vec<&Seen> = self.seen.iter().filter(|s| now - s.at <= WINDOW).collect();
         let last = *recent.iter().max_by_key(|s| s.at)?;
         let same_agent = recent.iter().filter(|s| s.agent == last.agent);

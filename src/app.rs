@@ -38,7 +38,7 @@ pub struct Options {
 pub struct Running {
     pub engine: EngineHandle,
     /// Where the server really listens (the port is resolved when `:0` was asked).
-    pub addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     /// Present when [`Options::notify`] was set.
     pub notifier: Option<NotifierHandle>,
     /// Where the gateway really listens; `None` when disabled or its port was taken.

@@ -8,31 +8,31 @@ use crate::model::{ProviderKind, StatusFormat};
 
 /// A catalog entry, before the user's config is merged over it.
 #[derive(Clone, Debug)]
-pub struct CatalogEntry {
-    pub id: &'static str,
-    pub kind: ProviderKind,
-    pub name: &'static str,
-    pub base_url: Option<&'static str>,
-    pub status_page: Option<&'static str>,
-    pub status_format: StatusFormat,
-    pub components: &'static [&'static str],
-    pub api_key_env: Option<&'static str>,
-    pub model: Option<&'static str>,
+pub(crate) struct CatalogEntry {
+    pub(crate) id: &'static str,
+    pub(crate) kind: ProviderKind,
+    pub(crate) name: &'static str,
+    pub(crate) base_url: Option<&'static str>,
+    pub(crate) status_page: Option<&'static str>,
+    pub(crate) status_format: StatusFormat,
+    pub(crate) components: &'static [&'static str],
+    pub(crate) api_key_env: Option<&'static str>,
+    pub(crate) model: Option<&'static str>,
     /// Cloud kinds only (see `config::CloudSettings`); `None` means "from the
     /// environment at use time".
-    pub region: Option<&'static str>,
-    pub project: Option<&'static str>,
-    pub token_command: Option<&'static str>,
+    pub(crate) region: Option<&'static str>,
+    pub(crate) project: Option<&'static str>,
+    pub(crate) token_command: Option<&'static str>,
 }
 
 /// How Vertex access tokens are obtained by default: the gcloud CLI most users
 /// of Claude on Vertex already have (tokens live an hour; see `cloud::google`).
-pub const VERTEX_TOKEN_COMMAND: &str = "gcloud auth print-access-token";
+pub(crate) const VERTEX_TOKEN_COMMAND: &str = "gcloud auth print-access-token";
 
 /// Claude's Statuspage. `status.anthropic.com` redirects here.
 const CLAUDE_STATUS: &str = "https://status.claude.com";
 
-pub const CATALOG: &[CatalogEntry] = &[
+pub(crate) const CATALOG: &[CatalogEntry] = &[
     CatalogEntry {
         id: "anthropic",
         kind: ProviderKind::Anthropic,
@@ -167,6 +167,6 @@ pub const CATALOG: &[CatalogEntry] = &[
     },
 ];
 
-pub fn find(id: &str) -> Option<&'static CatalogEntry> {
+pub(crate) fn find(id: &str) -> Option<&'static CatalogEntry> {
     CATALOG.iter().find(|e| e.id == id)
 }

@@ -26,12 +26,12 @@ use crate::status::{self, PageFetch, PageVerdict, StatusPoller};
 
 /// At most this many HTTP checks in flight: 9 catalog providers fit in one wave,
 /// and a config with dozens of providers cannot open dozens of sockets at once.
-pub const MAX_CONCURRENT_CHECKS: usize = 16;
+pub(crate) const MAX_CONCURRENT_CHECKS: usize = 16;
 
 /// "Everything is unreachable" only means "your network is down" when there is
 /// more than one thing to reach; with a single remote endpoint, a failure is
 /// that provider's.
-pub const MIN_ENDPOINTS_FOR_OFFLINE: usize = 2;
+pub(crate) const MIN_ENDPOINTS_FOR_OFFLINE: usize = 2;
 
 /// What one round found for one provider.
 #[derive(Clone, Debug)]
@@ -50,7 +50,7 @@ pub struct ProviderCheck {
 
 impl ProviderCheck {
     /// The page's verdict for this provider and the part of the page that concerns it.
-    pub fn page_view(&self, provider: &Provider) -> Option<(PageVerdict, PageStatus)> {
+    pub(crate) fn page_view(&self, provider: &Provider) -> Option<(PageVerdict, PageStatus)> {
         self.page.as_ref().map(|fetch| match fetch {
             PageFetch::Read(page) => status::provider_verdict(page, provider),
             other => {
@@ -433,19 +433,19 @@ impl Checker {
     }
 }
 
-pub use crate::probe::{is_local, is_local_provider};
+pub(crate) use crate::probe::is_local_provider;
 
 /// The state, words and timestamps a report shows for one provider.
 #[derive(Clone, Debug)]
-pub struct ReportedState {
-    pub state: State,
-    pub since: Option<DateTime<Utc>>,
-    pub summary: String,
-    pub confirmed_by_status_page: bool,
+pub(crate) struct ReportedState {
+    pub(crate) state: State,
+    pub(crate) since: Option<DateTime<Utc>>,
+    pub(crate) summary: String,
+    pub(crate) confirmed_by_status_page: bool,
 }
 
 /// Builds a provider's report from its last check and the state to show.
-pub fn provider_report(
+pub(crate) fn provider_report(
     provider: &Provider,
     check: Option<&ProviderCheck>,
     shown: ReportedState,
@@ -482,7 +482,7 @@ pub fn provider_report(
 /// over a passing model list, and the summary names it ("claude-opus-4-1:
 /// HTTP 500 api_error: Internal server error; 1 other model OK"). Also
 /// returns the model, when one decided.
-pub fn with_models(
+pub(crate) fn with_models(
     a: Assessment,
     models: &[(&str, &ProbeReport)],
     page_trouble: bool,
@@ -538,7 +538,7 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// A model's row in the report, from its last check.
-pub fn model_report(
+pub(crate) fn model_report(
     id: &str,
     state: State,
     summary: Option<String>,
@@ -573,7 +573,7 @@ fn human_status_url(url: &Url) -> String {
 
 /// The state for one provider from a single round, with no history: what
 /// `switchboard status` shows.
-pub fn one_shot_state(provider: &Provider, check: &ProviderCheck, round: &Round) -> ReportedState {
+pub(crate) fn one_shot_state(provider: &Provider, check: &ProviderCheck, round: &Round) -> ReportedState {
     if round.offline && !is_local_provider(provider) {
         return ReportedState {
             state: State::Offline,
@@ -668,6 +668,7 @@ pub fn one_shot_report_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::is_local;
 
     fn report(class: crate::model::ProbeClass, status: Option<u16>) -> ProbeReport {
         ProbeReport {

@@ -17,9 +17,9 @@ use crate::model::{ProviderKind, StatusFormat};
 use crate::text::ellipsize;
 
 /// Default dashboard / API / metrics address.
-pub const DEFAULT_SERVER_LISTEN: &str = "127.0.0.1:7461";
+pub(crate) const DEFAULT_SERVER_LISTEN: &str = "127.0.0.1:7461";
 /// Default failover gateway address.
-pub const DEFAULT_GATEWAY_LISTEN: &str = "127.0.0.1:7462";
+pub(crate) const DEFAULT_GATEWAY_LISTEN: &str = "127.0.0.1:7462";
 /// Longest `[check] interval_secs`: a day. Rarer checks are not monitoring.
 const MAX_INTERVAL_SECS: u64 = 86_400;
 /// Longest `[check] confirm_secs`: an hour (a confirmation is a quick re-probe).
@@ -71,91 +71,91 @@ pub enum ConfigError {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct RawConfig {
-    pub use_catalog: Option<bool>,
-    pub preferred: Option<String>,
-    pub fallback: Option<Vec<String>>,
-    pub auto_switch: Option<bool>,
-    pub check: RawCheck,
-    pub notifications: RawNotifications,
-    pub server: RawListen,
-    pub gateway: RawGateway,
-    pub passive: RawPassive,
-    pub inference: RawInference,
-    pub providers: Vec<RawProvider>,
+pub(crate) struct RawConfig {
+    pub(crate) use_catalog: Option<bool>,
+    pub(crate) preferred: Option<String>,
+    pub(crate) fallback: Option<Vec<String>>,
+    pub(crate) auto_switch: Option<bool>,
+    pub(crate) check: RawCheck,
+    pub(crate) notifications: RawNotifications,
+    pub(crate) server: RawListen,
+    pub(crate) gateway: RawGateway,
+    pub(crate) passive: RawPassive,
+    pub(crate) inference: RawInference,
+    pub(crate) providers: Vec<RawProvider>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct RawInference {
-    pub enabled: Option<bool>,
-    pub interval_secs: Option<u64>,
-    pub monthly_budget_usd: Option<f64>,
+pub(crate) struct RawInference {
+    pub(crate) enabled: Option<bool>,
+    pub(crate) interval_secs: Option<u64>,
+    pub(crate) monthly_budget_usd: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct RawPassive {
-    pub claude_code: Option<bool>,
-    pub codex: Option<bool>,
+pub(crate) struct RawPassive {
+    pub(crate) claude_code: Option<bool>,
+    pub(crate) codex: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct RawCheck {
-    pub interval_secs: Option<u64>,
-    pub confirm_secs: Option<u64>,
-    pub timeout_secs: Option<u64>,
-    pub slow_ms: Option<u64>,
-    pub failures_to_open: Option<u32>,
-    pub successes_to_close: Option<u32>,
+pub(crate) struct RawCheck {
+    pub(crate) interval_secs: Option<u64>,
+    pub(crate) confirm_secs: Option<u64>,
+    pub(crate) timeout_secs: Option<u64>,
+    pub(crate) slow_ms: Option<u64>,
+    pub(crate) failures_to_open: Option<u32>,
+    pub(crate) successes_to_close: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct RawNotifications {
-    pub enabled: Option<bool>,
-    pub degraded: Option<bool>,
+pub(crate) struct RawNotifications {
+    pub(crate) enabled: Option<bool>,
+    pub(crate) degraded: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct RawListen {
-    pub listen: Option<String>,
+pub(crate) struct RawListen {
+    pub(crate) listen: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct RawGateway {
-    pub enabled: Option<bool>,
-    pub listen: Option<String>,
-    pub headers_timeout_secs: Option<u64>,
-    pub idle_timeout_secs: Option<u64>,
-    pub total_timeout_secs: Option<u64>,
-    pub allowed_origins: Option<Vec<String>>,
-    pub token: Option<String>,
+pub(crate) struct RawGateway {
+    pub(crate) enabled: Option<bool>,
+    pub(crate) listen: Option<String>,
+    pub(crate) headers_timeout_secs: Option<u64>,
+    pub(crate) idle_timeout_secs: Option<u64>,
+    pub(crate) total_timeout_secs: Option<u64>,
+    pub(crate) allowed_origins: Option<Vec<String>>,
+    pub(crate) token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct RawProvider {
-    pub id: Option<String>,
-    pub kind: Option<ProviderKind>,
-    pub name: Option<String>,
-    pub base_url: Option<String>,
-    pub status_page: Option<String>,
-    pub status_format: Option<StatusFormat>,
-    pub components: Option<Vec<String>>,
-    pub api_key_env: Option<String>,
-    pub model: Option<String>,
-    pub enabled: Option<bool>,
-    pub region: Option<String>,
-    pub project: Option<String>,
-    pub token_command: Option<String>,
-    pub failover_on_quota: Option<bool>,
-    pub models: Option<Vec<String>>,
-    pub price_in_per_mtok: Option<f64>,
-    pub price_out_per_mtok: Option<f64>,
+pub(crate) struct RawProvider {
+    pub(crate) id: Option<String>,
+    pub(crate) kind: Option<ProviderKind>,
+    pub(crate) name: Option<String>,
+    pub(crate) base_url: Option<String>,
+    pub(crate) status_page: Option<String>,
+    pub(crate) status_format: Option<StatusFormat>,
+    pub(crate) components: Option<Vec<String>>,
+    pub(crate) api_key_env: Option<String>,
+    pub(crate) model: Option<String>,
+    pub(crate) enabled: Option<bool>,
+    pub(crate) region: Option<String>,
+    pub(crate) project: Option<String>,
+    pub(crate) token_command: Option<String>,
+    pub(crate) failover_on_quota: Option<bool>,
+    pub(crate) models: Option<Vec<String>>,
+    pub(crate) price_in_per_mtok: Option<f64>,
+    pub(crate) price_out_per_mtok: Option<f64>,
 }
 
 /// The checked configuration the engine runs on.
@@ -214,13 +214,13 @@ pub struct InferenceConfig {
 }
 
 /// Default `[inference].interval_secs`: the probes' own cadence.
-pub const DEFAULT_INFERENCE_INTERVAL_SECS: u64 = 60;
+pub(crate) const DEFAULT_INFERENCE_INTERVAL_SECS: u64 = 60;
 /// Default `[inference].monthly_budget_usd`.
-pub const DEFAULT_INFERENCE_BUDGET_USD: f64 = 1.0;
+pub(crate) const DEFAULT_INFERENCE_BUDGET_USD: f64 = 1.0;
 /// Largest accepted monthly budget: a typo (10000 for 1.0) must not become a bill.
-pub const MAX_INFERENCE_BUDGET_USD: f64 = 1000.0;
+pub(crate) const MAX_INFERENCE_BUDGET_USD: f64 = 1000.0;
 /// Most models one provider may list in `models`.
-pub const MAX_MODELS: usize = 16;
+pub(crate) const MAX_MODELS: usize = 16;
 
 impl Default for InferenceConfig {
     fn default() -> Self {
@@ -235,52 +235,52 @@ impl Default for InferenceConfig {
 /// A per-provider price override, US dollars per million tokens.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct PriceOverride {
-    pub input_per_mtok: Option<f64>,
-    pub output_per_mtok: Option<f64>,
+    pub(crate) input_per_mtok: Option<f64>,
+    pub(crate) output_per_mtok: Option<f64>,
 }
 
 /// Prices are validated finite (never NaN), so equality is total.
 impl Eq for PriceOverride {}
 
 /// `[passive]`: see `crate::passive`.
-pub type PassiveConfig = crate::model::PassiveSettings;
+pub(crate) type PassiveConfig = crate::model::PassiveSettings;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NotificationConfig {
-    pub enabled: bool,
-    pub degraded: bool,
+    pub(crate) enabled: bool,
+    pub(crate) degraded: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GatewayConfig {
-    pub enabled: bool,
-    pub listen: SocketAddr,
+    pub(crate) enabled: bool,
+    pub(crate) listen: SocketAddr,
     /// Web origins (`scheme://host[:port]`, lowercase) whose pages may call
     /// the gateway. Empty by default: a request from any web page is refused,
     /// so a site the user visits cannot spend their credits.
-    pub allowed_origins: Vec<String>,
+    pub(crate) allowed_origins: Vec<String>,
     /// When set, clients must present it (`Authorization: Bearer` or
     /// `x-api-key`). It only opens the gateway; the upstream keys still come
     /// from the keyring.
-    pub token: Option<GatewayToken>,
+    pub(crate) token: Option<GatewayToken>,
     /// A streamed request's longest wait for an upstream's response headers;
     /// past it the provider is abandoned (nothing reached the client yet) and
     /// the next one tried. Streams answer headers at once when healthy.
-    pub headers_timeout: Duration,
+    pub(crate) headers_timeout: Duration,
     /// Longest silence inside a stream (Anthropic pings every ~10 s).
-    pub idle_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
     /// Longest a whole upstream exchange may take: a non-streamed answer
     /// (its headers come only with the finished generation), or a stream.
-    pub total_timeout: Duration,
+    pub(crate) total_timeout: Duration,
 }
 
 /// Default `[gateway] headers_timeout_secs`.
-pub const DEFAULT_HEADERS_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_HEADERS_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default `[gateway] idle_timeout_secs`.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// Default `[gateway] total_timeout_secs`: long generations (64k tokens) run
 /// for many minutes.
-pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(1800);
+pub(crate) const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(1800);
 
 impl Default for GatewayConfig {
     fn default() -> Self {
@@ -299,10 +299,10 @@ impl Default for GatewayConfig {
 /// The optional `[gateway] token`. `Debug` is redacted so it cannot leak
 /// through logs or panics.
 #[derive(Clone, PartialEq, Eq)]
-pub struct GatewayToken(String);
+pub(crate) struct GatewayToken(String);
 
 impl GatewayToken {
-    pub fn as_bytes(&self) -> &[u8] {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         self.0.as_bytes()
     }
 }
@@ -350,12 +350,12 @@ pub struct Provider {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CloudSettings {
     /// Bedrock: the AWS region. Vertex: the location (`global`, `us-east5`, ...).
-    pub region: Option<String>,
+    pub(crate) region: Option<String>,
     /// Vertex: the Google Cloud project id.
-    pub project: Option<String>,
+    pub(crate) project: Option<String>,
     /// Vertex: the command that prints an access token, already split into
     /// program and arguments (no shell runs it).
-    pub token_command: Option<Vec<String>>,
+    pub(crate) token_command: Option<Vec<String>>,
 }
 
 impl Provider {
@@ -433,7 +433,7 @@ pub fn resolve_path(explicit: Option<&Path>) -> Option<PathBuf> {
 }
 
 /// The default config location: `$XDG_CONFIG_HOME/switchboard/config.toml`.
-pub fn default_path() -> Option<PathBuf> {
+pub(crate) fn default_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "switchboard").map(|d| d.config_dir().join("config.toml"))
 }
 
@@ -1027,7 +1027,7 @@ impl Validator<'_> {
 impl RawConfig {
     /// Checks every field and merges the providers over the catalog, one
     /// validator per section.
-    pub fn validate(self, path: &Path, text: &str) -> Result<Config, ConfigError> {
+    pub(crate) fn validate(self, path: &Path, text: &str) -> Result<Config, ConfigError> {
         use KeySeg::Key;
         let v = Validator { path, text };
         let check = v.check(&self.check)?;

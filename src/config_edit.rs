@@ -30,7 +30,7 @@ pub fn set_preferred(path: &Path, id: &str) -> Result<(), EditError> {
 }
 
 /// Sets `fallback = [..]`.
-pub fn set_fallback(path: &Path, order: &[String]) -> Result<(), EditError> {
+pub(crate) fn set_fallback(path: &Path, order: &[String]) -> Result<(), EditError> {
     let array: toml_edit::Array = order.iter().map(String::as_str).collect();
     edit(path, |doc| {
         set_top_level(doc, "fallback", toml_edit::Value::Array(array))
@@ -38,13 +38,13 @@ pub fn set_fallback(path: &Path, order: &[String]) -> Result<(), EditError> {
 }
 
 /// Sets `auto_switch = <on>`.
-pub fn set_auto_switch(path: &Path, on: bool) -> Result<(), EditError> {
+pub(crate) fn set_auto_switch(path: &Path, on: bool) -> Result<(), EditError> {
     edit(path, |doc| set_top_level(doc, "auto_switch", on.into()))
 }
 
 /// Sets `[passive] claude_code` and `codex`: the user's consent to reading
 /// their coding agents' session logs.
-pub fn set_passive(path: &Path, settings: crate::model::PassiveSettings) -> Result<(), EditError> {
+pub(crate) fn set_passive(path: &Path, settings: crate::model::PassiveSettings) -> Result<(), EditError> {
     edit(path, |doc| {
         let table = doc
             .entry("passive")
@@ -118,7 +118,7 @@ fn edit(path: &Path, change: impl FnOnce(&mut toml_edit::DocumentMut)) -> Result
 /// Writes to a sibling temp file, syncs it, then renames it over `path`.
 /// When `path` is a symbolic link (a config kept in a dotfiles repository),
 /// the file it points to is replaced, so the link stays a link.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EditError> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EditError> {
     let target = link_target(path);
     write_atomic_to(&target, bytes).map_err(|e| match e {
         EditError::Write { source, .. } => EditError::Write {

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::engine::EngineHandle;
 
 /// How often the file is looked at.
-pub const POLL: Duration = Duration::from_secs(2);
+pub(crate) const POLL: Duration = Duration::from_secs(2);
 
 type Stamp = Option<(SystemTime, u64)>;
 
@@ -26,7 +26,7 @@ fn stamp(path: &std::path::Path) -> Stamp {
 }
 
 /// Watches `path` until the engine stops.
-pub fn spawn_config_watcher(
+pub(crate) fn spawn_config_watcher(
     path: PathBuf,
     engine: EngineHandle,
     poll: Duration,

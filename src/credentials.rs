@@ -51,7 +51,7 @@ impl Credentials {
 
     /// Where environment variables come from: the cloud kinds read more than
     /// `api_key_env` (AWS access keys, regions, Google Cloud projects).
-    pub fn env(&self) -> &EnvLookup {
+    pub(crate) fn env(&self) -> &EnvLookup {
         &self.env
     }
 

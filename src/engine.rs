@@ -41,7 +41,7 @@ use crate::probe::inference::ModelCheck;
 
 /// A wall-clock jump larger than the monotonic time elapsed by this much means
 /// the machine slept (or the clock was set): the next round only settles.
-pub const SLEEP_JUMP: Duration = Duration::from_secs(30);
+pub(crate) const SLEEP_JUMP: Duration = Duration::from_secs(30);
 
 /// Events kept for slow subscribers before they start missing some.
 const EVENT_BUFFER: usize = 256;
@@ -112,13 +112,13 @@ pub enum EngineError {
 
 /// `[inference]` as the dashboard sets it: `None` keeps the current value.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct InferenceSettings {
-    pub enabled: bool,
-    pub interval_secs: Option<u64>,
-    pub monthly_budget_usd: Option<f64>,
+pub(crate) struct InferenceSettings {
+    pub(crate) enabled: bool,
+    pub(crate) interval_secs: Option<u64>,
+    pub(crate) monthly_budget_usd: Option<f64>,
 }
 
-pub enum Command {
+pub(crate) enum Command {
     CheckNow(oneshot::Sender<Arc<StatusReport>>),
     SetPreferred(String, oneshot::Sender<Result<(), EngineError>>),
     SetFallback(Vec<String>, oneshot::Sender<Result<(), EngineError>>),
@@ -162,7 +162,7 @@ impl EngineHandle {
     }
 
     /// Follows the config in use (hot reloads, switches from the tray or API).
-    pub fn watch_config(&self) -> watch::Receiver<Arc<Config>> {
+    pub(crate) fn watch_config(&self) -> watch::Receiver<Arc<Config>> {
         self.config.clone()
     }
 
@@ -211,23 +211,23 @@ impl EngineHandle {
 
     /// Turns the inference checks on or off (and sets their interval and
     /// budget when given), and saves it.
-    pub async fn set_inference(&self, settings: InferenceSettings) -> Result<(), EngineError> {
+    pub(crate) async fn set_inference(&self, settings: InferenceSettings) -> Result<(), EngineError> {
         self.ask(|tx| Command::SetInference(settings, tx)).await?
     }
 
     /// What the inference checks cost a month with the models watched now
     /// (those seen in traffic included).
-    pub async fn inference_estimate(&self) -> Result<crate::model::InferenceEstimate, EngineError> {
+    pub(crate) async fn inference_estimate(&self) -> Result<crate::model::InferenceEstimate, EngineError> {
         self.ask(Command::Estimate).await
     }
 
     /// The config the engine runs on now.
-    pub async fn config(&self) -> Result<Config, EngineError> {
+    pub(crate) async fn config(&self) -> Result<Config, EngineError> {
         self.ask(Command::Config).await.map(|c| *c)
     }
 
     /// Reports that the config file could not be applied (`None` clears it).
-    pub async fn config_error(&self, error: Option<String>) -> Result<(), EngineError> {
+    pub(crate) async fn config_error(&self, error: Option<String>) -> Result<(), EngineError> {
         self.commands
             .send(Command::ConfigError(error))
             .await
@@ -235,7 +235,7 @@ impl EngineHandle {
     }
 
     /// Applies a new config (a no-op when it equals the running one).
-    pub async fn reload(&self, config: Config) -> Result<(), EngineError> {
+    pub(crate) async fn reload(&self, config: Config) -> Result<(), EngineError> {
         self.commands
             .send(Command::Reload(Box::new(config)))
             .await
@@ -255,7 +255,7 @@ impl EngineHandle {
     /// observed like a failed gateway call, counted for the dashboard card,
     /// and (unlike the gateway's) a rate limit counts too, since for a
     /// subscription user it is the usage limit they are hitting. Never waits.
-    pub fn report_passive(&self, id: &str, agent: Agent, model: Option<String>, report: ProbeReport) {
+    pub(crate) fn report_passive(&self, id: &str, agent: Agent, model: Option<String>, report: ProbeReport) {
         let _ = self.commands.try_send(Command::AgentError(
             id.to_string(),
             agent,
@@ -337,7 +337,7 @@ impl ModelTracked {
 }
 
 /// How long a model seen in gateway traffic stays among a provider's models.
-pub const TRAFFIC_MODEL_WINDOW: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const TRAFFIC_MODEL_WINDOW: Duration = Duration::from_secs(24 * 3600);
 
 /// Most models taken from traffic per provider: a client cycling through
 /// model names must not turn into as many paid checks.

@@ -12,7 +12,7 @@ pub const USER_AGENT: &str = concat!(
 
 /// Connect timeout: a provider that cannot even accept a TCP connection in this
 /// long is unreachable, whatever the overall `timeout_secs` says.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 #[error("cannot build the HTTP client: {0}")]
@@ -32,7 +32,7 @@ pub fn client() -> Result<reqwest::Client, ClientError> {
 /// The client for authenticated probes: follows redirects only within the same
 /// host and port. reqwest strips `Authorization` on a cross-host redirect but
 /// not `x-api-key` or `x-goog-api-key`, so a key must never follow one.
-pub fn probe_client() -> Result<reqwest::Client, ClientError> {
+pub(crate) fn probe_client() -> Result<reqwest::Client, ClientError> {
     Ok(builder()
         .redirect(reqwest::redirect::Policy::custom(|attempt| {
             let same_origin = attempt.previous().first().is_some_and(|first| {
@@ -54,7 +54,7 @@ pub fn probe_client() -> Result<reqwest::Client, ClientError> {
 /// The client for gateway calls: never follows a redirect (an API answers,
 /// it does not redirect; and a key must not travel to another host), and keeps
 /// connections warm so a request pays no handshake.
-pub fn gateway_client() -> Result<reqwest::Client, ClientError> {
+pub(crate) fn gateway_client() -> Result<reqwest::Client, ClientError> {
     Ok(builder()
         .redirect(reqwest::redirect::Policy::none())
         .tcp_nodelay(true)
@@ -70,7 +70,7 @@ fn builder() -> reqwest::ClientBuilder {
 }
 
 /// Maps a transport error (no HTTP response) to why it failed.
-pub fn net_failure(err: &reqwest::Error) -> crate::model::NetFailure {
+pub(crate) fn net_failure(err: &reqwest::Error) -> crate::model::NetFailure {
     use crate::model::NetFailure;
     if err.is_timeout() {
         return NetFailure::Timeout;
@@ -113,7 +113,7 @@ pub fn net_failure(err: &reqwest::Error) -> crate::model::NetFailure {
 /// `/prefix` or `/v1` (with or without a trailing slash); query and fragment
 /// are dropped. Users paste base URLs the way their tools take them, so every
 /// request URL is built this way.
-pub fn join_path(base: &url::Url, suffix: &str) -> url::Url {
+pub(crate) fn join_path(base: &url::Url, suffix: &str) -> url::Url {
     let mut url = base.clone();
     let path = format!(
         "{}/{}",

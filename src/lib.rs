@@ -3,6 +3,13 @@
 //!
 //! This crate knows nothing of Tauri or any GUI: the desktop shell, the web
 //! server and the CLI are clients of it.
+//!
+//! The public surface is what those clients need: the CLI (`src/main.rs`), the
+//! desktop shell (`src-tauri/`), `examples/`, the `fuzz/` targets and the
+//! integration tests (`tests/`). Everything else is `pub(crate)`, and
+//! `unreachable_pub` keeps it that way.
+
+#![warn(unreachable_pub)]
 
 /// `--version` of both binaries: the Cargo.toml version and the commit built
 /// (from build.rs; "unknown" for a build outside git).
@@ -13,14 +20,14 @@ pub const VERSION: &str = concat!(
     ")"
 );
 
-pub mod agent_errors;
+mod agent_errors;
 pub mod app;
-pub mod catalog;
+mod catalog;
 pub mod check;
-pub mod cloud;
+mod cloud;
 pub mod config;
 pub mod config_edit;
-pub mod config_watch;
+mod config_watch;
 pub mod credentials;
 pub mod doctor;
 pub mod engine;
@@ -33,7 +40,7 @@ pub mod net;
 pub mod notify;
 pub mod passive;
 pub mod probe;
-pub mod routing;
+mod routing;
 pub mod secrets;
 pub mod serve;
 pub mod server;
@@ -43,4 +50,4 @@ pub mod store;
 pub mod text;
 pub mod traffic;
 pub mod tray;
-pub mod upstream;
+mod upstream;

@@ -46,12 +46,12 @@ use crate::engine::{EngineHandle, Event};
 use crate::model::{Indicator, PageStatus, ProbeClass, State, StatusReport};
 
 /// Prefix of every metric name.
-pub const PREFIX: &str = "switchboard";
+pub(crate) const PREFIX: &str = "switchboard";
 
 /// Probe latency buckets (seconds): fine below a second where healthy APIs
 /// answer, then around the default `slow_ms` (8 s) and up to the default
 /// timeout (30 s).
-pub const LATENCY_BUCKETS: [f64; 13] = [
+pub(crate) const LATENCY_BUCKETS: [f64; 13] = [
     0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 6.0, 8.0, 10.0, 15.0, 20.0, 30.0,
 ];
 
@@ -400,7 +400,7 @@ fn openmetrics_to_classic(openmetrics: &str) -> String {
 }
 
 /// The `class` label of a probe result.
-pub fn class_label(class: &ProbeClass) -> &'static str {
+pub(crate) fn class_label(class: &ProbeClass) -> &'static str {
     match class {
         ProbeClass::Ok => "ok",
         ProbeClass::Slow => "slow",

@@ -37,7 +37,7 @@ impl State {
         State::Outage,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             State::Operational => "operational",
             State::Offline => "offline",
@@ -97,7 +97,7 @@ pub enum NetFailure {
 }
 
 impl NetFailure {
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             NetFailure::Timeout => "timed out",
             NetFailure::Dns => "DNS lookup failed",
@@ -213,7 +213,7 @@ pub enum Indicator {
 }
 
 impl Indicator {
-    pub fn state(self) -> State {
+    pub(crate) fn state(self) -> State {
         match self {
             Indicator::None => State::Operational,
             Indicator::Minor | Indicator::Maintenance => State::Degraded,
@@ -239,7 +239,7 @@ pub enum ComponentStatus {
 }
 
 impl ComponentStatus {
-    pub fn state(self) -> State {
+    pub(crate) fn state(self) -> State {
         match self {
             ComponentStatus::Operational => State::Operational,
             ComponentStatus::DegradedPerformance
@@ -250,7 +250,7 @@ impl ComponentStatus {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ComponentStatus::Operational => "operational",
             ComponentStatus::DegradedPerformance => "degraded_performance",
@@ -319,7 +319,7 @@ pub struct PageStatus {
 
 impl PageStatus {
     /// The view of a page that could not be read as a feed: `unknown`, never an outage.
-    pub fn unknown(description: impl Into<String>) -> Self {
+    pub(crate) fn unknown(description: impl Into<String>) -> Self {
         PageStatus {
             indicator: Indicator::Unknown,
             description: description.into(),
@@ -416,20 +416,20 @@ pub struct ProviderReport {
     pub credential: CredentialSource,
     /// `anthropic`, `openai`, ..., `status` (config `kind`): tells a client
     /// which providers can serve requests and which are status surfaces only.
-    pub kind: ProviderKind,
+    pub(crate) kind: ProviderKind,
     /// The environment variable a key may come from (config `api_key_env`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_key_env: Option<String>,
+    pub(crate) api_key_env: Option<String>,
     /// The page a person opens to read more (status page URL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status_url: Option<String>,
+    pub(crate) status_url: Option<String>,
     /// API errors the user's own coding agent hit recently (`[passive]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent_errors: Option<AgentErrors>,
+    pub(crate) agent_errors: Option<AgentErrors>,
     /// A local model server (Ollama) that has never answered: shown as
     /// `unknown`, and left out of `overall` (and so the exit code).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub not_running: bool,
+    pub(crate) not_running: bool,
     /// The models the user relies on, each with its own state (see
     /// DESIGN "Inference checks and per-model health").
     #[serde(default)]
@@ -469,28 +469,28 @@ pub struct InferenceStatus {
 /// What turning the inference checks on would cost (`GET /api/inference`),
 /// shown before the user consents.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct InferenceEstimate {
-    pub enabled: bool,
-    pub interval_secs: u64,
-    pub budget_usd_month: f64,
+pub(crate) struct InferenceEstimate {
+    pub(crate) enabled: bool,
+    pub(crate) interval_secs: u64,
+    pub(crate) budget_usd_month: f64,
     /// Every model of every provider that would be checked, every `interval_secs`.
-    pub total_usd_month: f64,
-    pub providers: Vec<ProviderEstimate>,
+    pub(crate) total_usd_month: f64,
+    pub(crate) providers: Vec<ProviderEstimate>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ProviderEstimate {
-    pub id: String,
-    pub models: Vec<ModelEstimate>,
+pub(crate) struct ProviderEstimate {
+    pub(crate) id: String,
+    pub(crate) models: Vec<ModelEstimate>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ModelEstimate {
-    pub id: String,
+pub(crate) struct ModelEstimate {
+    pub(crate) id: String,
     /// US dollars a month at `interval_secs`, by the price table.
-    pub usd_month: f64,
+    pub(crate) usd_month: f64,
     /// The price table does not list it: the conservative price was used.
-    pub unknown_price: bool,
+    pub(crate) unknown_price: bool,
 }
 
 impl InferenceStatus {
@@ -522,7 +522,7 @@ pub enum Agent {
 
 impl Agent {
     /// How the dashboard and notifications name the source.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Agent::ClaudeCode => "Claude Code",
             Agent::Codex => "Codex",
@@ -534,19 +534,19 @@ impl Agent {
 /// what the dashboard card shows as "seen in your Claude Code sessions".
 /// Only error fields: never a prompt, an answer or a path.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AgentErrors {
-    pub agent: Agent,
+pub(crate) struct AgentErrors {
+    pub(crate) agent: Agent,
     /// Errors within the last `window_secs`.
-    pub count: u32,
-    pub window_secs: u64,
-    pub last_at: DateTime<Utc>,
-    pub last_status: Option<u16>,
-    pub last_error_type: Option<String>,
-    pub last_request_id: Option<String>,
+    pub(crate) count: u32,
+    pub(crate) window_secs: u64,
+    pub(crate) last_at: DateTime<Utc>,
+    pub(crate) last_status: Option<u16>,
+    pub(crate) last_error_type: Option<String>,
+    pub(crate) last_request_id: Option<String>,
     /// The model of the failing session, when its log names one.
-    pub model: Option<String>,
+    pub(crate) model: Option<String>,
     /// "seen in your Claude Code sessions: 3 × HTTP 500 api_error in the last 5 min".
-    pub summary: String,
+    pub(crate) summary: String,
 }
 
 /// Which session logs are read (config `[passive]`), for the tray and dashboard.
@@ -580,11 +580,11 @@ pub struct StatusReport {
     pub auto_switch: bool,
     /// Which coding agents' session logs are read (config `[passive]`).
     #[serde(default)]
-    pub passive: PassiveSettings,
+    pub(crate) passive: PassiveSettings,
     /// Why the config file on disk was not applied (file, line, key); the
     /// engine keeps running on the last good config meanwhile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config_error: Option<String>,
+    pub(crate) config_error: Option<String>,
     /// Set after the engine task crashed and its supervisor restarted it:
     /// when, how often, and the panic message. Monitoring goes on, but the
     /// user must see that something broke.
@@ -598,7 +598,7 @@ impl StatusReport {
     /// Worst state over the providers shown (`operational` when none are).
     /// A local server that is not running does not count: a fresh install
     /// without Ollama is not worse off for it. Shown alone, it is all there is.
-    pub fn worst(providers: &[ProviderReport]) -> State {
+    pub(crate) fn worst(providers: &[ProviderReport]) -> State {
         let counted = providers.iter().filter(|p| !p.not_running).map(|p| p.state).max();
         counted
             .or_else(|| providers.iter().map(|p| p.state).max())

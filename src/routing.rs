@@ -23,8 +23,8 @@ use crate::model::{ProviderKind, ProviderReport, State, StatusReport};
 /// Where "Switch to ..." leads.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Alternative {
-    pub id: String,
-    pub name: String,
+    pub(crate) id: String,
+    pub(crate) name: String,
 }
 
 /// A state's rank as a place to send requests: lower is better (see the module header).
@@ -41,7 +41,7 @@ fn health_rank(state: State) -> u8 {
 /// `candidates`, given in the user's order, healthiest first: by
 /// [`health_rank`] of `state`, ties in the user's order. A candidate for which
 /// `in_use` holds stays first while its calls do not fail.
-pub fn healthiest_first<T>(
+pub(crate) fn healthiest_first<T>(
     mut candidates: Vec<T>,
     state: impl Fn(&T) -> State,
     in_use: impl Fn(&T) -> bool,

@@ -43,13 +43,13 @@ pub struct Limits {
 impl Limits {
     /// The dashboard: a window, a tab or two, scripts. 256 is far above that
     /// and far below any descriptor limit.
-    pub const DASHBOARD: Limits = Limits {
+    pub(crate) const DASHBOARD: Limits = Limits {
         header_read_timeout: HEADER_READ_TIMEOUT,
         max_connections: 256,
     };
 
     /// The gateway: coding agents running many requests (and streams) in parallel.
-    pub const GATEWAY: Limits = Limits {
+    pub(crate) const GATEWAY: Limits = Limits {
         header_read_timeout: HEADER_READ_TIMEOUT,
         max_connections: 512,
     };
@@ -57,7 +57,7 @@ impl Limits {
 
 /// Serves `router` on `listener` until `shutdown` resolves, then stops
 /// accepting and waits for open connections to finish their current request.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,

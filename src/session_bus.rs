@@ -15,7 +15,7 @@ use std::time::Duration;
 /// extension).
 pub const WATCHER: &str = "org.kde.StatusNotifierWatcher";
 /// The freedesktop notification server's name.
-pub const NOTIFICATIONS: &str = "org.freedesktop.Notifications";
+pub(crate) const NOTIFICATIONS: &str = "org.freedesktop.Notifications";
 /// A bus or server that has not answered within this is treated as absent:
 /// the desktop app must not hang at start on a broken session.
 const CALL_TIMEOUT: Duration = Duration::from_secs(3);
@@ -35,11 +35,11 @@ pub enum TrayHost {
 /// The notification server, as it describes itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NotificationServer {
-    pub name: String,
-    pub vendor: String,
-    pub version: String,
+    pub(crate) name: String,
+    pub(crate) vendor: String,
+    pub(crate) version: String,
     /// `GetCapabilities`: "actions" means buttons ("Switch to …") work.
-    pub capabilities: Vec<String>,
+    pub(crate) capabilities: Vec<String>,
 }
 
 /// Whether desktop notifications can be shown.
@@ -58,7 +58,7 @@ pub async fn tray_host() -> TrayHost {
 }
 
 /// Asks the notification server who it is and what it can do.
-pub async fn notifications() -> Notifications {
+pub(crate) async fn notifications() -> Notifications {
     imp::notifications().await
 }
 

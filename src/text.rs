@@ -13,7 +13,7 @@ use std::borrow::Cow;
 /// `text` in at most `max` characters (not bytes, so never inside a UTF-8
 /// sequence), the last being "…" when anything was cut; the kept part loses
 /// its trailing whitespace so the ellipsis never follows a space.
-pub fn ellipsize(text: &str, max: usize) -> String {
+pub(crate) fn ellipsize(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_string();
     }

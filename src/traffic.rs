@@ -47,9 +47,9 @@ pub struct ProviderTraffic {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_error_at: Option<DateTime<Utc>>,
+    pub(crate) last_error_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_request_at: Option<DateTime<Utc>>,
+    pub(crate) last_request_at: Option<DateTime<Utc>>,
     /// Requests that passed this provider by without calling it.
     pub skipped: u64,
     /// Why the last of those did ("no credential for openai", "the request
@@ -57,14 +57,14 @@ pub struct ProviderTraffic {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_skip: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_skip_at: Option<DateTime<Utc>>,
+    pub(crate) last_skip_at: Option<DateTime<Utc>>,
 }
 
 impl Traffic {
     /// Records that a request to provider `id` used `model` (served or
     /// failed). Returns whether the engine should hear of it now (first use,
     /// or the last report is older than [`MODEL_REPORT_EVERY`]).
-    pub fn used_model(&self, id: &str, model: &str) -> bool {
+    pub(crate) fn used_model(&self, id: &str, model: &str) -> bool {
         let now = Utc::now();
         let mut models = self.models.lock().unwrap_or_else(|e| e.into_inner());
         let key = (id.to_string(), model.to_string());
@@ -98,7 +98,7 @@ impl Traffic {
 
     /// A request passed provider `id` by, for `why`. Returns whether this
     /// cause is new for the provider (the caller logs it then, once).
-    pub fn skipped(&self, id: &str, why: &str) -> bool {
+    pub(crate) fn skipped(&self, id: &str, why: &str) -> bool {
         self.with(id, |t| {
             t.skipped += 1;
             if t.last_skip.as_deref() != Some(why) {

@@ -14,17 +14,17 @@ use crate::text::ellipsize;
 
 /// Longest header we show. Menus on every platform cut long items; Windows
 /// tooltips stop at 127 characters. The cause is shortened first.
-pub const HEADER_MAX_CHARS: usize = 80;
+pub(crate) const HEADER_MAX_CHARS: usize = 80;
 
 /// Windows truncates tray tooltips beyond 127 UTF-16 units.
-pub const TOOLTIP_MAX_CHARS: usize = 127;
+pub(crate) const TOOLTIP_MAX_CHARS: usize = 127;
 
 /// Sizes `icons/generate.py` draws; [`icon_png`] picks the nearest.
-pub const ICON_SIZES: [u32; 5] = [16, 22, 24, 32, 48];
+pub(crate) const ICON_SIZES: [u32; 5] = [16, 22, 24, 32, 48];
 
 /// The icon colour family: DESIGN's seven states folded into five colours.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum IconKind {
+pub(crate) enum IconKind {
     /// Green.
     Operational,
     /// Amber: degraded, overloaded, rate limited.
@@ -38,7 +38,8 @@ pub enum IconKind {
 }
 
 impl IconKind {
-    pub const ALL: [IconKind; 5] = [
+    #[cfg(test)]
+    pub(crate) const ALL: [IconKind; 5] = [
         IconKind::Operational,
         IconKind::Degraded,
         IconKind::Outage,
@@ -46,7 +47,7 @@ impl IconKind {
         IconKind::Unknown,
     ];
 
-    pub fn from_state(state: State) -> Self {
+    pub(crate) fn from_state(state: State) -> Self {
         match state {
             State::Operational => IconKind::Operational,
             State::Degraded | State::RateLimited => IconKind::Degraded,
@@ -57,7 +58,8 @@ impl IconKind {
     }
 
     /// The file-name key in `icons/tray/`.
-    pub fn as_str(self) -> &'static str {
+    #[cfg(test)]
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             IconKind::Operational => "operational",
             IconKind::Degraded => "degraded",
@@ -77,14 +79,15 @@ impl From<State> for IconKind {
 /// Which tray icon to show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct IconKey {
-    pub kind: IconKind,
+    pub(crate) kind: IconKind,
     /// Another watched provider has a problem.
-    pub dot: bool,
+    pub(crate) dot: bool,
 }
 
 impl IconKey {
     /// `"outage-dot"`, `"operational"`: the name in `icons/tray/` without the size.
-    pub fn file_stem(&self) -> String {
+    #[cfg(test)]
+    pub(crate) fn file_stem(&self) -> String {
         if self.dot {
             format!("{}-dot", self.kind.as_str())
         } else {

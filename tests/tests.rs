@@ -24,10 +24,6 @@ mod notify;
 // The failover gateway in process: routing, failover, translation, streams,
 // passive health signals, Bedrock and Vertex, against protocol-faithful fakes.
 mod gateway;
-// Anthropic <-> OpenAI translation and SSE codec: fixtures and round-trip properties.
-mod gateway_translate;
-// Claude on Bedrock and Vertex: SigV4, event streams, token commands, probes.
-mod gateway_cloud;
 // Passive signals: Claude Code and Codex session logs (real captured lines),
 // the follower, and `watch` turning a key-less provider to outage from them.
 mod passive;

@@ -21,7 +21,7 @@ use crate::config::Provider;
 use crate::secrets::Secret;
 
 /// Region when neither the config nor `AWS_REGION` / `AWS_DEFAULT_REGION` says.
-pub const DEFAULT_REGION: &str = "us-east-1";
+pub(crate) const DEFAULT_REGION: &str = "us-east-1";
 /// Profile read from the shared credentials file when `AWS_PROFILE` is unset.
 const DEFAULT_PROFILE: &str = "default";
 /// The SigV4 service name of both Bedrock's runtime and its control plane.
@@ -30,7 +30,7 @@ const BEDROCK_SIGNING_SERVICE: &str = "bedrock";
 /// Why a request could not be authorised. Deliberately carries no part of a
 /// credential.
 #[derive(Debug, thiserror::Error)]
-pub enum AwsError {
+pub(crate) enum AwsError {
     #[error("the stored Bedrock API key contains characters that cannot be sent in an HTTP header (a pasted line break?); set it again")]
     InvalidKey,
     #[error("cannot sign the Bedrock request: {0}")]
@@ -39,7 +39,7 @@ pub enum AwsError {
 
 /// AWS access keys for SigV4. The secret parts never print.
 #[derive(Clone)]
-pub struct AwsCredentials {
+pub(crate) struct AwsCredentials {
     pub(super) access_key_id: String,
     pub(super) secret_access_key: Secret,
     pub(super) session_token: Option<Secret>,
@@ -48,13 +48,13 @@ pub struct AwsCredentials {
 
 /// Where AWS access keys were found, to tell the user which ones are in use.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AwsCredentialSource {
+pub(crate) enum AwsCredentialSource {
     Environment,
     SharedFile { path: PathBuf, profile: String },
 }
 
 impl AwsCredentials {
-    pub fn new(
+    pub(crate) fn new(
         access_key_id: impl Into<String>,
         secret_access_key: Secret,
         session_token: Option<Secret>,
@@ -69,15 +69,19 @@ impl AwsCredentials {
     }
 
     /// The key id: an identifier, not a secret (AWS prints it in consoles and logs).
-    pub fn access_key_id(&self) -> &str {
+    #[cfg(test)]
+    pub(crate) fn access_key_id(&self) -> &str {
         &self.access_key_id
     }
 
-    pub fn has_session_token(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn has_session_token(&self) -> bool {
         self.session_token.is_some()
     }
 
-    pub fn source(&self) -> &AwsCredentialSource {
+    // Not shown anywhere yet.
+    #[allow(dead_code)]
+    pub(crate) fn source(&self) -> &AwsCredentialSource {
         &self.source
     }
 }
@@ -95,7 +99,7 @@ impl std::fmt::Debug for AwsCredentials {
 
 /// How a Bedrock request is authorised.
 #[derive(Clone, Debug)]
-pub enum BedrockCredential {
+pub(crate) enum BedrockCredential {
     /// A Bedrock API key, sent as `Authorization: Bearer`.
     ApiKey(Secret),
     /// AWS access keys, used to sign the request with SigV4.
@@ -105,15 +109,15 @@ pub enum BedrockCredential {
 /// A credential plus the region it is used in: SigV4 signs the region into
 /// every signature, and the default endpoints are named after it.
 #[derive(Clone, Debug)]
-pub struct BedrockAuth {
-    pub region: String,
-    pub credential: BedrockCredential,
+pub(crate) struct BedrockAuth {
+    pub(crate) region: String,
+    pub(crate) credential: BedrockCredential,
 }
 
 impl BedrockAuth {
     /// The secret strings this auth could put on the wire, for scrubbing
     /// anything a server echoes back.
-    pub fn secrets(&self) -> Vec<&str> {
+    pub(crate) fn secrets(&self) -> Vec<&str> {
         match &self.credential {
             BedrockCredential::ApiKey(key) => vec![key.expose()],
             BedrockCredential::Aws(aws) => {
@@ -127,7 +131,7 @@ impl BedrockAuth {
 
 /// The region for `provider`: its `region` key, else `AWS_REGION`, else
 /// `AWS_DEFAULT_REGION` (the AWS CLI's and SDKs' order), else [`DEFAULT_REGION`].
-pub fn region(provider: &Provider, env: &dyn Fn(&str) -> Option<String>) -> String {
+pub(crate) fn region(provider: &Provider, env: &dyn Fn(&str) -> Option<String>) -> String {
     provider
         .cloud
         .region
@@ -140,7 +144,7 @@ pub fn region(provider: &Provider, env: &dyn Fn(&str) -> Option<String>) -> Stri
 /// The Bedrock credential for `provider` once the API key (keyring or
 /// `api_key_env`) is known: the key wins, then AWS access keys. `None` when
 /// there is none at all. May read the credentials file: call off the async threads.
-pub fn resolve_auth_with(
+pub(crate) fn resolve_auth_with(
     provider: &Provider,
     api_key: Option<Secret>,
     env: &dyn Fn(&str) -> Option<String>,
@@ -159,7 +163,7 @@ pub fn resolve_auth_with(
 /// `AWS_SESSION_TOKEN`, else from the shared credentials file
 /// (`AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`), profile
 /// `AWS_PROFILE` or `default`. Reads a small file: call off the async threads.
-pub fn aws_credentials(env: &dyn Fn(&str) -> Option<String>) -> Option<AwsCredentials> {
+pub(crate) fn aws_credentials(env: &dyn Fn(&str) -> Option<String>) -> Option<AwsCredentials> {
     if let (Some(id), Some(secret)) = (
         non_empty(env("AWS_ACCESS_KEY_ID")),
         non_empty(env("AWS_SECRET_ACCESS_KEY")),
@@ -231,7 +235,7 @@ fn profile_keys(text: &str, profile: &str) -> Option<(String, String, Option<Str
 /// Adds the credential to a built request: a bearer header for an API key, a
 /// SigV4 signature over the exact method, URL, headers and body bytes otherwise.
 /// Call it last: a header added afterwards is not covered by the signature.
-pub fn authorize(request: &mut reqwest::Request, auth: &BedrockAuth) -> Result<(), AwsError> {
+pub(crate) fn authorize(request: &mut reqwest::Request, auth: &BedrockAuth) -> Result<(), AwsError> {
     match &auth.credential {
         BedrockCredential::ApiKey(key) => {
             let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose().trim()))

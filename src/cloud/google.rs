@@ -29,17 +29,17 @@ use crate::secrets::Secret;
 
 /// Location when neither the config nor `CLOUD_ML_REGION` says: the global
 /// endpoint serves every current Claude model and has the best availability.
-pub const DEFAULT_REGION: &str = "global";
+pub(crate) const DEFAULT_REGION: &str = "global";
 /// Model the probe looks up when the provider names none.
-pub const DEFAULT_MODEL: &str = "claude-sonnet-4-5";
+pub(crate) const DEFAULT_MODEL: &str = "claude-sonnet-4-5";
 /// How long a token is reused. gcloud's tokens live 60 minutes; refreshing
 /// at 45 leaves room for clock skew and long streams.
-pub const TOKEN_TTL: Duration = Duration::from_secs(45 * 60);
+pub(crate) const TOKEN_TTL: Duration = Duration::from_secs(45 * 60);
 /// How long a failed token command is remembered, so a missing login does not
 /// spawn gcloud on every quick re-probe. `invalidate` forgets it at once.
-pub const FAILURE_TTL: Duration = Duration::from_secs(60);
+pub(crate) const FAILURE_TTL: Duration = Duration::from_secs(60);
 /// Longest wait for the token command: gcloud may refresh over the network.
-pub const TOKEN_COMMAND_TIMEOUT: Duration = Duration::from_secs(20);
+pub(crate) const TOKEN_COMMAND_TIMEOUT: Duration = Duration::from_secs(20);
 /// Environment variables naming the project, most specific first: Claude
 /// Code's own, then Google Cloud's, then gcloud's override.
 const PROJECT_ENV: [&str; 3] = [
@@ -55,7 +55,7 @@ const MAX_DETAIL_CHARS: usize = 200;
 /// Why an access token could not be had. Never carries the command's stdout
 /// (the token), only its name and the first line of its stderr.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum TokenError {
+pub(crate) enum TokenError {
     #[error(
         "the Vertex token command `{command}` was not found (install the gcloud CLI or set token_command)"
     )]
@@ -71,7 +71,7 @@ pub enum TokenError {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum VertexError {
+pub(crate) enum VertexError {
     #[error("no Google Cloud project for Vertex: set `project` in the config or ANTHROPIC_VERTEX_PROJECT_ID / GOOGLE_CLOUD_PROJECT")]
     NoProject,
     #[error("the request has no \"model\": Vertex needs a model such as claude-sonnet-4-5@20250929")]
@@ -91,18 +91,21 @@ pub enum VertexError {
 
 /// Where requests for one Vertex provider go.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VertexTarget {
-    pub project: String,
-    pub region: String,
+pub(crate) struct VertexTarget {
+    pub(crate) project: String,
+    pub(crate) region: String,
     /// `base_url`, else the regional (or global) `aiplatform` endpoint.
-    pub base: Url,
+    pub(crate) base: Url,
 }
 
 impl VertexTarget {
     /// Project: the provider's `project`, else [`PROJECT_ENV`]. Region: its
     /// `region`, else `CLOUD_ML_REGION`, else [`DEFAULT_REGION`]. Without a
     /// project there is nothing to call: [`VertexError::NoProject`].
-    pub fn resolve(provider: &Provider, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, VertexError> {
+    pub(crate) fn resolve(
+        provider: &Provider,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, VertexError> {
         let project = provider
             .cloud
             .project
@@ -144,7 +147,7 @@ impl VertexTarget {
     }
 
     /// `{base}/v1/projects/{project}/locations/{region}/publishers/anthropic/models/{model}:{method}`.
-    pub fn model_url(&self, model: &str, method: &str) -> Url {
+    pub(crate) fn model_url(&self, model: &str, method: &str) -> Url {
         crate::http::join_path(
             &self.base,
             &format!(
@@ -170,7 +173,7 @@ fn encode_model(model: &str) -> String {
 }
 
 /// The provider's token command, or the default one, as program + arguments.
-pub fn token_command(provider: &Provider) -> Vec<String> {
+pub(crate) fn token_command(provider: &Provider) -> Vec<String> {
     provider.cloud.token_command.clone().unwrap_or_else(|| {
         VERTEX_TOKEN_COMMAND
             .split_whitespace()
@@ -183,7 +186,7 @@ pub fn token_command(provider: &Provider) -> Vec<String> {
 /// and the gateway hold clones of the same `Credentials`, so `gcloud` runs
 /// once per token lifetime, not once each.
 #[derive(Clone, Default)]
-pub struct TokenCache {
+pub(crate) struct TokenCache {
     sources: Arc<Mutex<HashMap<Vec<String>, TokenSource>>>,
 }
 
@@ -202,7 +205,7 @@ impl TokenCache {
 /// cached token in between. Cheap to clone; clones share the cache, and
 /// concurrent callers wait for one run instead of starting several.
 #[derive(Clone)]
-pub struct TokenSource {
+pub(crate) struct TokenSource {
     inner: Arc<TokenInner>,
 }
 
@@ -232,11 +235,11 @@ impl std::fmt::Debug for TokenSource {
 impl TokenSource {
     /// A source for `command` (program and arguments) with the default TTL
     /// and timeout.
-    pub fn new(command: Vec<String>) -> Self {
+    pub(crate) fn new(command: Vec<String>) -> Self {
         Self::with_limits(command, TOKEN_TTL, TOKEN_COMMAND_TIMEOUT)
     }
 
-    pub fn with_limits(command: Vec<String>, ttl: Duration, timeout: Duration) -> Self {
+    pub(crate) fn with_limits(command: Vec<String>, ttl: Duration, timeout: Duration) -> Self {
         TokenSource {
             inner: Arc::new(TokenInner {
                 command,
@@ -249,12 +252,13 @@ impl TokenSource {
     }
 
     /// The command, for messages.
-    pub fn command(&self) -> String {
+    #[allow(dead_code)] // No message names it yet.
+    pub(crate) fn command(&self) -> String {
         shell_words::join(&self.inner.command)
     }
 
     /// The cached token, or a fresh one from the command.
-    pub async fn token(&self) -> Result<Secret, VertexError> {
+    pub(crate) async fn token(&self) -> Result<Secret, VertexError> {
         let mut state = self.inner.state.lock().await;
         let generation = self.inner.generation.load(Ordering::SeqCst);
         if let Some(cached) = state.as_ref().filter(|c| c.generation == generation) {
@@ -280,7 +284,7 @@ impl TokenSource {
 
     /// Forgets the cached token (or failure): call on a 401, so the next
     /// [`TokenSource::token`] runs the command again.
-    pub fn invalidate(&self) {
+    pub(crate) fn invalidate(&self) {
         self.inner.generation.fetch_add(1, Ordering::SeqCst);
     }
 }

@@ -11,8 +11,8 @@
 //! Every environment read goes through the caller's lookup function, so tests
 //! never touch the process environment.
 
-pub mod aws;
-pub mod google;
+pub(crate) mod aws;
+pub(crate) mod google;
 mod sigv4;
 
 /// A variable's value, trimmed; `None` when unset or blank.

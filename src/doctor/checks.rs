@@ -176,7 +176,7 @@ pub(super) async fn notifications() -> Finding {
 
 /// Who has a port Switchboard wants to listen on.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PortUse {
+pub(crate) enum PortUse {
     Free,
     /// A running Switchboard answered on it (the app or `watch` is running).
     Switchboard,
@@ -187,7 +187,7 @@ pub enum PortUse {
 }
 
 /// What a port's use means for the user.
-pub fn port_finding(what: &str, key: &str, addr: SocketAddr, used: &PortUse) -> Finding {
+pub(crate) fn port_finding(what: &str, key: &str, addr: SocketAddr, used: &PortUse) -> Finding {
     let check = format!("port:{what}");
     match used {
         PortUse::Free => Finding::new(check, Severity::Ok, format!("{what} port {addr} is free")),
@@ -276,7 +276,7 @@ async fn port_use(
 }
 
 /// The clock against a status page's `Date` header (`None`: no page answered).
-pub fn clock_finding(now: DateTime<Utc>, server: Option<(&str, DateTime<Utc>)>) -> Finding {
+pub(crate) fn clock_finding(now: DateTime<Utc>, server: Option<(&str, DateTime<Utc>)>) -> Finding {
     let Some((host, date)) = server else {
         return Finding::new("clock", Severity::Info, "not checked: no status page answered");
     };

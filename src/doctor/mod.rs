@@ -16,8 +16,6 @@ use serde::Serialize;
 
 use crate::credentials::Credentials;
 
-pub use checks::{clock_finding, port_finding, PortUse};
-
 /// How bad one finding is. The order is the exit code's order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -78,7 +76,7 @@ pub struct DoctorReport {
 }
 
 impl DoctorReport {
-    pub fn worst(&self) -> Severity {
+    pub(crate) fn worst(&self) -> Severity {
         self.findings
             .iter()
             .map(|f| f.severity)

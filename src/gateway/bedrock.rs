@@ -16,17 +16,21 @@ use bytes::BytesMut;
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 
-pub use crate::upstream::bedrock::EVENT_STREAM_CONTENT_TYPE;
-
+// The error mapping below (these headers, `error_from_response`,
+// `MappedError::to_anthropic_json`) is only called by tests: the relay does
+// not map Bedrock's errors yet.
 /// Bedrock's request-id response header.
-pub const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
+#[allow(dead_code)]
+pub(crate) const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
 /// Bedrock's error-type response header (`ThrottlingException:http://...`).
-pub const ERROR_TYPE_HEADER: &str = "x-amzn-errortype";
+#[allow(dead_code)]
+pub(crate) const ERROR_TYPE_HEADER: &str = "x-amzn-errortype";
 /// Bytes buffered while waiting for the end of one frame. The event-stream
 /// format caps a message at 16 MiB; anything claiming more is not Bedrock.
 const MAX_BUFFERED_BYTES: usize = 16 * 1024 * 1024 + 1024;
 /// Longest `:exception-type` header [`encode_exception`] writes; the format
 /// allows more, but no AWS exception name comes close.
+#[cfg(test)]
 const MAX_KIND_CHARS: usize = 255;
 
 /// A streaming answer that cannot be decoded.
@@ -189,7 +193,8 @@ pub fn encode_chunk(event_json: &Value) -> Vec<u8> {
 
 /// Encodes a mid-stream exception frame (`kind` such as `throttlingException`).
 /// Exists for fakes and tests.
-pub fn encode_exception(kind: &str, message: &str) -> Vec<u8> {
+#[cfg(test)]
+pub(crate) fn encode_exception(kind: &str, message: &str) -> Vec<u8> {
     let kind: String = kind.chars().take(MAX_KIND_CHARS).collect();
     encode(
         vec![
@@ -215,20 +220,21 @@ fn encode(headers: Vec<Header>, payload: String) -> Vec<u8> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MappedError {
     /// The HTTP status to answer with.
-    pub status: u16,
+    pub(crate) status: u16,
     /// Anthropic's `error.type` (`rate_limit_error`, `overloaded_error`, ...).
-    pub error_type: &'static str,
-    pub message: String,
+    pub(crate) error_type: &'static str,
+    pub(crate) message: String,
     /// The provider's own error name (`ThrottlingException` on Bedrock,
     /// `RESOURCE_EXHAUSTED` on Vertex), when it gave one.
-    pub upstream_type: Option<String>,
+    pub(crate) upstream_type: Option<String>,
     /// `x-amzn-RequestId`.
-    pub request_id: Option<String>,
+    pub(crate) request_id: Option<String>,
 }
 
 impl MappedError {
     /// The Anthropic error body: `{"type":"error","error":{"type","message"}}`.
-    pub fn to_anthropic_json(&self) -> Value {
+    #[allow(dead_code)]
+    pub(crate) fn to_anthropic_json(&self) -> Value {
         let mut body = json!({
             "type": "error",
             "error": { "type": self.error_type, "message": self.message },
@@ -248,7 +254,8 @@ impl MappedError {
 
 /// Maps a Bedrock HTTP error answer (`{"message": ...}` with `x-amzn-ErrorType`)
 /// to the Anthropic status and error type a client expects.
-pub fn error_from_response(status: u16, headers: &HeaderMap, body: &[u8]) -> MappedError {
+#[allow(dead_code)]
+pub(crate) fn error_from_response(status: u16, headers: &HeaderMap, body: &[u8]) -> MappedError {
     let header = |name: &str| {
         headers
             .get(name)
@@ -283,7 +290,7 @@ pub fn error_from_response(status: u16, headers: &HeaderMap, body: &[u8]) -> Map
 }
 
 /// Maps a mid-stream exception frame the same way as an HTTP error.
-pub fn map_exception(kind: &str, message: &str) -> MappedError {
+pub(crate) fn map_exception(kind: &str, message: &str) -> MappedError {
     let (status, error_type) = anthropic_error(Some(kind), 500);
     MappedError {
         status,

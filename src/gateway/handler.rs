@@ -41,7 +41,7 @@ const FORWARDED_HEADERS: &[&str] = &["retry-after", "request-id", "x-request-id"
 
 /// Shared by every request.
 #[derive(Clone)]
-pub struct Gateway {
+pub(crate) struct Gateway {
     pub(super) engine: EngineHandle,
     pub(super) keys: Arc<Keys>,
     pub(super) client: reqwest::Client,
@@ -50,7 +50,7 @@ pub struct Gateway {
 }
 
 /// Refuses requests whose `Host` is not this machine (DNS rebinding), as the dashboard does.
-pub async fn check_host(State(gw): State<Gateway>, request: Request, next: Next) -> Response {
+pub(crate) async fn check_host(State(gw): State<Gateway>, request: Request, next: Next) -> Response {
     let host = request
         .headers()
         .get(header::HOST)
@@ -76,11 +76,11 @@ fn protocol_of_path(path: &str) -> Protocol {
     }
 }
 
-pub async fn messages(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn messages(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
     gw.handle(Protocol::Anthropic, &headers, body).await
 }
 
-pub async fn chat_completions(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn chat_completions(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
     gw.handle(Protocol::OpenAi, &headers, body).await
 }
 
@@ -88,7 +88,7 @@ pub async fn chat_completions(State(gw): State<Gateway>, headers: HeaderMap, bod
 /// Completions at the door, served like `/v1/chat/completions` (same route,
 /// same failover), answered as Responses objects and events. See
 /// [`translate::responses_to_chat_request`] for what is carried.
-pub async fn responses(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn responses(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
     let invalid = |message: &str| {
         error_response(
             Protocol::OpenAi,
@@ -124,7 +124,7 @@ pub async fn responses(State(gw): State<Gateway>, headers: HeaderMap, body: Byte
 /// `GET /v1/responses`: the Codex CLI first tries a WebSocket upgrade here
 /// (seven times) before it falls back to HTTP; a plain refusal at once lets
 /// it fall back without the waits.
-pub async fn responses_websocket() -> Response {
+pub(crate) async fn responses_websocket() -> Response {
     error_response(
         Protocol::OpenAi,
         StatusCode::METHOD_NOT_ALLOWED,
@@ -136,7 +136,7 @@ pub async fn responses_websocket() -> Response {
 
 /// `HEAD` on any path: Claude Code checks connectivity with `HEAD /api/hello`
 /// at start; an empty 200 says "reachable" at once, whatever the path.
-pub async fn head_anywhere(request: Request, next: Next) -> Response {
+pub(crate) async fn head_anywhere(request: Request, next: Next) -> Response {
     if request.method() == axum::http::Method::HEAD {
         return StatusCode::OK.into_response();
     }
@@ -150,7 +150,7 @@ pub async fn head_anywhere(request: Request, next: Next) -> Response {
 /// (Bedrock and Vertex are not asked); when none can answer, an estimate
 /// (about four bytes of text a token) is returned, marked as such with
 /// `"estimated": true` and the [`ESTIMATE_HEADER`] header.
-pub async fn count_tokens(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn count_tokens(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
     let req = match parse(Protocol::Anthropic, body, &headers) {
         Ok(r) => r,
         Err(response) => return *response,
@@ -228,7 +228,7 @@ pub const ESTIMATE_HEADER: &str = "x-switchboard-token-count";
 /// `GET /v1/models`: one list both SDKs can read (OpenAI's `object`/`owned_by`
 /// and Anthropic's `type`/`display_name`/`has_more` side by side), naming the
 /// model each serving provider is configured with.
-pub async fn models(State(gw): State<Gateway>) -> Response {
+pub(crate) async fn models(State(gw): State<Gateway>) -> Response {
     let mut seen = Vec::new();
     let data: Vec<Value> = gw
         .plan(Protocol::Anthropic)
@@ -264,7 +264,7 @@ pub async fn models(State(gw): State<Gateway>) -> Response {
 }
 
 /// Any other path: an error in the protocol the client most likely speaks.
-pub async fn not_found(request: Request) -> Response {
+pub(crate) async fn not_found(request: Request) -> Response {
     let path = request.uri().path().to_string();
     error_response(
         protocol_of_path(&path),
@@ -774,7 +774,7 @@ fn provider_value(id: &str) -> HeaderValue {
 }
 
 /// An error body in `protocol`'s own shape, so the client's SDK raises its usual error.
-pub fn error_response(
+pub(crate) fn error_response(
     protocol: Protocol,
     status: StatusCode,
     error_type: &str,

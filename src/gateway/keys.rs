@@ -14,9 +14,9 @@ use crate::upstream::bedrock;
 
 /// How long a looked-up key is reused. Short, so a key changed on the
 /// dashboard or with `switchboard key set` is picked up within seconds.
-pub const KEY_TTL: Duration = Duration::from_secs(10);
+pub(crate) const KEY_TTL: Duration = Duration::from_secs(10);
 
-pub struct Keys {
+pub(crate) struct Keys {
     credentials: Credentials,
     cache: Mutex<HashMap<String, (Instant, Cached)>>,
 }
@@ -29,19 +29,19 @@ enum Cached {
 }
 
 impl Keys {
-    pub fn new(credentials: Credentials) -> Self {
+    pub(crate) fn new(credentials: Credentials) -> Self {
         Keys {
             credentials,
             cache: Mutex::new(HashMap::new()),
         }
     }
 
-    pub fn credentials(&self) -> &Credentials {
+    pub(crate) fn credentials(&self) -> &Credentials {
         &self.credentials
     }
 
     /// The key for `provider`, `None` when it has none (or needs none).
-    pub async fn get(&self, provider: &Provider) -> Option<Secret> {
+    pub(crate) async fn get(&self, provider: &Provider) -> Option<Secret> {
         if let Some(Cached::Key(hit)) = self.cached(&provider.id) {
             return hit;
         }
@@ -51,7 +51,7 @@ impl Keys {
     }
 
     /// Bedrock's credential, with the same reuse.
-    pub async fn bedrock(&self, provider: &Provider) -> Option<BedrockAuth> {
+    pub(crate) async fn bedrock(&self, provider: &Provider) -> Option<BedrockAuth> {
         if let Some(Cached::Bedrock(hit)) = self.cached(&provider.id) {
             return hit;
         }
@@ -67,7 +67,7 @@ impl Keys {
     }
 
     /// Forgets `id`'s key, after the provider rejected it (it may have just been replaced).
-    pub fn invalidate(&self, id: &str) {
+    pub(crate) fn invalidate(&self, id: &str) {
         if let Ok(mut cache) = self.cache.lock() {
             cache.remove(id);
         }

@@ -11,13 +11,13 @@ use bytes::{Bytes, BytesMut};
 /// Largest non-streamed answer read: a 128k-token completion with tool calls
 /// is a few MiB of JSON, so 32 MiB leaves room without letting one answer
 /// exhaust memory.
-pub const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
+pub(crate) const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
 
 /// Largest `count_tokens` answer read: the real one is `{"input_tokens": N}`.
-pub const MAX_COUNT_TOKENS_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_COUNT_TOKENS_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
-pub enum ReadError {
+pub(crate) enum ReadError {
     #[error("{0}")]
     Transport(#[from] reqwest::Error),
     #[error("the upstream's answer is larger than the gateway's limit of {} KiB", .cap / 1024)]

@@ -12,15 +12,20 @@ mod access;
 pub mod bedrock;
 mod handler;
 mod keys;
-pub mod limits;
+pub(crate) mod limits;
 mod redact;
 mod relay;
-pub mod route;
+pub(crate) mod route;
 pub mod sse;
 pub mod translate;
 mod upstream;
-pub mod vertex;
+pub(crate) mod vertex;
 pub mod wire;
+// Bedrock and Vertex against fakes: SigV4, event streams, token commands, the
+// cloud probes (was the integration test tests/gateway_cloud.rs; it tests
+// internals of cloud/, upstream/, probe/ and bedrock.rs).
+#[cfg(test)]
+mod cloud_tests;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -39,7 +44,7 @@ use crate::traffic::Traffic;
 pub use handler::{ESTIMATE_HEADER, PROVIDER_HEADER};
 
 /// Largest request body accepted: conversations with images run to megabytes.
-pub const BODY_LIMIT: usize = 32 * 1024 * 1024;
+pub(crate) const BODY_LIMIT: usize = 32 * 1024 * 1024;
 
 /// The gateway's router, ready to serve. `traffic` is shared with the
 /// dashboard, which shows it.
@@ -86,7 +91,7 @@ pub async fn serve(
 }
 
 /// [`serve`] with other limits (tests use short timeouts).
-pub async fn serve_with(
+pub(crate) async fn serve_with(
     listener: TcpListener,
     router: Router,
     limits: crate::serve::Limits,
@@ -101,6 +106,6 @@ pub async fn serve_with(
 }
 
 /// Opens the gateway's socket (loopback only unless `allow_remote`, like the dashboard).
-pub async fn bind(listen: SocketAddr, allow_remote: bool) -> Result<TcpListener, ServerError> {
+pub(crate) async fn bind(listen: SocketAddr, allow_remote: bool) -> Result<TcpListener, ServerError> {
     crate::net::bind(listen, allow_remote).await
 }

@@ -19,7 +19,7 @@ use super::wire::{anthropic, openai, Protocol};
 
 /// One upstream stream event, whichever the framing.
 #[derive(Debug)]
-pub enum UpstreamEvent {
+pub(crate) enum UpstreamEvent {
     /// An Anthropic stream event: its `type` (the SSE name) and its `data`
     /// JSON as the upstream wrote it, relayed as is when no translation is needed.
     Anthropic { kind: String, data: String },
@@ -41,7 +41,7 @@ enum Decoder {
 }
 
 /// Reads events from an upstream streaming response.
-pub struct EventSource {
+pub(crate) struct EventSource {
     response: reqwest::Response,
     /// Longest silence tolerated (`[gateway] idle_timeout_secs`).
     idle: Duration,
@@ -53,10 +53,10 @@ pub struct EventSource {
 /// The stream broke: the connection failed, went silent, or sent garbage.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct Broken(pub String);
+pub(crate) struct Broken(pub String);
 
 impl EventSource {
-    pub fn new(response: reqwest::Response, dialect: Dialect, idle: Duration) -> Self {
+    pub(crate) fn new(response: reqwest::Response, dialect: Dialect, idle: Duration) -> Self {
         let decoder = match dialect {
             Dialect::Bedrock => Decoder::Bedrock(EventStreamDecoder::new()),
             other => Decoder::Sse(SseDecoder::default(), other.protocol()),
@@ -71,12 +71,12 @@ impl EventSource {
     }
 
     /// Whether events are decoded and waiting: `next` will not touch the network.
-    pub fn has_pending(&self) -> bool {
+    pub(crate) fn has_pending(&self) -> bool {
         !self.pending.is_empty()
     }
 
     /// The next event; `Ok(None)` at the end of the stream.
-    pub async fn next(&mut self) -> Result<Option<UpstreamEvent>, Broken> {
+    pub(crate) async fn next(&mut self) -> Result<Option<UpstreamEvent>, Broken> {
         loop {
             if let Some(e) = self.pending.pop_front() {
                 return Ok(Some(e));
@@ -280,7 +280,7 @@ fn openai_stream_error(error: &Value) -> UpstreamEvent {
 }
 
 /// Writes upstream events as the client's protocol.
-pub struct Writer {
+pub(crate) struct Writer {
     mode: Mode,
     /// The upstream finished its answer (a stop reason or end marker arrived).
     complete: bool,
@@ -304,7 +304,7 @@ enum Mode {
 impl Writer {
     /// `include_usage`: the OpenAI client asked for the final usage chunk
     /// (`stream_options.include_usage`).
-    pub fn new(client: Protocol, upstream: Protocol, model: &str, include_usage: bool) -> Self {
+    pub(crate) fn new(client: Protocol, upstream: Protocol, model: &str, include_usage: bool) -> Self {
         let mode = match (client, upstream) {
             (Protocol::Anthropic, Protocol::Anthropic) => Mode::AnthropicPass,
             (Protocol::OpenAi, Protocol::OpenAi) => Mode::OpenAiPass,
@@ -323,7 +323,7 @@ impl Writer {
     }
 
     /// A writer that relays OpenAI's Responses events unchanged.
-    pub fn responses_pass() -> Self {
+    pub(crate) fn responses_pass() -> Self {
         Writer {
             mode: Mode::ResponsesPass,
             complete: false,
@@ -333,7 +333,7 @@ impl Writer {
 
     /// A writer for a Responses API client, whose request went upstream as
     /// Chat Completions (or, from there, as Anthropic Messages).
-    pub fn responses(upstream: Protocol, model: &str) -> Self {
+    pub(crate) fn responses(upstream: Protocol, model: &str) -> Self {
         let events = (upstream == Protocol::Anthropic)
             .then(|| Box::new(EventsToChunks::new(model).include_usage(true)));
         Writer {
@@ -344,12 +344,12 @@ impl Writer {
     }
 
     /// Whether the upstream finished its answer properly.
-    pub fn complete(&self) -> bool {
+    pub(crate) fn complete(&self) -> bool {
         self.complete
     }
 
     /// The bytes for one upstream event (possibly none, possibly several events).
-    pub fn write(&mut self, event: UpstreamEvent, out: &mut Vec<Bytes>) {
+    pub(crate) fn write(&mut self, event: UpstreamEvent, out: &mut Vec<Bytes>) {
         match (&mut self.mode, event) {
             (_, UpstreamEvent::Error { .. }) => {}
             (Mode::AnthropicPass, UpstreamEvent::Anthropic { kind, data }) => {
@@ -427,7 +427,7 @@ impl Writer {
     /// holds (open blocks, the stop reason, usage) and the end marker. For an
     /// upstream that ends a finished answer without a marker (some
     /// OpenAI-compatible servers omit `[DONE]`) as much as for one that sends it.
-    pub fn finish(&mut self, out: &mut Vec<Bytes>) {
+    pub(crate) fn finish(&mut self, out: &mut Vec<Bytes>) {
         if std::mem::replace(&mut self.done, true) {
             return;
         }
@@ -450,7 +450,7 @@ impl Writer {
 
     /// A well-formed error event in the client's protocol: what the client gets
     /// when the upstream fails after the first bytes were sent.
-    pub fn error(&mut self, status: u16, message: &str) -> Bytes {
+    pub(crate) fn error(&mut self, status: u16, message: &str) -> Bytes {
         let (anthropic_type, openai_type) = translate::error_types_for_status(status);
         match &mut self.mode {
             Mode::ToResponses(_, responses) => {

@@ -12,24 +12,24 @@ use crate::model::{State, StatusReport};
 
 use crate::upstream::Protocol;
 
-pub use crate::upstream::Dialect;
+pub(crate) use crate::upstream::Dialect;
 
 /// One provider a request may be sent to.
 #[derive(Clone, Debug)]
-pub struct Candidate {
-    pub provider: Provider,
-    pub dialect: Dialect,
+pub(crate) struct Candidate {
+    pub(crate) provider: Provider,
+    pub(crate) dialect: Dialect,
     /// What the engine said last.
-    pub state: State,
+    pub(crate) state: State,
     /// The client's model name is kept only for the preferred provider when it
     /// speaks the client's own protocol (the client chose that model for it);
     /// everywhere else the provider's configured `model` is used.
-    pub keep_client_model: bool,
+    pub(crate) keep_client_model: bool,
 }
 
 impl Candidate {
     /// The model to ask this provider for.
-    pub fn model<'a>(&'a self, client_model: Option<&'a str>) -> Option<&'a str> {
+    pub(crate) fn model<'a>(&'a self, client_model: Option<&'a str>) -> Option<&'a str> {
         if self.keep_client_model {
             client_model.or(self.provider.model.as_deref())
         } else {
@@ -39,7 +39,7 @@ impl Candidate {
 }
 
 /// The providers to try for a request in `client` protocol, best first.
-pub fn plan(config: &Config, report: &StatusReport, client: Protocol) -> Vec<Candidate> {
+pub(crate) fn plan(config: &Config, report: &StatusReport, client: Protocol) -> Vec<Candidate> {
     let preferred = config.preferred.as_deref();
     let mut order: Vec<&str> = preferred.into_iter().collect();
     for id in &config.fallback {

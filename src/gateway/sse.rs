@@ -19,10 +19,10 @@ use bytes::Bytes;
 /// one JSON delta (well under 64 KiB; a whole tool input or a signature at
 /// most a few hundred KiB); an upstream that sends megabytes without a
 /// newline is broken or hostile.
-pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Most data one event may gather over its `data:` lines, for the same reason.
-pub const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
 /// Why the decoder stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -37,7 +37,7 @@ pub enum SseOverflow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SseEvent {
     /// The `event:` field; `None` when absent (OpenAI streams never set it).
-    pub event: Option<String>,
+    pub(crate) event: Option<String>,
     /// The `data:` lines, joined with `\n`.
     pub data: String,
 }
@@ -204,7 +204,7 @@ impl SseDecoder {
 /// per line of `data`, and the blank line that dispatches it. Line breaks
 /// (CR, LF, CRLF) in `data` all decode as `\n`; SSE cannot carry a bare CR.
 /// Line breaks in `event` would end the field early and are removed.
-pub fn encode(event: Option<&str>, data: &str) -> Bytes {
+pub(crate) fn encode(event: Option<&str>, data: &str) -> Bytes {
     let mut out = String::with_capacity(data.len() + 32);
     if let Some(event) = event {
         out.push_str("event: ");

@@ -23,40 +23,40 @@ const MAX_ERROR_BODY: usize = 256 * 1024;
 
 /// A `retry-after` at most this long makes a 429 worth sending elsewhere;
 /// a longer one (a spent quota) is the user's to see.
-pub const SHORT_RETRY_AFTER_SECS: u64 = 10;
+pub(crate) const SHORT_RETRY_AFTER_SECS: u64 = 10;
 
 /// The client's request as it arrived. The body is kept as bytes and only
 /// parsed whole when it must change (another model, another protocol): a
 /// Claude Code request is hundreds of kilobytes that usually go through as is.
 #[derive(Debug)]
-pub struct ClientRequest {
-    pub protocol: Protocol,
-    pub raw: Bytes,
+pub(crate) struct ClientRequest {
+    pub(crate) protocol: Protocol,
+    pub(crate) raw: Bytes,
     head: Head,
     /// Anthropic headers worth passing on to Anthropic-dialect upstreams.
-    pub anthropic_version: Option<HeaderValue>,
-    pub anthropic_beta: Option<HeaderValue>,
+    pub(crate) anthropic_version: Option<HeaderValue>,
+    pub(crate) anthropic_beta: Option<HeaderValue>,
     /// The client spoke the Responses API: `raw` is its request translated
     /// to Chat Completions (when it could be), and answers go back as
     /// Responses objects/events.
-    pub responses: Option<ResponsesBody>,
+    pub(crate) responses: Option<ResponsesBody>,
 }
 
 /// A Responses API request as the client sent it.
 #[derive(Debug)]
-pub struct ResponsesBody {
+pub(crate) struct ResponsesBody {
     /// The original body: what OpenAI's own API gets (see [`native_responses`]).
-    pub original: Bytes,
+    pub(crate) original: Bytes,
     /// Why it could not be translated to Chat Completions (e.g.
     /// `previous_response_id`): then only OpenAI itself can serve it.
-    pub untranslatable: Option<translate::TranslateError>,
+    pub(crate) untranslatable: Option<translate::TranslateError>,
 }
 
 /// Whether `candidate` gets a Responses request as is, at
 /// `{base_url}/responses`: OpenAI's own API keeps response state and hosted
 /// tools. OpenAI-compatible servers (Gemini, Ollama, OpenRouter, ...) get the
 /// Chat Completions translation, which every one of them speaks.
-pub fn native_responses(req: &ClientRequest, candidate: &Candidate) -> bool {
+pub(crate) fn native_responses(req: &ClientRequest, candidate: &Candidate) -> bool {
     req.responses.is_some() && candidate.provider.kind == ProviderKind::Openai
 }
 
@@ -75,7 +75,7 @@ struct HeadStreamOptions {
 
 /// The body is not a JSON object with the fields' expected types.
 #[derive(Debug, thiserror::Error)]
-pub enum BodyError {
+pub(crate) enum BodyError {
     #[error("the body must be a JSON object")]
     NotAnObject,
     #[error("the body is not valid JSON: {0}")]
@@ -84,7 +84,7 @@ pub enum BodyError {
 
 impl ClientRequest {
     /// Reads what routing needs; the whole body is validated as JSON.
-    pub fn parse(protocol: Protocol, raw: Bytes, headers: &HeaderMap) -> Result<Self, BodyError> {
+    pub(crate) fn parse(protocol: Protocol, raw: Bytes, headers: &HeaderMap) -> Result<Self, BodyError> {
         if raw.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(BodyError::NotAnObject);
         }
@@ -99,16 +99,16 @@ impl ClientRequest {
         })
     }
 
-    pub fn model(&self) -> Option<&str> {
+    pub(crate) fn model(&self) -> Option<&str> {
         self.head.model.as_deref()
     }
 
-    pub fn stream(&self) -> bool {
+    pub(crate) fn stream(&self) -> bool {
         self.head.stream.unwrap_or(false)
     }
 
     /// An OpenAI client asked for the final usage chunk.
-    pub fn include_usage(&self) -> bool {
+    pub(crate) fn include_usage(&self) -> bool {
         self.head
             .stream_options
             .as_ref()
@@ -122,11 +122,11 @@ impl ClientRequest {
 }
 
 /// What goes to the upstream: the client's bytes, or a rewritten body.
-pub use crate::upstream::Body as UpstreamBody;
+pub(crate) use crate::upstream::Body as UpstreamBody;
 
 /// Why a request could not be prepared for a provider (no call was made).
 #[derive(Debug, thiserror::Error)]
-pub enum PrepareError {
+pub(crate) enum PrepareError {
     #[error("the request cannot be translated for {provider}: {source}")]
     Translate {
         provider: String,
@@ -143,7 +143,7 @@ pub enum PrepareError {
 
 /// The body to send to `candidate`, in its dialect's protocol, naming `model`
 /// (see [`Candidate::model`]).
-pub fn body_for(
+pub(crate) fn body_for(
     req: &ClientRequest,
     candidate: &Candidate,
     model: &str,
@@ -209,7 +209,7 @@ pub fn body_for(
 /// request. Claude clients ask for up to 64k (Claude Code: 32k), which gpt-4o
 /// (16k) and many local models refuse with a 400 that would end the failover;
 /// every current OpenAI chat model accepts 16k.
-pub const TRANSLATED_MAX_OUTPUT: u32 = 16_384;
+pub(crate) const TRANSLATED_MAX_OUTPUT: u32 = 16_384;
 
 /// Caps the output limit of a translated request, in the field the upstream
 /// reads: OpenAI's own API documents `max_completion_tokens`; Gemini's,
@@ -228,7 +228,7 @@ fn fit_output_limit(req: &mut openai::ChatRequest, kind: ProviderKind) {
 }
 
 /// Builds the HTTP request for `candidate` (see [`crate::upstream::generation`]).
-pub fn build(
+pub(crate) fn build(
     client: &reqwest::Client,
     req: &ClientRequest,
     candidate: &Candidate,
@@ -256,14 +256,14 @@ pub fn build(
 
 /// An upstream answer that is not a success, read and classified.
 #[derive(Debug)]
-pub struct Failure {
+pub(crate) struct Failure {
     /// `None` when there was no HTTP answer (connection error, timeout, broken stream).
-    pub status: Option<u16>,
-    pub headers: HeaderMap,
+    pub(crate) status: Option<u16>,
+    pub(crate) headers: HeaderMap,
     /// The answer's body, when there was one.
-    pub body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
     /// The same classification a probe would get: the engine's passive signal.
-    pub report: ProbeReport,
+    pub(crate) report: ProbeReport,
 }
 
 impl Failure {
@@ -275,7 +275,7 @@ impl Failure {
     /// says to come back soon moves on, as before. Never 400, 401, 403, 404
     /// or 413: the same request would fail the same way everywhere, and a
     /// rejected key is the user's to see.
-    pub fn retryable(&self, failover_on_quota: bool) -> bool {
+    pub(crate) fn retryable(&self, failover_on_quota: bool) -> bool {
         match self.status {
             None => true,
             Some(s) if s >= 500 || s == 408 => true,
@@ -293,7 +293,7 @@ impl Failure {
     /// rejects the key. Not a 400 or 404: with real traffic that is the
     /// request's fault, even though a probe (whose request never changes)
     /// counts any 400 as the account's.
-    pub fn is_provider_failure(&self) -> bool {
+    pub(crate) fn is_provider_failure(&self) -> bool {
         match self.status {
             None => true,
             Some(status) => status >= 500 || matches!(status, 401..=403 | 429),
@@ -303,7 +303,7 @@ impl Failure {
     /// Scrubs `secrets` from the classification and the body, so a provider
     /// that echoes the key back cannot make the gateway hand it to a client,
     /// a log line or the dashboard.
-    pub fn redact(mut self, secrets: &[&str]) -> Failure {
+    pub(crate) fn redact(mut self, secrets: &[&str]) -> Failure {
         for secret in secrets.iter().filter(|s| !s.is_empty()) {
             crate::probe::redact_report(&mut self.report, secret);
             if let Ok(text) = std::str::from_utf8(&self.body) {
@@ -316,7 +316,7 @@ impl Failure {
     }
 
     /// A failure without an HTTP answer (or a stream that broke before the client saw a byte).
-    pub fn transport(err: &reqwest::Error, started: Instant) -> Failure {
+    pub(crate) fn transport(err: &reqwest::Error, started: Instant) -> Failure {
         Failure {
             status: None,
             headers: HeaderMap::new(),
@@ -325,7 +325,7 @@ impl Failure {
         }
     }
 
-    pub fn broken_stream(message: String, started: Instant) -> Failure {
+    pub(crate) fn broken_stream(message: String, started: Instant) -> Failure {
         Failure {
             status: None,
             headers: HeaderMap::new(),
@@ -342,7 +342,7 @@ impl Failure {
     /// A failure the upstream reported in its stream before any event reached
     /// the client (an `error` event, a Bedrock exception): as if it were the
     /// HTTP answer.
-    pub fn in_stream(
+    pub(crate) fn in_stream(
         kind: ProviderKind,
         status: u16,
         error_type: &str,
@@ -357,7 +357,7 @@ impl Failure {
 
 /// Reads an unsuccessful answer's body (capped) and classifies it.
 /// The body is read until `wait` after the call started.
-pub async fn read_failure(
+pub(crate) async fn read_failure(
     kind: ProviderKind,
     response: reqwest::Response,
     started: Instant,

@@ -11,16 +11,16 @@ use crate::status::PageVerdict;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Assessment {
     pub state: State,
-    pub summary: String,
+    pub(crate) summary: String,
     /// The status page reports trouble too (meaningful when `state` is not operational).
-    pub confirmed_by_status_page: bool,
+    pub(crate) confirmed_by_status_page: bool,
 }
 
 /// Combines a probe (if one ran) with the page's verdict (if the provider has a page).
 ///
 /// A failing probe wins: the page lags. A passing probe with a troubled page gives
 /// `degraded` with the page's words. Without a probe the page decides.
-pub fn assess(probe: Option<&ProbeReport>, page: Option<&PageVerdict>) -> Assessment {
+pub(crate) fn assess(probe: Option<&ProbeReport>, page: Option<&PageVerdict>) -> Assessment {
     let page_trouble = page.filter(|v| matches!(v.state, State::Degraded | State::Outage));
     let page_words = |v: &PageVerdict| {
         v.cause

@@ -21,7 +21,7 @@ pub trait SpendLedger: Send + Sync {
 
 /// The spend of one month against a cap.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Budget {
+pub(crate) struct Budget {
     month: String,
     spent_usd: f64,
     limit_usd: f64,
@@ -46,7 +46,7 @@ fn next_month_start(at: DateTime<Utc>) -> DateTime<Utc> {
 
 impl Budget {
     /// A budget for `at`'s month that has already spent `spent_usd`.
-    pub fn new(limit_usd: f64, at: DateTime<Utc>, spent_usd: f64) -> Budget {
+    pub(crate) fn new(limit_usd: f64, at: DateTime<Utc>, spent_usd: f64) -> Budget {
         Budget {
             month: month_of(at),
             spent_usd: spent_usd.max(0.0),
@@ -54,25 +54,25 @@ impl Budget {
         }
     }
 
-    pub fn month(&self) -> &str {
+    pub(crate) fn month(&self) -> &str {
         &self.month
     }
 
-    pub fn spent_usd(&self) -> f64 {
+    pub(crate) fn spent_usd(&self) -> f64 {
         self.spent_usd
     }
 
-    pub fn limit_usd(&self) -> f64 {
+    pub(crate) fn limit_usd(&self) -> f64 {
         self.limit_usd
     }
 
-    pub fn set_limit(&mut self, limit_usd: f64) {
+    pub(crate) fn set_limit(&mut self, limit_usd: f64) {
         self.limit_usd = limit_usd;
     }
 
     /// Starts a new month at 0 when `at` is in a later month than the
     /// budget's. Returns whether it rolled over.
-    pub fn roll(&mut self, at: DateTime<Utc>) -> bool {
+    pub(crate) fn roll(&mut self, at: DateTime<Utc>) -> bool {
         let month = month_of(at);
         if month == self.month {
             return false;
@@ -83,7 +83,7 @@ impl Budget {
     }
 
     /// Adds one check's cost, spent at `at` (rolling over first).
-    pub fn add(&mut self, at: DateTime<Utc>, usd: f64) {
+    pub(crate) fn add(&mut self, at: DateTime<Utc>, usd: f64) {
         self.roll(at);
         if usd.is_finite() && usd > 0.0 {
             self.spent_usd += usd;
@@ -91,7 +91,7 @@ impl Budget {
     }
 
     /// The cap is reached: checks stop until the month ends (or the cap rises).
-    pub fn exhausted(&self) -> bool {
+    pub(crate) fn exhausted(&self) -> bool {
         self.spent_usd >= self.limit_usd
     }
 
@@ -99,7 +99,7 @@ impl Budget {
     /// checking every model (`cost_per_round` US dollars for one check of
     /// each) every `base` for the rest of the month would spend more than
     /// what is left. Never shorter than `base`.
-    pub fn interval(&self, base: Duration, cost_per_round: f64, at: DateTime<Utc>) -> Duration {
+    pub(crate) fn interval(&self, base: Duration, cost_per_round: f64, at: DateTime<Utc>) -> Duration {
         let left = self.limit_usd - self.spent_usd;
         if cost_per_round <= 0.0 || !cost_per_round.is_finite() {
             return base;

@@ -18,9 +18,9 @@ use crate::model::State;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Thresholds {
     /// Consecutive failing probes that begin an incident.
-    pub failures_to_open: u32,
+    pub(crate) failures_to_open: u32,
     /// Consecutive passing checks that end it.
-    pub successes_to_close: u32,
+    pub(crate) successes_to_close: u32,
 }
 
 impl From<&CheckConfig> for Thresholds {
@@ -45,26 +45,26 @@ pub enum Context {
 
 #[derive(Clone, Debug)]
 pub struct Observation<'a> {
-    pub at: DateTime<Utc>,
-    pub assessment: &'a Assessment,
+    pub(crate) at: DateTime<Utc>,
+    pub(crate) assessment: &'a Assessment,
     /// The assessment rests on a probe (needs `failures_to_open`); a page-only one
     /// is the provider's own acknowledgement and opens at once.
-    pub from_probe: bool,
+    pub(crate) from_probe: bool,
     /// The probe got a successful answer (the API works), whatever the page says.
-    pub probe_passed: bool,
+    pub(crate) probe_passed: bool,
     /// The page was read for this observation (or there is none). A
     /// confirmation round re-probes but reuses the last page reading, which is
     /// no new evidence that a page-driven incident is over.
-    pub page_fresh: bool,
-    pub request_id: Option<&'a str>,
-    pub context: Context,
+    pub(crate) page_fresh: bool,
+    pub(crate) request_id: Option<&'a str>,
+    pub(crate) context: Context,
     /// The result that decides the assessment is new. `false`: the state rests
     /// on a result an earlier observation already counted (a model's last
     /// inference check seen again beside a new model-list probe, or the other
     /// way round), so no streak moves: one failed check is one failure however
     /// many observations show it. The words and the page's acknowledgement
     /// still apply.
-    pub evidence: bool,
+    pub(crate) evidence: bool,
 }
 
 /// One incident: a period during which the provider was in a troubled state.
@@ -137,7 +137,7 @@ pub struct HealthMachine {
 }
 
 impl HealthMachine {
-    pub fn new(thresholds: Thresholds) -> Self {
+    pub(crate) fn new(thresholds: Thresholds) -> Self {
         HealthMachine {
             thresholds,
             state: State::Unknown,
@@ -153,40 +153,40 @@ impl HealthMachine {
         }
     }
 
-    pub fn state(&self) -> State {
+    pub(crate) fn state(&self) -> State {
         self.state
     }
 
-    pub fn since(&self) -> Option<DateTime<Utc>> {
+    pub(crate) fn since(&self) -> Option<DateTime<Utc>> {
         self.since
     }
 
-    pub fn summary(&self) -> &str {
+    pub(crate) fn summary(&self) -> &str {
         &self.summary
     }
 
-    pub fn confirmed_by_status_page(&self) -> bool {
+    pub(crate) fn confirmed_by_status_page(&self) -> bool {
         self.confirmed
     }
 
-    pub fn incident(&self) -> Option<&IncidentRecord> {
+    pub(crate) fn incident(&self) -> Option<&IncidentRecord> {
         self.incident.as_ref()
     }
 
     /// A failure is being confirmed: the engine should re-probe soon (`confirm_secs`).
-    pub fn wants_confirmation(&self) -> bool {
+    pub(crate) fn wants_confirmation(&self) -> bool {
         (self.bad_streak > 0 && self.incident.is_none()) || (self.incident.is_some() && self.good_streak > 0)
     }
 
     /// Names the model behind the open incident (the engine knows which
     /// model's check made the assessment; the machine only sees words).
-    pub fn set_incident_model(&mut self, model: Option<String>) {
+    pub(crate) fn set_incident_model(&mut self, model: Option<String>) {
         if let Some(incident) = self.incident.as_mut() {
             incident.model = model;
         }
     }
 
-    pub fn set_thresholds(&mut self, thresholds: Thresholds) {
+    pub(crate) fn set_thresholds(&mut self, thresholds: Thresholds) {
         self.thresholds = thresholds;
     }
 
@@ -195,7 +195,7 @@ impl HealthMachine {
     /// may decide alone; a passing probe may end an outage the page still
     /// reports; otherwise trouble, recovery or no information, each by its
     /// streak; last, the page's acknowledgement.
-    pub fn observe(&mut self, obs: Observation<'_>) -> Vec<Transition> {
+    pub(crate) fn observe(&mut self, obs: Observation<'_>) -> Vec<Transition> {
         let mut out = Vec::new();
         let raw = obs.assessment.state;
         match obs.context {

@@ -1,9 +1,9 @@
 //! Health decisions: one moment's assessment (`assess`) and its course over time
 //! (`machine`). Both are pure; the engine owns the instances and the clock.
 
-pub mod assess;
+pub(crate) mod assess;
 pub mod budget;
-pub mod machine;
+pub(crate) mod machine;
 
-pub use assess::{assess, Assessment};
+pub(crate) use assess::{assess, Assessment};
 pub use machine::{Context, HealthMachine, IncidentRecord, Observation, Thresholds, Transition};

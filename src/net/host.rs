@@ -30,7 +30,7 @@ impl HostPolicy {
     /// For `--allow-remote`: also the listen address and any IP literal. A DNS
     /// rebinding attack always presents the attacker's *name*, never an IP, so
     /// an IP in `Host` is safe to accept; other names are still refused.
-    pub fn remote(listen: SocketAddr) -> Self {
+    pub(crate) fn remote(listen: SocketAddr) -> Self {
         HostPolicy {
             remote: Some(RemoteHosts {
                 listen: listen.ip().to_string().to_ascii_lowercase(),
@@ -39,7 +39,7 @@ impl HostPolicy {
     }
 
     /// Whether `host` (a `Host` header value, port optional) is acceptable.
-    pub fn allows(&self, host: &str) -> bool {
+    pub(crate) fn allows(&self, host: &str) -> bool {
         let Some(name) = host_name(host) else {
             return false;
         };

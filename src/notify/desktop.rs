@@ -12,11 +12,11 @@ use super::notice::Notice;
 use super::{Notifier, NotifyError, Shown};
 
 /// The application name notification servers group notices by.
-pub const APP_NAME: &str = "Switchboard";
+pub(crate) const APP_NAME: &str = "Switchboard";
 
 /// Shows notices with notify-rust.
 #[derive(Debug, Default)]
-pub struct DesktopNotifier {
+pub(crate) struct DesktopNotifier {
     /// Whether the server reads markup in bodies (then `&`, `<`, `>` must be
     /// escaped); `None` until a server has answered.
     markup: Mutex<Option<bool>>,
@@ -27,7 +27,7 @@ impl DesktopNotifier {
     /// finds. Blocking (a D-Bus round trip): call it off the async threads.
     /// Never fails: without a server the notifier still runs, and every notice
     /// is still logged.
-    pub fn connect() -> DesktopNotifier {
+    pub(crate) fn connect() -> DesktopNotifier {
         let notifier = DesktopNotifier::default();
         match notifier.server() {
             Ok(server) => tracing::info!("desktop notifications go to {server}"),

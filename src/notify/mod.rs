@@ -13,10 +13,10 @@
 //! Flap damping and the quiet while offline or just resumed from sleep are the
 //! health machine's; a missing notification server is logged, never fatal.
 
-pub mod desktop;
+pub(crate) mod desktop;
 pub mod notice;
-pub mod pause;
-pub mod tracker;
+pub(crate) mod pause;
+pub(crate) mod tracker;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, mpsc, watch};
 use tracing::{debug, info, warn};
 
-pub use desktop::DesktopNotifier;
+pub(crate) use desktop::DesktopNotifier;
 pub use notice::{Alternative, Notice, NoticeKind, SWITCH_ACTION};
 pub use pause::Pause;
 
@@ -103,7 +103,7 @@ impl NotifierHandle {
 /// Starts the notifier with the desktop's notification server (logging, not
 /// failing, when there is none or no session bus at all). Subscribes at once;
 /// looking for the server happens in the background.
-pub fn start_desktop(engine: &EngineHandle, settings: NotificationConfig) -> NotifierHandle {
+pub(crate) fn start_desktop(engine: &EngineHandle, settings: NotificationConfig) -> NotifierHandle {
     spawn_with(engine, settings, async {
         let notifier = tokio::task::spawn_blocking(DesktopNotifier::connect)
             .await

@@ -41,9 +41,9 @@ pub enum NoticeKind {
 pub struct Notice {
     pub kind: NoticeKind,
     /// The provider the notice is about (its id).
-    pub provider: String,
+    pub(crate) provider: String,
     /// The incident's state (for an ending notice, the worst state it reached).
-    pub state: State,
+    pub(crate) state: State,
     pub summary: String,
     pub body: String,
     /// The healthiest alternative, offered as an action; only when the
@@ -54,7 +54,7 @@ pub struct Notice {
 impl Notice {
     /// Whether the notice asks for attention now (critical urgency): the
     /// user's calls are failing.
-    pub fn is_urgent(&self) -> bool {
+    pub(crate) fn is_urgent(&self) -> bool {
         match self.kind {
             NoticeKind::OutageBegan => self.state == State::Outage,
             NoticeKind::CredentialProblem => true,
@@ -70,7 +70,7 @@ impl Notice {
 
 /// Whether an incident in `state` is announced at all: failures always,
 /// degraded and rate limited only when the user asked for them.
-pub fn announces(state: State, settings: &NotificationConfig) -> bool {
+pub(crate) fn announces(state: State, settings: &NotificationConfig) -> bool {
     match state {
         State::Outage | State::AuthError => true,
         State::Degraded | State::RateLimited => settings.degraded,
@@ -155,7 +155,12 @@ pub fn began(id: &str, incident: &IncidentRecord, report: &StatusReport) -> Noti
 ///
 /// "Claude API recovered" / "after 12 min (outage: HTTP 500 api_error: …) ·
 /// detected 9 min before the status page".
-pub fn ended(id: &str, incident: &IncidentRecord, announced: NoticeKind, report: &StatusReport) -> Notice {
+pub(crate) fn ended(
+    id: &str,
+    incident: &IncidentRecord,
+    announced: NoticeKind,
+    report: &StatusReport,
+) -> Notice {
     let current = report.providers.iter().find(|p| p.id == id);
     let name = display_name(id, current);
     let lasted = incident
@@ -196,7 +201,7 @@ pub fn ended(id: &str, incident: &IncidentRecord, announced: NoticeKind, report:
     }
 }
 
-pub use crate::model::duration_words as format_duration;
+pub(crate) use crate::model::duration_words as format_duration;
 
 fn credential_body(id: &str, incident: &IncidentRecord, current: Option<&ProviderReport>) -> String {
     let probe = current.and_then(|p| p.probe.as_ref()).filter(|p| !p.ok);

@@ -9,11 +9,11 @@
 use chrono::{DateTime, Days, LocalResult, NaiveTime, TimeDelta, TimeZone, Timelike, Utc};
 
 /// How long "Pause for 1 hour" lasts.
-pub const ONE_HOUR: TimeDelta = TimeDelta::hours(1);
+pub(crate) const ONE_HOUR: TimeDelta = TimeDelta::hours(1);
 /// Local hour at which "until tomorrow" ends.
-pub const MORNING_HOUR: u32 = 8;
+pub(crate) const MORNING_HOUR: u32 = 8;
 /// Before this local hour, "tomorrow" is still the coming morning (see the module docs).
-pub const NIGHT_ENDS_HOUR: u32 = 4;
+pub(crate) const NIGHT_ENDS_HOUR: u32 = 4;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Pause {
@@ -33,7 +33,7 @@ impl Pause {
     }
 
     /// [`Pause::until_tomorrow`] in a given time zone (tests use fixed offsets).
-    pub fn until_morning_in<Tz: TimeZone>(now: DateTime<Utc>, tz: &Tz) -> Pause {
+    pub(crate) fn until_morning_in<Tz: TimeZone>(now: DateTime<Utc>, tz: &Tz) -> Pause {
         let local = now.with_timezone(tz);
         let mut day = local.date_naive();
         if local.hour() >= NIGHT_ENDS_HOUR {
@@ -55,7 +55,7 @@ impl Pause {
         Pause::Until(end)
     }
 
-    pub fn is_paused(&self, now: DateTime<Utc>) -> bool {
+    pub(crate) fn is_paused(&self, now: DateTime<Utc>) -> bool {
         match self {
             Pause::None => false,
             Pause::Until(end) => now < *end,

@@ -23,20 +23,20 @@ use crate::model::StatusReport;
 
 /// One incident: its provider and the start of the failing streak that opened it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct IncidentKey {
-    pub provider: String,
-    pub started_at: DateTime<Utc>,
+pub(crate) struct IncidentKey {
+    pub(crate) provider: String,
+    pub(crate) started_at: DateTime<Utc>,
 }
 
 /// What the tracker needs to decide, besides the event.
-pub struct Inputs<'a> {
-    pub report: &'a StatusReport,
-    pub settings: &'a NotificationConfig,
-    pub paused: bool,
+pub(crate) struct Inputs<'a> {
+    pub(crate) report: &'a StatusReport,
+    pub(crate) settings: &'a NotificationConfig,
+    pub(crate) paused: bool,
 }
 
 #[derive(Debug, PartialEq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Nothing,
     /// Show `notice`, in place of notification `replaces` when given; report
     /// a shown "began" back with [`Tracker::shown`].
@@ -69,7 +69,7 @@ struct HeldEnd {
 }
 
 #[derive(Debug, Default)]
-pub struct Tracker {
+pub(crate) struct Tracker {
     open: HashMap<String, Open>,
     /// At most one per provider: a new one needs a new announcement, and none
     /// is made while paused.
@@ -77,11 +77,11 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
-    pub fn on_event(&mut self, event: &Event, inputs: &Inputs<'_>) -> Outcome {
+    pub(crate) fn on_event(&mut self, event: &Event, inputs: &Inputs<'_>) -> Outcome {
         match event {
             Event::IncidentOpened { id, incident } => {
                 if self
@@ -166,7 +166,7 @@ impl Tracker {
 
     /// What is still news when notices are allowed again (see the module
     /// docs); nothing while they are not. Ends first, then beginnings.
-    pub fn resumed(&mut self, inputs: &Inputs<'_>) -> Vec<Outcome> {
+    pub(crate) fn resumed(&mut self, inputs: &Inputs<'_>) -> Vec<Outcome> {
         if inputs.paused || !inputs.settings.enabled {
             return Vec::new();
         }
@@ -196,7 +196,7 @@ impl Tracker {
     }
 
     /// Records that the "began" notice of `key` is on screen as notification `id`.
-    pub fn shown(&mut self, key: &IncidentKey, kind: NoticeKind, id: u32) {
+    pub(crate) fn shown(&mut self, key: &IncidentKey, kind: NoticeKind, id: u32) {
         if !matches!(kind, NoticeKind::OutageBegan | NoticeKind::CredentialProblem) {
             return;
         }

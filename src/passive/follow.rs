@@ -27,7 +27,7 @@ use tokio::sync::mpsc;
 use super::{claude_code, codex, Agent, AgentError, LogLine, FRESH_WINDOW, MAX_LINE};
 
 /// How much of a fresh file is read back on start, at most.
-pub const START_TAIL: u64 = 4 << 20;
+pub(crate) const START_TAIL: u64 = 4 << 20;
 /// Read size; also bounds the memory one read holds.
 const CHUNK: usize = 64 << 10;
 /// A full rescan of the tree this often, for whatever notifications missed.
@@ -41,7 +41,7 @@ const MAX_FILES: usize = 10_000;
 
 /// Follows `root` until the returned future is dropped (the follow thread
 /// notices within a second) or the receiver of `errors` is gone.
-pub async fn follow(agent: Agent, root: PathBuf, errors: mpsc::Sender<AgentError>) {
+pub(crate) async fn follow(agent: Agent, root: PathBuf, errors: mpsc::Sender<AgentError>) {
     let stop = Arc::new(AtomicBool::new(false));
     let _guard = StopOnDrop(stop.clone());
     let thread = tokio::task::spawn_blocking(move || {

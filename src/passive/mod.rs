@@ -39,8 +39,8 @@ use crate::model::{ProbeClass, ProbeReport, QuotaKind};
 /// One API error an agent hit: the only thing the parsers return.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AgentError {
-    pub agent: Agent,
-    pub at: DateTime<Utc>,
+    pub(crate) agent: Agent,
+    pub(crate) at: DateTime<Utc>,
     pub http_status: Option<u16>,
     /// The provider's error type (`api_error`, `overloaded_error`) or, when the
     /// agent records only its own wording, that word (`server_error`,
@@ -75,11 +75,11 @@ fn clip(text: &str) -> String {
 
 /// On start, errors older than this are history, not news: the follower reads
 /// the recent tail of existing sessions but reports only errors this fresh.
-pub const FRESH_WINDOW: Duration = Duration::from_secs(10 * 60);
+pub(crate) const FRESH_WINDOW: Duration = Duration::from_secs(10 * 60);
 
 /// Where an agent keeps its session logs, given the environment the user
 /// runs it with (`CLAUDE_CONFIG_DIR`, `CODEX_HOME`) and the home directory.
-pub fn log_root(
+pub(crate) fn log_root(
     agent: Agent,
     env: &dyn Fn(&str) -> Option<String>,
     home: Option<PathBuf>,
@@ -100,7 +100,7 @@ pub fn log_root(
 
 /// The providers one agent's error counts for. Claude Code talks to Bedrock
 /// or Vertex when its environment (or its settings file) says so.
-pub fn targets(agent: Agent, claude_backend: ClaudeBackend) -> &'static [&'static str] {
+pub(crate) fn targets(agent: Agent, claude_backend: ClaudeBackend) -> &'static [&'static str] {
     match (agent, claude_backend) {
         (Agent::ClaudeCode, ClaudeBackend::Anthropic) => &["anthropic", "claude-code"],
         (Agent::ClaudeCode, ClaudeBackend::Bedrock) => &["bedrock", "claude-code"],
@@ -111,7 +111,7 @@ pub fn targets(agent: Agent, claude_backend: ClaudeBackend) -> &'static [&'stati
 
 /// Which API Claude Code is configured to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum ClaudeBackend {
+pub(crate) enum ClaudeBackend {
     #[default]
     Anthropic,
     Bedrock,
@@ -122,7 +122,7 @@ impl ClaudeBackend {
     /// From Claude Code's switches (`CLAUDE_CODE_USE_BEDROCK=1`,
     /// `CLAUDE_CODE_USE_VERTEX=1`), looked up in the process environment and
     /// then in the `env` table of Claude Code's `settings.json`.
-    pub fn detect(env: &dyn Fn(&str) -> Option<String>, settings_json: Option<&[u8]>) -> Self {
+    pub(crate) fn detect(env: &dyn Fn(&str) -> Option<String>, settings_json: Option<&[u8]>) -> Self {
         #[derive(serde::Deserialize)]
         struct Settings {
             #[serde(default)]
@@ -155,7 +155,7 @@ impl AgentError {
     /// The observation the engine receives, or `None` for errors that say
     /// nothing about the provider's health (a 400 for a too-long prompt, a
     /// 404 for a model name typo, an error without a status).
-    pub fn to_report(&self) -> Option<ProbeReport> {
+    pub(crate) fn to_report(&self) -> Option<ProbeReport> {
         let status = self.http_status?;
         let class = match status {
             401..=403 => ProbeClass::Auth,
@@ -204,20 +204,20 @@ impl AgentError {
 /// keeps following the config: turning `[passive]` on or off applies without
 /// a restart. Errors become engine observations through
 /// [`EngineHandle::report_passive`].
-pub fn spawn(engine: &EngineHandle, roots: Roots) -> JoinHandle<()> {
+pub(crate) fn spawn(engine: &EngineHandle, roots: Roots) -> JoinHandle<()> {
     tokio::spawn(run(engine.clone(), roots))
 }
 
 /// The directories to follow (absent when there is no home directory).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Roots {
-    pub claude_code: Option<PathBuf>,
-    pub codex: Option<PathBuf>,
+pub(crate) struct Roots {
+    pub(crate) claude_code: Option<PathBuf>,
+    pub(crate) codex: Option<PathBuf>,
 }
 
 impl Roots {
     /// Where this user's agents keep their logs (their own variables honoured).
-    pub fn system() -> Self {
+    pub(crate) fn system() -> Self {
         let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
         let env = |name: &str| std::env::var(name).ok();
         Roots {
@@ -226,7 +226,7 @@ impl Roots {
         }
     }
 
-    pub fn get(&self, agent: Agent) -> Option<&PathBuf> {
+    pub(crate) fn get(&self, agent: Agent) -> Option<&PathBuf> {
         match agent {
             Agent::ClaudeCode => self.claude_code.as_ref(),
             Agent::Codex => self.codex.as_ref(),
@@ -237,22 +237,22 @@ impl Roots {
 /// What the dashboard shows before asking for consent: per agent, whether its
 /// logs exist here, whether reading them is on, and exactly what is read.
 #[derive(Clone, Debug, Serialize)]
-pub struct AgentLogInfo {
-    pub agent: Agent,
-    pub enabled: bool,
+pub(crate) struct AgentLogInfo {
+    pub(crate) agent: Agent,
+    pub(crate) enabled: bool,
     /// The agent's log directory exists on this machine.
-    pub found: bool,
+    pub(crate) found: bool,
     /// The files read (a glob).
-    pub reads: Option<String>,
+    pub(crate) reads: Option<String>,
     /// The only fields kept from them.
-    pub fields: &'static [&'static str],
+    pub(crate) fields: &'static [&'static str],
 }
 
 /// The fields that leave a session log; everything else in it is skipped unread.
-pub const FIELDS_KEPT: &[&str] = &["HTTP status", "error type", "request id", "time", "model"];
+pub(crate) const FIELDS_KEPT: &[&str] = &["HTTP status", "error type", "request id", "time", "model"];
 
 /// [`AgentLogInfo`] for both agents.
-pub fn info(settings: PassiveSettings, roots: &Roots) -> Vec<AgentLogInfo> {
+pub(crate) fn info(settings: PassiveSettings, roots: &Roots) -> Vec<AgentLogInfo> {
     [Agent::ClaudeCode, Agent::Codex]
         .into_iter()
         .map(|agent| {
@@ -275,7 +275,7 @@ pub fn info(settings: PassiveSettings, roots: &Roots) -> Vec<AgentLogInfo> {
 }
 
 /// The follow loop, with the roots given (tests point them at temp dirs).
-pub async fn run(engine: EngineHandle, roots: Roots) {
+pub(crate) async fn run(engine: EngineHandle, roots: Roots) {
     let mut configs = engine.watch_config();
     let (tx, mut rx) = mpsc::channel::<AgentError>(256);
     let mut running: HashMap<Agent, JoinHandle<()>> = HashMap::new();

@@ -22,15 +22,15 @@ pub(crate) struct ErrorBody {
     /// The most telling machine word: Gemini's ErrorInfo `reason` (API_KEY_INVALID),
     /// then Gemini's `status` (RESOURCE_EXHAUSTED), then OpenAI's string `code`
     /// (insufficient_quota, invalid_api_key), then `type` (Anthropic, OpenAI).
-    pub error_type: Option<String>,
-    pub message: Option<String>,
+    pub(crate) error_type: Option<String>,
+    pub(crate) message: Option<String>,
     /// Body `request_id` (Anthropic's envelope).
-    pub request_id: Option<String>,
+    pub(crate) request_id: Option<String>,
     /// Gemini's `RetryInfo.retryDelay`, rounded up to whole seconds.
-    pub retry_delay_secs: Option<u64>,
+    pub(crate) retry_delay_secs: Option<u64>,
     /// Every machine word seen (type, code, status, reasons), so that rules such as
     /// "insufficient_quota anywhere" do not depend on which one won `error_type`.
-    pub words: Vec<String>,
+    pub(crate) words: Vec<String>,
 }
 
 impl ErrorBody {

@@ -28,7 +28,7 @@ use crate::secrets::Secret;
 use crate::upstream::{self, Auth, Body, Dialect, Generation};
 
 /// The user message of every check: one word, so the input is a handful of tokens.
-pub const PROMPT: &str = "Hi";
+pub(crate) const PROMPT: &str = "Hi";
 
 /// Tokens an answer reported using.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub struct ModelCheck {
 }
 
 /// The request body for `model` in `kind`'s own protocol.
-pub fn request_body(kind: ProviderKind, model: &str) -> Value {
+pub(crate) fn request_body(kind: ProviderKind, model: &str) -> Value {
     let user = json!([{"role": "user", "content": PROMPT}]);
     match kind {
         ProviderKind::Anthropic | ProviderKind::Bedrock | ProviderKind::Vertex => json!({
@@ -74,7 +74,7 @@ pub fn request_body(kind: ProviderKind, model: &str) -> Value {
 }
 
 /// The tokens a successful answer of `kind` reports using.
-pub fn usage(kind: ProviderKind, body: &[u8]) -> Option<Usage> {
+pub(crate) fn usage(kind: ProviderKind, body: &[u8]) -> Option<Usage> {
     let v: Value = serde_json::from_slice(body).ok()?;
     let n = |v: &Value, key: &str| v.get(key).and_then(Value::as_u64);
     match kind {

@@ -1,16 +1,18 @@
 //! Provider probes: the cheapest authenticated call that proves an API answers
 //! and costs no tokens, and the classification of what came back.
 //!
-//! Each provider kind has one file with the same shape, an [`Endpoint`] that
-//! only says which request to send (URL from the user's `base_url`, headers
-//! carrying the key). Sending, timing, reading a capped body and classifying are
+//! The kinds spoken to with an API key are probed with their model list, whose
+//! request (URL by the kind's `base_url` convention, headers carrying the key)
+//! is built in `upstream::models`, next to the gateway's and the inference
+//! checks' requests. Sending, timing, reading a capped body and classifying are
 //! shared: [`classify`] is pure (status, headers, body, latency → [`ProbeReport`]).
 //!
 //! The cloud kinds are probed through [`probe_with_credentials`], because a
-//! single key is not enough for them: Bedrock (`bedrock.rs`) signs with SigV4 or
-//! sends a Bedrock API key, Vertex (`vertex.rs`) needs a project and a token
-//! from a command. Their credentials and endpoints are the ones the gateway
-//! uses too (`cloud`, `upstream`), so a probe proves what a gateway call would use.
+//! single key is not enough for them: Bedrock signs with SigV4 or sends a
+//! Bedrock API key, Vertex needs a project and a token from a command. Their
+//! requests (`upstream::bedrock::model_list`, `upstream::vertex::model_list`)
+//! and credentials (`cloud`) are the ones the gateway uses too, so a probe
+//! proves what a gateway call would use.
 //!
 //! Left out on purpose: deciding a provider's state over time and "offline" when
 //! every provider is unreachable at once (`health`).
@@ -18,32 +20,27 @@
 //! The key is only ever read into a sensitive header value. It is scrubbed from
 //! anything the provider echoes back, so no report, log or error can carry it.
 
-pub mod classify;
+pub(crate) mod classify;
 mod error_body;
 pub mod inference;
 pub mod prices;
-
-mod anthropic;
-mod bedrock;
-mod gemini;
-mod ollama;
-mod openai;
-mod vertex;
 
 use std::net::IpAddr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
 use tokio::time::{timeout_at, Instant};
 use url::Url;
 
+use crate::cloud::aws::AwsError;
 use crate::cloud::google::{TokenError, VertexError, VertexTarget};
 use crate::config::{CheckConfig, Provider};
 use crate::credentials::Credentials;
 use crate::model::ProviderKind;
 use crate::model::{NetFailure, ProbeClass, ProbeReport};
 use crate::secrets::Secret;
+use crate::upstream::bedrock::BedrockError;
+use crate::upstream::{models, BuildError};
 
 pub use classify::{classify, transport_error, unreachable};
 
@@ -55,37 +52,11 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Stands in for the key wherever a provider echoed it back.
 const REDACTED: &str = "<redacted>";
 
-/// What one provider kind contributes to a probe: where it goes and how it is
-/// signed. Everything else (sending, timing, classifying) is shared, so a kind
-/// file stays a request builder with unit tests.
-pub(crate) trait Endpoint: Sync {
-    /// The probe URL under the user's `base_url`, which follows the kind's own
-    /// ecosystem convention and may carry a path prefix.
-    fn url(&self, base: &Url) -> Url;
-    /// Headers carrying the key (as sensitive values) and any version pins.
-    /// `key` is `None` for a keyless OpenAI-compatible server.
-    fn headers(&self, key: Option<&Secret>) -> Result<HeaderMap, InvalidKey>;
-}
-
 /// The stored key cannot travel in an HTTP header. Deliberately carries no part
 /// of the key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the stored key contains characters that cannot be sent in an HTTP header (a pasted line break?); set it again")]
-pub struct InvalidKey;
-
-/// The endpoint for `kind`, or `None` when this module has no probe for it.
-fn endpoint(kind: ProviderKind) -> Option<&'static dyn Endpoint> {
-    match kind {
-        ProviderKind::Anthropic => Some(&anthropic::Anthropic),
-        ProviderKind::Openai | ProviderKind::OpenaiCompatible => Some(&openai::OpenAi),
-        ProviderKind::Gemini => Some(&gemini::Gemini),
-        ProviderKind::Ollama => Some(&ollama::Ollama),
-        // Status-only surfaces have nothing to probe; Bedrock (SigV4) and Vertex
-        // (a command-issued token) build their own requests, see
-        // `probe_with_credentials`.
-        ProviderKind::Bedrock | ProviderKind::Vertex | ProviderKind::Status => None,
-    }
-}
+pub(crate) struct InvalidKey;
 
 /// Probes `provider` once with `key`. `None` when its kind has no probe here
 /// (status-only; Bedrock and Vertex, which need [`probe_with_credentials`]),
@@ -102,20 +73,20 @@ pub async fn probe(
     check: &CheckConfig,
     started_at: DateTime<Utc>,
 ) -> Option<ProbeReport> {
-    let endpoint = endpoint(provider.kind)?;
+    // Status-only surfaces have nothing to probe; Bedrock (SigV4) and Vertex
+    // (a command-issued token) need `probe_with_credentials`.
+    if !models::listed(provider.kind) {
+        return None;
+    }
     if provider.needs_key() && key.is_none() {
         return None;
     }
-    let base = provider.base_url.as_ref()?;
-    let request = match endpoint.headers(key) {
-        Ok(headers) => client
-            .get(endpoint.url(base))
-            .headers(headers)
-            .header(ACCEPT, HeaderValue::from_static("application/json"))
-            .build()
-            .map_err(|e| transport_error(&e, Duration::ZERO, started_at)),
-        Err(e) => Err(invalid_key_report(e, started_at)),
-    };
+    provider.base_url.as_ref()?;
+    let request = models::model_list(client, provider, key).map_err(|e| match e {
+        BuildError::InvalidKey(_) => invalid_key_report(InvalidKey, started_at),
+        BuildError::Http(e) => transport_error(&e, Duration::ZERO, started_at),
+        other => setup_report("invalid_config", other.to_string(), started_at),
+    });
     let secrets: Vec<&str> = key.map(|k| k.expose()).into_iter().collect();
     Some(execute(client, provider, request, &secrets, check, started_at).await)
 }
@@ -129,7 +100,7 @@ pub async fn probe(
 /// all: no Bedrock key nor AWS access keys; no Vertex project, or a token
 /// command that is not installed and no stored token. A token command that
 /// runs and fails is the user's credential problem: an `auth` report naming it.
-pub async fn probe_with_credentials(
+pub(crate) async fn probe_with_credentials(
     client: &reqwest::Client,
     provider: &Provider,
     credentials: &Credentials,
@@ -148,8 +119,8 @@ pub async fn probe_with_credentials(
             .await
             .ok()
             .flatten()?;
-            let request = bedrock::request(client, provider, &auth)
-                .map_err(|e| setup_report(bedrock::setup_error_type(&e), e.to_string(), started_at));
+            let request = crate::upstream::bedrock::model_list(client, provider, &auth)
+                .map_err(|e| setup_report(bedrock_setup_error_type(&e), e.to_string(), started_at));
             Some(execute(client, provider, request, &auth.secrets(), check, started_at).await)
         }
         ProviderKind::Vertex => {
@@ -167,7 +138,7 @@ pub async fn probe_with_credentials(
                     return Some(setup_report("token_command_failed", e.to_string(), started_at))
                 }
             };
-            let request = vertex::request(client, provider, &target, &token)
+            let request = crate::upstream::vertex::model_list(client, provider, &target, &token)
                 .map_err(|e| setup_report("invalid_key", e.to_string(), started_at));
             let report = execute(client, provider, request, &[token.expose()], check, started_at).await;
             if report.http_status == Some(401) {
@@ -180,11 +151,20 @@ pub async fn probe_with_credentials(
     }
 }
 
+/// The report's `error_type` for a probe that could not be prepared.
+fn bedrock_setup_error_type(err: &BedrockError) -> &'static str {
+    match err {
+        BedrockError::Auth(AwsError::InvalidKey) => "invalid_key",
+        BedrockError::Endpoint { .. } => "invalid_config",
+        _ => "signing_failed",
+    }
+}
+
 /// A model server on this machine (Ollama, a local llama.cpp): its answer says
 /// nothing about the user's network, so it never counts towards `offline`.
 /// Decided by kind, not address alone, so that fakes on loopback in tests still
 /// stand for remote providers.
-pub fn is_local_provider(p: &Provider) -> bool {
+pub(crate) fn is_local_provider(p: &Provider) -> bool {
     match p.kind {
         ProviderKind::Ollama => true,
         ProviderKind::OpenaiCompatible => p.base_url.as_ref().is_some_and(is_local),
@@ -193,7 +173,7 @@ pub fn is_local_provider(p: &Provider) -> bool {
 }
 
 /// Whether a URL points at this machine.
-pub fn is_local(url: &Url) -> bool {
+pub(crate) fn is_local(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
@@ -332,27 +312,6 @@ fn setup_report(error_type: &str, message: String, at: DateTime<Utc>) -> ProbeRe
     }
 }
 
-/// `base` with `path` appended below its own path (see [`crate::http::join_path`]),
-/// keeping the base URL's own query (proxies such as Azure's need their
-/// `api-version`), and `query` appended.
-pub(crate) fn join(base: &Url, path: &str, query: &[(&str, &str)]) -> Url {
-    let mut url = crate::http::join_path(base, path);
-    url.set_query(base.query());
-    if !query.is_empty() {
-        url.query_pairs_mut().extend_pairs(query);
-    }
-    url
-}
-
-/// A header value holding (part of) a key: surrounding whitespace trimmed (keys
-/// pasted with a line break), and marked sensitive so that reqwest and `Debug`
-/// never print it.
-pub(crate) fn secret_header(value: &str) -> Result<HeaderValue, InvalidKey> {
-    let mut header = HeaderValue::from_str(value.trim()).map_err(|_| InvalidKey)?;
-    header.set_sensitive(true);
-    Ok(header)
-}
-
 /// Replaces every occurrence of `secret` in `body`, before the body is parsed
 /// and truncated (truncation could otherwise keep a recognisable part of it).
 fn redact_bytes(body: Vec<u8>, secret: &[u8]) -> Vec<u8> {
@@ -376,7 +335,7 @@ fn redact_bytes(body: Vec<u8>, secret: &[u8]) -> Vec<u8> {
 /// Scrubs the key from every text field: headers (request ids) and transport
 /// errors reach the report without passing through [`redact_bytes`].
 /// Replaces `secret` wherever a provider echoed it into `report`.
-pub fn redact_report(report: &mut ProbeReport, secret: &str) {
+pub(crate) fn redact_report(report: &mut ProbeReport, secret: &str) {
     if secret.is_empty() {
         return;
     }
@@ -399,52 +358,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn join_keeps_prefixes_and_handles_slashes() {
-        let u = |s: &str| Url::parse(s).unwrap();
-        assert_eq!(
-            join(&u("http://h:1"), "v1/models", &[]).as_str(),
-            "http://h:1/v1/models"
-        );
-        assert_eq!(
-            join(&u("http://h:1/"), "/v1/models", &[]).as_str(),
-            "http://h:1/v1/models"
-        );
-        assert_eq!(
-            join(&u("http://h:1/p"), "v1/models", &[]).as_str(),
-            "http://h:1/p/v1/models"
-        );
-        assert_eq!(
-            join(&u("http://h:1/p//"), "v1/models", &[]).as_str(),
-            "http://h:1/p/v1/models"
-        );
-        assert_eq!(
-            join(&u("http://h:1/p?tenant=a#frag"), "models", &[("limit", "1")]).as_str(),
-            "http://h:1/p/models?tenant=a&limit=1"
-        );
-    }
-
-    #[test]
-    fn endpoints_exist_only_for_probed_kinds() {
-        for kind in [ProviderKind::Bedrock, ProviderKind::Vertex, ProviderKind::Status] {
-            assert!(endpoint(kind).is_none(), "{kind:?}");
-        }
-        for kind in [
-            ProviderKind::Anthropic,
-            ProviderKind::Openai,
-            ProviderKind::OpenaiCompatible,
-            ProviderKind::Gemini,
-            ProviderKind::Ollama,
-        ] {
-            assert!(endpoint(kind).is_some(), "{kind:?}");
-        }
-    }
-
-    #[test]
-    fn keys_are_trimmed_sensitive_and_checked() {
-        let h = secret_header(" sk-abc\n").unwrap();
-        assert_eq!(h, "sk-abc");
-        assert!(h.is_sensitive());
-        assert_eq!(secret_header("sk-a\nbc"), Err(InvalidKey));
+    fn a_key_that_cannot_travel_is_an_auth_report_without_the_key() {
         assert!(!InvalidKey.to_string().contains("sk-"));
         let report = invalid_key_report(InvalidKey, Utc::now());
         assert_eq!(report.class, ProbeClass::Auth);

@@ -16,13 +16,13 @@ use crate::config::Provider;
 
 /// US dollars per million input and output tokens.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Price {
-    pub input_per_mtok: f64,
-    pub output_per_mtok: f64,
+pub(crate) struct Price {
+    pub(crate) input_per_mtok: f64,
+    pub(crate) output_per_mtok: f64,
 }
 
 /// `(pattern, input $/MTok, output $/MTok)`, most specific first.
-pub const PRICE_TABLE: &[(&str, f64, f64)] = &[
+pub(crate) const PRICE_TABLE: &[(&str, f64, f64)] = &[
     // Anthropic (also on Bedrock and Vertex at the same list price).
     ("claude-opus-4-5", 5.0, 25.0),
     ("claude-opus-4-6", 5.0, 25.0),
@@ -56,21 +56,21 @@ pub const PRICE_TABLE: &[(&str, f64, f64)] = &[
 /// The price of a model nobody listed: the most expensive row of the table
 /// (Claude Opus 4.1), so an unknown model can only make the budget stop
 /// early, never overspend it.
-pub const UNKNOWN_MODEL_PRICE: Price = Price {
+pub(crate) const UNKNOWN_MODEL_PRICE: Price = Price {
     input_per_mtok: 15.0,
     output_per_mtok: 75.0,
 };
 
 /// Input tokens an estimate assumes for one check: a one-word user message
 /// is 8 to 10 tokens with each protocol's framing.
-pub const ESTIMATE_INPUT_TOKENS: u64 = 10;
+pub(crate) const ESTIMATE_INPUT_TOKENS: u64 = 10;
 /// Output tokens an estimate assumes: the check asks for one.
-pub const ESTIMATE_OUTPUT_TOKENS: u64 = 1;
+pub(crate) const ESTIMATE_OUTPUT_TOKENS: u64 = 1;
 
 /// The price of `model` at `provider`: the provider's override for each
 /// side it sets, else the table, else [`UNKNOWN_MODEL_PRICE`]. A model on
 /// this machine (Ollama, a local server) is free.
-pub fn price(provider: &Provider, model: &str) -> Price {
+pub(crate) fn price(provider: &Provider, model: &str) -> Price {
     let listed = if crate::probe::is_local_provider(provider) {
         Some(Price {
             input_per_mtok: 0.0,
@@ -87,7 +87,7 @@ pub fn price(provider: &Provider, model: &str) -> Price {
 }
 
 /// The table's price for `model`, if a pattern matches.
-pub fn table_price(model: &str) -> Option<Price> {
+pub(crate) fn table_price(model: &str) -> Option<Price> {
     let id = model.trim().to_ascii_lowercase().replace(['.', '_'], "-");
     PRICE_TABLE.iter().find_map(|(pattern, i, o)| {
         let pattern = pattern.replace('.', "-");
@@ -100,18 +100,18 @@ pub fn table_price(model: &str) -> Option<Price> {
 
 impl Price {
     /// US dollars for `input` and `output` tokens.
-    pub fn cost(self, input: u64, output: u64) -> f64 {
+    pub(crate) fn cost(self, input: u64, output: u64) -> f64 {
         (input as f64 * self.input_per_mtok + output as f64 * self.output_per_mtok) / 1_000_000.0
     }
 
     /// The estimated cost of one check.
-    pub fn per_check(self) -> f64 {
+    pub(crate) fn per_check(self) -> f64 {
         self.cost(ESTIMATE_INPUT_TOKENS, ESTIMATE_OUTPUT_TOKENS)
     }
 }
 
 /// Seconds in the month used for estimates (30 days).
-pub const ESTIMATE_MONTH_SECS: u64 = 30 * 24 * 3600;
+pub(crate) const ESTIMATE_MONTH_SECS: u64 = 30 * 24 * 3600;
 
 /// The estimated monthly cost of checking `model` every `interval_secs`.
 pub fn monthly_estimate(provider: &Provider, model: &str, interval_secs: u64) -> f64 {
@@ -121,7 +121,7 @@ pub fn monthly_estimate(provider: &Provider, model: &str, interval_secs: u64) ->
 
 /// What checking every model of `providers` every `interval_secs` would
 /// cost a month (the consent offer's numbers).
-pub fn estimate(
+pub(crate) fn estimate(
     providers: &[(&Provider, Vec<String>)],
     inference: &crate::config::InferenceConfig,
 ) -> crate::model::InferenceEstimate {

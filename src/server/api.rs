@@ -40,7 +40,7 @@ pub enum HistoryWindow {
 }
 
 impl HistoryWindow {
-    pub const ALL: [HistoryWindow; 5] = [
+    pub(crate) const ALL: [HistoryWindow; 5] = [
         HistoryWindow::ThirtyMinutes,
         HistoryWindow::Day,
         HistoryWindow::Week,
@@ -49,9 +49,9 @@ impl HistoryWindow {
     ];
 
     /// Used when `since` is absent: the dashboard's default timeline.
-    pub const DEFAULT: HistoryWindow = HistoryWindow::Day;
+    pub(crate) const DEFAULT: HistoryWindow = HistoryWindow::Day;
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             HistoryWindow::ThirtyMinutes => "30m",
             HistoryWindow::Day => "24h",
@@ -61,11 +61,11 @@ impl HistoryWindow {
         }
     }
 
-    pub fn parse(s: &str) -> Option<HistoryWindow> {
+    pub(crate) fn parse(s: &str) -> Option<HistoryWindow> {
         HistoryWindow::ALL.into_iter().find(|w| w.as_str() == s)
     }
 
-    pub fn duration(self) -> chrono::Duration {
+    pub(crate) fn duration(self) -> chrono::Duration {
         match self {
             HistoryWindow::ThirtyMinutes => chrono::Duration::minutes(30),
             HistoryWindow::Day => chrono::Duration::hours(24),

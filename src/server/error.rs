@@ -36,7 +36,7 @@ pub enum AppError {
 }
 
 impl AppError {
-    pub fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -50,7 +50,7 @@ impl AppError {
         }
     }
 
-    pub fn internal(public: impl Into<String>, detail: impl std::fmt::Display) -> Self {
+    pub(crate) fn internal(public: impl Into<String>, detail: impl std::fmt::Display) -> Self {
         AppError::Internal {
             public: public.into(),
             detail: detail.to_string(),

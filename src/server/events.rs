@@ -23,14 +23,14 @@ use super::AppState;
 use crate::model::StatusReport;
 
 /// Comment lines this often keep proxies and browsers from timing the stream out.
-pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// How long the browser waits before reconnecting after the stream drops
 /// (a restart of `switchboard watch` takes about this long).
-pub const RETRY: Duration = Duration::from_secs(3);
+pub(crate) const RETRY: Duration = Duration::from_secs(3);
 
 /// Name of the event that carries a report.
-pub const STATUS_EVENT: &str = "status";
+pub(crate) const STATUS_EVENT: &str = "status";
 
 pub(super) async fn stream(State(state): State<AppState>) -> impl IntoResponse {
     let sse = Sse::new(status_events(&state)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE));

@@ -62,12 +62,12 @@ pub struct AppState {
     pub token: Arc<Token>,
     pub metrics: Arc<Metrics>,
     /// Which `Host` headers are accepted.
-    pub hosts: HostPolicy,
+    pub(crate) hosts: HostPolicy,
     /// What `/api/gateway` reports.
-    pub gateway: GatewayInfo,
+    pub(crate) gateway: GatewayInfo,
     /// Where the coding agents' session logs are, for `/api/passive`
     /// (none by default: a test's server must not look at the real home).
-    pub passive_roots: crate::passive::Roots,
+    pub(crate) passive_roots: crate::passive::Roots,
     /// `index.html` with the token in it, rendered once.
     index: Bytes,
     /// `index.html` without the token, for peers on other machines.
@@ -110,7 +110,7 @@ impl AppState {
         self
     }
 
-    pub fn with_passive_roots(mut self, roots: crate::passive::Roots) -> Self {
+    pub(crate) fn with_passive_roots(mut self, roots: crate::passive::Roots) -> Self {
         self.passive_roots = roots;
         self
     }

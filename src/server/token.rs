@@ -98,7 +98,7 @@ impl Token {
 
     /// Compares in time independent of where the first difference is, so the
     /// token cannot be found byte by byte from response times.
-    pub fn matches(&self, candidate: &[u8]) -> bool {
+    pub(crate) fn matches(&self, candidate: &[u8]) -> bool {
         let expected = self.value.as_bytes();
         if candidate.len() != expected.len() {
             return false;

@@ -16,10 +16,10 @@ use super::{decode_json, join_path, ComponentSet, FeedEntry, OpenEntries, ParseE
 use crate::model::{ComponentStatus, Incident, Indicator, PageStatus};
 
 /// The feed's path below `https://health.aws.amazon.com`.
-pub const CURRENT_EVENTS_PATH: &str = "public/currentevents";
+pub(crate) const CURRENT_EVENTS_PATH: &str = "public/currentevents";
 
 /// Events carry no link of their own; this is the page a person reads them on.
-pub const AWS_HEALTH_DASHBOARD: &str = "https://health.aws.amazon.com/health/status";
+pub(crate) const AWS_HEALTH_DASHBOARD: &str = "https://health.aws.amazon.com/health/status";
 
 /// UTF-16 byte-order marks.
 const UTF16_BE_BOM: [u8; 2] = [0xFE, 0xFF];
@@ -27,7 +27,7 @@ const UTF16_LE_BOM: [u8; 2] = [0xFF, 0xFE];
 
 /// AWS Health public current events.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct AwsHealth;
+pub(crate) struct AwsHealth;
 
 impl StatusAdapter for AwsHealth {
     /// A configured URL with a path is the feed; a bare host gets the feed's path.

@@ -11,20 +11,20 @@ use crate::model::{Component, Incident, PageStatus};
 use crate::text::ellipsize;
 
 /// Longest incident or component name kept (real ones are under 150 characters).
-pub const MAX_NAME_CHARS: usize = 200;
+pub(crate) const MAX_NAME_CHARS: usize = 200;
 /// Longest page description ("All Systems Operational", "Partial System Outage").
-pub const MAX_DESCRIPTION_CHARS: usize = 300;
+pub(crate) const MAX_DESCRIPTION_CHARS: usize = 300;
 /// Longest incident status or impact word ("investigating", "major").
-pub const MAX_WORD_CHARS: usize = 40;
+pub(crate) const MAX_WORD_CHARS: usize = 40;
 /// Longest incident URL kept.
-pub const MAX_URL_CHARS: usize = 2048;
+pub(crate) const MAX_URL_CHARS: usize = 2048;
 /// Most components kept per page (the biggest real page, AWS, lists a few hundred
 /// services; a provider's are a handful).
-pub const MAX_COMPONENTS: usize = 500;
+pub(crate) const MAX_COMPONENTS: usize = 500;
 /// Most open incidents (and, separately, maintenances) kept per page.
-pub const MAX_INCIDENTS: usize = 50;
+pub(crate) const MAX_INCIDENTS: usize = 50;
 /// Most affected components kept per incident.
-pub const MAX_INCIDENT_COMPONENTS: usize = 20;
+pub(crate) const MAX_INCIDENT_COMPONENTS: usize = 20;
 
 /// `page` with every string and list cut to the limits above.
 pub fn bound(page: PageStatus) -> PageStatus {

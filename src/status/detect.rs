@@ -27,13 +27,13 @@ use crate::model::StatusFormat;
 /// The result of looking at a body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Detection {
-    pub format: StatusFormat,
+    pub(crate) format: StatusFormat,
     /// False when the body fits several formats and the URL broke the tie.
-    pub certain: bool,
+    pub(crate) certain: bool,
 }
 
 /// The URL to fetch first for a page whose format is unknown.
-pub fn probe_url(page: &Url) -> Url {
+pub(crate) fn probe_url(page: &Url) -> Url {
     if names_feed(page) {
         page.clone()
     } else {

@@ -23,7 +23,7 @@ use crate::model::{ComponentStatus, Incident, Indicator, PageStatus};
 pub const MAX_HISTORY_FEED_BYTES: usize = 16 * 1024 * 1024;
 
 /// Incident links are relative (`incidents/<id>`) to the dashboard's site.
-pub const GOOGLE_CLOUD_SITE: &str = "https://status.cloud.google.com/";
+pub(crate) const GOOGLE_CLOUD_SITE: &str = "https://status.cloud.google.com/";
 
 /// The feed's file name below a dashboard's base URL.
 const FEED_FILE: &str = "incidents.json";
@@ -46,7 +46,7 @@ impl Default for GoogleCloud {
 impl GoogleCloud {
     /// The adapter for a configured page: incident links resolve against the
     /// directory of its feed, so Workspace incidents link to Workspace's dashboard.
-    pub fn for_page(page: &Url) -> Self {
+    pub(crate) fn for_page(page: &Url) -> Self {
         let feed = feed_url(page);
         match feed.join(".") {
             Ok(site) if matches!(site.scheme(), "http" | "https") => GoogleCloud { site },

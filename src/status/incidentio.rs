@@ -23,7 +23,7 @@ use super::{
 use crate::model::{Component, ComponentStatus, Incident, Indicator, PageStatus};
 
 /// The widget API, below the page's base URL.
-pub const WIDGET_PATH: &str = "api/v1/summary";
+pub(crate) const WIDGET_PATH: &str = "api/v1/summary";
 
 /// incident.io: Statuspage shim + widget API.
 #[derive(Clone, Copy, Debug, Default)]

@@ -23,18 +23,17 @@ use url::Url;
 use crate::model::StatusFormat;
 use crate::model::{Component, ComponentStatus, Indicator, NetFailure, PageStatus, State};
 
-pub mod aws_health;
+pub(crate) mod aws_health;
 pub mod bounds;
 pub mod detect;
-pub mod fetch;
+pub(crate) mod fetch;
 pub mod google_cloud;
 pub mod incidentio;
-pub mod models;
+pub(crate) mod models;
 pub mod statuspage;
-pub mod verdict;
+pub(crate) mod verdict;
 
 pub use fetch::{StatusPoller, MAX_FEED_BYTES};
-pub use models::{incident_relevance, Relevance};
 pub use verdict::{component_matches, page_verdict, page_verdict_for, provider_verdict, Interest};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use crate::config::Provider;
 
 /// Whom an incident concerns, judged by the models it names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Relevance {
+pub(crate) enum Relevance {
     /// It names at least one of the provider's models.
     Mine,
     /// It names models, none of them the provider's.
@@ -29,7 +29,7 @@ pub enum Relevance {
 /// `NotMine` only when every one of `models` is a model we can read: an id we
 /// do not recognise (a fine-tune, a deployment alias) might be one of those
 /// named, so the incident then counts for everyone.
-pub fn incident_relevance(title: &str, components: &[String], models: &[String]) -> Relevance {
+pub(crate) fn incident_relevance(title: &str, components: &[String], models: &[String]) -> Relevance {
     let texts = std::iter::once(title).chain(components.iter().map(String::as_str));
     let mut named = Vec::new();
     for text in texts {

@@ -19,7 +19,7 @@ use super::{
 use crate::model::{Component, ComponentStatus, Incident, Indicator, PageStatus};
 
 /// Where a Statuspage page serves its summary, below the page's base URL.
-pub const SUMMARY_PATH: &str = "api/v2/summary.json";
+pub(crate) const SUMMARY_PATH: &str = "api/v2/summary.json";
 
 /// Atlassian Statuspage v2 (`/api/v2/summary.json`).
 #[derive(Clone, Copy, Debug, Default)]

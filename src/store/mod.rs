@@ -163,7 +163,7 @@ pub trait HistoryStore: Send + Sync {
 
 /// Months of inference spend kept: this one and the two before, for "what
 /// did last month cost".
-pub const SPEND_MONTHS_KEPT: usize = 3;
+pub(crate) const SPEND_MONTHS_KEPT: usize = 3;
 
 /// The engine's [`SpendLedger`] over a history store: the month's spend
 /// survives restarts. A failing write is logged; the engine's in-memory
@@ -199,7 +199,7 @@ pub fn default_path() -> Option<PathBuf> {
 ///
 /// Uptime over downsampled days is therefore pessimistic by at most one bucket
 /// per state change: trouble is rounded up to whole buckets.
-pub fn downsample(rows: &[CheckRow]) -> Vec<CheckRow> {
+pub(crate) fn downsample(rows: &[CheckRow]) -> Vec<CheckRow> {
     let mut out: Vec<CheckRow> = Vec::new();
     let mut current: Option<i64> = None;
     for row in rows {

@@ -26,7 +26,7 @@ pub const COMPACT_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// Longest summary stored with a check ("HTTP 500 api_error: Internal server
 /// error", a status page's incident name). Longer text is cut with `…`.
-pub const MAX_SUMMARY_CHARS: usize = 300;
+pub(crate) const MAX_SUMMARY_CHARS: usize = 300;
 
 /// Starts recording `engine`'s events into `store`; compacts at once and then
 /// every `compact_every` ([`COMPACT_INTERVAL`] in production). The task ends

@@ -8,7 +8,7 @@
 //! answer's event-stream framing and AWS errors in Anthropic's words are the
 //! gateway's (`gateway::bedrock`).
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
 use serde_json::Value;
 use url::Url;
 
@@ -17,12 +17,12 @@ use crate::config::Provider;
 use crate::credentials::Credentials;
 
 /// The body field that selects Bedrock's dialect of the Messages API.
-pub const ANTHROPIC_VERSION: &str = "bedrock-2023-05-31";
+pub(crate) const ANTHROPIC_VERSION: &str = "bedrock-2023-05-31";
 /// Content type of a streaming answer (and `accept` of a streaming request).
-pub const EVENT_STREAM_CONTENT_TYPE: &str = "application/vnd.amazon.eventstream";
+pub(crate) const EVENT_STREAM_CONTENT_TYPE: &str = "application/vnd.amazon.eventstream";
 
 #[derive(Debug, thiserror::Error)]
-pub enum BedrockError {
+pub(crate) enum BedrockError {
     #[error("the request has no \"model\": Bedrock needs a model id such as anthropic.claude-sonnet-4-5-20250929-v1:0")]
     MissingModel,
     #[error("the request body must be a JSON object")]
@@ -38,14 +38,14 @@ pub enum BedrockError {
 
 /// The runtime endpoint (InvokeModel): `base_url` when set (a proxy, a VPC
 /// endpoint, a test fake), else `https://bedrock-runtime.{region}.amazonaws.com`.
-pub fn runtime_base(provider: &Provider, region: &str) -> Result<Url, BedrockError> {
+pub(crate) fn runtime_base(provider: &Provider, region: &str) -> Result<Url, BedrockError> {
     base_or(provider, region, "bedrock-runtime")
 }
 
 /// The control-plane endpoint (ListFoundationModels): `base_url` when set, else
 /// `https://bedrock.{region}.amazonaws.com`. A custom `base_url` serves both
 /// planes, which is what proxies and fakes do.
-pub fn control_base(provider: &Provider, region: &str) -> Result<Url, BedrockError> {
+pub(crate) fn control_base(provider: &Provider, region: &str) -> Result<Url, BedrockError> {
     base_or(provider, region, "bedrock")
 }
 
@@ -67,7 +67,7 @@ fn base_or(provider: &Provider, region: &str, host: &str) -> Result<Url, Bedrock
 /// Resolves the credential for `provider` through the keyring and the caller's
 /// environment. `None` when there is none at all (the provider is not used).
 /// Keyring and file reads block, so they run on the blocking pool.
-pub async fn resolve_auth(provider: &Provider, credentials: &Credentials) -> Option<BedrockAuth> {
+pub(crate) async fn resolve_auth(provider: &Provider, credentials: &Credentials) -> Option<BedrockAuth> {
     let key = credentials.resolve(provider).await.secret;
     let env = credentials.env().clone();
     let provider = provider.clone();
@@ -84,7 +84,7 @@ pub async fn resolve_auth(provider: &Provider, credentials: &Credentials) -> Opt
 /// when re-routing). The body sent is the request without `model` and `stream`,
 /// plus `anthropic_version`; anything else passes through, so a caller that
 /// wants `anthropic-beta` features puts them in the body as `anthropic_beta`.
-pub fn build_request(
+pub(crate) fn build_request(
     client: &reqwest::Client,
     provider: &Provider,
     auth: &BedrockAuth,
@@ -114,8 +114,40 @@ pub fn build_request(
     Ok(request)
 }
 
+/// The probe's request: ListFoundationModels, `GET
+/// https://bedrock.{region}.amazonaws.com/foundation-models?byProvider=anthropic`
+/// (the control plane), signed with SigV4 (service `bedrock`) or carrying a
+/// Bedrock API key; signed last, over exactly the headers sent. Free, and it
+/// checks the credential and the region. With a custom `base_url` (a proxy, a
+/// fake) it goes to `{base_url}/foundation-models` on that same base.
+///
+/// It does not prove model access or working inference (a successful list
+/// does not): the gateway's own calls report those as passive signals.
+pub(crate) fn model_list(
+    client: &reqwest::Client,
+    provider: &Provider,
+    auth: &BedrockAuth,
+) -> Result<reqwest::Request, BedrockError> {
+    let mut request = client
+        .get(model_list_url(provider, &auth.region)?)
+        .header(ACCEPT, HeaderValue::from_static("application/json"))
+        .build()?;
+    authorize(&mut request, auth)?;
+    Ok(request)
+}
+
+/// [`model_list`]'s URL for `provider` in `region`.
+fn model_list_url(provider: &Provider, region: &str) -> Result<Url, BedrockError> {
+    // Only Anthropic's models: a short answer about the models we would call.
+    Ok(super::models::join(
+        &control_base(provider, region)?,
+        "foundation-models",
+        &[("byProvider", "anthropic")],
+    ))
+}
+
 /// The model id and the bytes Bedrock expects for an Anthropic request body.
-pub fn bedrock_body(body: &Value) -> Result<(String, Vec<u8>), BedrockError> {
+pub(crate) fn bedrock_body(body: &Value) -> Result<(String, Vec<u8>), BedrockError> {
     let mut object = body.as_object().cloned().ok_or(BedrockError::NotAnObject)?;
     let model = match object.remove("model") {
         Some(Value::String(m)) if !m.trim().is_empty() => m.trim().to_string(),
@@ -198,5 +230,69 @@ mod tests {
             encode_segment("arn:aws:bedrock:us-east-1:1:inference-profile/us.anthropic.x-v1:0"),
             "arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Ainference-profile%2Fus.anthropic.x-v1%3A0"
         );
+    }
+}
+
+#[cfg(test)]
+mod model_list_tests {
+    use super::*;
+    use crate::cloud::aws::{AwsCredentialSource, AwsCredentials, BedrockCredential};
+    use crate::config::Config;
+    use crate::secrets::Secret;
+    use std::path::Path;
+
+    fn provider(config: &str) -> Provider {
+        Config::parse(config, Path::new("x"))
+            .unwrap()
+            .provider("bedrock")
+            .unwrap()
+            .clone()
+    }
+
+    #[test]
+    fn url_is_the_control_plane_or_the_custom_base() {
+        assert_eq!(
+            model_list_url(&provider(""), "eu-west-3").unwrap().as_str(),
+            "https://bedrock.eu-west-3.amazonaws.com/foundation-models?byProvider=anthropic"
+        );
+        let custom = provider("[[providers]]\nid = \"bedrock\"\nbase_url = \"http://127.0.0.1:9/aws/\"\n");
+        assert_eq!(
+            model_list_url(&custom, "eu-west-3").unwrap().as_str(),
+            "http://127.0.0.1:9/aws/foundation-models?byProvider=anthropic"
+        );
+    }
+
+    #[test]
+    fn requests_carry_a_hidden_credential() {
+        let client = reqwest::Client::new();
+        let p = provider("");
+        let bearer = BedrockAuth {
+            region: "us-west-2".into(),
+            credential: BedrockCredential::ApiKey(Secret::new("ABSKsecret")),
+        };
+        let r = model_list(&client, &p, &bearer).unwrap();
+        assert_eq!(r.headers()["authorization"], "Bearer ABSKsecret");
+        assert!(r.headers()["authorization"].is_sensitive());
+        assert!(r.headers().get("x-amz-date").is_none());
+
+        let sigv4 = BedrockAuth {
+            region: "us-west-2".into(),
+            credential: BedrockCredential::Aws(AwsCredentials::new(
+                "AKIDEXAMPLE",
+                Secret::new("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+                Some(Secret::new("session-token")),
+                AwsCredentialSource::Environment,
+            )),
+        };
+        let r = model_list(&client, &p, &sigv4).unwrap();
+        let auth = r.headers()["authorization"].to_str().unwrap();
+        assert!(
+            auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"),
+            "{auth}"
+        );
+        assert!(auth.contains("/us-west-2/bedrock/aws4_request"), "{auth}");
+        assert!(r.headers()["authorization"].is_sensitive());
+        assert_eq!(r.headers()["x-amz-security-token"], "session-token");
+        assert!(!format!("{r:?}").contains("EXAMPLEKEY"));
     }
 }

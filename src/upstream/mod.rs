@@ -14,8 +14,9 @@
 //! Left out on purpose: translating between protocols and reading answers
 //! (the gateway), classifying them (`probe::classify`), and sending.
 
-pub mod bedrock;
-pub mod vertex;
+pub(crate) mod bedrock;
+pub(crate) mod models;
+pub(crate) mod vertex;
 
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
@@ -32,7 +33,7 @@ use bedrock::BedrockError;
 
 /// `anthropic-version` sent when the caller passes none (an OpenAI client,
 /// a probe, an inference check).
-pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+pub(crate) const ANTHROPIC_VERSION: &str = "2023-06-01";
 
 /// Which wire protocol a body is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,7 +46,7 @@ pub enum Protocol {
 
 /// How one provider kind is spoken to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dialect {
+pub(crate) enum Dialect {
     /// The Anthropic Messages API at `{base_url}/v1/messages`.
     Anthropic,
     /// Claude on Amazon Bedrock (InvokeModel, event-stream framing).
@@ -58,7 +59,7 @@ pub enum Dialect {
 
 impl Dialect {
     /// `None` for status-only surfaces: nothing can be sent to a status page.
-    pub fn of(kind: ProviderKind) -> Option<Dialect> {
+    pub(crate) fn of(kind: ProviderKind) -> Option<Dialect> {
         match kind {
             ProviderKind::Anthropic => Some(Dialect::Anthropic),
             ProviderKind::Bedrock => Some(Dialect::Bedrock),
@@ -72,7 +73,7 @@ impl Dialect {
     }
 
     /// The request and response body format this dialect uses.
-    pub fn protocol(self) -> Protocol {
+    pub(crate) fn protocol(self) -> Protocol {
         match self {
             Dialect::Anthropic | Dialect::Bedrock | Dialect::Vertex => Protocol::Anthropic,
             Dialect::OpenAiChat => Protocol::OpenAi,
@@ -81,7 +82,7 @@ impl Dialect {
 }
 
 /// The credential a dialect needs, resolved by the caller.
-pub enum Auth {
+pub(crate) enum Auth {
     Key(Option<Secret>),
     Bedrock(BedrockAuth),
     Vertex(VertexTarget, Secret),
@@ -89,7 +90,7 @@ pub enum Auth {
 
 impl Auth {
     /// Every secret value in it, to scrub from what the upstream echoes back.
-    pub fn secrets(&self) -> Vec<&str> {
+    pub(crate) fn secrets(&self) -> Vec<&str> {
         match self {
             Auth::Key(key) => key.iter().map(|k| k.expose().trim()).collect(),
             Auth::Bedrock(b) => b.secrets(),
@@ -101,7 +102,7 @@ impl Auth {
 /// A JSON body in the provider's dialect: bytes as they arrived (a client's
 /// request passed through untouched), or a value the caller built or rewrote.
 #[derive(Debug)]
-pub enum Body {
+pub(crate) enum Body {
     Raw(Bytes),
     Json(Value),
 }
@@ -128,21 +129,21 @@ impl Body {
 
 /// How a generation is asked for, beyond its body.
 #[derive(Debug, Default)]
-pub struct Generation {
+pub(crate) struct Generation {
     /// Ask for a stream (SSE, or Bedrock's event stream).
-    pub stream: bool,
+    pub(crate) stream: bool,
     /// Anthropic dialect: the `anthropic-version` to pin (default [`ANTHROPIC_VERSION`]).
-    pub anthropic_version: Option<HeaderValue>,
+    pub(crate) anthropic_version: Option<HeaderValue>,
     /// Anthropic dialect: `anthropic-beta` features to pass on.
-    pub anthropic_beta: Option<HeaderValue>,
+    pub(crate) anthropic_beta: Option<HeaderValue>,
     /// OpenAI dialect: the body is a Responses API request for OpenAI's own
     /// API (`{base_url}/responses`), not Chat Completions.
-    pub responses_api: bool,
+    pub(crate) responses_api: bool,
 }
 
 /// Why a request could not be built (no call was made).
 #[derive(Debug, thiserror::Error)]
-pub enum BuildError {
+pub(crate) enum BuildError {
     #[error("the request body is not valid for its protocol: {0}")]
     Body(#[from] serde_json::Error),
     #[error("{0} has no base_url")]
@@ -163,6 +164,42 @@ fn sensitive(value: String, provider: &str) -> Result<HeaderValue, BuildError> {
     let mut v = HeaderValue::from_str(&value).map_err(|_| BuildError::InvalidKey(provider.to_string()))?;
     v.set_sensitive(true);
     Ok(v)
+}
+
+/// Anthropic's key header (`x-api-key`) and version pin (`anthropic-version`,
+/// [`ANTHROPIC_VERSION`] unless the caller passes one). No key header when
+/// `key` is `None`.
+fn anthropic_headers(
+    provider: &str,
+    key: Option<&Secret>,
+    version: Option<HeaderValue>,
+) -> Result<HeaderMap, BuildError> {
+    let mut headers = HeaderMap::new();
+    if let Some(key) = key {
+        headers.insert(
+            HeaderName::from_static("x-api-key"),
+            sensitive(key.expose().trim().to_string(), provider)?,
+        );
+    }
+    headers.insert(
+        HeaderName::from_static("anthropic-version"),
+        version.unwrap_or_else(|| HeaderValue::from_static(ANTHROPIC_VERSION)),
+    );
+    Ok(headers)
+}
+
+/// `Authorization: Bearer {key}`: OpenAI and everything that speaks its API.
+fn bearer(provider: &str, key: &Secret) -> Result<HeaderValue, BuildError> {
+    sensitive(format!("Bearer {}", key.expose().trim()), provider)
+}
+
+/// Google's API-key header for its native API (Gemini's `generateContent` and
+/// model list): in a header, never in `?key=`, where a URL could print it.
+fn google_key(provider: &str, key: &Secret) -> Result<(HeaderName, HeaderValue), BuildError> {
+    Ok((
+        HeaderName::from_static("x-goog-api-key"),
+        sensitive(key.expose().trim().to_string(), provider)?,
+    ))
 }
 
 /// Where an OpenAI-dialect provider takes chat completions, by its kind's
@@ -205,10 +242,11 @@ pub(crate) fn gemini_generate(
     let model = model.trim().trim_start_matches("models/");
     let segment: String = url::form_urlencoded::byte_serialize(model.as_bytes()).collect();
     let url = join_path(base, &format!("v1beta/models/{segment}:generateContent"));
-    let builder = client.post(url).header(ACCEPT, "application/json").header(
-        HeaderName::from_static("x-goog-api-key"),
-        sensitive(key.expose().trim().to_string(), &provider.id)?,
-    );
+    let (name, value) = google_key(&provider.id, key)?;
+    let builder = client
+        .post(url)
+        .header(ACCEPT, "application/json")
+        .header(name, value);
     Ok(body.attach(builder)?.build()?)
 }
 
@@ -248,17 +286,7 @@ pub(crate) fn generation(
             let key = key
                 .as_ref()
                 .ok_or_else(|| BuildError::NoCredential(p.id.clone()))?;
-            let mut headers = HeaderMap::new();
-            headers.insert(
-                HeaderName::from_static("x-api-key"),
-                sensitive(key.expose().trim().to_string(), &p.id)?,
-            );
-            headers.insert(
-                HeaderName::from_static("anthropic-version"),
-                how.anthropic_version
-                    .clone()
-                    .unwrap_or_else(|| HeaderValue::from_static(ANTHROPIC_VERSION)),
-            );
+            let mut headers = anthropic_headers(&p.id, Some(key), how.anthropic_version.clone())?;
             if let Some(beta) = how.anthropic_beta.clone() {
                 headers.insert(HeaderName::from_static("anthropic-beta"), beta);
             }
@@ -279,10 +307,7 @@ pub(crate) fn generation(
             };
             let mut builder = body.attach(client.post(url).header(ACCEPT, accept))?;
             if let Some(key) = key {
-                builder = builder.header(
-                    AUTHORIZATION,
-                    sensitive(format!("Bearer {}", key.expose().trim()), &p.id)?,
-                );
+                builder = builder.header(AUTHORIZATION, bearer(&p.id, key)?);
             }
             Ok(builder.build()?)
         }

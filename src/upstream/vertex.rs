@@ -11,21 +11,21 @@
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use serde_json::Value;
 
-pub use crate::cloud::google::VertexTarget;
-use crate::cloud::google::{token_command, TokenSource, VertexError};
+pub(crate) use crate::cloud::google::VertexTarget;
+use crate::cloud::google::{token_command, TokenSource, VertexError, DEFAULT_MODEL};
 use crate::config::Provider;
 use crate::credentials::Credentials;
 use crate::secrets::Secret;
 
 /// The body field that selects Vertex's dialect of the Messages API.
-pub const ANTHROPIC_VERSION: &str = "vertex-2023-10-16";
+pub(crate) const ANTHROPIC_VERSION: &str = "vertex-2023-10-16";
 
 /// Builds a `rawPredict` (`stream == false`) or `streamRawPredict` request from
 /// an Anthropic Messages request body. The model comes from the body's `model`
 /// (set it to the provider's model when re-routing); the body sent keeps
 /// everything else, adds `anthropic_version`, and says `stream` only when
 /// streaming.
-pub fn build_request(
+pub(crate) fn build_request(
     client: &reqwest::Client,
     target: &VertexTarget,
     token: &Secret,
@@ -51,8 +51,51 @@ pub fn build_request(
         .build()?)
 }
 
+/// Google's header naming the project that quota and permission checks use.
+const USER_PROJECT_HEADER: &str = "x-goog-user-project";
+
+/// The probe's request: `GET {base}/v1/publishers/anthropic/models/{model}`
+/// (Model Garden's publisher-model lookup) with the access token and
+/// `x-goog-user-project: {project}`. Free, and it checks the token, that the
+/// Vertex AI API answers at the configured location, and (through the quota
+/// project header) that the token may use the configured project, without
+/// sending a prompt. The model is the provider's, without its `@version`.
+///
+/// Why not `rawPredict`: it costs tokens. Why the header: without it, calls
+/// with a gcloud user token are billed to gcloud's own project, which fails
+/// for reasons that say nothing about the user's.
+pub(crate) fn model_list(
+    client: &reqwest::Client,
+    provider: &Provider,
+    target: &VertexTarget,
+    token: &Secret,
+) -> Result<reqwest::Request, VertexError> {
+    let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.expose().trim()))
+        .map_err(|_| VertexError::InvalidToken)?;
+    auth.set_sensitive(true);
+    let project = HeaderValue::from_str(&target.project).map_err(|_| VertexError::NoProject)?;
+    Ok(client
+        .get(model_list_url(provider, target))
+        .header(ACCEPT, HeaderValue::from_static("application/json"))
+        .header(AUTHORIZATION, auth)
+        .header(USER_PROJECT_HEADER, project)
+        .build()?)
+}
+
+/// [`model_list`]'s URL: the publisher model the gateway would call.
+fn model_list_url(provider: &Provider, target: &VertexTarget) -> url::Url {
+    let model = provider.model.as_deref().unwrap_or(DEFAULT_MODEL);
+    let model = model.split('@').next().unwrap_or(model);
+    let mut url = super::models::join(&target.base, "v1/publishers/anthropic/models", &[]);
+    if let Ok(mut segments) = url.path_segments_mut() {
+        // Pushed as a segment, so the model id cannot add path levels.
+        segments.push(model);
+    }
+    url
+}
+
 /// The model id and the bytes Vertex expects for an Anthropic request body.
-pub fn vertex_body(body: &Value, stream: bool) -> Result<(String, Vec<u8>), VertexError> {
+pub(crate) fn vertex_body(body: &Value, stream: bool) -> Result<(String, Vec<u8>), VertexError> {
     let mut object = body.as_object().cloned().ok_or(VertexError::NotAnObject)?;
     let model = match object.remove("model") {
         Some(Value::String(m)) if !m.trim().is_empty() => m.trim().to_string(),
@@ -72,14 +115,17 @@ pub fn vertex_body(body: &Value, stream: bool) -> Result<(String, Vec<u8>), Vert
 
 /// The shared token source for `provider`'s command: one cache per command
 /// for everything holding clones of `credentials` (probes and gateway alike).
-pub fn token_source(provider: &Provider, credentials: &Credentials) -> TokenSource {
+pub(crate) fn token_source(provider: &Provider, credentials: &Credentials) -> TokenSource {
     credentials.tokens().source(&token_command(provider))
 }
 
 /// A token for `provider`: from its command, else (when the command cannot
 /// run or fails) a static token stored in the keyring under the provider id.
 /// The command's error is returned when there is no fallback.
-pub async fn access_token(provider: &Provider, credentials: &Credentials) -> Result<Secret, VertexError> {
+pub(crate) async fn access_token(
+    provider: &Provider,
+    credentials: &Credentials,
+) -> Result<Secret, VertexError> {
     match token_source(provider, credentials).token().await {
         Ok(token) => Ok(token),
         Err(error) => match credentials.resolve(provider).await.secret {
@@ -110,5 +156,31 @@ mod tests {
             vertex_body(&json!({}), false),
             Err(VertexError::MissingModel)
         ));
+    }
+}
+
+#[cfg(test)]
+mod model_list_tests {
+    use super::*;
+    use crate::config::Config;
+    use std::path::Path;
+
+    #[test]
+    fn url_names_the_unversioned_model_under_the_base() {
+        let p = Config::parse("", Path::new("x"))
+            .unwrap()
+            .provider("vertex")
+            .unwrap()
+            .clone();
+        let env = |n: &str| (n == "GOOGLE_CLOUD_PROJECT").then(|| "proj".to_string());
+        let target = VertexTarget::resolve(&p, &env).unwrap();
+        assert_eq!(
+            model_list_url(&p, &target).as_str(),
+            "https://aiplatform.googleapis.com/v1/publishers/anthropic/models/claude-sonnet-4-5"
+        );
+        let r = model_list(&reqwest::Client::new(), &p, &target, &Secret::new("ya29.tok")).unwrap();
+        assert_eq!(r.headers()["authorization"], "Bearer ya29.tok");
+        assert!(r.headers()["authorization"].is_sensitive());
+        assert_eq!(r.headers()[USER_PROJECT_HEADER], "proj");
     }
 }

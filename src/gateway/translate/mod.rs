@@ -79,6 +79,10 @@ mod request;
 mod response;
 mod responses;
 mod stream;
+// Fixtures with exact expectations and round-trip properties (was the
+// integration test tests/gateway_translate.rs; it tests internals).
+#[cfg(test)]
+mod tests;
 
 pub use error::{
     anthropic_error_body, error_types_for_status, openai_error_body, openai_error_code_for_status,
@@ -135,6 +139,6 @@ const BYTES_PER_TOKEN: usize = 4;
 /// A rough count of the tokens of a request body, for `count_tokens` when no
 /// provider that can count is reachable: a client sizing its context needs a
 /// number of the right magnitude more than an error.
-pub fn estimate_tokens(body: &[u8]) -> u64 {
+pub(crate) fn estimate_tokens(body: &[u8]) -> u64 {
     (body.len().div_ceil(BYTES_PER_TOKEN)) as u64
 }

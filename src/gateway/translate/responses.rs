@@ -717,7 +717,7 @@ impl ChunksToResponses {
     }
 
     /// A failure after the stream began: `response.failed`, with the error.
-    pub fn failed(&mut self, code: &str, message: &str) -> ResponsesEvent {
+    pub(crate) fn failed(&mut self, code: &str, message: &str) -> ResponsesEvent {
         let mut response = self.base("failed");
         response["error"] = json!({"code": code, "message": message});
         response["output"] = Value::Array(self.final_items());

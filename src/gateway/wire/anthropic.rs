@@ -17,53 +17,53 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Fields this crate does not model, kept so that a pass-through loses nothing.
-pub type Extra = Map<String, Value>;
+pub(crate) type Extra = Map<String, Value>;
 
 /// Body of `POST /v1/messages`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MessagesRequest {
-    pub model: String,
+    pub(crate) model: String,
     /// Required by the API; the translation from OpenAI fills in a default
     /// when the OpenAI request has none.
-    pub max_tokens: u32,
-    pub messages: Vec<Message>,
+    pub(crate) max_tokens: u32,
+    pub(crate) messages: Vec<Message>,
     /// A string, or text blocks (Claude Code sends blocks with `cache_control`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub system: Option<Content>,
+    pub(crate) system: Option<Content>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tools: Option<Vec<Tool>>,
+    pub(crate) tools: Option<Vec<Tool>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_choice: Option<ToolChoice>,
+    pub(crate) tool_choice: Option<ToolChoice>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stop_sequences: Option<Vec<String>>,
+    pub(crate) stop_sequences: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f64>,
+    pub(crate) temperature: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub top_p: Option<f64>,
+    pub(crate) top_p: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub top_k: Option<u32>,
+    pub(crate) top_k: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stream: Option<bool>,
+    pub(crate) stream: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Metadata>,
+    pub(crate) metadata: Option<Metadata>,
     #[serde(flatten)]
-    pub extra: Extra,
+    pub(crate) extra: Extra,
 }
 
 /// One turn of the conversation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Message {
-    pub role: Role,
-    pub content: Content,
+pub(crate) struct Message {
+    pub(crate) role: Role,
+    pub(crate) content: Content,
     /// Per-turn fields: Claude Code 2.1.x sends `output_config` on its
     /// system turns (beta `per-turn-control-2026-07-01`).
     #[serde(flatten)]
-    pub extra: Extra,
+    pub(crate) extra: Extra,
 }
 
 impl Message {
     /// A turn without per-turn fields.
-    pub fn new(role: Role, content: Content) -> Self {
+    pub(crate) fn new(role: Role, content: Content) -> Self {
         Message {
             role,
             content,
@@ -79,7 +79,7 @@ impl Message {
 /// every translated provider unreachable for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Role {
+pub(crate) enum Role {
     User,
     Assistant,
     /// A system turn in the middle of the conversation.
@@ -98,7 +98,7 @@ pub enum Content {
 impl Content {
     /// The content as blocks, a plain string becoming one text block, so
     /// callers handle one shape.
-    pub fn to_blocks(&self) -> Vec<ContentBlock> {
+    pub(crate) fn to_blocks(&self) -> Vec<ContentBlock> {
         match self {
             Content::Text(text) => vec![ContentBlock::text(text)],
             Content::Blocks(blocks) => blocks.clone(),
@@ -164,7 +164,7 @@ pub enum ContentBlock {
 
 impl ContentBlock {
     /// A text block without extra fields.
-    pub fn text(text: impl Into<String>) -> Self {
+    pub(crate) fn text(text: impl Into<String>) -> Self {
         ContentBlock::Text {
             text: text.into(),
             extra: Extra::new(),
@@ -172,7 +172,7 @@ impl ContentBlock {
     }
 
     /// A `tool_use` block without extra fields.
-    pub fn tool_use(id: impl Into<String>, name: impl Into<String>, input: Value) -> Self {
+    pub(crate) fn tool_use(id: impl Into<String>, name: impl Into<String>, input: Value) -> Self {
         ContentBlock::ToolUse {
             id: id.into(),
             name: name.into(),
@@ -182,7 +182,7 @@ impl ContentBlock {
     }
 
     /// A `tool_result` block without `is_error` or extra fields.
-    pub fn tool_result(tool_use_id: impl Into<String>, content: Option<Content>) -> Self {
+    pub(crate) fn tool_result(tool_use_id: impl Into<String>, content: Option<Content>) -> Self {
         ContentBlock::ToolResult {
             tool_use_id: tool_use_id.into(),
             content,
@@ -192,7 +192,7 @@ impl ContentBlock {
     }
 
     /// An image block without extra fields.
-    pub fn image(source: ImageSource) -> Self {
+    pub(crate) fn image(source: ImageSource) -> Self {
         ContentBlock::Image {
             source,
             extra: Extra::new(),
@@ -218,26 +218,26 @@ pub enum ImageSource {
 
 /// A tool the model may call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Tool {
-    pub name: String,
+pub(crate) struct Tool {
+    pub(crate) name: String,
     /// Absent (or `custom`) for client tools; set for server tools such as
     /// `web_search_20250305`, which carry no `input_schema`.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
+    pub(crate) kind: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     /// JSON Schema of the tool input; absent only on server tools.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_schema: Option<Value>,
+    pub(crate) input_schema: Option<Value>,
     /// `cache_control`, server-tool settings, ...
     #[serde(flatten)]
-    pub extra: Extra,
+    pub(crate) extra: Extra,
 }
 
 /// How the model must use the tools.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum ToolChoice {
+pub(crate) enum ToolChoice {
     /// The model decides.
     Auto {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -260,32 +260,32 @@ pub enum ToolChoice {
 
 /// Request metadata; only `user_id` is defined by the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Metadata {
+pub(crate) struct Metadata {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    pub(crate) user_id: Option<String>,
     #[serde(flatten)]
-    pub extra: Extra,
+    pub(crate) extra: Extra,
 }
 
 /// Response of a non-streaming `POST /v1/messages`, and the `message` of a
 /// `message_start` event (then with empty `content` and null `stop_reason`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MessagesResponse {
-    pub id: String,
+    pub(crate) id: String,
     /// Always `"message"`.
     #[serde(rename = "type", default = "message_type")]
-    pub kind: String,
-    pub role: Role,
-    pub model: String,
-    pub content: Vec<ContentBlock>,
+    pub(crate) kind: String,
+    pub(crate) role: Role,
+    pub(crate) model: String,
+    pub(crate) content: Vec<ContentBlock>,
     /// Sent as `null` while streaming has not ended.
-    pub stop_reason: Option<StopReason>,
+    pub(crate) stop_reason: Option<StopReason>,
     /// Sent as `null` unless a stop sequence matched.
     #[serde(default)]
-    pub stop_sequence: Option<String>,
-    pub usage: Usage,
+    pub(crate) stop_sequence: Option<String>,
+    pub(crate) usage: Usage,
     #[serde(flatten)]
-    pub extra: Extra,
+    pub(crate) extra: Extra,
 }
 
 fn message_type() -> String {
@@ -293,7 +293,7 @@ fn message_type() -> String {
 }
 
 /// The `type` of every [`MessagesResponse`].
-pub const MESSAGE_TYPE: &str = "message";
+pub(crate) const MESSAGE_TYPE: &str = "message";
 
 /// Why the model stopped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -320,12 +320,12 @@ pub struct Usage {
     #[serde(default)]
     pub output_tokens: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache_creation_input_tokens: Option<u64>,
+    pub(crate) cache_creation_input_tokens: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache_read_input_tokens: Option<u64>,
+    pub(crate) cache_read_input_tokens: Option<u64>,
     /// `service_tier`, `server_tool_use`, `cache_creation` breakdown, ...
     #[serde(flatten)]
-    pub extra: Extra,
+    pub(crate) extra: Extra,
 }
 
 /// One Server-Sent Event of a streaming response; the SSE `event:` name is
@@ -362,7 +362,7 @@ pub enum StreamEvent {
 impl StreamEvent {
     /// The SSE `event:` name that goes with this event, so encoders need not
     /// serialise the event to find its `type`.
-    pub fn event_name(&self) -> &'static str {
+    pub(crate) fn event_name(&self) -> &'static str {
         match self {
             StreamEvent::MessageStart { .. } => "message_start",
             StreamEvent::ContentBlockStart { .. } => "content_block_start",
@@ -404,9 +404,9 @@ pub enum BlockDelta {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct MessageDelta {
     #[serde(default)]
-    pub stop_reason: Option<StopReason>,
+    pub(crate) stop_reason: Option<StopReason>,
     #[serde(default)]
-    pub stop_sequence: Option<String>,
+    pub(crate) stop_sequence: Option<String>,
 }
 
 /// Usage of a `message_delta` event: cumulative `output_tokens`, and
@@ -416,15 +416,15 @@ pub struct MessageDelta {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DeltaUsage {
     #[serde(default)]
-    pub output_tokens: u64,
+    pub(crate) output_tokens: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_tokens: Option<u64>,
+    pub(crate) input_tokens: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache_creation_input_tokens: Option<u64>,
+    pub(crate) cache_creation_input_tokens: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache_read_input_tokens: Option<u64>,
+    pub(crate) cache_read_input_tokens: Option<u64>,
     #[serde(flatten)]
-    pub extra: Extra,
+    pub(crate) extra: Extra,
 }
 
 /// The `error` object of an error body or `error` stream event.
@@ -432,19 +432,20 @@ pub struct DeltaUsage {
 pub struct ErrorDetail {
     /// `invalid_request_error`, `overloaded_error`, ...
     #[serde(rename = "type")]
-    pub kind: String,
+    pub(crate) kind: String,
     pub message: String,
 }
 
 /// Body of an error response: `{"type":"error","error":{...},"request_id":...}`.
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ErrorBody {
+pub(crate) struct ErrorBody {
     /// Always `"error"`.
     #[serde(rename = "type")]
-    pub kind: String,
-    pub error: ErrorDetail,
+    pub(crate) kind: String,
+    pub(crate) error: ErrorDetail,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
+    pub(crate) request_id: Option<String>,
 }
 
 #[cfg(test)]

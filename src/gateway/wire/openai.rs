@@ -16,76 +16,77 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 /// Fields this crate does not model, kept so that a pass-through loses nothing.
-pub type Extra = Map<String, Value>;
+pub(crate) type Extra = Map<String, Value>;
 
 /// The `data:` payload that ends an OpenAI stream (not JSON).
-pub const STREAM_DONE: &str = "[DONE]";
+#[cfg(test)]
+pub(crate) const STREAM_DONE: &str = "[DONE]";
 
 /// The `object` of a [`ChatResponse`].
-pub const CHAT_COMPLETION_OBJECT: &str = "chat.completion";
+pub(crate) const CHAT_COMPLETION_OBJECT: &str = "chat.completion";
 
 /// The `object` of a [`ChatChunk`].
-pub const CHAT_COMPLETION_CHUNK_OBJECT: &str = "chat.completion.chunk";
+pub(crate) const CHAT_COMPLETION_CHUNK_OBJECT: &str = "chat.completion.chunk";
 
 /// Body of `POST /v1/chat/completions`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatRequest {
-    pub model: String,
-    pub messages: Vec<ChatMessage>,
+    pub(crate) model: String,
+    pub(crate) messages: Vec<ChatMessage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tools: Option<Vec<ToolDef>>,
+    pub(crate) tools: Option<Vec<ToolDef>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_choice: Option<ToolChoice>,
+    pub(crate) tool_choice: Option<ToolChoice>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parallel_tool_calls: Option<bool>,
+    pub(crate) parallel_tool_calls: Option<bool>,
     /// Deprecated by OpenAI in favour of `max_completion_tokens` but still
     /// what most OpenAI-compatible servers and older clients use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_tokens: Option<u32>,
+    pub(crate) max_tokens: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_completion_tokens: Option<u32>,
+    pub(crate) max_completion_tokens: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f64>,
+    pub(crate) temperature: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top_p: Option<f64>,
+    pub(crate) top_p: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stop: Option<Stop>,
+    pub(crate) stop: Option<Stop>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream: Option<bool>,
+    pub(crate) stream: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream_options: Option<StreamOptions>,
+    pub(crate) stream_options: Option<StreamOptions>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
+    pub(crate) user: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub n: Option<u32>,
+    pub(crate) n: Option<u32>,
     #[serde(flatten)]
-    pub extra: Extra,
+    pub(crate) extra: Extra,
 }
 
 /// One message of a request. A single struct for every role (rather than an
 /// enum) because clients are loose about which fields go with which role, and
 /// a loose request that api.openai.com accepts must parse here too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatMessage {
-    pub role: ChatRole,
+pub(crate) struct ChatMessage {
+    pub(crate) role: ChatRole,
     /// Always serialised: `null` on an assistant message that only calls tools.
     #[serde(default)]
-    pub content: Option<MessageContent>,
+    pub(crate) content: Option<MessageContent>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Assistant messages only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_calls: Option<Vec<ToolCall>>,
+    pub(crate) tool_calls: Option<Vec<ToolCall>>,
     /// Tool messages only: the id of the call this message answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_call_id: Option<String>,
+    pub(crate) tool_call_id: Option<String>,
     #[serde(flatten)]
-    pub extra: Extra,
+    pub(crate) extra: Extra,
 }
 
 impl ChatMessage {
     /// A message of `role` with `content` and nothing else.
-    pub fn new(role: ChatRole, content: Option<MessageContent>) -> Self {
+    pub(crate) fn new(role: ChatRole, content: Option<MessageContent>) -> Self {
         ChatMessage {
             role,
             content,
@@ -97,7 +98,7 @@ impl ChatMessage {
     }
 
     /// A `tool` message answering `tool_call_id`.
-    pub fn tool(tool_call_id: impl Into<String>, content: MessageContent) -> Self {
+    pub(crate) fn tool(tool_call_id: impl Into<String>, content: MessageContent) -> Self {
         ChatMessage {
             tool_call_id: Some(tool_call_id.into()),
             ..ChatMessage::new(ChatRole::Tool, Some(content))
@@ -109,7 +110,7 @@ impl ChatMessage {
 /// models; `function` is the legacy form of `tool`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ChatRole {
+pub(crate) enum ChatRole {
     System,
     Developer,
     User,
@@ -121,7 +122,7 @@ pub enum ChatRole {
 /// Message content: a string, or an array of parts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum MessageContent {
+pub(crate) enum MessageContent {
     Text(String),
     Parts(Vec<ContentPart>),
 }
@@ -129,7 +130,7 @@ pub enum MessageContent {
 /// One part of an array content.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum ContentPart {
+pub(crate) enum ContentPart {
     Text {
         text: String,
     },
@@ -147,33 +148,37 @@ pub enum ContentPart {
 
 impl ContentPart {
     /// A text part.
-    pub fn text(text: impl Into<String>) -> Self {
+    pub(crate) fn text(text: impl Into<String>) -> Self {
         ContentPart::Text { text: text.into() }
     }
 }
 
 /// An image reference: an `http(s)` URL or a `data:` URL with base64 bytes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ImageUrl {
-    pub url: String,
+pub(crate) struct ImageUrl {
+    pub(crate) url: String,
     /// `auto`, `low` or `high`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
+    pub(crate) detail: Option<String>,
 }
 
 /// A tool call made by the assistant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ToolCall {
-    pub id: String,
+pub(crate) struct ToolCall {
+    pub(crate) id: String,
     /// Always `"function"`.
     #[serde(rename = "type", default = "function_type")]
-    pub kind: String,
-    pub function: FunctionCall,
+    pub(crate) kind: String,
+    pub(crate) function: FunctionCall,
 }
 
 impl ToolCall {
     /// A function call with `arguments` already serialised to JSON text.
-    pub fn function(id: impl Into<String>, name: impl Into<String>, arguments: impl Into<String>) -> Self {
+    pub(crate) fn function(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        arguments: impl Into<String>,
+    ) -> Self {
         ToolCall {
             id: id.into(),
             kind: function_type(),
@@ -186,7 +191,7 @@ impl ToolCall {
 }
 
 /// The `type` of function tools, tool calls and named tool choices.
-pub const FUNCTION_TYPE: &str = "function";
+pub(crate) const FUNCTION_TYPE: &str = "function";
 
 fn function_type() -> String {
     FUNCTION_TYPE.to_owned()
@@ -194,41 +199,41 @@ fn function_type() -> String {
 
 /// Name and arguments of a function call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FunctionCall {
-    pub name: String,
+pub(crate) struct FunctionCall {
+    pub(crate) name: String,
     /// JSON text, as the model produced it: not guaranteed to parse.
     #[serde(default)]
-    pub arguments: String,
+    pub(crate) arguments: String,
 }
 
 /// A tool definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ToolDef {
+pub(crate) struct ToolDef {
     /// `"function"`; `"custom"` for free-form tools, which have no `function`.
     #[serde(rename = "type", default = "function_type")]
-    pub kind: String,
+    pub(crate) kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub function: Option<FunctionDef>,
+    pub(crate) function: Option<FunctionDef>,
     #[serde(flatten)]
-    pub extra: Extra,
+    pub(crate) extra: Extra,
 }
 
 /// A function tool's name, description and JSON Schema.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FunctionDef {
-    pub name: String,
+pub(crate) struct FunctionDef {
+    pub(crate) name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parameters: Option<Value>,
+    pub(crate) parameters: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strict: Option<bool>,
+    pub(crate) strict: Option<bool>,
 }
 
 /// `tool_choice`: a mode string or a named function.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum ToolChoice {
+pub(crate) enum ToolChoice {
     Mode(ToolChoiceMode),
     Named(NamedToolChoice),
     /// `allowed_tools`, `custom` and anything newer.
@@ -238,7 +243,7 @@ pub enum ToolChoice {
 /// The string forms of `tool_choice`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ToolChoiceMode {
+pub(crate) enum ToolChoiceMode {
     None,
     Auto,
     Required,
@@ -246,15 +251,15 @@ pub enum ToolChoiceMode {
 
 /// `{"type":"function","function":{"name":...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NamedToolChoice {
+pub(crate) struct NamedToolChoice {
     #[serde(rename = "type", default = "function_type")]
-    pub kind: String,
-    pub function: FunctionName,
+    pub(crate) kind: String,
+    pub(crate) function: FunctionName,
 }
 
 impl NamedToolChoice {
     /// Forces a call of function `name`.
-    pub fn function(name: impl Into<String>) -> Self {
+    pub(crate) fn function(name: impl Into<String>) -> Self {
         NamedToolChoice {
             kind: function_type(),
             function: FunctionName { name: name.into() },
@@ -264,78 +269,78 @@ impl NamedToolChoice {
 
 /// The name of a function, in a named tool choice.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FunctionName {
-    pub name: String,
+pub(crate) struct FunctionName {
+    pub(crate) name: String,
 }
 
 /// `stop`: one string or several.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum Stop {
+pub(crate) enum Stop {
     One(String),
     Many(Vec<String>),
 }
 
 /// `stream_options`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct StreamOptions {
+pub(crate) struct StreamOptions {
     /// Asks for a final chunk, with empty `choices`, that carries `usage`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub include_usage: Option<bool>,
+    pub(crate) include_usage: Option<bool>,
     #[serde(flatten)]
-    pub extra: Extra,
+    pub(crate) extra: Extra,
 }
 
 /// Response of a non-streaming request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatResponse {
-    pub id: String,
+    pub(crate) id: String,
     /// Always `"chat.completion"`.
     #[serde(default)]
-    pub object: String,
+    pub(crate) object: String,
     /// Unix seconds.
     #[serde(default)]
-    pub created: u64,
-    pub model: String,
-    pub choices: Vec<Choice>,
+    pub(crate) created: u64,
+    pub(crate) model: String,
+    pub(crate) choices: Vec<Choice>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage: Option<ChatUsage>,
+    pub(crate) usage: Option<ChatUsage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub system_fingerprint: Option<String>,
+    pub(crate) system_fingerprint: Option<String>,
     #[serde(flatten)]
-    pub extra: Extra,
+    pub(crate) extra: Extra,
 }
 
 /// One choice of a response (clients ask for one unless they set `n`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Choice {
+pub(crate) struct Choice {
     #[serde(default)]
-    pub index: u32,
-    pub message: ResponseMessage,
+    pub(crate) index: u32,
+    pub(crate) message: ResponseMessage,
     /// api.openai.com always sends it, `null` unless asked for.
     #[serde(default)]
-    pub logprobs: Option<Value>,
+    pub(crate) logprobs: Option<Value>,
     #[serde(default)]
-    pub finish_reason: Option<FinishReason>,
+    pub(crate) finish_reason: Option<FinishReason>,
 }
 
 /// The assistant message of a response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResponseMessage {
+pub(crate) struct ResponseMessage {
     #[serde(default = "assistant_role")]
-    pub role: ChatRole,
+    pub(crate) role: ChatRole,
     /// Always serialised: `null` when the model only called tools. Read from
     /// an array of parts too (Mistral's reasoning models), keeping the text.
     #[serde(default, deserialize_with = "text_or_parts")]
-    pub content: Option<String>,
+    pub(crate) content: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_calls: Option<Vec<ToolCall>>,
+    pub(crate) tool_calls: Option<Vec<ToolCall>>,
     /// Always serialised: `null` unless the model refused.
     #[serde(default)]
-    pub refusal: Option<String>,
+    pub(crate) refusal: Option<String>,
     /// `annotations`, `reasoning_content`, ...
     #[serde(flatten)]
-    pub extra: Extra,
+    pub(crate) extra: Extra,
 }
 
 /// Why generation stopped.
@@ -358,137 +363,139 @@ pub enum FinishReason {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ChatUsage {
     #[serde(default)]
-    pub prompt_tokens: u64,
+    pub(crate) prompt_tokens: u64,
     #[serde(default)]
-    pub completion_tokens: u64,
+    pub(crate) completion_tokens: u64,
     #[serde(default)]
-    pub total_tokens: u64,
+    pub(crate) total_tokens: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prompt_tokens_details: Option<PromptTokensDetails>,
+    pub(crate) prompt_tokens_details: Option<PromptTokensDetails>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub completion_tokens_details: Option<Value>,
+    pub(crate) completion_tokens_details: Option<Value>,
     #[serde(flatten)]
-    pub extra: Extra,
+    pub(crate) extra: Extra,
 }
 
 /// Breakdown of `prompt_tokens`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PromptTokensDetails {
+pub(crate) struct PromptTokensDetails {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cached_tokens: Option<u64>,
+    pub(crate) cached_tokens: Option<u64>,
     #[serde(flatten)]
-    pub extra: Extra,
+    pub(crate) extra: Extra,
 }
 
 /// One `data:` payload of a streaming response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatChunk {
     /// The same for every chunk of one stream.
-    pub id: String,
+    pub(crate) id: String,
     /// Always `"chat.completion.chunk"`.
     #[serde(default)]
-    pub object: String,
+    pub(crate) object: String,
     #[serde(default)]
-    pub created: u64,
+    pub(crate) created: u64,
     #[serde(default)]
-    pub model: String,
+    pub(crate) model: String,
     /// Empty in the final usage chunk.
     #[serde(default)]
-    pub choices: Vec<ChunkChoice>,
+    pub(crate) choices: Vec<ChunkChoice>,
     /// Only in the final chunk, and only when the request set
     /// `stream_options.include_usage` (some servers send it anyway).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage: Option<ChatUsage>,
+    pub(crate) usage: Option<ChatUsage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub system_fingerprint: Option<String>,
+    pub(crate) system_fingerprint: Option<String>,
     #[serde(flatten)]
-    pub extra: Extra,
+    pub(crate) extra: Extra,
 }
 
 /// One choice of a chunk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChunkChoice {
+pub(crate) struct ChunkChoice {
     #[serde(default)]
-    pub index: u32,
+    pub(crate) index: u32,
     #[serde(default)]
-    pub delta: Delta,
+    pub(crate) delta: Delta,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logprobs: Option<Value>,
+    pub(crate) logprobs: Option<Value>,
     /// Always serialised: `null` until the last content chunk.
     #[serde(default)]
-    pub finish_reason: Option<FinishReason>,
+    pub(crate) finish_reason: Option<FinishReason>,
 }
 
 /// What a chunk adds to the message.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Delta {
+pub(crate) struct Delta {
     /// `assistant`, in the first chunk only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<ChatRole>,
+    pub(crate) role: Option<ChatRole>,
     /// Read from an array of parts too, like [`ResponseMessage::content`].
     #[serde(
         default,
         deserialize_with = "text_or_parts",
         skip_serializing_if = "Option::is_none"
     )]
-    pub content: Option<String>,
+    pub(crate) content: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_calls: Option<Vec<ToolCallDelta>>,
+    pub(crate) tool_calls: Option<Vec<ToolCallDelta>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refusal: Option<String>,
+    pub(crate) refusal: Option<String>,
     /// `reasoning_content` and other server extensions.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub(crate) extra: Extra,
 }
 
 /// A fragment of a tool call. The first fragment of a call carries `id`,
 /// `type` and `function.name`; the following ones only `index` and a piece of
 /// `function.arguments`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ToolCallDelta {
+pub(crate) struct ToolCallDelta {
     /// Which call of the message this fragment belongs to. Always sent by
     /// api.openai.com; missing from some compatible servers (Gemini's), which
     /// send each call whole.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub index: Option<u32>,
+    pub(crate) index: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub(crate) id: Option<String>,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
+    pub(crate) kind: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub function: Option<FunctionCallDelta>,
+    pub(crate) function: Option<FunctionCallDelta>,
 }
 
 /// Name and arguments fragment of a tool call delta.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct FunctionCallDelta {
+pub(crate) struct FunctionCallDelta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub arguments: Option<String>,
+    pub(crate) arguments: Option<String>,
 }
 
 /// The `error` object of an error body. `param` and `code` are always sent,
 /// as `null` when unset.
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ErrorDetail {
+pub(crate) struct ErrorDetail {
     pub message: String,
     /// `invalid_request_error`, `server_error`, ...
     #[serde(rename = "type", default)]
-    pub kind: String,
+    pub(crate) kind: String,
     #[serde(default, deserialize_with = "string_or_number")]
-    pub param: Option<String>,
+    pub(crate) param: Option<String>,
     /// `invalid_api_key`, `rate_limit_exceeded`, ... Some compatible servers
     /// send a number (the HTTP status); it is read as its decimal text.
     #[serde(default, deserialize_with = "string_or_number")]
-    pub code: Option<String>,
+    pub(crate) code: Option<String>,
 }
 
 /// Body of an error response: `{"error":{...}}`. Also the `data:` payload of
 /// an error in the middle of a stream.
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
+pub(crate) struct ErrorBody {
+    pub(crate) error: ErrorDetail,
 }
 
 fn assistant_role() -> ChatRole {
@@ -513,6 +520,7 @@ fn text_or_parts<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::E
 }
 
 /// Reads a string, a number (as its text) or null.
+#[cfg(test)]
 fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(match Option::<Value>::deserialize(d)? {
         Some(Value::String(s)) => Some(s),

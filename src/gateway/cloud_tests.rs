@@ -12,21 +12,20 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cloud::aws::{self, BedrockCredential};
+use crate::cloud::google::{TokenError, TokenSource, VertexError, VertexTarget};
+use crate::config::{CheckConfig, Config, Provider};
+use crate::credentials::Credentials;
+use crate::gateway::bedrock::{self, BedrockFrame, EventStreamDecoder, EventStreamError};
+use crate::model::{ProbeClass, ProbeReport, State};
+use crate::probe::probe_with_credentials;
+use crate::secrets::{EnvLookup, MemoryStore, Secret, SecretStore};
+use crate::upstream::bedrock::EVENT_STREAM_CONTENT_TYPE;
+use crate::upstream::{self, vertex};
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use switchboard::cloud::aws::{self, BedrockCredential};
-use switchboard::cloud::google::{TokenError, TokenSource, VertexError, VertexTarget};
-use switchboard::config::{CheckConfig, Config, Provider};
-use switchboard::credentials::Credentials;
-use switchboard::gateway::bedrock::{
-    self, BedrockFrame, EventStreamDecoder, EventStreamError, EVENT_STREAM_CONTENT_TYPE,
-};
-use switchboard::model::{ProbeClass, ProbeReport, State};
-use switchboard::probe::probe_with_credentials;
-use switchboard::secrets::{EnvLookup, MemoryStore, Secret, SecretStore};
-use switchboard::upstream::{self, vertex};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -301,7 +300,7 @@ fn check() -> CheckConfig {
 }
 
 fn client() -> reqwest::Client {
-    switchboard::http::probe_client().expect("client")
+    crate::http::probe_client().expect("client")
 }
 
 fn assert_no_secret(report: &ProbeReport, secrets: &[&str]) {
@@ -421,7 +420,7 @@ async fn bedrock_reads_the_shared_credentials_file_profile() {
     let p = bedrock_provider(&server.uri());
     // The keyring-backed summary knows AWS keys exist, though there is no single secret.
     let summary = creds.resolve(&p).await;
-    assert_eq!(summary.source, switchboard::model::CredentialSource::Env);
+    assert_eq!(summary.source, crate::model::CredentialSource::Env);
     assert!(summary.secret.is_none());
     let auth = upstream::bedrock::resolve_auth(&p, &creds)
         .await

@@ -5,20 +5,20 @@
 
 use std::collections::HashMap;
 
-use proptest::prelude::*;
-use proptest::sample::Index;
-use serde_json::{json, Value};
-use switchboard::gateway::sse::{encode, SseDecoder, SseEvent};
-use switchboard::gateway::translate::{
+use crate::gateway::sse::{encode, SseDecoder, SseEvent};
+use crate::gateway::translate::{
     anthropic_error_body, anthropic_to_openai_request, anthropic_to_openai_response,
     chat_to_responses_response, error_types_for_status, fold_system_turns, openai_error_body,
     openai_to_anthropic_request, openai_to_anthropic_response, responses_to_chat_request,
     translate_error_body, ChunksToEvents, ChunksToResponses, EventsToChunks, TranslateError,
     DEFAULT_MAX_TOKENS, RAW_ARGUMENTS_KEY,
 };
-use switchboard::gateway::wire::anthropic as a;
-use switchboard::gateway::wire::openai as o;
-use switchboard::gateway::wire::Protocol;
+use crate::gateway::wire::anthropic as a;
+use crate::gateway::wire::openai as o;
+use crate::gateway::wire::Protocol;
+use proptest::prelude::*;
+use proptest::sample::Index;
+use serde_json::{json, Value};
 
 // ---------------------------------------------------------------------------
 // Fixtures
