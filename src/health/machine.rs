@@ -182,6 +182,8 @@ pub struct HealthMachine {
     windows: Vec<(Option<String>, VecDeque<Entry>)>,
     /// The open incident was opened by the error-rate rule, on this window.
     intermittent: Option<Option<String>>,
+    /// The latest observation's time: what "recent" means for the windows.
+    last_seen: Option<DateTime<Utc>>,
 }
 
 /// One sample in a window.
@@ -208,6 +210,7 @@ impl HealthMachine {
             incident: None,
             windows: Vec::new(),
             intermittent: None,
+            last_seen: None,
         }
     }
 
@@ -232,8 +235,14 @@ impl HealthMachine {
     }
 
     /// A failure is being confirmed: the engine should re-probe soon (`confirm_secs`).
+    /// Also while a recent failure is still in an error-rate window: elevated
+    /// errors alternate with passes, and checking at `confirm_secs` instead of
+    /// the interval is what lets three failures of five show in a minute, not
+    /// five. A single blip costs `window_checks - 1` quick checks, no alarm.
     pub fn wants_confirmation(&self) -> bool {
-        (self.bad_streak > 0 && self.incident.is_none()) || (self.incident.is_some() && self.good_streak > 0)
+        (self.bad_streak > 0 && self.incident.is_none())
+            || (self.incident.is_some() && self.good_streak > 0)
+            || (self.incident.is_none() && self.recent_failure_in_a_window())
     }
 
     /// Names the model behind the open incident (the engine knows which
@@ -275,6 +284,7 @@ impl HealthMachine {
         } else if obs.from_probe {
             self.probe_good_streak = 0;
         }
+        self.last_seen = Some(self.last_seen.map_or(obs.at, |t| t.max(obs.at)));
         if let Some(sample) = obs.sample {
             self.record(sample, obs.at, obs.request_id);
         }
@@ -421,12 +431,7 @@ impl HealthMachine {
         if evidence {
             self.good_streak = self.good_streak.saturating_add(1);
         }
-        // An incident the error rate opened also waits until one more failure
-        // could not open it again: no close and reopen while errors go on.
-        let rate_settled = self.intermittent.as_ref().is_none_or(|key| {
-            let (k, _) = self.thresholds.rate();
-            self.failures_in(key.as_deref()) + 1 < k
-        });
+        let rate_settled = self.rate_settled();
         match self.incident.as_mut() {
             Some(incident) if self.good_streak >= self.thresholds.successes_to_close && rate_settled => {
                 incident.ended_at = Some(end_not_before(obs.at, incident));
@@ -465,7 +470,8 @@ impl HealthMachine {
     /// `successes_to_close` times in a row while the page still says `raw`
     /// (degraded): the failure is over even if the page is not.
     fn outage_over_but_page_lags(&self, raw: State) -> bool {
-        self.incident.as_ref().is_some_and(|i| i.state.is_failing())
+        self.rate_settled()
+            && self.incident.as_ref().is_some_and(|i| i.state.is_failing())
             && is_trouble(raw)
             && !raw.is_failing()
             && self.probe_good_streak >= self.thresholds.successes_to_close
@@ -514,6 +520,30 @@ impl HealthMachine {
     fn failures_in(&self, model: Option<&str>) -> usize {
         self.window(model)
             .map_or(0, |w| w.iter().filter(|e| e.failed).count())
+    }
+
+    /// An incident the error rate opened also waits until one more failure
+    /// could not open it again: no end and new begin while the errors go on
+    /// (neither closing nor handing over to a lagging page).
+    fn rate_settled(&self) -> bool {
+        self.intermittent.as_ref().is_none_or(|key| {
+            let (k, _) = self.thresholds.rate();
+            self.failures_in(key.as_deref()) + 1 < k
+        })
+    }
+
+    /// A failure that the next sample will not push out of its window, and
+    /// not older than `window`.
+    fn recent_failure_in_a_window(&self) -> bool {
+        let (_, n) = self.thresholds.rate();
+        let horizon = self
+            .last_seen
+            .and_then(|t| t.checked_sub_signed(self.thresholds.window));
+        self.windows.iter().any(|(_, w)| {
+            w.iter()
+                .skip((w.len() + 1).saturating_sub(n))
+                .any(|e| e.failed && horizon.is_none_or(|h| e.at >= h))
+        })
     }
 
     /// `window_failures` of the last `window_checks` checks of this window failed.
@@ -985,6 +1015,14 @@ mod tests {
         let ts = checks(&mut m, 0, &blips);
         assert_eq!(opened(&ts), 0, "{ts:?}");
         assert_eq!(m.state(), Operational);
+        // After a blip, quick checks until it is about to leave the window.
+        let mut m = HealthMachine::new(TH);
+        checks(&mut m, 0, &[false, true, false]);
+        assert!(m.wants_confirmation(), "a failure in the window: check again soon");
+        checks(&mut m, 3, &[false, false]);
+        assert!(m.wants_confirmation(), "the next check still sees it");
+        checks(&mut m, 5, &[false]);
+        assert!(!m.wants_confirmation(), "the next check pushes it out");
         let two_in_five: Vec<bool> = (0..60).map(|i| i % 5 == 1 || i % 5 == 3).collect();
         let ts = checks(&mut m, 60, &two_in_five);
         assert_eq!(opened(&ts), 0, "{ts:?}");
@@ -1025,6 +1063,50 @@ mod tests {
         // A new blip after it ended starts from an empty window.
         let ts = checks(&mut m, 43, &[true, false, false, false]);
         assert_eq!(opened(&ts), 0, "{ts:?}");
+    }
+
+    /// An intermittent outage and a page that now reports degraded: the
+    /// passes between failures must not hand the outage over to the page
+    /// (end, begin) on every other check while the errors go on.
+    #[test]
+    fn an_intermittent_outage_is_not_handed_to_the_page_while_errors_go_on() {
+        let mut m = HealthMachine::new(TH);
+        let ts = checks(&mut m, 0, &[true, false, true, false, true]);
+        assert_eq!(opened(&ts), 1);
+        let page = a(Degraded, true);
+        let failing = a(Outage, true);
+        let mut all = Vec::new();
+        for i in 0..10i64 {
+            let at = |s: i64| t0() + Duration::minutes(5 + 3 * i) + Duration::seconds(s);
+            // The model passes, the model list passes, the page says degraded.
+            for (s, sample) in [(0, Some(Sample { model: None, failed: false })), (20, None)] {
+                all.extend(m.observe(Observation {
+                    at: at(s),
+                    assessment: &page,
+                    from_probe: true,
+                    probe_passed: true,
+                    page_fresh: true,
+                    request_id: None,
+                    context: Normal,
+                    evidence: true,
+                    sample,
+                }));
+            }
+            // And fails again.
+            all.extend(m.observe(Observation {
+                at: at(40),
+                assessment: &failing,
+                from_probe: true,
+                probe_passed: false,
+                page_fresh: true,
+                request_id: None,
+                context: Normal,
+                evidence: true,
+                sample: Some(Sample { model: None, failed: true }),
+            }));
+        }
+        assert_eq!((opened(&all), closed(&all)), (0, 0), "{all:?}");
+        assert!(m.incident().is_some_and(|i| i.acknowledged_at.is_some()));
     }
 
     /// Each model has its own window: another model's passes (and the model
