@@ -1424,13 +1424,18 @@ token_command = "gcloud auth print-access-token --account 'me@example.com'"
             (4, 6, Duration::from_secs(600))
         );
         let d = CheckConfig::default();
-        assert_eq!((d.window_failures, d.window_checks, d.window.as_secs()), (3, 5, 900));
+        assert_eq!(
+            (d.window_failures, d.window_checks, d.window.as_secs()),
+            (3, 5, 900)
+        );
         for key in ["window_failures", "window_checks"] {
             let msg = parse(&format!("[check]\nslow_ms = 8000\n{key} = 101\n"))
                 .unwrap_err()
                 .to_string();
             assert!(
-                msg.contains(&format!("check.{key}")) && msg.contains("line 3") && msg.contains("at most 100"),
+                msg.contains(&format!("check.{key}"))
+                    && msg.contains("line 3")
+                    && msg.contains("at most 100"),
                 "{msg}"
             );
             let msg = parse(&format!("[check]\n{key} = 0\n")).unwrap_err().to_string();

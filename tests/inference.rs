@@ -815,7 +815,10 @@ async fn every_other_check_failing_opens_an_intermittent_outage_naming_the_model
         "{}",
         incident.cause
     );
-    assert_eq!(incident.request_id.as_deref(), Some("req_011CSHoEeqs5C35K2UUqR7Fy"));
+    assert_eq!(
+        incident.request_id.as_deref(),
+        Some("req_011CSHoEeqs5C35K2UUqR7Fy")
+    );
     assert!(!p.confirmed_by_status_page);
     // The model list answered throughout; only alternate calls failed.
     assert_eq!(p.probe.as_ref().unwrap().http_status, Some(200));
@@ -824,7 +827,11 @@ async fn every_other_check_failing_opens_an_intermittent_outage_naming_the_model
     let sonnet = p.models.iter().find(|m| m.id == "claude-sonnet-4-5").unwrap();
     let haiku = p.models.iter().find(|m| m.id == "claude-haiku-4-5").unwrap();
     assert_eq!(sonnet.state, State::Outage, "{}", sonnet.summary);
-    assert!(sonnet.summary.contains("of the last 5 checks failed"), "{}", sonnet.summary);
+    assert!(
+        sonnet.summary.contains("of the last 5 checks failed"),
+        "{}",
+        sonnet.summary
+    );
     assert_eq!(haiku.state, State::Operational, "{}", haiku.summary);
 
     // The errors go on: the outage holds, no close and reopen.
@@ -836,7 +843,10 @@ async fn every_other_check_failing_opens_an_intermittent_outage_naming_the_model
             _ => {}
         }
     }
-    assert!(sonnet_calls.calls.load(Ordering::SeqCst) >= calls + 3, "checks went on");
+    assert!(
+        sonnet_calls.calls.load(Ordering::SeqCst) >= calls + 3,
+        "checks went on"
+    );
     assert_eq!((opened.len(), closed), (1, 0), "{opened:?}");
     assert_eq!(h.status().providers[0].state, State::Outage);
     h.shutdown().await;

@@ -1000,7 +1000,11 @@ mod tests {
         assert_eq!(opened(&ts), 1, "{ts:?}");
         assert_eq!(m.state(), Outage);
         let inc = m.incident().unwrap();
-        assert_eq!(inc.started_at, t0() + Duration::minutes(1), "the first failure of the window");
+        assert_eq!(
+            inc.started_at,
+            t0() + Duration::minutes(1),
+            "the first failure of the window"
+        );
         assert_eq!(inc.detected_at, t0() + Duration::minutes(5));
         assert_eq!(inc.cause, "3 of the last 5 checks failed: outage");
         assert_eq!(m.summary(), "3 of the last 5 checks failed: outage");
@@ -1018,7 +1022,10 @@ mod tests {
         // After a blip, quick checks until it is about to leave the window.
         let mut m = HealthMachine::new(TH);
         checks(&mut m, 0, &[false, true, false]);
-        assert!(m.wants_confirmation(), "a failure in the window: check again soon");
+        assert!(
+            m.wants_confirmation(),
+            "a failure in the window: check again soon"
+        );
         checks(&mut m, 3, &[false, false]);
         assert!(m.wants_confirmation(), "the next check still sees it");
         checks(&mut m, 5, &[false]);
@@ -1053,7 +1060,11 @@ mod tests {
         assert_eq!(opened(&ts), 1);
         assert_eq!(closed(&ts), 0, "{ts:?}");
         assert_eq!(m.state(), Outage);
-        assert!(m.summary().contains("of the last 5 checks failed"), "{}", m.summary());
+        assert!(
+            m.summary().contains("of the last 5 checks failed"),
+            "{}",
+            m.summary()
+        );
         // Two passes in a row are not enough while 2 of the last 5 failed.
         let ts = checks(&mut m, 40, &[false, false]);
         assert_eq!(closed(&ts), 0, "{ts:?}");
@@ -1079,7 +1090,16 @@ mod tests {
         for i in 0..10i64 {
             let at = |s: i64| t0() + Duration::minutes(5 + 3 * i) + Duration::seconds(s);
             // The model passes, the model list passes, the page says degraded.
-            for (s, sample) in [(0, Some(Sample { model: None, failed: false })), (20, None)] {
+            for (s, sample) in [
+                (
+                    0,
+                    Some(Sample {
+                        model: None,
+                        failed: false,
+                    }),
+                ),
+                (20, None),
+            ] {
                 all.extend(m.observe(Observation {
                     at: at(s),
                     assessment: &page,
@@ -1102,7 +1122,10 @@ mod tests {
                 request_id: None,
                 context: Normal,
                 evidence: true,
-                sample: Some(Sample { model: None, failed: true }),
+                sample: Some(Sample {
+                    model: None,
+                    failed: true,
+                }),
             }));
         }
         assert_eq!((opened(&all), closed(&all)), (0, 0), "{all:?}");
