@@ -734,7 +734,7 @@ struct EveryOtherFails {
 
 impl wiremock::Respond for EveryOtherFails {
     fn respond(&self, _req: &Request) -> ResponseTemplate {
-        if self.calls.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+        if self.calls.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
             ResponseTemplate::new(500)
                 .insert_header("request-id", "req_011CSHoEeqs5C35K2UUqR7Fy")
                 .set_body_json(json!({"type": "error",
