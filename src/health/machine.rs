@@ -526,9 +526,19 @@ impl HealthMachine {
     /// could not open it again: no end and new begin while the errors go on
     /// (neither closing nor handing over to a lagging page).
     fn rate_settled(&self) -> bool {
+        // Only failures within `window` of now: a model whose checks stopped
+        // (budget spent, removed from `models`) must not hold it open forever.
+        let horizon = self
+            .last_seen
+            .and_then(|t| t.checked_sub_signed(self.thresholds.window));
         self.intermittent.as_ref().is_none_or(|key| {
             let (k, _) = self.thresholds.rate();
-            self.failures_in(key.as_deref()) + 1 < k
+            let recent = self.window(key.as_deref()).map_or(0, |w| {
+                w.iter()
+                    .filter(|e| e.failed && horizon.is_none_or(|h| e.at >= h))
+                    .count()
+            });
+            recent + 1 < k
         })
     }
 
@@ -1074,6 +1084,34 @@ mod tests {
         // A new blip after it ended starts from an empty window.
         let ts = checks(&mut m, 43, &[true, false, false, false]);
         assert_eq!(opened(&ts), 0, "{ts:?}");
+    }
+
+    /// An intermittent outage whose checks stopped (the budget is spent):
+    /// its failures age out of the window, and other passing evidence ends it.
+    #[test]
+    fn an_intermittent_outage_ends_once_its_failures_are_old() {
+        let mut m = HealthMachine::new(TH);
+        let ts = checks(&mut m, 0, &[true, false, true, false, true]);
+        assert_eq!(opened(&ts), 1);
+        let ok = a(Operational, false);
+        let pass = |m: &mut HealthMachine, min: i64| {
+            m.observe(Observation {
+                at: t0() + Duration::minutes(min),
+                assessment: &ok,
+                from_probe: true,
+                probe_passed: true,
+                page_fresh: true,
+                request_id: None,
+                context: Normal,
+                evidence: true,
+                sample: None,
+            })
+        };
+        let mut ts = pass(&mut m, 6);
+        ts.extend(pass(&mut m, 7));
+        assert_eq!(closed(&ts), 0, "3 of the last 5 still stand");
+        let ts = pass(&mut m, 25);
+        assert_eq!(closed(&ts), 1, "older than the 15-minute window: {ts:?}");
     }
 
     /// An intermittent outage and a page that now reports degraded: the
