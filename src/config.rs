@@ -32,6 +32,11 @@ const MAX_SLOW_MS: u64 = 600_000;
 const MAX_GATEWAY_TIMEOUT_SECS: u64 = 86_400;
 /// Largest `failures_to_open` / `successes_to_close`.
 const MAX_STREAK: u64 = 1_000;
+/// Largest `[check] window_checks` (and so `window_failures`): the samples
+/// are kept per model, in memory.
+const MAX_WINDOW_CHECKS: u64 = 100;
+/// Longest `[check] window_secs`: a day; failures further apart are no incident.
+const MAX_WINDOW_SECS: u64 = 86_400;
 /// Most `[[providers]]` entries (each is probed every round).
 const MAX_PROVIDERS: usize = 64;
 /// Most status-page components per provider.
@@ -109,6 +114,9 @@ pub(crate) struct RawCheck {
     pub(crate) slow_ms: Option<u64>,
     pub(crate) failures_to_open: Option<u32>,
     pub(crate) successes_to_close: Option<u32>,
+    pub(crate) window_failures: Option<u32>,
+    pub(crate) window_checks: Option<u32>,
+    pub(crate) window_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -187,6 +195,12 @@ pub struct CheckConfig {
     pub slow: Duration,
     pub failures_to_open: u32,
     pub successes_to_close: u32,
+    /// Error-rate rule: this many failing of the last `window_checks` checks
+    /// (per model) within `window` begin an outage too. Catches "elevated
+    /// errors" (every other call failing), which never makes a streak.
+    pub window_failures: u32,
+    pub window_checks: u32,
+    pub window: Duration,
 }
 
 impl Default for CheckConfig {
@@ -198,6 +212,13 @@ impl Default for CheckConfig {
             slow: Duration::from_millis(8000),
             failures_to_open: 2,
             successes_to_close: 2,
+            // 3 of 5: an alternating 50 % error rate opens on its third
+            // failure (five checks), a single blip (1 of 5) or two (2 of 5,
+            // a 40 % rate spread evenly) do not; 15 minutes holds five
+            // checks at the default minute with room for a stretched schedule.
+            window_failures: 3,
+            window_checks: 5,
+            window: Duration::from_secs(900),
         }
     }
 }
@@ -738,6 +759,16 @@ impl Validator<'_> {
             // Bounded by MAX_STREAK, which fits a u32.
             .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
         };
+        let window = |key, v: Option<u32>, default: u32| {
+            self.bounded(
+                &[Key("check"), Key(key)],
+                v.map(u64::from),
+                u64::from(default),
+                MAX_WINDOW_CHECKS,
+                "",
+            )
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+        };
         Ok(CheckConfig {
             interval: secs("interval_secs", c.interval_secs, d.interval, MAX_INTERVAL_SECS)?,
             confirm: secs("confirm_secs", c.confirm_secs, d.confirm, MAX_CONFIRM_SECS)?,
@@ -751,6 +782,22 @@ impl Validator<'_> {
             )?),
             failures_to_open: count("failures_to_open", c.failures_to_open, d.failures_to_open)?,
             successes_to_close: count("successes_to_close", c.successes_to_close, d.successes_to_close)?,
+            window_failures: window("window_failures", c.window_failures, d.window_failures)?,
+            window_checks: window("window_checks", c.window_checks, d.window_checks)?,
+            window: secs("window_secs", c.window_secs, d.window, MAX_WINDOW_SECS)?,
+        })
+        .and_then(|cfg| {
+            if cfg.window_failures > cfg.window_checks {
+                Err(self.error(
+                    &[Key("check"), Key("window_failures")],
+                    format!(
+                        "must be at most check.window_checks ({}), got {}",
+                        cfg.window_checks, cfg.window_failures
+                    ),
+                ))
+            } else {
+                Ok(cfg)
+            }
         })
     }
 
@@ -1341,6 +1388,7 @@ token_command = "gcloud auth print-access-token --account 'me@example.com'"
             ("slow_ms", MAX_SLOW_MS),
             ("failures_to_open", MAX_STREAK),
             ("successes_to_close", MAX_STREAK),
+            ("window_secs", MAX_WINDOW_SECS),
         ] {
             assert!(
                 parse(&format!("[check]\n{key} = {max}\n")).is_ok(),
@@ -1362,6 +1410,45 @@ token_command = "gcloud auth print-access-token --account 'me@example.com'"
             .to_string();
         assert!(
             msg.contains("line 2") && msg.contains("failures_to_open"),
+            "{msg}"
+        );
+    }
+
+    /// The error-rate window: both counts within `[1, 100]`, the failures no
+    /// more than the checks, each error naming the file, line and key.
+    #[test]
+    fn config_bounds_the_error_rate_window() {
+        let c = parse("[check]\nwindow_failures = 4\nwindow_checks = 6\nwindow_secs = 600\n").unwrap();
+        assert_eq!(
+            (c.check.window_failures, c.check.window_checks, c.check.window),
+            (4, 6, Duration::from_secs(600))
+        );
+        let d = CheckConfig::default();
+        assert_eq!(
+            (d.window_failures, d.window_checks, d.window.as_secs()),
+            (3, 5, 900)
+        );
+        for key in ["window_failures", "window_checks"] {
+            let msg = parse(&format!("[check]\nslow_ms = 8000\n{key} = 101\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                msg.contains(&format!("check.{key}"))
+                    && msg.contains("line 3")
+                    && msg.contains("at most 100"),
+                "{msg}"
+            );
+            let msg = parse(&format!("[check]\n{key} = 0\n")).unwrap_err().to_string();
+            assert!(msg.contains("greater than 0") && msg.contains("line 2"), "{msg}");
+        }
+        let msg = parse("[check]\nwindow_checks = 4\nwindow_failures = 5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("/tmp/config.toml"), "{msg}");
+        assert!(
+            msg.contains("line 3")
+                && msg.contains("check.window_failures")
+                && msg.contains("at most check.window_checks (4), got 5"),
             "{msg}"
         );
     }

@@ -33,7 +33,7 @@ use crate::config::{Config, Provider};
 use crate::config_edit;
 use crate::health::budget::{Budget, SpendLedger};
 use crate::health::machine::is_trouble;
-use crate::health::{Context, HealthMachine, IncidentRecord, Observation, Thresholds, Transition};
+use crate::health::{Context, HealthMachine, IncidentRecord, Observation, Sample, Thresholds, Transition};
 use crate::model::{
     Agent, InferenceStatus, PassiveSettings, ProbeClass, ProbeReport, ProviderKind, State, StatusReport,
 };
@@ -1035,6 +1035,10 @@ impl Engine {
                 request_id: r.check.report.request_id.as_deref(),
                 context,
                 evidence: true,
+                sample: Some(Sample {
+                    model: None,
+                    failed: is_trouble(assessment.state),
+                }),
             });
             if m.machine.state() != before {
                 info!(provider = %r.provider, model = %m.id, from = %before, to = %m.machine.state(), "model state changed");
@@ -1338,6 +1342,12 @@ impl Engine {
                 .or_else(|| observed.probe.as_ref().and_then(|r| r.request_id.as_deref())),
             context: ctx,
             evidence,
+            // The provider's own probe of this round (not an agent's error
+            // standing in for it, counted when it came in).
+            sample: c.probe.as_ref().map(|r| Sample {
+                model: None,
+                failed: is_trouble(r.class.state()),
+            }),
         });
         let mut transitions = transitions;
         for t in &mut transitions {
@@ -1441,6 +1451,12 @@ impl Engine {
                 request_id: request_id.as_deref(),
                 context,
                 evidence,
+                // The model's own window: another model's passes do not
+                // dilute its failures, nor does the model list answering.
+                sample: Some(Sample {
+                    model: Some(model),
+                    failed: is_trouble(fresh.class.state()),
+                }),
             });
             for t in &mut transitions {
                 if let Transition::Opened(incident) = t {
@@ -1512,6 +1528,8 @@ impl Engine {
                 request_id: check.probe.as_ref().and_then(|r| r.request_id.as_deref()),
                 context: Context::Normal,
                 evidence: true,
+                // The gateway reports failures only: no rate without the passes.
+                sample: None,
             });
             tracked.last = Some(check);
         }

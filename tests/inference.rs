@@ -719,3 +719,144 @@ async fn a_model_seen_in_gateway_traffic_is_watched_and_checked() {
     );
     h.shutdown().await;
 }
+
+// ---------------------------------------------------------------------------
+// Elevated errors: the error-rate rule on the running engine, real checks
+// against a fake on 127.0.0.1.
+
+/// Answers every other `POST /v1/messages` for one model with Anthropic's
+/// `500 api_error` (the first one fails), the others with a real 1-token
+/// answer: a 50 % error rate that never fails twice in a row.
+struct EveryOtherFails {
+    calls: AtomicUsize,
+    model: &'static str,
+}
+
+impl wiremock::Respond for EveryOtherFails {
+    fn respond(&self, _req: &Request) -> ResponseTemplate {
+        if self.calls.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
+            ResponseTemplate::new(500)
+                .insert_header("request-id", "req_011CSHoEeqs5C35K2UUqR7Fy")
+                .set_body_json(json!({"type": "error",
+                    "error": {"type": "api_error", "message": "Internal server error"},
+                    "request_id": "req_011CSHoEeqs5C35K2UUqR7Fy"}))
+        } else {
+            ResponseTemplate::new(200).set_body_json(anthropic_ok(self.model))
+        }
+    }
+}
+
+/// Issue 11 (elevated error rates): one model failing every other check
+/// never makes two failures in a row, yet after 3 of its last 5 checks
+/// failed the provider is in an outage that names the model and says it is
+/// intermittent; the other model stays operational, and the outage does not
+/// close and reopen while the errors go on.
+#[tokio::test]
+async fn every_other_check_failing_opens_an_intermittent_outage_naming_the_model() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/models"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [{"id": "claude-sonnet-4-5-20250929", "type": "model", "display_name": "Claude Sonnet 4.5",
+                      "created_at": "2025-09-29T00:00:00Z"}],
+            "has_more": false, "first_id": "claude-sonnet-4-5-20250929", "last_id": "claude-sonnet-4-5-20250929"
+        })))
+        .mount(&server)
+        .await;
+    let sonnet_calls = Arc::new(EveryOtherFails {
+        calls: AtomicUsize::new(0),
+        model: "claude-sonnet-4-5",
+    });
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .and(|req: &Request| body_of(req)["model"] == "claude-sonnet-4-5")
+        .respond_with(EveryOtherFailsShared(sonnet_calls.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .and(|req: &Request| body_of(req)["model"] == "claude-haiku-4-5")
+        .respond_with(ResponseTemplate::new(200).set_body_json(anthropic_ok("claude-haiku-4-5")))
+        .mount(&server)
+        .await;
+    let cfg = config(&format!(
+        "use_catalog = false\n[check]\ninterval_secs = 1\nconfirm_secs = 1\n\
+         [[providers]]\nid = \"anthropic\"\nkind = \"anthropic\"\nbase_url = \"{}\"\nstatus_format = \"none\"\n\
+         api_key_env = \"K\"\nmodels = [\"claude-sonnet-4-5\", \"claude-haiku-4-5\"]\n\
+         [inference]\nenabled = true\ninterval_secs = 1\nmonthly_budget_usd = 100\n",
+        server.uri()
+    ));
+    let cfg = Config { path: None, ..cfg };
+    let checker = Checker::new(credentials(&[("K", KEY)])).unwrap();
+    let (h, _task) = Engine::spawn(cfg, Arc::new(checker), Arc::new(switchboard::engine::SystemClock));
+    let mut events = h.subscribe();
+    let mut opened = Vec::new();
+    let mut closed = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while opened.is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        while let Ok(e) = events.try_recv() {
+            match e {
+                Event::IncidentOpened { incident, .. } => opened.push(incident),
+                Event::IncidentClosed { .. } => closed += 1,
+                _ => {}
+            }
+        }
+    }
+    let p = h.status().providers[0].clone();
+    assert_eq!(p.state, State::Outage, "{}", p.summary);
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    let incident = &opened[0];
+    assert_eq!(incident.model.as_deref(), Some("claude-sonnet-4-5"));
+    assert!(
+        incident
+            .cause
+            .starts_with("3 of the last 5 checks failed: claude-sonnet-4-5: HTTP 500 api_error"),
+        "{}",
+        incident.cause
+    );
+    assert_eq!(
+        incident.request_id.as_deref(),
+        Some("req_011CSHoEeqs5C35K2UUqR7Fy")
+    );
+    assert!(!p.confirmed_by_status_page);
+    // The model list answered throughout; only alternate calls failed.
+    assert_eq!(p.probe.as_ref().unwrap().http_status, Some(200));
+    let calls = sonnet_calls.calls.load(Ordering::SeqCst);
+    assert!(calls >= 5, "three failures need five calls, got {calls}");
+    let sonnet = p.models.iter().find(|m| m.id == "claude-sonnet-4-5").unwrap();
+    let haiku = p.models.iter().find(|m| m.id == "claude-haiku-4-5").unwrap();
+    assert_eq!(sonnet.state, State::Outage, "{}", sonnet.summary);
+    assert!(
+        sonnet.summary.contains("of the last 5 checks failed"),
+        "{}",
+        sonnet.summary
+    );
+    assert_eq!(haiku.state, State::Operational, "{}", haiku.summary);
+
+    // The errors go on: the outage holds, no close and reopen.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    while let Ok(e) = events.try_recv() {
+        match e {
+            Event::IncidentOpened { incident, .. } => opened.push(incident),
+            Event::IncidentClosed { .. } => closed += 1,
+            _ => {}
+        }
+    }
+    assert!(
+        sonnet_calls.calls.load(Ordering::SeqCst) >= calls + 3,
+        "checks went on"
+    );
+    assert_eq!((opened.len(), closed), (1, 0), "{opened:?}");
+    assert_eq!(h.status().providers[0].state, State::Outage);
+    h.shutdown().await;
+}
+
+/// Shares the counter with the test, which reads how many calls were made.
+struct EveryOtherFailsShared(Arc<EveryOtherFails>);
+
+impl wiremock::Respond for EveryOtherFailsShared {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        self.0.respond(req)
+    }
+}

@@ -3,7 +3,8 @@
 
 Each timeline (timelines/*.json, format in README.md) gets its own fake
 provider API and fake Statuspage on 127.0.0.1, driven by the timeline clock,
-and its own `switchboard watch` (interval_secs = 1, confirm_secs = 1). Time is
+and its own `switchboard watch` (interval_secs = 1, confirm_secs = 1,
+window_secs = 15). Time is
 compressed: one timeline minute is one second (--speed), error delays too.
 All timelines run at once. The runner polls each watch's /api/status and
 prints, per timeline: when errors began, when Switchboard detected them and
@@ -241,7 +242,9 @@ def config_text(t, fake_port, listen_port, inference, gateway_port=None):
     base = f"http://127.0.0.1:{fake_port}"
     lines = [
         "use_catalog = false", 'preferred = "p"', "",
-        "[check]", "interval_secs = 1", "confirm_secs = 1", "timeout_secs = 5", "slow_ms = 60000", "",
+        "[check]", "interval_secs = 1", "confirm_secs = 1", "timeout_secs = 5", "slow_ms = 60000",
+        # The error-rate window, compressed like the rest: 15 timeline minutes.
+        "window_secs = 15", "",
         "[notifications]", "enabled = false", "",
         "[server]", f'listen = "127.0.0.1:{listen_port}"', "",
         "[gateway]", *(["enabled = true", f'listen = "127.0.0.1:{gateway_port}"'] if gateway_port else ["enabled = false"]), "",

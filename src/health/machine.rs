@@ -7,6 +7,15 @@
 //! (`failures_to_open`) and coming back up (`successes_to_close`) are what damp
 //! flapping: a signal that alternates every poll never collects the streak needed
 //! to close, so it yields one incident begin and, once it settles, one end.
+//!
+//! Besides the consecutive streak, an error-rate rule opens an incident when
+//! `window_failures` of the last `window_checks` checks (within `window`)
+//! failed: the typical real incident is "elevated errors", every other call
+//! failing, which never collects two failures in a row. Each check's own
+//! result is one [`Sample`], kept per model (a pass of one model says nothing
+//! of another's failures).
+
+use std::collections::VecDeque;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -21,6 +30,24 @@ pub struct Thresholds {
     pub(crate) failures_to_open: u32,
     /// Consecutive passing checks that end it.
     pub(crate) successes_to_close: u32,
+    /// Failing checks among the last `window_checks` that begin an incident
+    /// too (never fewer than `failures_to_open`).
+    pub(crate) window_failures: u32,
+    /// How many of the latest checks the error-rate rule looks at.
+    pub(crate) window_checks: u32,
+    /// Checks older than this leave the window: failures spread over hours
+    /// are a flaky but working API, not an incident.
+    pub(crate) window: chrono::Duration,
+}
+
+impl Thresholds {
+    /// The rule as applied: at least `failures_to_open` failures (a user who
+    /// raised it asked for more evidence, not less), among at least as many checks.
+    fn rate(&self) -> (usize, usize) {
+        let k = self.window_failures.max(self.failures_to_open).max(1);
+        let n = self.window_checks.max(k);
+        (k as usize, n as usize)
+    }
 }
 
 impl From<&CheckConfig> for Thresholds {
@@ -28,8 +55,23 @@ impl From<&CheckConfig> for Thresholds {
         Thresholds {
             failures_to_open: c.failures_to_open,
             successes_to_close: c.successes_to_close,
+            window_failures: c.window_failures,
+            window_checks: c.window_checks,
+            window: chrono::Duration::from_std(c.window).unwrap_or(chrono::Duration::MAX),
         }
     }
+}
+
+/// One check's own result, for the error-rate window: an inference check, a
+/// model-list probe. Set only where the result comes in, so one result
+/// counts once however many observations show it afterwards. A failed
+/// gateway call is no sample: the gateway reports failures only, and a rate
+/// needs the passes too (its failures count in the streak, as before).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sample<'a> {
+    /// Whose window: a model's inference check, or (`None`) the machine's own probe.
+    pub model: Option<&'a str>,
+    pub failed: bool,
 }
 
 /// What the round as a whole says about the conditions of this check.
@@ -65,6 +107,8 @@ pub struct Observation<'a> {
     /// many observations show it. The words and the page's acknowledgement
     /// still apply.
     pub(crate) evidence: bool,
+    /// The check result this observation brings in, for the error-rate window.
+    pub(crate) sample: Option<Sample<'a>>,
 }
 
 /// One incident: a period during which the provider was in a troubled state.
@@ -134,6 +178,20 @@ pub struct HealthMachine {
     streak_started: Option<DateTime<Utc>>,
     streak_request_id: Option<String>,
     incident: Option<IncidentRecord>,
+    /// The latest samples per window (model, or `None`: the own probe).
+    windows: Vec<(Option<String>, VecDeque<Entry>)>,
+    /// The open incident was opened by the error-rate rule, on this window.
+    intermittent: Option<Option<String>>,
+    /// The latest observation's time: what "recent" means for the windows.
+    last_seen: Option<DateTime<Utc>>,
+}
+
+/// One sample in a window.
+#[derive(Clone, Debug)]
+struct Entry {
+    at: DateTime<Utc>,
+    failed: bool,
+    request_id: Option<String>,
 }
 
 impl HealthMachine {
@@ -150,6 +208,9 @@ impl HealthMachine {
             streak_started: None,
             streak_request_id: None,
             incident: None,
+            windows: Vec::new(),
+            intermittent: None,
+            last_seen: None,
         }
     }
 
@@ -174,8 +235,14 @@ impl HealthMachine {
     }
 
     /// A failure is being confirmed: the engine should re-probe soon (`confirm_secs`).
+    /// Also while a recent failure is still in an error-rate window: elevated
+    /// errors alternate with passes, and checking at `confirm_secs` instead of
+    /// the interval is what lets three failures of five show in a minute, not
+    /// five. A single blip costs `window_checks - 1` quick checks, no alarm.
     pub(crate) fn wants_confirmation(&self) -> bool {
-        (self.bad_streak > 0 && self.incident.is_none()) || (self.incident.is_some() && self.good_streak > 0)
+        (self.bad_streak > 0 && self.incident.is_none())
+            || (self.incident.is_some() && self.good_streak > 0)
+            || (self.incident.is_none() && self.recent_failure_in_a_window())
     }
 
     /// Names the model behind the open incident (the engine knows which
@@ -216,6 +283,10 @@ impl HealthMachine {
             self.probe_good_streak = self.probe_good_streak.saturating_add(1);
         } else if obs.from_probe {
             self.probe_good_streak = 0;
+        }
+        self.last_seen = Some(self.last_seen.map_or(obs.at, |t| t.max(obs.at)));
+        if let Some(sample) = obs.sample {
+            self.record(sample, obs.at, obs.request_id);
         }
         if !obs.evidence {
             if self.incident.is_some() && is_trouble(raw) {
@@ -264,6 +335,7 @@ impl HealthMachine {
             request_id: None,
         };
         self.incident = Some(incident.clone());
+        self.intermittent = None;
         self.bad_streak = 1;
         self.good_streak = 0;
         self.change(raw, obs.at, out);
@@ -316,6 +388,34 @@ impl HealthMachine {
                 request_id: self.streak_request_id.clone(),
             };
             self.incident = Some(incident.clone());
+            self.intermittent = None;
+            self.change(raw, started_at, out);
+            self.set_words(obs.assessment);
+            out.push(Transition::Opened(incident));
+        } else if let Some(key) = obs
+            .sample
+            .filter(|s| s.failed && self.rate_holds(s.model))
+            .map(|s| s.model.map(str::to_string))
+        {
+            // Not two in a row, but too many of the last few: elevated errors.
+            let (started_at, request_id) = self
+                .window(key.as_deref())
+                .and_then(|w| w.iter().find(|e| e.failed))
+                .map_or((obs.at, obs.request_id.map(str::to_string)), |e| {
+                    (e.at.min(obs.at), e.request_id.clone())
+                });
+            self.intermittent = Some(key);
+            let incident = IncidentRecord {
+                model: None,
+                state: raw,
+                started_at,
+                detected_at: obs.at,
+                acknowledged_at: None,
+                ended_at: None,
+                cause: self.rate_words(&obs.assessment.summary),
+                request_id,
+            };
+            self.incident = Some(incident.clone());
             self.change(raw, started_at, out);
             self.set_words(obs.assessment);
             out.push(Transition::Opened(incident));
@@ -331,11 +431,15 @@ impl HealthMachine {
         if evidence {
             self.good_streak = self.good_streak.saturating_add(1);
         }
+        let rate_settled = self.rate_settled();
         match self.incident.as_mut() {
-            Some(incident) if self.good_streak >= self.thresholds.successes_to_close => {
+            Some(incident) if self.good_streak >= self.thresholds.successes_to_close && rate_settled => {
                 incident.ended_at = Some(end_not_before(obs.at, incident));
                 let closed = incident.clone();
                 self.incident = None;
+                self.intermittent = None;
+                // A new incident needs new failures.
+                self.windows.clear();
                 self.change(State::Operational, obs.at, out);
                 self.set_words(obs.assessment);
                 out.push(Transition::Closed(closed));
@@ -366,15 +470,106 @@ impl HealthMachine {
     /// `successes_to_close` times in a row while the page still says `raw`
     /// (degraded): the failure is over even if the page is not.
     fn outage_over_but_page_lags(&self, raw: State) -> bool {
-        self.incident.as_ref().is_some_and(|i| i.state.is_failing())
+        self.rate_settled()
+            && self.incident.as_ref().is_some_and(|i| i.state.is_failing())
             && is_trouble(raw)
             && !raw.is_failing()
             && self.probe_good_streak >= self.thresholds.successes_to_close
     }
 
     fn set_words(&mut self, a: &Assessment) {
-        self.summary = a.summary.clone();
+        self.summary = if self.intermittent.is_some() && is_trouble(a.state) {
+            self.rate_words(&a.summary)
+        } else {
+            a.summary.clone()
+        };
         self.confirmed = a.confirmed_by_status_page;
+    }
+
+    /// Adds one check's result to its window, dropping what is too old or
+    /// beyond the last `window_checks`.
+    fn record(&mut self, sample: Sample<'_>, at: DateTime<Utc>, request_id: Option<&str>) {
+        let (_, n) = self.thresholds.rate();
+        let horizon = at.checked_sub_signed(self.thresholds.window);
+        let key = sample.model.map(str::to_string);
+        let index = match self.windows.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                self.windows.push((key, VecDeque::new()));
+                self.windows.len() - 1
+            }
+        };
+        let window = &mut self.windows[index].1;
+        window.push_back(Entry {
+            at,
+            failed: sample.failed,
+            request_id: request_id.map(str::to_string),
+        });
+        while window.len() > n || window.front().is_some_and(|e| horizon.is_some_and(|h| e.at < h)) {
+            window.pop_front();
+        }
+    }
+
+    fn window(&self, model: Option<&str>) -> Option<&VecDeque<Entry>> {
+        self.windows
+            .iter()
+            .find(|(k, _)| k.as_deref() == model)
+            .map(|(_, w)| w)
+    }
+
+    fn failures_in(&self, model: Option<&str>) -> usize {
+        self.window(model)
+            .map_or(0, |w| w.iter().filter(|e| e.failed).count())
+    }
+
+    /// An incident the error rate opened also waits until one more failure
+    /// could not open it again: no end and new begin while the errors go on
+    /// (neither closing nor handing over to a lagging page).
+    fn rate_settled(&self) -> bool {
+        // Only failures within `window` of now: a model whose checks stopped
+        // (budget spent, removed from `models`) must not hold it open forever.
+        let horizon = self
+            .last_seen
+            .and_then(|t| t.checked_sub_signed(self.thresholds.window));
+        self.intermittent.as_ref().is_none_or(|key| {
+            let (k, _) = self.thresholds.rate();
+            let recent = self.window(key.as_deref()).map_or(0, |w| {
+                w.iter()
+                    .filter(|e| e.failed && horizon.is_none_or(|h| e.at >= h))
+                    .count()
+            });
+            recent + 1 < k
+        })
+    }
+
+    /// A failure that the next sample will not push out of its window, and
+    /// not older than `window`.
+    fn recent_failure_in_a_window(&self) -> bool {
+        let (_, n) = self.thresholds.rate();
+        let horizon = self
+            .last_seen
+            .and_then(|t| t.checked_sub_signed(self.thresholds.window));
+        self.windows.iter().any(|(_, w)| {
+            w.iter()
+                .skip((w.len() + 1).saturating_sub(n))
+                .any(|e| e.failed && horizon.is_none_or(|h| e.at >= h))
+        })
+    }
+
+    /// `window_failures` of the last `window_checks` checks of this window failed.
+    fn rate_holds(&self, model: Option<&str>) -> bool {
+        let (k, _) = self.thresholds.rate();
+        self.failures_in(model) >= k
+    }
+
+    /// "3 of the last 5 checks failed: <what the last one said>", for the
+    /// window that opened the incident.
+    fn rate_words(&self, summary: &str) -> String {
+        let key = self.intermittent.clone().flatten();
+        let w = self.window(key.as_deref());
+        let failed = self.failures_in(key.as_deref());
+        let checks = w.map_or(0, VecDeque::len);
+        format!("{failed} of the last {checks} checks failed: {summary}")
     }
 
     fn change(&mut self, to: State, at: DateTime<Utc>, out: &mut Vec<Transition>) {
@@ -394,6 +589,9 @@ mod tests {
     const TH: Thresholds = Thresholds {
         failures_to_open: 2,
         successes_to_close: 2,
+        window_failures: 3,
+        window_checks: 5,
+        window: Duration::minutes(15),
     };
 
     fn t0() -> DateTime<Utc> {
@@ -424,6 +622,10 @@ mod tests {
                 request_id: Some("req_1"),
                 context,
                 evidence: true,
+                sample: from_probe.then_some(Sample {
+                    model: None,
+                    failed: is_trouble(state),
+                }),
             }));
         }
         all
@@ -713,6 +915,10 @@ mod tests {
                 request_id: Some("req_1"),
                 context: Normal,
                 evidence,
+                sample: evidence.then_some(Sample {
+                    model: None,
+                    failed: true,
+                }),
             })
         };
         assert!(seen(&mut m, 10, true).is_empty(), "first failure waits");
@@ -737,6 +943,7 @@ mod tests {
                 request_id: None,
                 context: Normal,
                 evidence: false,
+                sample: None,
             });
         }
         assert_eq!(m.state(), Outage);
@@ -758,6 +965,10 @@ mod tests {
             request_id: None,
             context: Normal,
             evidence: true,
+            sample: Some(Sample {
+                model: None,
+                failed: false,
+            }),
         });
         assert_eq!(opened(&ts), 1, "{ts:?}");
         assert_eq!(m.state(), Degraded);
@@ -771,6 +982,243 @@ mod tests {
         assert_eq!(opened(&run(&mut m, &[(0, Outage, true, true, Normal)])), 1);
         let mut m = HealthMachine::new(TH);
         assert_eq!(opened(&run(&mut m, &[(0, Outage, false, true, Normal)])), 0);
+    }
+
+    /// Feeds one check result per minute, `true` = failed, each its own sample.
+    fn checks(m: &mut HealthMachine, start_min: i64, results: &[bool]) -> Vec<Transition> {
+        let steps: Vec<_> = results
+            .iter()
+            .enumerate()
+            .map(|(i, &failed)| {
+                let state = if failed { Outage } else { Operational };
+                ((start_min + i as i64) * 60, state, false, true, Normal)
+            })
+            .collect();
+        run(m, &steps)
+    }
+
+    /// Elevated errors: every other check fails, so two in a row never
+    /// happen; the third failure of five opens the outage, started at the
+    /// first, and the words say it is intermittent.
+    #[test]
+    fn alternating_failures_open_an_intermittent_outage() {
+        let mut m = HealthMachine::new(TH);
+        let ts = checks(&mut m, 0, &[false, true, false, true]);
+        assert_eq!(opened(&ts), 0, "2 of 5 is not yet an incident");
+        assert_eq!(m.state(), Operational);
+        let ts = checks(&mut m, 4, &[false, true]);
+        assert_eq!(opened(&ts), 1, "{ts:?}");
+        assert_eq!(m.state(), Outage);
+        let inc = m.incident().unwrap();
+        assert_eq!(
+            inc.started_at,
+            t0() + Duration::minutes(1),
+            "the first failure of the window"
+        );
+        assert_eq!(inc.detected_at, t0() + Duration::minutes(5));
+        assert_eq!(inc.cause, "3 of the last 5 checks failed: outage");
+        assert_eq!(m.summary(), "3 of the last 5 checks failed: outage");
+        assert_eq!(inc.request_id.as_deref(), Some("req_1"));
+    }
+
+    /// One blip in five, or two (an even 40 %), for an hour: never an incident.
+    #[test]
+    fn one_blip_in_five_does_not_open() {
+        let mut m = HealthMachine::new(TH);
+        let blips: Vec<bool> = (0..60).map(|i| i % 5 == 2).collect();
+        let ts = checks(&mut m, 0, &blips);
+        assert_eq!(opened(&ts), 0, "{ts:?}");
+        assert_eq!(m.state(), Operational);
+        // After a blip, quick checks until it is about to leave the window.
+        let mut m = HealthMachine::new(TH);
+        checks(&mut m, 0, &[false, true, false]);
+        assert!(
+            m.wants_confirmation(),
+            "a failure in the window: check again soon"
+        );
+        checks(&mut m, 3, &[false, false]);
+        assert!(m.wants_confirmation(), "the next check still sees it");
+        checks(&mut m, 5, &[false]);
+        assert!(!m.wants_confirmation(), "the next check pushes it out");
+        let two_in_five: Vec<bool> = (0..60).map(|i| i % 5 == 1 || i % 5 == 3).collect();
+        let ts = checks(&mut m, 60, &two_in_five);
+        assert_eq!(opened(&ts), 0, "{ts:?}");
+    }
+
+    /// Three failures of five spread over more than `window` are a flaky but
+    /// working API: the old ones leave the window.
+    #[test]
+    fn failures_further_apart_than_the_window_do_not_open() {
+        let mut m = HealthMachine::new(TH);
+        let mut steps = Vec::new();
+        for i in 0..10 {
+            let state = if i % 2 == 0 { Outage } else { Operational };
+            steps.push((i * 8 * 60, state, false, true, Normal));
+        }
+        let ts = run(&mut m, &steps);
+        assert_eq!(opened(&ts), 0, "{ts:?}");
+    }
+
+    /// While the errors go on (alternating) the incident stays open: one
+    /// begin, no end; once they stop it ends once, after passes enough that
+    /// one more failure could not open it again.
+    #[test]
+    fn an_intermittent_outage_closes_once_without_flapping() {
+        let mut m = HealthMachine::new(TH);
+        let alternating: Vec<bool> = (0..40).map(|i| i % 2 == 1).collect();
+        let ts = checks(&mut m, 0, &alternating);
+        assert_eq!(opened(&ts), 1);
+        assert_eq!(closed(&ts), 0, "{ts:?}");
+        assert_eq!(m.state(), Outage);
+        assert!(
+            m.summary().contains("of the last 5 checks failed"),
+            "{}",
+            m.summary()
+        );
+        // Two passes in a row are not enough while 2 of the last 5 failed.
+        let ts = checks(&mut m, 40, &[false, false]);
+        assert_eq!(closed(&ts), 0, "{ts:?}");
+        let ts = checks(&mut m, 42, &[false]);
+        assert_eq!(closed(&ts), 1, "{ts:?}");
+        assert_eq!(m.state(), Operational);
+        // A new blip after it ended starts from an empty window.
+        let ts = checks(&mut m, 43, &[true, false, false, false]);
+        assert_eq!(opened(&ts), 0, "{ts:?}");
+    }
+
+    /// An intermittent outage whose checks stopped (the budget is spent):
+    /// its failures age out of the window, and other passing evidence ends it.
+    #[test]
+    fn an_intermittent_outage_ends_once_its_failures_are_old() {
+        let mut m = HealthMachine::new(TH);
+        let ts = checks(&mut m, 0, &[true, false, true, false, true]);
+        assert_eq!(opened(&ts), 1);
+        let ok = a(Operational, false);
+        let pass = |m: &mut HealthMachine, min: i64| {
+            m.observe(Observation {
+                at: t0() + Duration::minutes(min),
+                assessment: &ok,
+                from_probe: true,
+                probe_passed: true,
+                page_fresh: true,
+                request_id: None,
+                context: Normal,
+                evidence: true,
+                sample: None,
+            })
+        };
+        let mut ts = pass(&mut m, 6);
+        ts.extend(pass(&mut m, 7));
+        assert_eq!(closed(&ts), 0, "3 of the last 5 still stand");
+        let ts = pass(&mut m, 25);
+        assert_eq!(closed(&ts), 1, "older than the 15-minute window: {ts:?}");
+    }
+
+    /// An intermittent outage and a page that now reports degraded: the
+    /// passes between failures must not hand the outage over to the page
+    /// (end, begin) on every other check while the errors go on.
+    #[test]
+    fn an_intermittent_outage_is_not_handed_to_the_page_while_errors_go_on() {
+        let mut m = HealthMachine::new(TH);
+        let ts = checks(&mut m, 0, &[true, false, true, false, true]);
+        assert_eq!(opened(&ts), 1);
+        let page = a(Degraded, true);
+        let failing = a(Outage, true);
+        let mut all = Vec::new();
+        for i in 0..10i64 {
+            let at = |s: i64| t0() + Duration::minutes(5 + 3 * i) + Duration::seconds(s);
+            // The model passes, the model list passes, the page says degraded.
+            for (s, sample) in [
+                (
+                    0,
+                    Some(Sample {
+                        model: None,
+                        failed: false,
+                    }),
+                ),
+                (20, None),
+            ] {
+                all.extend(m.observe(Observation {
+                    at: at(s),
+                    assessment: &page,
+                    from_probe: true,
+                    probe_passed: true,
+                    page_fresh: true,
+                    request_id: None,
+                    context: Normal,
+                    evidence: true,
+                    sample,
+                }));
+            }
+            // And fails again.
+            all.extend(m.observe(Observation {
+                at: at(40),
+                assessment: &failing,
+                from_probe: true,
+                probe_passed: false,
+                page_fresh: true,
+                request_id: None,
+                context: Normal,
+                evidence: true,
+                sample: Some(Sample {
+                    model: None,
+                    failed: true,
+                }),
+            }));
+        }
+        assert_eq!((opened(&all), closed(&all)), (0, 0), "{all:?}");
+        assert!(m.incident().is_some_and(|i| i.acknowledged_at.is_some()));
+    }
+
+    /// Each model has its own window: another model's passes (and the model
+    /// list's) between one model's failures do not hide its error rate.
+    #[test]
+    fn each_model_has_its_own_window() {
+        let mut m = HealthMachine::new(TH);
+        let mut all = Vec::new();
+        for i in 0..12i64 {
+            let (model, failed) = match i % 4 {
+                0 => ("opus", true),
+                1 => ("haiku", false),
+                2 => ("opus", false),
+                _ => ("haiku", false),
+            };
+            let state = if failed { Outage } else { Operational };
+            let assessment = a(state, false);
+            all.extend(m.observe(Observation {
+                at: t0() + Duration::minutes(i),
+                assessment: &assessment,
+                from_probe: true,
+                probe_passed: !failed,
+                page_fresh: false,
+                request_id: None,
+                context: Normal,
+                evidence: true,
+                sample: Some(Sample {
+                    model: Some(model),
+                    failed,
+                }),
+            }));
+            if i < 8 {
+                assert_eq!(opened(&all), 0, "minute {i}");
+            }
+        }
+        assert_eq!(opened(&all), 1, "opus failed 3 of its last 5: {all:?}");
+        assert_eq!(m.incident().unwrap().started_at, t0());
+    }
+
+    /// The rule never asks for fewer failures than `failures_to_open`: a
+    /// user who raised it to 4 gets 4 of 5, not 3.
+    #[test]
+    fn the_rate_rule_respects_a_raised_failures_to_open() {
+        let mut m = HealthMachine::new(Thresholds {
+            failures_to_open: 4,
+            ..TH
+        });
+        let ts = checks(&mut m, 0, &[true, false, true, false, true]);
+        assert_eq!(opened(&ts), 0, "{ts:?}");
+        let ts = checks(&mut m, 5, &[true, true]);
+        assert_eq!(opened(&ts), 1, "4 of the last 5: {ts:?}");
     }
 
     #[test]

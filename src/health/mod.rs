@@ -6,4 +6,4 @@ pub mod budget;
 pub(crate) mod machine;
 
 pub(crate) use assess::{assess, Assessment};
-pub use machine::{Context, HealthMachine, IncidentRecord, Observation, Thresholds, Transition};
+pub use machine::{Context, HealthMachine, IncidentRecord, Observation, Sample, Thresholds, Transition};
