@@ -30,6 +30,9 @@
 #                             release build): measured in the same run as
 #                             "switchboard-base" rows, so before/after compare
 #                             under the same load
+#   BENCH_BUILD=1             0: use the release binaries already in $CARGO_TARGET_DIR
+#                             (every commit changes the binary's --version, so cargo
+#                             would rebuild it)
 #   BENCH_KEEP=1              keep the temp dir (configs, logs)
 #
 # What runs (all on this machine, nothing leaves 127.0.0.1):
@@ -83,9 +86,14 @@ has_api() { [[ ,$apis, == *,$1,* ]]; }
 [[ -z $baseline_bin || -x $baseline_bin ]] || die "BENCH_BASELINE_BIN=$baseline_bin is not an executable"
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/switchboard-target}
-log "building (release)"
-cargo build --quiet --release --locked --bin switchboard --example bench_upstream --example bench_load
+if [[ ${BENCH_BUILD:-1} == 1 ]]; then
+    log "building (release)"
+    cargo build --quiet --release --locked --bin switchboard --example bench_upstream --example bench_load
+fi
 bin=$CARGO_TARGET_DIR/release
+for b in switchboard examples/bench_upstream examples/bench_load; do
+    [[ -x $bin/$b ]] || die "$bin/$b is missing (BENCH_BUILD=0 uses the binaries already built)"
+done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/switchboard-gateway-bench.XXXXXX")
 pids=()
@@ -106,13 +114,15 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# wait_http URL WHAT [SECONDS]: until URL answers anything at all.
+# wait_http URL WHAT [SECONDS] [soft]: until URL answers anything at all;
+# soft: return 1 instead of stopping the run.
 wait_http() {
     local i
     for ((i = 0; i < ${3:-30} * 10; i++)); do
         curl -s -o /dev/null --max-time 1 "$1" && return 0
         sleep 0.1
     done
+    [[ ${4-} != soft ]] || return 1
     die "$2 did not answer on $1 (logs in $tmp; BENCH_KEEP=1 keeps them)"
 }
 
@@ -214,7 +224,7 @@ fi
 
 # ---- LiteLLM --------------------------------------------------------------------
 
-litellm= litellm_version=
+litellm= litellm_version= litellm_failed=
 if [[ $with_litellm == 1 ]]; then
     venv=${SWITCHBOARD_LITELLM_VENV:-$HOME/.cache/switchboard-venv-litellm}
     venv_install "$venv" "$here/requirements-litellm.txt"
@@ -228,9 +238,16 @@ if [[ $with_litellm == 1 ]]; then
         --num_workers "$litellm_workers" </dev/null >"$tmp/litellm.log" 2>&1 &
     pids+=($!)
     litellm=http://127.0.0.1:$ll_port
-    wait_http "$litellm/health/liveliness" "LiteLLM" 120
     litellm_version=$("$venv/bin/pip" show litellm 2>/dev/null | sed -n 's/^Version: //p')
-    log "litellm proxy ($litellm_version, $litellm_workers workers) on $litellm"
+    # Its first start on a busy machine takes minutes (imports); a LiteLLM
+    # that never answers is a row saying so, not the end of the run.
+    if wait_http "$litellm/health/liveliness" "LiteLLM" 300 soft; then
+        log "litellm proxy ($litellm_version, $litellm_workers workers) on $litellm"
+    else
+        log "LiteLLM did not answer within 300 s: $(tail -3 "$tmp/litellm.log" | tr '\n|' '  ')"
+        litellm_failed="it did not answer within 300 s of starting"
+        litellm=
+    fi
 fi
 
 # ---- TensorZero -----------------------------------------------------------------
@@ -331,17 +348,21 @@ check_target() {
 # ---- the targets, per API ---------------------------------------------------------
 
 targets=()
+# bench_load's name of an API.
+load_api() {
+    case $1 in messages) echo anthropic ;; chat) echo openai ;; *) echo "$1" ;; esac
+}
 # add API NAME BASE [MODEL]: measured when its check passes, else a row saying why.
 add() {
     local api=$1 name=$2 base=$3 model=${4-}
     check_error=
     if check_target "$api" "$name" "$base" "$model"; then
-        targets+=(--target "$api:$name=$base${model:+|model=$model}")
+        targets+=(--target "$(load_api "$api"):$name=$base${model:+|model=$model}")
     else
-        targets+=(--target "$api:$name=n/a:its check request failed: $check_error")
+        targets+=(--target "$(load_api "$api"):$name=n/a:its check request failed: $check_error")
     fi
 }
-na() { targets+=(--target "$1:$2=n/a:$3"); }
+na() { targets+=(--target "$(load_api "$1"):$2=n/a:$3"); }
 tz_model=tensorzero::model_name::claude-sonnet-4-5
 tz_why="TensorZero serves OpenAI Chat Completions (/openai/v1/chat/completions) and its own /inference only"
 # Its server has /v1/chat/completions and /v1/responses handlers, but the hook
@@ -358,6 +379,7 @@ for api in ${apis//,/ }; do
         [[ $api != responses ]] || add "$api" switchboard-base-pass "$base_pass"
     fi
     [[ -z $litellm ]] || add "$api" litellm "$litellm"
+    [[ -z $litellm_failed ]] || na "$api" litellm "$litellm_failed"
     if [[ -n $tensorzero ]]; then
         if [[ $api == chat ]]; then add "$api" tensorzero "$tensorzero" "$tz_model"; else na "$api" tensorzero "$tz_why"; fi
     fi

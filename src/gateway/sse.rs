@@ -250,7 +250,7 @@ pub fn encode_into(out: &mut BytesMut, event: Option<&str>, data: &str) {
                 break;
             }
             Some(at) => {
-                out.extend_from_slice(rest[..at].as_bytes());
+                out.extend_from_slice(&rest.as_bytes()[..at]);
                 out.extend_from_slice(b"\n");
                 let skip = if rest[at..].starts_with("\r\n") { 2 } else { 1 };
                 rest = &rest[at + skip..];
