@@ -1,8 +1,9 @@
 //! The load generator of `bench/gateway.sh`: the same LLM request sent to
-//! several targets (the fake upstream directly, Switchboard's gateway,
-//! LiteLLM's proxy), streaming and not, then one table.
+//! several targets (the fake upstream directly, Switchboard's gateway, its
+//! peers), per API (Anthropic Messages, OpenAI Chat Completions, OpenAI
+//! Responses), streaming and not, then one table.
 //!
-//! Per target and mode:
+//! Per API, mode and target:
 //! 1. warm-up: a second of closed-loop requests (connections, caches);
 //! 2. closed loop: `--concurrency` connections, each sending its next request
 //!    as soon as the last one finished, for `--closed-secs`: the maximum
@@ -15,10 +16,15 @@
 //!    the queue the target builds, not what it adds per request.
 //!
 //! A request counts as an error unless it answers 200 and, when streamed,
-//! ends with the protocol's last event (`message_stop` / `data: [DONE]`).
+//! ends with the protocol's last event (`message_stop` / `data: [DONE]` /
+//! `response.completed`). A target whose first request fails is reported as
+//! such in the table (with the error) instead of being measured.
 //!
 //! ```text
-//! bench_load --target direct=http://127.0.0.1:9001 --target switchboard=http://127.0.0.1:7462 \
+//! bench_load --target anthropic:direct=http://127.0.0.1:9001 \
+//!            --target anthropic:switchboard=http://127.0.0.1:7462 \
+//!            --target 'openai:tensorzero=http://127.0.0.1:3000/openai|model=tensorzero::model_name::m' \
+//!            --target 'responses:tensorzero=n/a:no Responses API endpoint' \
 //!            --rate 500 --duration 10
 //! ```
 
@@ -28,22 +34,63 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
 
-#[derive(Clone, Copy, PartialEq, ValueEnum)]
-enum Protocol {
+#[derive(Clone, Copy, PartialEq, Eq, Debug, ValueEnum)]
+enum Api {
     /// `POST {base}/v1/messages`, x-api-key + anthropic-version.
     Anthropic,
     /// `POST {base}/v1/chat/completions`, Bearer.
     Openai,
+    /// `POST {base}/v1/responses`, Bearer.
+    Responses,
+}
+
+impl Api {
+    fn parse(s: &str) -> anyhow::Result<Api> {
+        <Api as ValueEnum>::from_str(s, true).map_err(|e| anyhow::anyhow!("unknown API {s}: {e}"))
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Api::Anthropic => "/v1/messages",
+            Api::Openai => "/v1/chat/completions",
+            Api::Responses => "/v1/responses",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Api::Anthropic => "Anthropic `POST /v1/messages`",
+            Api::Openai => "OpenAI `POST /v1/chat/completions`",
+            Api::Responses => "OpenAI `POST /v1/responses`",
+        }
+    }
+
+    fn short(self) -> &'static str {
+        match self {
+            Api::Anthropic => "messages",
+            Api::Openai => "chat",
+            Api::Responses => "responses",
+        }
+    }
+
+    /// The last event of a complete stream.
+    fn end_marker(self) -> &'static str {
+        match self {
+            Api::Anthropic => "message_stop",
+            Api::Openai => "[DONE]",
+            Api::Responses => "response.completed",
+        }
+    }
 }
 
 #[derive(Parser)]
 struct Args {
-    /// NAME=BASE_URL (no /v1), in table order; the first is the baseline of "added".
+    /// API:NAME=BASE_URL[|model=MODEL] (base without /v1), or API:NAME=n/a:WHY for
+    /// a target that cannot serve that API; in table order. Per API, the first
+    /// target is the baseline of "added".
     #[arg(long = "target", required = true)]
     targets: Vec<String>,
-    #[arg(long, value_enum, default_value = "anthropic")]
-    protocol: Protocol,
-    /// Model name sent in the request.
+    /// Model name sent in the request, unless the target names its own.
     #[arg(long, default_value = "claude-sonnet-4-5")]
     model: String,
     /// Open loop: requests per second; several rates give several rows. A
@@ -72,26 +119,68 @@ struct Args {
 }
 
 struct Target {
+    api: Api,
     name: String,
-    url: String,
+    /// Err: why this target is not run for this API.
+    url: Result<String, String>,
+    model: Option<String>,
+}
+
+impl Target {
+    fn parse(spec: &str) -> anyhow::Result<Target> {
+        let (head, rest) = spec
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--target API:NAME=URL, got {spec}"))?;
+        let (api, name) = head
+            .split_once(':')
+            .ok_or_else(|| anyhow::anyhow!("--target API:NAME=URL, got {spec}"))?;
+        let api = Api::parse(api)?;
+        if let Some(why) = rest.strip_prefix("n/a:") {
+            return Ok(Target {
+                api,
+                name: name.to_string(),
+                url: Err(why.to_string()),
+                model: None,
+            });
+        }
+        let (url, model) = match rest.split_once("|model=") {
+            Some((u, m)) => (u, Some(m.to_string())),
+            None => (rest, None),
+        };
+        Ok(Target {
+            api,
+            name: name.to_string(),
+            url: Ok(format!("{}{}", url.trim_end_matches('/'), api.path())),
+            model,
+        })
+    }
 }
 
 #[derive(Clone)]
 struct Req {
     client: reqwest::Client,
     url: String,
-    protocol: Protocol,
+    api: Api,
     body: bytes::Bytes,
     stream: bool,
 }
 
 /// One target in one mode: its ceiling, and its latency at each rate it can carry.
 struct Run {
+    api: Api,
     target: String,
     mode: &'static str,
-    max_rps: f64,
-    closed_errors: u64,
-    at: Vec<AtRate>,
+    outcome: Outcome,
+}
+
+enum Outcome {
+    Measured {
+        max_rps: f64,
+        closed_errors: u64,
+        at: Vec<AtRate>,
+    },
+    /// Not run: the target does not serve this API (why), or its first request failed.
+    NotRun(String),
 }
 
 struct AtRate {
@@ -118,112 +207,124 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
-    let path = match args.protocol {
-        Protocol::Anthropic => "/v1/messages",
-        Protocol::Openai => "/v1/chat/completions",
-    };
     let targets: Vec<Target> = args
         .targets
         .iter()
-        .map(|t| {
-            let (name, url) = t
-                .split_once('=')
-                .ok_or_else(|| anyhow::anyhow!("--target NAME=URL, got {t}"))?;
-            Ok(Target {
-                name: name.to_string(),
-                url: format!("{}{path}", url.trim_end_matches('/')),
-            })
-        })
+        .map(|t| Target::parse(t))
         .collect::<anyhow::Result<_>>()?;
-    let mut runs = Vec::new();
-    for mode in &args.modes {
-        let stream = match mode.as_str() {
-            "stream" => true,
-            "non-stream" => false,
-            other => anyhow::bail!("unknown mode {other} (non-stream, stream)"),
-        };
-        for t in &targets {
-            let client = reqwest::Client::builder()
-                .no_proxy()
-                .timeout(Duration::from_secs_f64(args.timeout))
-                .pool_max_idle_per_host(1024)
-                .build()?;
-            let req = Req {
-                client,
-                url: t.url.clone(),
-                protocol: args.protocol,
-                body: body(args.protocol, &args.model, stream),
-                stream,
-            };
-            // One request first: a broken target fails loudly, not as 100% errors.
-            if let Err(e) = one(&req).await {
-                anyhow::bail!("{} ({}): first request failed: {e}", t.name, t.url);
-            }
-            eprintln!("bench: {} {mode}: warm-up, then closed loop", t.name);
-            closed(&req, args.concurrency.min(8), Duration::from_secs(1)).await;
-            let (done, closed_errors) =
-                closed(&req, args.concurrency, Duration::from_secs_f64(args.closed_secs)).await;
-            let max_rps = done as f64 / args.closed_secs;
-            let mut at = Vec::new();
-            for &rate in &args.rates {
-                if max_rps < rate * 1.05 {
-                    eprintln!(
-                        "bench: {} {mode}: skipping {rate} req/s (max {max_rps:.0} req/s)",
-                        t.name
-                    );
-                    at.push(AtRate { rate, lat: None });
-                    continue;
-                }
-                // Let the target drain before the next measurement.
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                eprintln!("bench: {} {mode}: open loop at {rate} req/s", t.name);
-                let (mut lat, errors, first_error, elapsed) = open(&req, rate, args.duration).await;
-                lat.sort_unstable();
-                let pct = |p: f64| {
-                    if lat.is_empty() {
-                        f64::NAN
-                    } else {
-                        let i = ((lat.len() as f64 * p).ceil() as usize).saturating_sub(1);
-                        lat[i].as_secs_f64() * 1000.0
-                    }
-                };
-                at.push(AtRate {
-                    rate,
-                    lat: Some(Latency {
-                        p50: pct(0.50),
-                        p99: pct(0.99),
-                        served: lat.len() as f64 / elapsed.as_secs_f64(),
-                        errors,
-                        first_error,
-                    }),
-                });
-            }
-            runs.push(Run {
-                target: t.name.clone(),
-                mode: if stream { "stream" } else { "non-stream" },
-                max_rps,
-                closed_errors,
-                at,
-            });
-            tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut apis: Vec<Api> = Vec::new();
+    for t in &targets {
+        if !apis.contains(&t.api) {
+            apis.push(t.api);
         }
     }
-    print_table(&args, &runs);
+    let mut runs = Vec::new();
+    for &api in &apis {
+        for mode in &args.modes {
+            let stream = match mode.as_str() {
+                "stream" => true,
+                "non-stream" => false,
+                other => anyhow::bail!("unknown mode {other} (non-stream, stream)"),
+            };
+            let mode: &'static str = if stream { "stream" } else { "non-stream" };
+            for t in targets.iter().filter(|t| t.api == api) {
+                let outcome = match &t.url {
+                    Err(why) => Outcome::NotRun(format!("n/a: {why}")),
+                    Ok(url) => measure(&args, t, url, stream).await?,
+                };
+                runs.push(Run {
+                    api,
+                    target: t.name.clone(),
+                    mode,
+                    outcome,
+                });
+            }
+        }
+    }
+    print_table(&args, &apis, &runs);
     Ok(())
 }
 
-fn body(protocol: Protocol, model: &str, stream: bool) -> bytes::Bytes {
-    let v = match protocol {
-        Protocol::Anthropic => serde_json::json!({
+async fn measure(args: &Args, t: &Target, url: &str, stream: bool) -> anyhow::Result<Outcome> {
+    let label = format!(
+        "{} {} {}",
+        t.api.short(),
+        t.name,
+        if stream { "stream" } else { "non-stream" }
+    );
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs_f64(args.timeout))
+        .pool_max_idle_per_host(1024)
+        .build()?;
+    let req = Req {
+        client,
+        url: url.to_string(),
+        api: t.api,
+        body: body(t.api, t.model.as_deref().unwrap_or(&args.model), stream),
+        stream,
+    };
+    // One request first: a broken target is reported, not measured as 100% errors.
+    if let Err(e) = one(&req).await {
+        eprintln!("bench: {label}: first request failed: {e}");
+        return Ok(Outcome::NotRun(format!("failed: {}", e.replace('|', "/"))));
+    }
+    eprintln!("bench: {label}: warm-up, then closed loop");
+    closed(&req, args.concurrency.min(8), Duration::from_secs(1)).await;
+    let (done, closed_errors) =
+        closed(&req, args.concurrency, Duration::from_secs_f64(args.closed_secs)).await;
+    let max_rps = done as f64 / args.closed_secs;
+    let mut at = Vec::new();
+    for &rate in &args.rates {
+        if max_rps < rate * 1.05 {
+            eprintln!("bench: {label}: skipping {rate} req/s (max {max_rps:.0} req/s)");
+            at.push(AtRate { rate, lat: None });
+            continue;
+        }
+        // Let the target drain before the next measurement.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        eprintln!("bench: {label}: open loop at {rate} req/s");
+        let (mut lat, errors, first_error, elapsed) = open(&req, rate, args.duration).await;
+        lat.sort_unstable();
+        let pct = |p: f64| {
+            if lat.is_empty() {
+                f64::NAN
+            } else {
+                let i = ((lat.len() as f64 * p).ceil() as usize).saturating_sub(1);
+                lat[i].as_secs_f64() * 1000.0
+            }
+        };
+        at.push(AtRate {
+            rate,
+            lat: Some(Latency {
+                p50: pct(0.50),
+                p99: pct(0.99),
+                served: lat.len() as f64 / elapsed.as_secs_f64(),
+                errors,
+                first_error,
+            }),
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    Ok(Outcome::Measured {
+        max_rps,
+        closed_errors,
+        at,
+    })
+}
+
+fn body(api: Api, model: &str, stream: bool) -> bytes::Bytes {
+    let v = match api {
+        Api::Anthropic | Api::Openai => serde_json::json!({
             "model": model,
             "max_tokens": 64,
             "messages": [{"role": "user", "content": "Say hello."}],
             "stream": stream,
         }),
-        Protocol::Openai => serde_json::json!({
+        Api::Responses => serde_json::json!({
             "model": model,
-            "max_tokens": 64,
-            "messages": [{"role": "user", "content": "Say hello."}],
+            "max_output_tokens": 64,
+            "input": "Say hello.",
             "stream": stream,
         }),
     };
@@ -237,11 +338,11 @@ async fn one(req: &Req) -> Result<(), String> {
         .post(&req.url)
         .header("content-type", "application/json")
         .body(req.body.clone());
-    b = match req.protocol {
-        Protocol::Anthropic => b
+    b = match req.api {
+        Api::Anthropic => b
             .header("x-api-key", "bench-client-key")
             .header("anthropic-version", "2023-06-01"),
-        Protocol::Openai => b.header("authorization", "Bearer bench-client-key"),
+        Api::Openai | Api::Responses => b.header("authorization", "Bearer bench-client-key"),
     };
     let mut res = b.send().await.map_err(|e| format!("send: {e}"))?;
     let status = res.status();
@@ -250,8 +351,10 @@ async fn one(req: &Req) -> Result<(), String> {
     while let Some(chunk) = res.chunk().await.map_err(|e| format!("body: {e}"))? {
         total += chunk.len();
         tail.extend_from_slice(&chunk);
-        if tail.len() > 512 {
-            tail.drain(..tail.len() - 256);
+        // Enough for the last event: Responses' `response.completed` repeats
+        // the whole answer after its name.
+        if tail.len() > 8192 {
+            tail.drain(..tail.len() - 4096);
         }
     }
     if !status.is_success() {
@@ -261,10 +364,7 @@ async fn one(req: &Req) -> Result<(), String> {
         return Err("empty body".into());
     }
     if req.stream {
-        let end = match req.protocol {
-            Protocol::Anthropic => "message_stop",
-            Protocol::Openai => "[DONE]",
-        };
+        let end = req.api.end_marker();
         if !String::from_utf8_lossy(&tail).contains(end) {
             return Err(format!("stream did not end with {end}"));
         }
@@ -338,108 +438,91 @@ async fn closed(req: &Req, concurrency: usize, secs: Duration) -> (u64, u64) {
     counted
 }
 
-fn print_table(args: &Args, runs: &[Run]) {
-    let proto = match args.protocol {
-        Protocol::Anthropic => "Anthropic POST /v1/messages",
-        Protocol::Openai => "OpenAI POST /v1/chat/completions",
-    };
+fn print_table(args: &Args, apis: &[Api], runs: &[Run]) {
     println!();
     println!(
-        "{proto}. Latency: open loop, {} s per rate, from the send to the last byte. \
-         Max req/s: closed loop, {} connections, {} s.",
+        "Latency: open loop, {} s per rate, from the send to the last byte; added: minus the first \
+         target of the same API, mode and rate. Max req/s: closed loop, {} connections, {} s.",
         args.duration, args.concurrency, args.closed_secs
     );
     println!();
-    println!("| target | mode | req/s offered | p50 ms | p99 ms | added p50 ms | added p99 ms | max req/s | errors |");
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
-    let baseline = runs.first().map(|r| r.target.as_str());
-    let base_of = |mode: &str, rate: f64| {
+    println!("| API | target | mode | req/s offered | p50 ms | p99 ms | added p50 ms | added p99 ms | max req/s | errors |");
+    println!("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    let lat_of = |api: Api, name: &str, mode: &str, rate: f64| {
         runs.iter()
-            .find(|b| Some(b.target.as_str()) == baseline && b.mode == mode)
-            .and_then(|b| b.at.iter().find(|a| a.rate == rate))
+            .find(|r| r.api == api && r.target == name && r.mode == mode)
+            .and_then(|r| match &r.outcome {
+                Outcome::Measured { at, .. } => at.iter().find(|a| a.rate == rate),
+                Outcome::NotRun(_) => None,
+            })
             .and_then(|a| a.lat.as_ref())
     };
     let mut notes = Vec::new();
-    for mode in ["non-stream", "stream"] {
-        for &rate in &args.rates {
-            for r in runs.iter().filter(|r| r.mode == mode) {
-                let Some(a) = r.at.iter().find(|a| a.rate == rate) else {
-                    continue;
-                };
-                let max = format!("{:.0}", r.max_rps);
-                match &a.lat {
-                    None => println!(
-                        "| {} | {mode} | {rate} | — | — | — | — | {max} | {} |",
-                        r.target, r.closed_errors
-                    ),
-                    Some(l) => {
-                        let (a50, a99) = match base_of(mode, rate) {
-                            Some(b) if Some(r.target.as_str()) != baseline => {
-                                (format!("{:.2}", l.p50 - b.p50), format!("{:.2}", l.p99 - b.p99))
-                            }
-                            _ => ("—".to_string(), "—".to_string()),
-                        };
-                        println!(
-                            "| {} | {mode} | {rate} | {:.2} | {:.2} | {a50} | {a99} | {max} | {} |",
-                            r.target,
-                            l.p50,
-                            l.p99,
-                            l.errors + r.closed_errors as usize
-                        );
-                        if l.served < rate * 0.95 {
-                            notes.push(format!(
-                                "{} {mode} at {rate} req/s: answered only {:.0} req/s",
-                                r.target, l.served
-                            ));
+    for &api in apis {
+        let baseline = runs.iter().find(|r| r.api == api).map(|r| r.target.as_str());
+        for mode in ["non-stream", "stream"] {
+            for &rate in &args.rates {
+                for r in runs.iter().filter(|r| r.api == api && r.mode == mode) {
+                    let api_name = api.short();
+                    let (max_rps, closed_errors, at) = match &r.outcome {
+                        Outcome::NotRun(why) => {
+                            println!(
+                                "| {api_name} | {} | {mode} | {rate} | — | — | — | — | — | {why} |",
+                                r.target
+                            );
+                            continue;
                         }
-                        if let Some(e) = &l.first_error {
-                            notes.push(format!("{} {mode} at {rate} req/s, first error: {e}", r.target));
+                        Outcome::Measured {
+                            max_rps,
+                            closed_errors,
+                            at,
+                        } => (max_rps, closed_errors, at),
+                    };
+                    let Some(a) = at.iter().find(|a| a.rate == rate) else {
+                        continue;
+                    };
+                    let max = format!("{max_rps:.0}");
+                    match &a.lat {
+                        None => println!(
+                            "| {api_name} | {} | {mode} | {rate} | — | — | — | — | {max} | {closed_errors} (rate above its max) |",
+                            r.target
+                        ),
+                        Some(l) => {
+                            let base = baseline.and_then(|b| lat_of(api, b, mode, rate));
+                            let (a50, a99) = match base {
+                                Some(b) if Some(r.target.as_str()) != baseline => {
+                                    (format!("{:.2}", l.p50 - b.p50), format!("{:.2}", l.p99 - b.p99))
+                                }
+                                _ => ("—".to_string(), "—".to_string()),
+                            };
+                            println!(
+                                "| {api_name} | {} | {mode} | {rate} | {:.2} | {:.2} | {a50} | {a99} | {max} | {} |",
+                                r.target,
+                                l.p50,
+                                l.p99,
+                                l.errors + *closed_errors as usize
+                            );
+                            if l.served < rate * 0.95 {
+                                notes.push(format!(
+                                    "{api_name} {} {mode} at {rate} req/s: answered only {:.0} req/s",
+                                    r.target, l.served
+                                ));
+                            }
+                            if let Some(e) = &l.first_error {
+                                notes.push(format!(
+                                    "{api_name} {} {mode} at {rate} req/s, first error: {e}",
+                                    r.target
+                                ));
+                            }
                         }
                     }
                 }
             }
         }
     }
-    // Overhead of each further target relative to the second one (Switchboard).
-    let names: Vec<&str> = runs
-        .iter()
-        .map(|r| r.target.as_str())
-        .fold(Vec::new(), |mut v, n| {
-            if !v.contains(&n) {
-                v.push(n);
-            }
-            v
-        });
-    if names.len() > 2 {
-        println!();
-        for mode in ["non-stream", "stream"] {
-            for &rate in &args.rates {
-                let lat = |name: &str| {
-                    runs.iter()
-                        .find(|r| r.target == name && r.mode == mode)
-                        .and_then(|r| r.at.iter().find(|a| a.rate == rate))
-                        .and_then(|a| a.lat.as_ref())
-                };
-                let (Some(b), Some(s)) = (lat(names[0]), lat(names[1])) else {
-                    continue;
-                };
-                for other in &names[2..] {
-                    if let Some(o) = lat(other) {
-                        println!(
-                            "{mode} at {rate} req/s: {other} adds {:.2} / {:.2} ms (p50 / p99), {} adds {:.2} / {:.2} ms: \
-                             {:.0}x / {:.0}x",
-                            o.p50 - b.p50,
-                            o.p99 - b.p99,
-                            names[1],
-                            s.p50 - b.p50,
-                            s.p99 - b.p99,
-                            (o.p50 - b.p50) / (s.p50 - b.p50).max(0.01),
-                            (o.p99 - b.p99) / (s.p99 - b.p99).max(0.01),
-                        );
-                    }
-                }
-            }
-        }
+    println!();
+    for &api in apis {
+        println!("- {}: {}", api.short(), api.title());
     }
     for n in notes {
         println!("note: {n}");

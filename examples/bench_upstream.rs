@@ -6,6 +6,9 @@
 //!   stream of 10 events (`message_start` … `message_stop`), one chunk each.
 //! - `POST /v1/chat/completions` (and `/chat/completions`): an OpenAI chat
 //!   completion; with `"stream": true` 8 `data:` chunks then `data: [DONE]`.
+//! - `POST /v1/responses` (and `/responses`): an OpenAI Responses API object;
+//!   with `"stream": true` its typed SSE events (`response.created` …
+//!   `response.completed`, 4 text deltas), one chunk each.
 //! - `GET /v1/models`, `/models`: a model list (the probes of both kinds).
 //!
 //! Prints its address (`127.0.0.1:PORT`) on the first line of stdout, then
@@ -42,6 +45,7 @@ struct Args {
 struct Counters {
     messages: AtomicU64,
     chat: AtomicU64,
+    responses: AtomicU64,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -56,6 +60,8 @@ fn main() -> anyhow::Result<()> {
             .route("/v1/messages", post(messages))
             .route("/v1/chat/completions", post(chat))
             .route("/chat/completions", post(chat))
+            .route("/v1/responses", post(responses))
+            .route("/responses", post(responses))
             .route("/v1/models", get(models))
             .route("/models", get(models))
             .route("/counters", get(counters_json))
@@ -130,15 +136,25 @@ async fn chat(State(c): State<Arc<Counters>>, body: Bytes) -> Response {
     }
 }
 
+async fn responses(State(c): State<Arc<Counters>>, body: Bytes) -> Response {
+    c.responses.fetch_add(1, Ordering::Relaxed);
+    if wants_stream(&body) {
+        sse(RESPONSES_EVENTS, "x-request-id")
+    } else {
+        json(RESPONSES_OBJECT, "x-request-id")
+    }
+}
+
 async fn models() -> Response {
     json(MODELS, "request-id")
 }
 
 async fn counters_json(State(c): State<Arc<Counters>>) -> Response {
     let body = format!(
-        r#"{{"messages":{},"chat_completions":{}}}"#,
+        r#"{{"messages":{},"chat_completions":{},"responses":{}}}"#,
         c.messages.load(Ordering::Relaxed),
-        c.chat.load(Ordering::Relaxed)
+        c.chat.load(Ordering::Relaxed),
+        c.responses.load(Ordering::Relaxed)
     );
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
@@ -171,4 +187,21 @@ const OPENAI_CHUNKS: &[&str] = &[
     "data: {\"id\":\"chatcmpl-Bench\",\"object\":\"chat.completion.chunk\",\"created\":1764000000,\"model\":\"gpt-4.1-2025-04-14\",\"system_fingerprint\":\"fp_bench\",\"choices\":[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"stop\"}]}\n\n",
     "data: {\"id\":\"chatcmpl-Bench\",\"object\":\"chat.completion.chunk\",\"created\":1764000000,\"model\":\"gpt-4.1-2025-04-14\",\"system_fingerprint\":\"fp_bench\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":10,\"total_tokens\":22}}\n\n",
     "data: [DONE]\n\n",
+];
+
+const RESPONSES_OBJECT: &str = r#"{"id":"resp_bench0000000000000000","object":"response","created_at":1764000000,"status":"completed","error":null,"incomplete_details":null,"instructions":null,"max_output_tokens":64,"model":"gpt-4.1-2025-04-14","output":[{"type":"message","id":"msg_bench0000000000000000","status":"completed","role":"assistant","content":[{"type":"output_text","text":"Hello! How can I help you today?","annotations":[]}]}],"parallel_tool_calls":true,"previous_response_id":null,"store":false,"temperature":1.0,"text":{"format":{"type":"text"}},"tool_choice":"auto","tools":[],"top_p":1.0,"truncation":"disabled","usage":{"input_tokens":12,"input_tokens_details":{"cached_tokens":0},"output_tokens":10,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":22},"metadata":{}}"#;
+
+const RESPONSES_EVENTS: &[&str] = &[
+    "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0,\"response\":{\"id\":\"resp_bench0000000000000000\",\"object\":\"response\",\"created_at\":1764000000,\"status\":\"in_progress\",\"model\":\"gpt-4.1-2025-04-14\",\"output\":[],\"usage\":null}}\n\n",
+    "event: response.in_progress\ndata: {\"type\":\"response.in_progress\",\"sequence_number\":1,\"response\":{\"id\":\"resp_bench0000000000000000\",\"object\":\"response\",\"created_at\":1764000000,\"status\":\"in_progress\",\"model\":\"gpt-4.1-2025-04-14\",\"output\":[],\"usage\":null}}\n\n",
+    "event: response.output_item.added\ndata: {\"type\":\"response.output_item.added\",\"sequence_number\":2,\"output_index\":0,\"item\":{\"type\":\"message\",\"id\":\"msg_bench0000000000000000\",\"status\":\"in_progress\",\"role\":\"assistant\",\"content\":[]}}\n\n",
+    "event: response.content_part.added\ndata: {\"type\":\"response.content_part.added\",\"sequence_number\":3,\"item_id\":\"msg_bench0000000000000000\",\"output_index\":0,\"content_index\":0,\"part\":{\"type\":\"output_text\",\"text\":\"\",\"annotations\":[]}}\n\n",
+    "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"sequence_number\":4,\"item_id\":\"msg_bench0000000000000000\",\"output_index\":0,\"content_index\":0,\"delta\":\"Hello!\"}\n\n",
+    "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"sequence_number\":5,\"item_id\":\"msg_bench0000000000000000\",\"output_index\":0,\"content_index\":0,\"delta\":\" How can I\"}\n\n",
+    "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"sequence_number\":6,\"item_id\":\"msg_bench0000000000000000\",\"output_index\":0,\"content_index\":0,\"delta\":\" help you\"}\n\n",
+    "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"sequence_number\":7,\"item_id\":\"msg_bench0000000000000000\",\"output_index\":0,\"content_index\":0,\"delta\":\" today?\"}\n\n",
+    "event: response.output_text.done\ndata: {\"type\":\"response.output_text.done\",\"sequence_number\":8,\"item_id\":\"msg_bench0000000000000000\",\"output_index\":0,\"content_index\":0,\"text\":\"Hello! How can I help you today?\"}\n\n",
+    "event: response.content_part.done\ndata: {\"type\":\"response.content_part.done\",\"sequence_number\":9,\"item_id\":\"msg_bench0000000000000000\",\"output_index\":0,\"content_index\":0,\"part\":{\"type\":\"output_text\",\"text\":\"Hello! How can I help you today?\",\"annotations\":[]}}\n\n",
+    "event: response.output_item.done\ndata: {\"type\":\"response.output_item.done\",\"sequence_number\":10,\"output_index\":0,\"item\":{\"type\":\"message\",\"id\":\"msg_bench0000000000000000\",\"status\":\"completed\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\",\"text\":\"Hello! How can I help you today?\",\"annotations\":[]}]}}\n\n",
+    "event: response.completed\ndata: {\"type\":\"response.completed\",\"sequence_number\":11,\"response\":{\"id\":\"resp_bench0000000000000000\",\"object\":\"response\",\"created_at\":1764000000,\"status\":\"completed\",\"model\":\"gpt-4.1-2025-04-14\",\"output\":[{\"type\":\"message\",\"id\":\"msg_bench0000000000000000\",\"status\":\"completed\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\",\"text\":\"Hello! How can I help you today?\",\"annotations\":[]}]}],\"usage\":{\"input_tokens\":12,\"input_tokens_details\":{\"cached_tokens\":0},\"output_tokens\":10,\"output_tokens_details\":{\"reasoning_tokens\":0},\"total_tokens\":22}}}\n\n",
 ];

@@ -14,12 +14,10 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tokio_stream::wrappers::ReceiverStream;
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
 use super::keys::Keys;
 use super::relay::{Broken, EventSource, UpstreamEvent, Writer};
@@ -47,6 +45,48 @@ pub(crate) struct Gateway {
     pub(super) client: reqwest::Client,
     pub(super) traffic: Arc<Traffic>,
     pub(super) hosts: HostPolicy,
+    pub(super) plans: Arc<Plans>,
+}
+
+/// The route plans of the config and engine report in use, per client
+/// protocol: built again only when either changes (a reload, a check round),
+/// not per request, which would copy every candidate provider's settings.
+#[derive(Default)]
+pub(super) struct Plans {
+    latest: std::sync::Mutex<Vec<CachedPlan>>,
+}
+
+struct CachedPlan {
+    /// Held, so their addresses identify them while cached.
+    config: Arc<crate::config::Config>,
+    report: Arc<crate::model::StatusReport>,
+    protocol: Protocol,
+    plan: Arc<[Candidate]>,
+}
+
+impl Plans {
+    fn get(
+        &self,
+        config: &Arc<crate::config::Config>,
+        report: &Arc<crate::model::StatusReport>,
+        protocol: Protocol,
+    ) -> Arc<[Candidate]> {
+        let mut latest = self.latest.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(hit) = latest.iter().find(|c| {
+            c.protocol == protocol && Arc::ptr_eq(&c.config, config) && Arc::ptr_eq(&c.report, report)
+        }) {
+            return hit.plan.clone();
+        }
+        let plan: Arc<[Candidate]> = route::plan(config, report, protocol).into();
+        latest.retain(|c| c.protocol != protocol);
+        latest.push(CachedPlan {
+            config: config.clone(),
+            report: report.clone(),
+            protocol,
+            plan: plan.clone(),
+        });
+        plan
+    }
 }
 
 /// Refuses requests whose `Host` is not this machine (DNS rebinding), as the dashboard does.
@@ -233,7 +273,7 @@ pub(crate) async fn models(State(gw): State<Gateway>) -> Response {
     let data: Vec<Value> = gw
         .plan(Protocol::Anthropic)
         .1
-        .into_iter()
+        .iter()
         .filter_map(|c| {
             let model = c.provider.model.clone()?;
             if seen.contains(&model) {
@@ -290,9 +330,10 @@ fn parse(protocol: Protocol, body: Bytes, headers: &HeaderMap) -> Result<ClientR
 
 impl Gateway {
     /// The config in use and the providers to try, from the engine's latest report.
-    fn plan(&self, protocol: Protocol) -> (Arc<crate::config::Config>, Vec<Candidate>) {
+    fn plan(&self, protocol: Protocol) -> (Arc<crate::config::Config>, Arc<[Candidate]>) {
         let config = self.engine.current_config();
-        let plan = route::plan(&config, &self.engine.status(), protocol);
+        let report = self.engine.status();
+        let plan = self.plans.get(&config, &report, protocol);
         (config, plan)
     }
 
@@ -332,7 +373,7 @@ impl Gateway {
         }
         let mut last: Option<(String, Failure)> = None;
         let mut skipped: Vec<String> = Vec::new();
-        for candidate in &plan {
+        for candidate in plan.iter() {
             let id = candidate.provider.id.clone();
             // Served by anyone but the preferred provider: it was down or failed.
             let failover = config.preferred.as_deref() != Some(id.as_str());
@@ -618,7 +659,7 @@ impl Gateway {
         };
         self.traffic.served(&id, failover);
         info!(provider = %id, failover, "gateway streaming");
-        let mut writer = if upstream::native_responses(req, candidate) {
+        let writer = if upstream::native_responses(req, candidate) {
             Writer::responses_pass()
         } else if req.responses.is_some() {
             Writer::responses(candidate.dialect.protocol(), model)
@@ -630,71 +671,33 @@ impl Gateway {
                 req.include_usage(),
             )
         };
-        let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(32);
-        let engine = self.engine.clone();
-        let traffic = self.traffic.clone();
-        let kind = candidate.provider.kind;
-        tokio::spawn(async move {
-            let mut out = Vec::new();
-            writer.write(first, &mut out);
-            let next = loop {
-                // Events that arrived together leave together: one write, not one per event.
-                if !source.has_pending() && !out.is_empty() && tx.send(Ok(joined(&mut out))).await.is_err() {
-                    debug!(provider = %id, "client went away mid-stream");
-                    return;
-                }
-                let Ok(next) = tokio::time::timeout_at(deadline, source.next()).await else {
-                    break Err(Broken(format!(
-                        "the stream ran past the total limit of {total_secs} s ([gateway] total_timeout_secs)"
-                    )));
-                };
-                match next {
-                    Ok(Some(event @ UpstreamEvent::Error { .. })) => break Ok(Some(event)),
-                    Ok(Some(event)) => writer.write(event, &mut out),
-                    end => break end,
-                }
-            };
-            let failure = match next {
-                Ok(None) if writer.complete() => {
-                    writer.finish(&mut out);
-                    None
-                }
-                Ok(None) => Some((
-                    502,
-                    "the upstream stream ended before the answer was complete".to_string(),
-                    None,
-                )),
-                Ok(Some(UpstreamEvent::Error {
-                    status,
-                    error_type,
-                    message,
-                })) => {
-                    // The upstream may echo the key it was sent: never pass it on.
-                    let message = redactor.text(&message);
-                    let failure = Failure::in_stream(kind, status, &error_type, &message, started);
-                    Some((status, message, Some(redactor.failure(failure))))
-                }
-                Err(e) => Some((502, e.0.clone(), Some(Failure::broken_stream(e.0, started)))),
-                Ok(Some(_)) => None,
-            };
-            if let Some((status, message, report)) = failure {
-                warn!(provider = %id, "stream failed after the first bytes: {message}");
-                traffic.failed(&id, message.clone());
-                if let Some(f) = report.filter(Failure::is_provider_failure) {
-                    engine.report_failure(&id, f.report);
-                }
-                out.push(writer.error(status, &format!("{id} failed mid-stream: {message}")));
-            }
-            if !out.is_empty() {
-                let _ = tx.send(Ok(joined(&mut out))).await;
-            }
+        let mut relay = Relay {
+            source,
+            writer,
+            out: BytesMut::new(),
+            deadline,
+            total_secs,
+            id,
+            kind: candidate.provider.kind,
+            started,
+            redactor,
+            engine: self.engine.clone(),
+            traffic: self.traffic.clone(),
+            ended: false,
+        };
+        relay.writer.write(first, &mut relay.out);
+        // The body is polled by the connection's own task: no relay task and
+        // no channel between them, and what is ready leaves in one write.
+        let body = futures::stream::unfold(relay, |mut relay| async move {
+            let bytes = relay.next_bytes().await?;
+            Some((Ok::<_, std::io::Error>(bytes), relay))
         });
         let response = Response::builder()
             .status(StatusCode::OK)
             .header(header::CONTENT_TYPE, "text/event-stream; charset=utf-8")
             .header(header::CACHE_CONTROL, "no-cache")
             .header(PROVIDER_HEADER, provider_value(&candidate.provider.id))
-            .body(Body::from_stream(ReceiverStream::new(rx)));
+            .body(Body::from_stream(body));
         Attempt::Served(response.unwrap_or_else(|_| internal_error(req.protocol)))
     }
 
@@ -743,16 +746,97 @@ enum Attempt {
     Skip(String),
 }
 
-/// The pending output as one buffer.
-fn joined(out: &mut Vec<Bytes>) -> Bytes {
-    if out.len() == 1 {
-        return out.pop().unwrap_or_default();
+/// One committed stream: upstream events in, the client's bytes out. It is
+/// the response body, so it runs when the client's connection asks for
+/// bytes; a client that goes away drops it, and with it the upstream call.
+struct Relay {
+    source: EventSource,
+    writer: Writer,
+    /// Encoded events not yet handed to the connection.
+    out: BytesMut,
+    deadline: Instant,
+    total_secs: u64,
+    id: String,
+    kind: crate::model::ProviderKind,
+    started: Instant,
+    redactor: super::redact::Redactor,
+    engine: EngineHandle,
+    traffic: Arc<Traffic>,
+    /// The stream's end was written (or found): nothing more to send.
+    ended: bool,
+}
+
+impl Relay {
+    /// The client's next bytes: every event that is ready, written as one
+    /// buffer; `None` after the end.
+    async fn next_bytes(&mut self) -> Option<Bytes> {
+        while !self.ended {
+            let next = if self.out.is_empty() {
+                match tokio::time::timeout_at(self.deadline, self.source.next()).await {
+                    Ok(next) => next,
+                    Err(_) => Err(Broken(format!(
+                        "the stream ran past the total limit of {} s ([gateway] total_timeout_secs)",
+                        self.total_secs
+                    ))),
+                }
+            } else {
+                // Events that arrived together leave together: add what is
+                // here already, never wait with bytes in hand.
+                match self.source.next_ready() {
+                    Some(next) => next,
+                    None => break,
+                }
+            };
+            match next {
+                Ok(Some(event @ UpstreamEvent::Error { .. })) => self.end(Ok(Some(event))),
+                Ok(Some(event)) => self.writer.write(event, &mut self.out),
+                end => self.end(end),
+            }
+        }
+        (!self.out.is_empty()).then(|| self.out.split().freeze())
     }
-    let mut all = bytes::BytesMut::with_capacity(out.iter().map(Bytes::len).sum());
-    for part in out.drain(..) {
-        all.extend_from_slice(&part);
+
+    /// The stream is over: the client's end, or the error event that says
+    /// why not, and the failure reported as for any other call.
+    fn end(&mut self, next: Result<Option<UpstreamEvent>, Broken>) {
+        self.ended = true;
+        let started = self.started;
+        let failure = match next {
+            Ok(None) if self.writer.complete() => {
+                self.writer.finish(&mut self.out);
+                None
+            }
+            Ok(None) => Some((
+                502,
+                "the upstream stream ended before the answer was complete".to_string(),
+                None,
+            )),
+            Ok(Some(UpstreamEvent::Error {
+                status,
+                error_type,
+                message,
+            })) => {
+                // The upstream may echo the key it was sent: never pass it on.
+                let message = self.redactor.text(&message);
+                let failure = Failure::in_stream(self.kind, status, &error_type, &message, started);
+                Some((status, message, Some(self.redactor.failure(failure))))
+            }
+            Err(e) => Some((502, e.0.clone(), Some(Failure::broken_stream(e.0, started)))),
+            Ok(Some(_)) => None,
+        };
+        if let Some((status, message, report)) = failure {
+            let id = &self.id;
+            warn!(provider = %id, "stream failed after the first bytes: {message}");
+            self.traffic.failed(id, message.clone());
+            if let Some(f) = report.filter(Failure::is_provider_failure) {
+                self.engine.report_failure(id, f.report);
+            }
+            let error = self
+                .writer
+                .error(status, &format!("{id} failed mid-stream: {message}"));
+            self.out.extend_from_slice(&error);
+        }
     }
-    all.freeze()
 }
 
 fn translate_whole(client: Protocol, bytes: &[u8]) -> Result<Bytes, serde_json::Error> {

@@ -30,7 +30,22 @@ pub(crate) async fn read_capped(mut response: reqwest::Response, cap: usize) -> 
     if response.content_length().is_some_and(|n| n > cap as u64) {
         return Err(ReadError::TooLarge { cap });
     }
-    let mut body = BytesMut::new();
+    // The usual answer is one chunk: returned as it came, not copied.
+    let Some(first) = response.chunk().await? else {
+        return Ok(Bytes::new());
+    };
+    if first.len() > cap {
+        return Err(ReadError::TooLarge { cap });
+    }
+    let Some(second) = response.chunk().await? else {
+        return Ok(first);
+    };
+    let mut body = BytesMut::with_capacity(first.len() + second.len());
+    body.extend_from_slice(&first);
+    if body.len() + second.len() > cap {
+        return Err(ReadError::TooLarge { cap });
+    }
+    body.extend_from_slice(&second);
     while let Some(chunk) = response.chunk().await? {
         if body.len() + chunk.len() > cap {
             return Err(ReadError::TooLarge { cap });

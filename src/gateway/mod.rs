@@ -60,6 +60,7 @@ pub fn router(
         client: crate::http::gateway_client()?,
         traffic,
         hosts,
+        plans: Arc::default(),
     };
     Ok(Router::new()
         .route("/v1/messages", post(handler::messages))

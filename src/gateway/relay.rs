@@ -8,7 +8,8 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{BufMut, Bytes, BytesMut};
+use futures::FutureExt as _;
 use serde_json::Value;
 
 use super::bedrock::{BedrockFrame, EventStreamDecoder};
@@ -70,19 +71,47 @@ impl EventSource {
         }
     }
 
-    /// Whether events are decoded and waiting: `next` will not touch the network.
-    pub(crate) fn has_pending(&self) -> bool {
-        !self.pending.is_empty()
+    /// The next event if it is here already: decoded, or in bytes the
+    /// connection has delivered. `None`: it would have to be waited for.
+    /// The relay gathers what is ready into one write with it.
+    pub(crate) fn next_ready(&mut self) -> Option<Result<Option<UpstreamEvent>, Broken>> {
+        loop {
+            if let Some(e) = self.pending.pop_front() {
+                return Some(Ok(Some(e)));
+            }
+            if self.ended {
+                return Some(Ok(None));
+            }
+            // Polled once; dropping the pending read loses nothing (reqwest's
+            // `chunk` takes a frame only when one is ready).
+            let chunk = match self.response.chunk().now_or_never()? {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    return Some(Err(Broken(format!(
+                        "the upstream stream broke: {}",
+                        crate::probe::classify::root_cause(&e)
+                    ))))
+                }
+            };
+            let decoded = match chunk {
+                Some(bytes) => self.decode(&bytes),
+                None => {
+                    self.ended = true;
+                    self.finish()
+                }
+            };
+            if let Err(e) = decoded {
+                return Some(Err(e));
+            }
+        }
     }
 
     /// The next event; `Ok(None)` at the end of the stream.
     pub(crate) async fn next(&mut self) -> Result<Option<UpstreamEvent>, Broken> {
         loop {
-            if let Some(e) = self.pending.pop_front() {
-                return Ok(Some(e));
-            }
-            if self.ended {
-                return Ok(None);
+            // What is here already needs no idle timer.
+            if let Some(ready) = self.next_ready() {
+                return ready;
             }
             let chunk = tokio::time::timeout(self.idle, self.response.chunk())
                 .await
@@ -160,7 +189,13 @@ fn push_sse(
     protocol: Protocol,
     event: sse::SseEvent,
 ) -> Result<(), Broken> {
-    let data = event.data.trim();
+    let sse::SseEvent { event: name, data } = event;
+    // The event's own buffer goes on; a copy only when there is space to trim.
+    let data = if data.trim().len() == data.len() {
+        data
+    } else {
+        data.trim().to_string()
+    };
     if data.is_empty() {
         return Ok(());
     }
@@ -172,30 +207,32 @@ fn push_sse(
     out.push_back(match protocol {
         Protocol::Anthropic => {
             // Only the `type` is read; the event goes on as written.
-            let head: EventHead = serde_json::from_str(data).map_err(unreadable)?;
+            let head: EventHead = serde_json::from_str(&data).map_err(unreadable)?;
             if head.kind == "error" {
-                anthropic_value(serde_json::from_str(data).map_err(unreadable)?)
+                anthropic_value(serde_json::from_str(&data).map_err(unreadable)?)
             } else {
-                UpstreamEvent::Anthropic {
-                    kind: head.kind,
-                    data: data.to_string(),
-                }
+                // The SSE name is the `type` as a rule: its string is reused.
+                let kind = match name {
+                    Some(name) if name == head.kind => name,
+                    _ => head.kind.into_owned(),
+                };
+                UpstreamEvent::Anthropic { kind, data }
             }
         }
         Protocol::OpenAi => {
-            let head: ChunkHead = serde_json::from_str(data).map_err(unreadable)?;
+            let head: ChunkHead = serde_json::from_str(&data).map_err(unreadable)?;
             match (head.kind.as_deref(), head.error) {
                 // Responses API failures: `error` carries code and message at
                 // the top level, `response.failed` inside `response.error`.
-                (Some("error"), _) => openai_stream_error(&serde_json::from_str(data).map_err(unreadable)?),
+                (Some("error"), _) => openai_stream_error(&serde_json::from_str(&data).map_err(unreadable)?),
                 (Some("response.failed"), _) => {
-                    let value: Value = serde_json::from_str(data).map_err(unreadable)?;
+                    let value: Value = serde_json::from_str(&data).map_err(unreadable)?;
                     openai_stream_error(&value["response"]["error"])
                 }
                 (_, Some(error)) if !error.is_null() => openai_stream_error(&error),
                 _ => UpstreamEvent::OpenAi {
-                    finished: head.choices.iter().any(|c| c.finish_reason.is_some()),
-                    data: data.to_string(),
+                    finished: head.choices.0,
+                    data,
                 },
             }
         }
@@ -203,11 +240,12 @@ fn push_sse(
     Ok(())
 }
 
-/// What the relay reads of an Anthropic event.
+/// What the relay reads of an Anthropic event (borrowed: no allocation
+/// unless the name has escapes).
 #[derive(serde::Deserialize)]
-struct EventHead {
-    #[serde(rename = "type")]
-    kind: String,
+struct EventHead<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: std::borrow::Cow<'a, str>,
 }
 
 /// The Responses API events that end an answer.
@@ -216,19 +254,47 @@ const RESPONSES_END_EVENTS: &[&str] = &["response.completed", "response.incomple
 /// What the relay reads of an OpenAI chunk (or a Responses API event, whose
 /// `type` names it).
 #[derive(serde::Deserialize)]
-struct ChunkHead {
-    #[serde(rename = "type", default)]
-    kind: Option<String>,
+struct ChunkHead<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<std::borrow::Cow<'a, str>>,
     #[serde(default)]
-    choices: Vec<ChoiceHead>,
+    choices: AnyFinished,
     #[serde(default)]
     error: Option<Value>,
 }
 
+/// Whether any choice has a finish reason, read without building the choices.
+#[derive(Default)]
+struct AnyFinished(bool);
+
+impl<'de> serde::Deserialize<'de> for AnyFinished {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Choices;
+        impl<'de> serde::de::Visitor<'de> for Choices {
+            type Value = AnyFinished;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of choices")
+            }
+            fn visit_unit<E>(self) -> Result<AnyFinished, E> {
+                Ok(AnyFinished(false))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<AnyFinished, A::Error> {
+                let mut any = false;
+                while let Some(choice) = seq.next_element::<ChoiceHead>()? {
+                    any |= choice.finish_reason.is_some();
+                }
+                Ok(AnyFinished(any))
+            }
+        }
+        d.deserialize_any(Choices)
+    }
+}
+
 #[derive(serde::Deserialize)]
 struct ChoiceHead {
+    /// Present and not null; its value is not needed.
     #[serde(default)]
-    finish_reason: Option<Value>,
+    finish_reason: Option<serde::de::IgnoredAny>,
 }
 
 /// An Anthropic event already parsed (Bedrock's frames, error events).
@@ -349,7 +415,7 @@ impl Writer {
     }
 
     /// The bytes for one upstream event (possibly none, possibly several events).
-    pub(crate) fn write(&mut self, event: UpstreamEvent, out: &mut Vec<Bytes>) {
+    pub(crate) fn write(&mut self, event: UpstreamEvent, out: &mut BytesMut) {
         match (&mut self.mode, event) {
             (_, UpstreamEvent::Error { .. }) => {}
             (Mode::AnthropicPass, UpstreamEvent::Anthropic { kind, data }) => {
@@ -357,11 +423,11 @@ impl Writer {
                     self.complete = true;
                     self.done = true;
                 }
-                out.push(sse::encode(Some(&kind), &data));
+                sse::encode_into(out, Some(&kind), &data);
             }
             (Mode::OpenAiPass, UpstreamEvent::OpenAi { data, finished }) => {
                 self.complete |= finished;
-                out.push(sse::encode(None, &data));
+                sse::encode_into(out, None, &data);
             }
             (Mode::ToAnthropic(chunks), UpstreamEvent::OpenAi { data, finished }) => {
                 self.complete |= finished;
@@ -384,16 +450,12 @@ impl Writer {
                 let kind = serde_json::from_str::<EventHead>(&data)
                     .map(|h| h.kind)
                     .unwrap_or_default();
-                if RESPONSES_END_EVENTS.contains(&kind.as_str()) {
+                if RESPONSES_END_EVENTS.contains(&&*kind) {
                     self.complete = true;
                     self.done = true;
                 }
-                let name = if kind.is_empty() {
-                    None
-                } else {
-                    Some(kind.as_str())
-                };
-                out.push(sse::encode(name, &data));
+                let name = if kind.is_empty() { None } else { Some(&*kind) };
+                sse::encode_into(out, name, &data);
             }
             (Mode::ToResponses(None, responses), UpstreamEvent::OpenAi { data, finished }) => {
                 self.complete |= finished;
@@ -427,7 +489,7 @@ impl Writer {
     /// holds (open blocks, the stop reason, usage) and the end marker. For an
     /// upstream that ends a finished answer without a marker (some
     /// OpenAI-compatible servers omit `[DONE]`) as much as for one that sends it.
-    pub(crate) fn finish(&mut self, out: &mut Vec<Bytes>) {
+    pub(crate) fn finish(&mut self, out: &mut BytesMut) {
         if std::mem::replace(&mut self.done, true) {
             return;
         }
@@ -435,9 +497,9 @@ impl Writer {
             Mode::ToAnthropic(chunks) => write_anthropic(chunks.finish(), out),
             Mode::ToOpenAi(events) => {
                 write_openai(events.finish(), out);
-                out.push(sse::encode(None, "[DONE]"));
+                sse::encode_into(out, None, "[DONE]");
             }
-            Mode::OpenAiPass => out.push(sse::encode(None, "[DONE]")),
+            Mode::OpenAiPass => sse::encode_into(out, None, "[DONE]"),
             Mode::AnthropicPass | Mode::ResponsesPass => {}
             Mode::ToResponses(events, responses) => {
                 for chunk in events.as_mut().map(|e| e.finish()).unwrap_or_default() {
@@ -474,24 +536,38 @@ impl Writer {
     }
 }
 
-fn write_anthropic(events: Vec<anthropic::StreamEvent>, out: &mut Vec<Bytes>) {
+fn write_anthropic(events: Vec<anthropic::StreamEvent>, out: &mut BytesMut) {
     for e in events {
-        if let Ok(data) = serde_json::to_string(&e) {
-            out.push(sse::encode(Some(e.event_name()), &data));
-        }
+        write_json(out, Some(e.event_name()), &e);
     }
 }
 
-fn write_responses(events: Vec<translate::ResponsesEvent>, out: &mut Vec<Bytes>) {
+fn write_responses(events: Vec<translate::ResponsesEvent>, out: &mut BytesMut) {
     for (kind, data) in events {
-        out.push(sse::encode(Some(kind), &data.to_string()));
+        write_json(out, Some(kind), &data);
     }
 }
 
-fn write_openai(chunks: Vec<openai::ChatChunk>, out: &mut Vec<Bytes>) {
+fn write_openai(chunks: Vec<openai::ChatChunk>, out: &mut BytesMut) {
     for c in chunks {
-        if let Ok(data) = serde_json::to_string(&c) {
-            out.push(sse::encode(None, &data));
-        }
+        write_json(out, None, &c);
     }
+}
+
+/// One event whose data is `value` as JSON, serialized straight into `out`
+/// (serde_json escapes line breaks, so it is one `data:` line). A value that
+/// fails to serialize is left out whole, as before.
+fn write_json(out: &mut BytesMut, event: Option<&str>, value: &impl serde::Serialize) {
+    let start = out.len();
+    if let Some(event) = event {
+        out.extend_from_slice(b"event: ");
+        out.extend_from_slice(event.as_bytes());
+        out.extend_from_slice(b"\n");
+    }
+    out.extend_from_slice(b"data: ");
+    if serde_json::to_writer(out.writer(), value).is_err() {
+        out.truncate(start);
+        return;
+    }
+    out.extend_from_slice(b"\n\n");
 }

@@ -13,7 +13,7 @@
 //! ([`SseDecoder::overflow`]); the caller ends the stream with an error, as
 //! it does for Bedrock's frames.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 /// Longest line kept while waiting for its line break. Real stream lines are
 /// one JSON delta (well under 64 KiB; a whole tool input or a signature at
@@ -107,8 +107,22 @@ impl SseDecoder {
                 self.overflowed(SseOverflow::Line);
                 return events;
             }
-            self.line.extend_from_slice(&rest[..pos]);
             let is_cr = rest[pos] == b'\r';
+            // A line wholly inside this read is decoded where it lies; one
+            // that began in an earlier read is finished in `self.line`, whose
+            // buffer is kept for the next (no allocation per line).
+            let event = if self.line.is_empty() {
+                self.process_line(&rest[..pos])
+            } else {
+                self.line.extend_from_slice(&rest[..pos]);
+                let mut line = std::mem::take(&mut self.line);
+                let event = self.process_line(&line);
+                if self.overflow.is_none() {
+                    line.clear();
+                    self.line = line;
+                }
+                event
+            };
             rest = &rest[pos + 1..];
             if is_cr {
                 match rest.first() {
@@ -117,8 +131,7 @@ impl SseDecoder {
                     None => self.after_cr = true,
                 }
             }
-            let line = std::mem::take(&mut self.line);
-            if let Some(event) = self.process_line(&line) {
+            if let Some(event) = event {
                 events.push(event);
             }
             if self.overflow.is_some() {
@@ -204,21 +217,47 @@ impl SseDecoder {
 /// per line of `data`, and the blank line that dispatches it. Line breaks
 /// (CR, LF, CRLF) in `data` all decode as `\n`; SSE cannot carry a bare CR.
 /// Line breaks in `event` would end the field early and are removed.
-pub(crate) fn encode(event: Option<&str>, data: &str) -> Bytes {
-    let mut out = String::with_capacity(data.len() + 32);
+pub fn encode(event: Option<&str>, data: &str) -> Bytes {
+    let mut out = BytesMut::with_capacity(data.len() + 32);
+    encode_into(&mut out, event, data);
+    out.freeze()
+}
+
+/// [`encode`], appended to `out`: the relay writes every event of a batch
+/// into one buffer, without an allocation per event.
+pub fn encode_into(out: &mut BytesMut, event: Option<&str>, data: &str) {
+    out.reserve(data.len() + event.map_or(0, str::len) + 16);
     if let Some(event) = event {
-        out.push_str("event: ");
-        out.extend(event.chars().filter(|c| *c != '\n' && *c != '\r'));
-        out.push('\n');
+        out.extend_from_slice(b"event: ");
+        if event.bytes().any(|b| b == b'\n' || b == b'\r') {
+            for c in event.chars().filter(|c| *c != '\n' && *c != '\r') {
+                let mut utf8 = [0; 4];
+                out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+            }
+        } else {
+            out.extend_from_slice(event.as_bytes());
+        }
+        out.extend_from_slice(b"\n");
     }
-    let data = data.replace("\r\n", "\n").replace('\r', "\n");
-    for line in data.split('\n') {
-        out.push_str("data: ");
-        out.push_str(line);
-        out.push('\n');
+    // JSON data has no raw line breaks: one `data:` line, copied as is.
+    let mut rest = data;
+    loop {
+        out.extend_from_slice(b"data: ");
+        match rest.find(['\n', '\r']) {
+            None => {
+                out.extend_from_slice(rest.as_bytes());
+                out.extend_from_slice(b"\n");
+                break;
+            }
+            Some(at) => {
+                out.extend_from_slice(&rest.as_bytes()[..at]);
+                out.extend_from_slice(b"\n");
+                let skip = if rest[at..].starts_with("\r\n") { 2 } else { 1 };
+                rest = &rest[at + skip..];
+            }
+        }
     }
-    out.push('\n');
-    Bytes::from(out)
+    out.extend_from_slice(b"\n");
 }
 
 #[cfg(test)]
@@ -329,5 +368,13 @@ mod tests {
             b"event: message_stop\ndata: a\ndata: b\n\n"
         );
         assert_eq!(&encode(None, "")[..], b"data: \n\n");
+        assert_eq!(
+            &encode(Some("a\r\nb"), "x\r\ny\rz\n")[..],
+            b"event: ab\ndata: x\ndata: y\ndata: z\ndata: \n\n"
+        );
+        let mut out = BytesMut::new();
+        encode_into(&mut out, Some("ping"), "{}");
+        encode_into(&mut out, None, "[DONE]");
+        assert_eq!(&out[..], b"event: ping\ndata: {}\n\ndata: [DONE]\n\n");
     }
 }
