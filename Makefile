@@ -3,7 +3,7 @@
 #   make run    install what is missing, build, start Switchboard (ARGS="..." passes arguments)
 #   make test   install what is missing, then format, lint, dependency, layer and test checks
 #
-# Also: make setup | build | package | gateway-sdk | prometheus | real-clients | clean.
+# Also: make setup | build | package | package-test | gateway-sdk | prometheus | real-clients | clean.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -60,8 +60,11 @@ DEB_PACKAGES_DESKTOP := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librs
 #   rpm                  rpm -qlp: the .rpm's file list (tauri-bundler writes the .rpm itself)
 #   libgtk-3-bin         gtk-launch: start the installed desktop entry as a menu does
 #   binutils             strip (build-essential has it; named for clarity)
+#   nodejs, npm          only when no `node` is on PATH: Tauri's CLI (the bundler) is the npm
+#                        registry's prebuilt @tauri-apps/cli, a Node addon
 # systemd (systemd-analyze) and xvfb come with the stages above.
-DEB_PACKAGES_PACKAGE := help2man lintian desktop-file-utils appstream rpm libgtk-3-bin binutils
+DEB_PACKAGES_PACKAGE := help2man lintian desktop-file-utils appstream rpm libgtk-3-bin binutils \
+	$(if $(shell command -v node),,nodejs npm)
 # Gateway SDK tests (the `gateway-sdk` stage): the official anthropic and openai
 # Python SDKs from PyPI, pinned in tests/gateway_sdk/requirements.txt, in a venv
 # under ~/.cache (created once, reinstalled only when the pins change):
@@ -105,7 +108,8 @@ build:
 	@$(STAGE) build $(CARGO) build --release --locked --bin switchboard
 	@$(STAGE) build-desktop $(CARGO) build --release --locked -p switchboard-desktop
 
-# The .deb and .rpm in dist/ (tauri's bundler; see scripts/package.sh).
+# The .deb and .rpm in dist/ (tauri's bundler, from the npm registry's prebuilt
+# @tauri-apps/cli, pinned in scripts/package.sh and cached in ~/.cache/switchboard-tools).
 # PROJECT_URL: the project's web home, for the AppStream metainfo's homepage
 # and screenshot URLs (software centres fetch them).
 package: setup
@@ -120,11 +124,18 @@ run: setup build
 # problems; the summary at the end gives each stage's time and the exit status.
 # SWITCHBOARD_REQUIRE_KEYRING=1: the keyring tests fail instead of skipping when
 # the Secret Service is missing.
+# The release binaries are built once, by the build stages (`make build`'s two
+# cargo runs), and every stage that runs a binary gets them through
+# SWITCHBOARD_BIN / SWITCHBOARD_DESKTOP_BIN; the desktop stage lints and tests
+# the desktop crate in the release profile too, so Tauri is compiled once (the
+# debug profile is only the engine's: clippy and `cargo test`).
 test: setup
-	@export SWITCHBOARD_REQUIRE_KEYRING=1; \
+	@export SWITCHBOARD_REQUIRE_KEYRING=1 SWITCHBOARD_BIN=$(BIN) SWITCHBOARD_DESKTOP_BIN=$(BIN_DESKTOP); \
 	STAGE_SUMMARY=$$(mktemp); export STAGE_SUMMARY; \
 	t0=$$(date +%s); \
 	$(STAGE) fmt $(CARGO) fmt --all -- --check || true; \
+	$(STAGE) build $(CARGO) build --release --locked --bin switchboard || true; \
+	$(STAGE) build-desktop $(CARGO) build --release --locked -p switchboard-desktop || true; \
 	$(STAGE) clippy $(CARGO) clippy --all-targets --locked -- -D warnings || true; \
 	$(STAGE) no-tauri scripts/check-no-tauri.sh || true; \
 	$(STAGE) layers scripts/import-graph.py || true; \
@@ -134,13 +145,12 @@ test: setup
 	CARGO=$(CARGO) $(STAGE) gateway-sdk tests/gateway_sdk/run.sh || true; \
 	CARGO=$(CARGO) $(STAGE) prometheus tests/prometheus/run.sh || true; \
 	CARGO=$(CARGO) $(STAGE) real-clients tests/real_clients/run.sh || true; \
+	CARGO=$(CARGO) $(STAGE) package tests/package/run.sh || true; \
 	scripts/stage.sh --summary "$$STAGE_SUMMARY" "$$t0"
 
 # The installable packages checked with the real tools (lintian, desktop-file-validate,
-# appstreamcli, systemd-analyze, dpkg -i / -r, the installed app's tray under Xvfb).
-# Not yet a stage of `make test`: it needs a release build and tauri-cli (compiled
-# from crates.io into ~/.cache/switchboard-tools), which would take a cold CI run
-# past its time budget; see the README's "Packages" notes.
+# appstreamcli, systemd-analyze, dpkg -i / -r, the installed app's tray under Xvfb),
+# alone: the `package` stage of `make test`.
 package-test: setup
 	@CARGO=$(CARGO) $(STAGE) package tests/package/run.sh
 

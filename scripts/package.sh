@@ -3,11 +3,15 @@
 #
 #   scripts/package.sh            packages in dist/ (sizes printed)
 #
-# 1. tauri-cli (pinned below) from crates.io, compiled once into
-#    ~/.cache/switchboard-tools (SWITCHBOARD_TOOLS): outside the clone, like
-#    the build cache; a few minutes the first time.
+# 1. Tauri's CLI (pinned below) prebuilt from the npm registry:
+#    @tauri-apps/cli, whose platform package (@tauri-apps/cli-linux-x64-gnu)
+#    carries the compiled CLI as a Node addon, run by node. Installed under
+#    ~/.cache/switchboard-tools/tauri-cli (SWITCHBOARD_TOOLS), outside the
+#    clone like the build cache, and reinstalled only when the pin changes:
+#    seconds, where `cargo install tauri-cli` compiled for up to an hour.
 # 2. The release binaries (`make build`'s two cargo runs, shared with the
-#    other stages through CARGO_TARGET_DIR), stripped of their symbol tables.
+#    other stages through CARGO_TARGET_DIR; a no-op when `make test`'s build
+#    stage made them), stripped of their symbol tables.
 # 3. Generated files: the AppStream metainfo (version and date of the commit,
 #    PROJECT_URL for the screenshots), a Debian changelog, man pages from
 #    --help (help2man).
@@ -21,21 +25,34 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-readonly TAURI_CLI_VERSION=2.11.5
+# The CLI's version: the tauri crate's in Cargo.lock (the two are released
+# together); bump it with `cargo update -p tauri`.
+readonly TAURI_CLI_VERSION=2.12.5
 readonly PROJECT_URL=${PROJECT_URL:-https://switchboard.invalid}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/switchboard-target}
 cargo=${CARGO:-cargo}
-tools=${SWITCHBOARD_TOOLS:-$HOME/.cache/switchboard-tools}
-tauri=$tools/bin/cargo-tauri
+tools=${SWITCHBOARD_TOOLS:-$HOME/.cache/switchboard-tools}/tauri-cli
+tauri=$tools/node_modules/.bin/tauri
 
-if ! "$tauri" --version 2>/dev/null | grep -qx "tauri-cli $TAURI_CLI_VERSION"; then
-    echo "package: installing tauri-cli $TAURI_CLI_VERSION into $tools (once)"
-    CARGO_TARGET_DIR=$tools/build "$cargo" install tauri-cli --locked --version "$TAURI_CLI_VERSION" --root "$tools"
-    rm -rf "$tools/build"
-fi
-for tool in help2man strip gzip; do
+for tool in node npm help2man strip gzip; do
     command -v "$tool" >/dev/null || { echo "package: $tool not found (run: make setup)" >&2; exit 1; }
 done
+if [[ $(cat "$tools/.pin" 2>/dev/null) != "$TAURI_CLI_VERSION" ]] ||
+    ! "$tauri" --version 2>/dev/null | grep -qx "tauri-cli $TAURI_CLI_VERSION"; then
+    echo "package: installing @tauri-apps/cli@$TAURI_CLI_VERSION from npm into $tools"
+    mkdir -p "$tools"
+    # The platform package comes as an optional dependency; no install
+    # scripts are needed.
+    npm install --prefix "$tools" --no-audit --no-fund --ignore-scripts \
+        "@tauri-apps/cli@$TAURI_CLI_VERSION" </dev/null
+    "$tauri" --version | grep -qx "tauri-cli $TAURI_CLI_VERSION" ||
+        { echo "package: $tauri does not run (its platform package missing?)" >&2; exit 1; }
+    echo "$TAURI_CLI_VERSION" >"$tools/.pin"
+fi
+locked=$(awk '/^name = "tauri"$/ {getline; gsub(/"/, "", $3); print $3}' Cargo.lock)
+if [[ ${locked%.*} != "${TAURI_CLI_VERSION%.*}" ]]; then
+    echo "package: warning: Cargo.lock has tauri $locked, the CLI is $TAURI_CLI_VERSION: bump TAURI_CLI_VERSION" >&2
+fi
 
 # The same two runs as `make build` (built together, the engine's dependencies
 # would get Tauri's features and be compiled twice).

@@ -15,14 +15,14 @@ if [[ ${1-} == --summary ]]; then
     echo "==== summary"
     while read -r name status secs; do
         if [[ $status == 0 ]]; then
-            printf '  %-10s ok      %4ss\n' "$name" "$secs"
+            printf '  %-13s ok      %4ss\n' "$name" "$secs"
         else
-            printf '  %-10s FAILED  %4ss  (exit %s)\n' "$name" "$secs" "$status"
+            printf '  %-13s FAILED  %4ss  (exit %s)\n' "$name" "$secs" "$status"
             failed=1
         fi
     done <"$file"
     rm -f "$file"
-    printf '  %-10s         %4ss\n' total $(($(date +%s) - t0))
+    printf '  %-13s         %4ss\n' total $(($(date +%s) - t0))
     if ((failed)); then
         echo "==== FAILED"
         exit 1

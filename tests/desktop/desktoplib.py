@@ -84,7 +84,7 @@ def finish(name):
 
 def need_session():
     if not os.path.exists(BINARY):
-        sys.exit(f"no binary at {BINARY}: build it with `cargo build -p switchboard-desktop` "
+        sys.exit(f"no binary at {BINARY}: build it with `make build` "
                  "and set SWITCHBOARD_DESKTOP_BIN")
     if not os.environ.get("DBUS_SESSION_BUS_ADDRESS") or not os.environ.get("DISPLAY"):
         sys.exit("needs a private session bus and an X display (run tests/desktop/run.sh)")

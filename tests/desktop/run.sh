@@ -3,8 +3,9 @@
 #
 #   tests/desktop/run.sh
 #
-# 1. lints the crate, builds the debug binary (a release build with thin LTO
-#    would add minutes to every CI run) and runs the crate's unit tests;
+# 1. lints the crate and runs its unit tests (release profile, sharing the
+#    release build's dependencies), builds the release binary unless
+#    SWITCHBOARD_DESKTOP_BIN names one (`make test`'s build stage does);
 # 2. runs tests/desktop/test_*.py (tests/desktop/suite.sh, one at a time;
 #    arguments pick some: `tests/desktop/run.sh test_keyring`) under Xvfb
 #    (`xvfb-run -a`) inside a private D-Bus session with a throwaway
@@ -26,10 +27,17 @@ command -v xvfb-run >/dev/null || { echo "desktop: xvfb-run not found (run: make
 command -v secret-tool >/dev/null || { echo "desktop: secret-tool not found (run: make setup)" >&2; exit 1; }
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/switchboard-target}
-"${CARGO:-cargo}" clippy --locked -p switchboard-desktop --all-targets -- -D warnings
-"${CARGO:-cargo}" build --locked -p switchboard-desktop
-"${CARGO:-cargo}" test --locked -p switchboard-desktop
-export SWITCHBOARD_DESKTOP_BIN=${SWITCHBOARD_DESKTOP_BIN:-$CARGO_TARGET_DIR/debug/switchboard-desktop}
+# Lint and unit tests in the release profile: they reuse the release build's
+# dependencies (compiled with the same features), so `make test` compiles
+# Tauri once, not once per profile.
+"${CARGO:-cargo}" clippy --release --locked -p switchboard-desktop --all-targets -- -D warnings
+"${CARGO:-cargo}" test --release --locked -p switchboard-desktop
+# The release binary: `make test`'s build stage made it and names it in
+# SWITCHBOARD_DESKTOP_BIN; run alone, this builds it (a no-op when fresh).
+if [[ -z ${SWITCHBOARD_DESKTOP_BIN-} ]]; then
+    "${CARGO:-cargo}" build --release --locked -p switchboard-desktop
+    export SWITCHBOARD_DESKTOP_BIN=$CARGO_TARGET_DIR/release/switchboard-desktop
+fi
 export WEBKIT_DISABLE_COMPOSITING_MODE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1
 # No AT-SPI bus in the private session: GTK would wait for it.
 export NO_AT_BRIDGE=1

@@ -6,7 +6,7 @@
 #   tests/desktop/screenshots.sh [OUT_DIR]      (about 2 minutes: it waits for a 1-minute outage)
 #
 # Needs the debug or release switchboard-desktop (SWITCHBOARD_DESKTOP_BIN, else
-# the debug build), and the Debian packages tint2 (the panel with an XEmbed
+# the release build), and the Debian packages tint2 (the panel with an XEmbed
 # tray) and notification-daemon (the notification bubbles); `make setup`
 # installs them. Runs on its own Xvfb screen and private session bus with a
 # throwaway keyring, like the desktop tests; see tests/desktop/screenshots.py.
@@ -18,8 +18,8 @@ for tool in xvfb-run tint2 xdotool xwininfo /usr/lib/notification-daemon/notific
     command -v "$tool" >/dev/null || { echo "screenshots: $tool not found (run: make setup)" >&2; exit 1; }
 done
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/switchboard-target}
-export SWITCHBOARD_DESKTOP_BIN=${SWITCHBOARD_DESKTOP_BIN:-$CARGO_TARGET_DIR/debug/switchboard-desktop}
-[[ -x $SWITCHBOARD_DESKTOP_BIN ]] || { echo "screenshots: build it first: cargo build -p switchboard-desktop" >&2; exit 1; }
+export SWITCHBOARD_DESKTOP_BIN=${SWITCHBOARD_DESKTOP_BIN:-$CARGO_TARGET_DIR/release/switchboard-desktop}
+[[ -x $SWITCHBOARD_DESKTOP_BIN ]] || { echo "screenshots: build it first: make build" >&2; exit 1; }
 export WEBKIT_DISABLE_COMPOSITING_MODE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1 NO_AT_BRIDGE=1
 out=$(realpath -m "${1:-docs/screenshots}")
 exec xvfb-run -a -s "-screen 0 1280x800x24" \

@@ -10,7 +10,7 @@
 // (SWITCHBOARD_E2E_KEYRING=1); elsewhere they skip, or fail when
 // SWITCHBOARD_REQUIRE_KEYRING=1.
 //
-// Environment: SWITCHBOARD_BIN (default $CARGO_TARGET_DIR/debug/switchboard),
+// Environment: SWITCHBOARD_BIN (default $CARGO_TARGET_DIR/release/switchboard),
 // CHROMIUM_BIN (default /usr/bin/chromium), SWITCHBOARD_E2E_SCREENSHOTS
 // (default docs/screenshots), SWITCHBOARD_E2E_KEEP=1 keeps the temp dirs
 // (config, log, history) for a look after a failure.

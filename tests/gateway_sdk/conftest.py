@@ -3,7 +3,7 @@ test) and `switchboard watch` with its gateway (a fresh process per test, so
 one test's passive health signals never leak into the next).
 
 Environment:
-  SWITCHBOARD_BIN             the binary (default: $CARGO_TARGET_DIR/debug/switchboard)
+  SWITCHBOARD_BIN             the binary (default: $CARGO_TARGET_DIR/release/switchboard)
   SWITCHBOARD_SDK_KEEP=1      keep each test's temp dir (config, log)
   SWITCHBOARD_SDK_TIMEOUT     seconds `watch` may take to come up (default 30)
 """
@@ -26,7 +26,7 @@ from fakes import FakeAnthropic, FakeOpenAI
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/switchboard-target"))
-BINARY = os.environ.get("SWITCHBOARD_BIN", os.path.join(TARGET, "debug", "switchboard"))
+BINARY = os.environ.get("SWITCHBOARD_BIN", os.path.join(TARGET, "release", "switchboard"))
 START_TIMEOUT = float(os.environ.get("SWITCHBOARD_SDK_TIMEOUT", "30"))
 
 # The keys Switchboard holds for the upstreams (through api_key_env), and the

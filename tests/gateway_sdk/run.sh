@@ -6,7 +6,8 @@
 #
 #   tests/gateway_sdk/run.sh [PYTEST_ARG...]     e.g. -k midstream, -x, -v
 #
-# 1. builds the debug binary (cheap when `cargo test` already built it);
+# 1. builds the release binary unless SWITCHBOARD_BIN names one (`make test`'s
+#    build stage does);
 # 2. creates the venv $SWITCHBOARD_SDK_VENV (default ~/.cache/switchboard-venv-sdk)
 #    and installs requirements.txt into it, only when the requirements changed
 #    since the last install (a stamp file in the venv holds their hash);
@@ -23,8 +24,12 @@ command -v "$python" >/dev/null || { echo "gateway-sdk: $python not found (run: 
 "$python" -c 'import venv, ensurepip' 2>/dev/null || { echo "gateway-sdk: $python has no venv/ensurepip (run: make setup, it installs python3-venv)" >&2; exit 1; }
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/switchboard-target}
-"${CARGO:-cargo}" build --locked --bin switchboard
-export SWITCHBOARD_BIN=${SWITCHBOARD_BIN:-$CARGO_TARGET_DIR/debug/switchboard}
+# The release binary: `make test`'s build stage made it and names it in
+# SWITCHBOARD_BIN; run alone, this builds it (a no-op when it is fresh).
+if [[ -z ${SWITCHBOARD_BIN-} ]]; then
+    "${CARGO:-cargo}" build --release --locked --bin switchboard
+    export SWITCHBOARD_BIN=$CARGO_TARGET_DIR/release/switchboard
+fi
 
 venv=${SWITCHBOARD_SDK_VENV:-$HOME/.cache/switchboard-venv-sdk}
 req=tests/gateway_sdk/requirements.txt

@@ -19,7 +19,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "desktop"))
-os.environ.setdefault("SWITCHBOARD_DESKTOP_BIN", "/usr/bin/switchboard-desktop")
+# The installed binary, not the release build `make test` exports for the other stages.
+os.environ["SWITCHBOARD_DESKTOP_BIN"] = "/usr/bin/switchboard-desktop"
 
 from desktoplib import (Session, World, api_status, check, config_text, finish, free_port, log,  # noqa: E402
                         need_session, serve_fakes, wait_for)

@@ -19,7 +19,7 @@ webhook naming the provider, the cause and the request id of the first
 failing answer; then recovery resolves the alert and the webhook says
 "resolved". It also lints a real /metrics scrape with `promtool check metrics`.
 
-  SWITCHBOARD_BIN=target/debug/switchboard python3 tests/prometheus/e2e.py
+  SWITCHBOARD_BIN=target/release/switchboard python3 tests/prometheus/e2e.py
 
 Prints the timings; exits non-zero (with the processes' logs) on failure.
 """
@@ -44,7 +44,7 @@ RULES = os.path.join(ROOT, "deploy", "prometheus", "switchboard.rules.yml")
 PAGE = os.path.join(ROOT, "tests", "fixtures", "status", "claude_operational.json")
 BINARY = os.environ.get("SWITCHBOARD_BIN") or os.path.join(
     os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/switchboard-target")),
-    "debug",
+    "release",
     "switchboard",
 )
 PROMETHEUS = os.environ.get("PROMETHEUS", "prometheus")

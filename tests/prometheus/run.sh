@@ -34,12 +34,17 @@ done
 max_exposure=2.0
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/switchboard-target}
-"${CARGO:-cargo}" build --locked --bin switchboard
+# The release binary: `make test`'s build stage made it and names it in
+# SWITCHBOARD_BIN; run alone, this builds it (a no-op when it is fresh).
+if [[ -z ${SWITCHBOARD_BIN-} ]]; then
+    "${CARGO:-cargo}" build --release --locked --bin switchboard
+    SWITCHBOARD_BIN=$CARGO_TARGET_DIR/release/switchboard
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # A private copy: another checkout sharing the target dir may rebuild it meanwhile.
 bin=$tmp/switchboard
-cp "${SWITCHBOARD_BIN:-$CARGO_TARGET_DIR/debug/switchboard}" "$bin"
+cp "$SWITCHBOARD_BIN" "$bin"
 
 say "1. deploy/ examples"
 promtool check config deploy/prometheus/prometheus.yml

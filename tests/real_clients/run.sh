@@ -9,7 +9,8 @@
 #
 #   tests/real_clients/run.sh [PYTEST_ARG...]
 #
-# 1. builds the debug binary;
+# 1. builds the release binary unless SWITCHBOARD_BIN names one (`make test`'s
+#    build stage does);
 # 2. reuses (or creates) the SDK stage's venv for pytest and the fakes;
 # 3. installs the pinned clients into $SWITCHBOARD_CLIENTS_DIR (default
 #    ~/.cache/switchboard-real-clients), only when the pins changed;
@@ -32,8 +33,12 @@ command -v "$python" >/dev/null || { echo "real-clients: $python not found (run:
 command -v npm >/dev/null || { echo "real-clients: npm not found (run: make setup)" >&2; exit 1; }
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/switchboard-target}
-"${CARGO:-cargo}" build --locked --bin switchboard
-export SWITCHBOARD_BIN=${SWITCHBOARD_BIN:-$CARGO_TARGET_DIR/debug/switchboard}
+# The release binary: `make test`'s build stage made it and names it in
+# SWITCHBOARD_BIN; run alone, this builds it (a no-op when it is fresh).
+if [[ -z ${SWITCHBOARD_BIN-} ]]; then
+    "${CARGO:-cargo}" build --release --locked --bin switchboard
+    export SWITCHBOARD_BIN=$CARGO_TARGET_DIR/release/switchboard
+fi
 
 venv=${SWITCHBOARD_SDK_VENV:-$HOME/.cache/switchboard-venv-sdk}
 req=tests/gateway_sdk/requirements.txt

@@ -13,18 +13,18 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../.
 // How long `switchboard watch` may take to answer its first request.
 const START_TIMEOUT_MS = 30_000;
 
-/** The binary under test: $SWITCHBOARD_BIN, else the debug build in $CARGO_TARGET_DIR. */
+/** The binary under test: $SWITCHBOARD_BIN, else the release build in $CARGO_TARGET_DIR. */
 export function binary() {
   if (process.env.SWITCHBOARD_BIN) return process.env.SWITCHBOARD_BIN;
   const candidates = [
-    process.env.CARGO_TARGET_DIR && path.join(process.env.CARGO_TARGET_DIR, "debug/switchboard"),
-    path.join(os.homedir(), ".cache/switchboard-target/debug/switchboard"),
-    path.join(REPO, "target/debug/switchboard"),
+    process.env.CARGO_TARGET_DIR && path.join(process.env.CARGO_TARGET_DIR, "release/switchboard"),
+    path.join(os.homedir(), ".cache/switchboard-target/release/switchboard"),
+    path.join(REPO, "target/release/switchboard"),
   ].filter(Boolean);
   const found = candidates.find((p) => fs.existsSync(p));
   if (!found) {
     throw new Error(
-      `no switchboard binary: build it (cargo build --bin switchboard) or set SWITCHBOARD_BIN; looked in ${candidates.join(", ")}`,
+      `no switchboard binary: build it (cargo build --release --bin switchboard) or set SWITCHBOARD_BIN; looked in ${candidates.join(", ")}`,
     );
   }
   return found;
