@@ -102,11 +102,12 @@ setup:
 		$(DEB_PACKAGES_GATEWAY_SDK) $(DEB_PACKAGES_PROMETHEUS) $(DEB_PACKAGES_REAL_CLIENTS) \
 		$(DEB_PACKAGES_PACKAGE)
 
-# Two cargo runs, not one: built together, the engine's dependencies would get
-# the features Tauri asks for and be compiled twice.
+# One cargo run for both binaries: built apart, the dependencies the engine and
+# Tauri share would be compiled twice (Tauri asks for more features of 186 of
+# them, so the engine-only build's copies could not be reused).
+RELEASE_BUILD := build --release --locked -p switchboard --bin switchboard -p switchboard-desktop
 build:
-	@$(STAGE) build $(CARGO) build --release --locked --bin switchboard
-	@$(STAGE) build-desktop $(CARGO) build --release --locked -p switchboard-desktop
+	@$(STAGE) build $(CARGO) $(RELEASE_BUILD)
 
 # The .deb and .rpm in dist/ (tauri's bundler, from the npm registry's prebuilt
 # @tauri-apps/cli, pinned in scripts/package.sh and cached in ~/.cache/switchboard-tools).
@@ -124,18 +125,23 @@ run: setup build
 # problems; the summary at the end gives each stage's time and the exit status.
 # SWITCHBOARD_REQUIRE_KEYRING=1: the keyring tests fail instead of skipping when
 # the Secret Service is missing.
-# The release binaries are built once, by the build stages (`make build`'s two
-# cargo runs), and every stage that runs a binary gets them through
+# The release binaries are built once, by the build stage (`make build`'s
+# cargo run), and every stage that runs a binary gets them through
 # SWITCHBOARD_BIN / SWITCHBOARD_DESKTOP_BIN; the desktop stage lints and tests
 # the desktop crate in the release profile too, so Tauri is compiled once (the
 # debug profile is only the engine's: clippy and `cargo test`).
+# The tests' release build skips link-time optimisation (CARGO_PROFILE_RELEASE_*,
+# the same optimisation level otherwise): thin LTO of the two binaries costs
+# minutes per commit, since --version names the commit and every commit relinks.
+# `make build`, `make run` and `make package` keep the full release profile.
+test: export CARGO_PROFILE_RELEASE_LTO := false
+test: export CARGO_PROFILE_RELEASE_CODEGEN_UNITS := 16
 test: setup
 	@export SWITCHBOARD_REQUIRE_KEYRING=1 SWITCHBOARD_BIN=$(BIN) SWITCHBOARD_DESKTOP_BIN=$(BIN_DESKTOP); \
 	STAGE_SUMMARY=$$(mktemp); export STAGE_SUMMARY; \
 	t0=$$(date +%s); \
 	$(STAGE) fmt $(CARGO) fmt --all -- --check || true; \
-	$(STAGE) build $(CARGO) build --release --locked --bin switchboard || true; \
-	$(STAGE) build-desktop $(CARGO) build --release --locked -p switchboard-desktop || true; \
+	$(STAGE) build $(CARGO) $(RELEASE_BUILD) || true; \
 	$(STAGE) clippy $(CARGO) clippy --all-targets --locked -- -D warnings || true; \
 	$(STAGE) no-tauri scripts/check-no-tauri.sh || true; \
 	$(STAGE) layers scripts/import-graph.py || true; \

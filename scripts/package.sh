@@ -9,7 +9,7 @@
 #    ~/.cache/switchboard-tools/tauri-cli (SWITCHBOARD_TOOLS), outside the
 #    clone like the build cache, and reinstalled only when the pin changes:
 #    seconds, where `cargo install tauri-cli` compiled for up to an hour.
-# 2. The release binaries (`make build`'s two cargo runs, shared with the
+# 2. The release binaries (`make build`'s cargo run, shared with the
 #    other stages through CARGO_TARGET_DIR; a no-op when `make test`'s build
 #    stage made them), stripped of their symbol tables.
 # 3. Generated files: the AppStream metainfo (version and date of the commit,
@@ -54,10 +54,9 @@ if [[ ${locked%.*} != "${TAURI_CLI_VERSION%.*}" ]]; then
     echo "package: warning: Cargo.lock has tauri $locked, the CLI is $TAURI_CLI_VERSION: bump TAURI_CLI_VERSION" >&2
 fi
 
-# The same two runs as `make build` (built together, the engine's dependencies
-# would get Tauri's features and be compiled twice).
-"$cargo" build --release --locked --bin switchboard
-"$cargo" build --release --locked -p switchboard-desktop
+# The same run as `make build`: both binaries together, so the dependencies
+# they share are compiled once.
+"$cargo" build --release --locked -p switchboard --bin switchboard -p switchboard-desktop
 rel=$CARGO_TARGET_DIR/release
 # What dh_strip does: symbols and notes out. In place: cargo hard-links these
 # from deps/, and strip writes a new file, so its own copies stay as they are.
