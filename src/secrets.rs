@@ -156,9 +156,10 @@ impl KeyringStore {
         }
     }
 
-    /// Notes the outcome of a call on `store`: a failure drops the connection
-    /// (unless another call has already replaced it) so that the next call
-    /// opens a new one.
+    /// Notes the outcome of a call on `store`: a failure of the keyring itself
+    /// (unavailable, locked) drops the connection (unless another call has
+    /// already replaced it) so that the next call opens a new one. A failure
+    /// of one entry (a value that is not text) says nothing about the others.
     fn outcome<T>(&self, store: &PlatformStore, result: Result<T, SecretError>) -> Result<T, SecretError> {
         let Ok(mut conn) = self.conn.lock() else {
             return result;
@@ -168,6 +169,7 @@ impl KeyringStore {
                 conn.failures = 0;
                 conn.last_error = None;
             }
+            Err(SecretError::Other(_) | SecretError::Empty) => {}
             Err(e) => {
                 if conn.store.as_ref().is_some_and(|s| Arc::ptr_eq(s, store)) {
                     tracing::warn!(error = %e, "keyring: call failed; reconnecting");

@@ -812,6 +812,12 @@ describe("passive signals: the user's consent, then their own Claude Code errors
       await seen.waitFor({ timeout: LIVE_TIMEOUT_MS });
       has(await seen.innerText(), "seen in your Claude Code sessions: 3 × HTTP 500 server_error in the last 5 min");
       assert.ok(!(await page.content()).includes("CANARY-E2E-PROMPT"));
+      // The README's picture: the card while its facts are still the agent's, when it can.
+      await page
+        .waitForFunction(() => document.querySelector("#provider-anthropic dl.facts")?.innerText.includes("req_e2e_"), null, {
+          timeout: 2000,
+        })
+        .catch(() => {});
       await page.locator("#provider-anthropic").screenshot({ path: path.join(SCREENSHOTS, "passive-card.png") });
       // The agent's error has no latency: a line read from a log was never timed
       // (the card said "Latency 0 ms").
