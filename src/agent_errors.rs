@@ -98,7 +98,7 @@ mod tests {
             error_type: Some("api_error".into()),
             message: None,
             request_id: Some(format!("req_{}", at.timestamp())),
-            latency_ms: 0,
+            latency_ms: Some(0),
             at,
             retry_after_secs: None,
             class: ProbeClass::ServerError,

@@ -660,6 +660,7 @@ pub fn one_shot_report_with(
         passive: config.passive,
         config_error: None,
         engine_error: None,
+        history_paused: None,
         overall: StatusReport::worst(&reports),
         providers: reports,
     }
@@ -677,7 +678,7 @@ mod tests {
             error_type: (status == Some(500)).then(|| "api_error".to_string()),
             message: None,
             request_id: None,
-            latency_ms: 12_034,
+            latency_ms: Some(12_034),
             at: chrono::Utc::now(),
             retry_after_secs: None,
             class,

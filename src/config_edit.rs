@@ -164,7 +164,8 @@ fn write_atomic_to(path: &Path, bytes: &[u8]) -> Result<(), EditError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    remove_stale_temp_files(&dir, &file_name);
+    let tmp = dir.join(temp_name(&file_name, std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         // Keep the original's permissions (a config may be private).
@@ -179,6 +180,66 @@ fn write_atomic_to(path: &Path, bytes: &[u8]) -> Result<(), EditError> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(err)
+}
+
+/// The sibling temp file a writer with process id `pid` writes `file_name` to.
+fn temp_name(file_name: &str, pid: u32) -> String {
+    format!(".{file_name}.{pid}.tmp")
+}
+
+/// Removes the temp files of writers of `file_name` in `dir` that died before
+/// renaming theirs (a `switchboard prefer` killed mid-write): they are never
+/// used again and would pile up beside the config. A temp file of a process
+/// that is still alive is left to it.
+fn remove_stale_temp_files(dir: &Path, file_name: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let own = std::process::id();
+    let prefix = format!(".{file_name}.");
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == own || process_alive(pid) {
+            continue;
+        }
+        match std::fs::remove_file(entry.path()) {
+            Ok(()) => {
+                tracing::info!(file = %entry.path().display(), "removed the temp file of an interrupted config write")
+            }
+            Err(e) => {
+                tracing::debug!(file = %entry.path().display(), error = %e, "could not remove a stale temp file")
+            }
+        }
+    }
+}
+
+/// Whether a process with this id exists (signal 0 checks without sending).
+/// `EPERM` means it exists under another user.
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: kill with signal 0 sends nothing; it only checks the pid.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Elsewhere there is no cheap check: keep every temp file (as before).
+#[cfg(not(unix))]
+fn process_alive(_pid: u32) -> bool {
+    true
 }
 
 #[cfg(test)]

@@ -62,7 +62,10 @@ impl Credentials {
 
     /// The OS keyring plus the process environment.
     pub fn system() -> Self {
-        Credentials::new(Arc::new(KeyringStore), Arc::new(|name| std::env::var(name).ok()))
+        Credentials::new(
+            Arc::new(KeyringStore::new()),
+            Arc::new(|name| std::env::var(name).ok()),
+        )
     }
 
     pub fn store(&self) -> &Arc<dyn SecretStore> {

@@ -129,6 +129,8 @@ pub(crate) enum Command {
     Config(oneshot::Sender<Box<Config>>),
     Reload(Box<Config>),
     ConfigError(Option<String>),
+    /// The history recorder's writes fail (`Some`) or work again (`None`).
+    HistoryPaused(Option<crate::model::HistoryPaused>),
     /// A real request through the gateway failed (see [`EngineHandle::report_failure`]).
     Passive(String, Box<ProbeReport>),
     AgentError(String, Agent, Option<String>, Box<ProbeReport>),
@@ -138,6 +140,23 @@ pub(crate) enum Command {
     /// (see [`EngineHandle::check_model_soon`]).
     InferenceSoon(String, Option<String>),
     Shutdown,
+}
+
+/// Tells the engine whether the history is being recorded (published as
+/// `history_paused`). It holds no handle on the engine, so the recorder that
+/// owns it still ends with the engine.
+#[derive(Clone)]
+pub struct HistoryReporter {
+    commands: mpsc::WeakSender<Command>,
+}
+
+impl HistoryReporter {
+    /// `Some`: the history database refuses writes; `None`: it takes them again.
+    pub async fn set(&self, paused: Option<crate::model::HistoryPaused>) {
+        if let Some(commands) = self.commands.upgrade() {
+            let _ = commands.send(Command::HistoryPaused(paused)).await;
+        }
+    }
 }
 
 /// A client's handle on the running engine. Cheap to clone.
@@ -232,6 +251,13 @@ impl EngineHandle {
             .send(Command::ConfigError(error))
             .await
             .map_err(|_| EngineError::Stopped)
+    }
+
+    /// Where the history recorder reports that its writes fail or work again.
+    pub fn history_reporter(&self) -> HistoryReporter {
+        HistoryReporter {
+            commands: self.commands.downgrade(),
+        }
     }
 
     /// Applies a new config (a no-op when it equals the running one).
@@ -455,6 +481,8 @@ pub struct Engine {
     last_passive_probe: Option<Instant>,
     /// What the supervisor says after a crash (see [`Engine::supervise`]).
     engine_error: Option<String>,
+    /// What the history recorder says while its writes fail.
+    history_paused: Option<crate::model::HistoryPaused>,
     /// The inference checks' spend this month against `[inference]`'s cap.
     budget: Budget,
     /// Where the spend is kept between runs (the history database).
@@ -496,6 +524,7 @@ impl Engine {
             passive: config.passive,
             config_error: None,
             engine_error: None,
+            history_paused: None,
             overall: State::Unknown,
             providers: Vec::new(),
         });
@@ -523,6 +552,7 @@ impl Engine {
             switched_from: None,
             last_passive_probe: None,
             engine_error: None,
+            history_paused: None,
             budget,
             ledger,
             budget_stop_said: false,
@@ -665,6 +695,16 @@ impl Engine {
                     Some(Command::InferenceSoon(id, model)) => {
                         // The loop wakes for the model's new deadline.
                         let _ = self.force_inference(&id, model.as_deref());
+                    }
+                    Some(Command::HistoryPaused(paused)) => {
+                        if self.history_paused != paused {
+                            match &paused {
+                                Some(p) => warn!(since = %p.since, "history paused: {}", p.reason),
+                                None => info!("history recording again"),
+                            }
+                            self.history_paused = paused;
+                            self.publish_report(None);
+                        }
                     }
                     Some(Command::ConfigError(error)) => {
                         if let Some(e) = &error {
@@ -1670,6 +1710,7 @@ impl Engine {
             passive: self.config.passive,
             config_error: self.config_error.clone(),
             engine_error: self.engine_error.clone(),
+            history_paused: self.history_paused.clone(),
             overall: StatusReport::worst(&reports),
             providers: reports,
         });

@@ -328,7 +328,7 @@ fn print_table(report: &StatusReport) {
             p.state.label(),
             p.probe
                 .as_ref()
-                .map(|r| format!("{} ms", r.latency_ms))
+                .and_then(|r| r.latency_ms.map(|ms| format!("{ms} ms")))
                 .unwrap_or_else(|| "-".into()),
             // Status-page text is someone else's: no escape sequences or forged lines.
             escape_control(&(describe(p) + marker))
@@ -341,7 +341,7 @@ fn print_table(report: &StatusReport) {
                 m.state.label(),
                 m.probe
                     .as_ref()
-                    .map(|r| format!("{} ms", r.latency_ms))
+                    .and_then(|r| r.latency_ms.map(|ms| format!("{ms} ms")))
                     .unwrap_or_else(|| "-".into()),
                 escape_control(&m.summary)
             );

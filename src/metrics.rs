@@ -318,9 +318,12 @@ impl Metrics {
                     let provider = ProviderLabels {
                         provider: p.id.clone(),
                     };
-                    self.probe_latency
-                        .get_or_create(&provider)
-                        .observe(probe.latency_ms as f64 / 1000.0);
+                    // An agent's logged error was not timed: no sample.
+                    if let Some(ms) = probe.latency_ms {
+                        self.probe_latency
+                            .get_or_create(&provider)
+                            .observe(ms as f64 / 1000.0);
+                    }
                     self.probe_results
                         .get_or_create(&ClassLabels {
                             provider: p.id.clone(),

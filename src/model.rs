@@ -167,7 +167,9 @@ pub struct ProbeReport {
     pub error_type: Option<String>,
     pub message: Option<String>,
     pub request_id: Option<String>,
-    pub latency_ms: u64,
+    /// How long the call took; `None` when nothing was timed (an error read
+    /// from a coding agent's session log), shown as no latency at all.
+    pub latency_ms: Option<u64>,
     pub at: DateTime<Utc>,
     /// Seconds from `retry-after` (or Gemini's `RetryInfo`), when the provider sent one.
     pub retry_after_secs: Option<u64>,
@@ -185,8 +187,14 @@ impl ProbeReport {
             (None, None) => String::new(),
         };
         match (&self.class, self.http_status) {
-            (ProbeClass::Ok, _) => format!("OK in {} ms", self.latency_ms),
-            (ProbeClass::Slow, _) => format!("slow: answered in {} ms", self.latency_ms),
+            (ProbeClass::Ok, _) => match self.latency_ms {
+                Some(ms) => format!("OK in {ms} ms"),
+                None => "OK".to_string(),
+            },
+            (ProbeClass::Slow, _) => match self.latency_ms {
+                Some(ms) => format!("slow: answered in {ms} ms"),
+                None => "slow".to_string(),
+            },
             (ProbeClass::Unreachable { failure }, _) => match &self.message {
                 Some(m) => format!("{}: {m}", failure.describe()),
                 None => failure.describe().to_string(),
@@ -590,8 +598,23 @@ pub struct StatusReport {
     /// user must see that something broke.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine_error: Option<String>,
+    /// Set while the history database refuses writes (a full disk, a file
+    /// made read-only or locked by another program): monitoring goes on, but
+    /// nothing is recorded until writes succeed again, which clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_paused: Option<HistoryPaused>,
     pub overall: State,
     pub providers: Vec<ProviderReport>,
+}
+
+/// Why and since when the history is not being recorded (`history_paused`
+/// in `/api/status`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryPaused {
+    /// When the first write failed.
+    pub since: DateTime<Utc>,
+    /// What the last failed write said ("database or disk is full").
+    pub reason: String,
 }
 
 impl StatusReport {

@@ -240,7 +240,7 @@ fn short_cause(p: &ProviderReport) -> String {
     if let Some(probe) = p.probe.as_ref().filter(|probe| !probe.ok) {
         match (&probe.class, probe.http_status) {
             (ProbeClass::Unreachable { failure }, _) => return failure.describe().to_string(),
-            (ProbeClass::Slow, _) => return format!("slow ({} ms)", probe.latency_ms),
+            (ProbeClass::Slow, _) => return format!("slow ({} ms)", probe.latency_ms.unwrap_or_default()),
             (_, Some(code)) => {
                 return match &probe.error_type {
                     Some(t) => format!("HTTP {code} {t}"),
@@ -425,7 +425,7 @@ mod tests {
             error_type: error_type.map(Into::into),
             message: Some("Internal server error".into()),
             request_id: Some("req_1".into()),
-            latency_ms: 12034,
+            latency_ms: Some(12034),
             at: t0(),
             retry_after_secs: None,
             class,
@@ -441,6 +441,7 @@ mod tests {
             passive: Default::default(),
             config_error: None,
             engine_error: None,
+            history_paused: None,
             overall: StatusReport::worst(&providers),
             providers,
         }

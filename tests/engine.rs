@@ -95,7 +95,7 @@ fn probe_report(p: Probe, at: DateTime<Utc>) -> Option<ProbeReport> {
         request_id: status
             .filter(|s| *s >= 500)
             .map(|_| "req_011CSHoEeqs5C35K2UUqR7Fy".to_string()),
-        latency_ms: 100,
+        latency_ms: Some(100),
         at,
         retry_after_secs: None,
         class,

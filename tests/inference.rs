@@ -393,7 +393,7 @@ async fn model_500_after_12s_is_invisible_to_reachability_and_an_outage_with_inf
     let opus = p.models.iter().find(|m| m.id == "claude-opus-4-1").unwrap();
     assert_eq!(opus.state, State::Outage);
     let probe = opus.probe.as_ref().unwrap();
-    assert!(probe.latency_ms >= 12_000, "{}", probe.latency_ms);
+    assert!(probe.latency_ms >= Some(12_000), "{:?}", probe.latency_ms);
     assert_eq!(probe.http_status, Some(500));
     assert_eq!(probe.request_id.as_deref(), Some("req_011CSHoEeqs5C35K2UUqR7Fy"));
     let haiku = p.models.iter().find(|m| m.id == "claude-haiku-4-5").unwrap();
@@ -486,7 +486,7 @@ fn report(class: ProbeClass, at: DateTime<Utc>) -> ProbeReport {
         error_type: (!ok).then(|| "api_error".to_string()),
         message: (!ok).then(|| "Internal server error".to_string()),
         request_id: None,
-        latency_ms: 300,
+        latency_ms: Some(300),
         at,
         retry_after_secs: None,
         class,

@@ -5,8 +5,8 @@
 //! Without a session bus the round-trip tests print a skip note and pass, except
 //! under `CI` or `SWITCHBOARD_REQUIRE_KEYRING=1`, where they fail (see
 //! [`crate::common::secret_service_or_skip`]). The no-bus behaviour itself is
-//! tested in a child process with the bus taken away, because the keyring
-//! crate connects once per process.
+//! tested in a child process with the bus taken away (the bus address is
+//! process-wide environment, shared with the other tests).
 //!
 //! The Secret Service is shared by every test (and every process) on the bus,
 //! so each test uses its own accounts, named after the test and the process id,
@@ -39,7 +39,7 @@ impl Account {
 
 impl Drop for Account {
     fn drop(&mut self) {
-        let _ = KeyringStore.delete(&self.0);
+        let _ = KeyringStore::new().delete(&self.0);
     }
 }
 
@@ -52,8 +52,8 @@ fn keyring(test: &str) -> Option<KeyringStore> {
     // A write, not just a read: a daemon without an unlocked `login` collection
     // (e.g. one that D-Bus activated on its own) answers reads but refuses writes.
     let probe = Account::new(test, "probe");
-    let err = match KeyringStore.set(probe.id(), &Secret::new("probe")) {
-        Ok(()) => return Some(KeyringStore),
+    let err = match KeyringStore::new().set(probe.id(), &Secret::new("probe")) {
+        Ok(()) => return Some(KeyringStore::new()),
         Err(e) => e,
     };
     let why = format!(
@@ -256,9 +256,12 @@ fn no_bus_child() {
     assert!(std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none());
     let id = format!("test-{}-no-bus", std::process::id());
     let results = [
-        ("get", KeyringStore.get(&id).map(|_| ())),
-        ("set", KeyringStore.set(&id, &Secret::new("sk-never-stored"))),
-        ("delete", KeyringStore.delete(&id).map(|_| ())),
+        ("get", KeyringStore::new().get(&id).map(|_| ())),
+        (
+            "set",
+            KeyringStore::new().set(&id, &Secret::new("sk-never-stored")),
+        ),
+        ("delete", KeyringStore::new().delete(&id).map(|_| ())),
     ];
     for (call, result) in results {
         match result {

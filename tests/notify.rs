@@ -109,7 +109,7 @@ impl CheckSource for Scripted {
                             error_type: (code >= 500).then(|| "api_error".to_string()),
                             message: None,
                             request_id: None,
-                            latency_ms: 5,
+                            latency_ms: Some(5),
                             at: now,
                             retry_after_secs: None,
                             class,

@@ -556,6 +556,14 @@ async fn claude_code_errors_turn_a_keyless_provider_to_outage_and_leak_nothing()
     assert!(summary.contains("HTTP 500"), "{summary}");
     assert!(summary.contains("Claude Code"), "{summary}");
     assert!(summary.contains("req_011CWlive"), "{summary}");
+    // An error read from a log was not timed: no 0 s sample in the latency
+    // histogram (the keyless provider has no probe of its own). The report's
+    // `latency_ms: null` is pinned in `passive::tests::an_agent_error_has_no_latency`.
+    let metrics = watch.get("/metrics").await.unwrap();
+    assert!(
+        !metrics.contains("switchboard_probe_latency_seconds_count{provider=\"anthropic\"}"),
+        "{metrics}"
+    );
     let card = &anthropic["agent_errors"];
     assert_eq!(card["agent"], "claude_code");
     assert_eq!(card["model"], "claude-sonnet-4-5");

@@ -775,7 +775,7 @@ impl CheckSource for ScriptedRounds {
                         error_type: failing.then(|| "api_error".to_string()),
                         message: failing.then(|| "Internal server error".to_string()),
                         request_id: failing.then(|| format!("req_round{round}")),
-                        latency_ms: 120 + u64::from(round),
+                        latency_ms: Some(120 + u64::from(round)),
                         at: now,
                         retry_after_secs: None,
                         class: if failing {
@@ -894,6 +894,126 @@ async fn recorder_stores_rounds_and_the_acknowledged_incident() {
         .await
         .expect("recorder stops when the engine is gone")
         .unwrap();
+}
+
+/// A store whose writes fail with SQLite's "database or disk is full" while
+/// `full` is set, like the history database on a full disk.
+struct FillableStore {
+    inner: MemoryStore,
+    full: std::sync::atomic::AtomicBool,
+}
+
+impl FillableStore {
+    fn check(&self) -> Result<(), switchboard::store::StoreError> {
+        if self.full.load(Ordering::SeqCst) {
+            let code = rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL);
+            return Err(rusqlite::Error::SqliteFailure(code, Some("database or disk is full".into())).into());
+        }
+        Ok(())
+    }
+}
+
+impl HistoryStore for FillableStore {
+    fn record_checks(&self, rows: &[CheckRow]) -> Result<(), switchboard::store::StoreError> {
+        self.check()?;
+        self.inner.record_checks(rows)
+    }
+    fn upsert_incident(
+        &self,
+        provider: &str,
+        incident: &IncidentRecord,
+    ) -> Result<(), switchboard::store::StoreError> {
+        self.check()?;
+        self.inner.upsert_incident(provider, incident)
+    }
+    fn checks(
+        &self,
+        provider: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<CheckRow>, switchboard::store::StoreError> {
+        self.inner.checks(provider, since)
+    }
+    fn incidents(
+        &self,
+        provider: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<IncidentRow>, switchboard::store::StoreError> {
+        self.inner.incidents(provider, since)
+    }
+    fn compact(&self, now: DateTime<Utc>) -> Result<(), switchboard::store::StoreError> {
+        self.check()?;
+        self.inner.compact(now)
+    }
+    fn inference_spent(&self, month: &str) -> Result<f64, switchboard::store::StoreError> {
+        self.inner.inference_spent(month)
+    }
+    fn add_inference_spent(&self, month: &str, usd: f64) -> Result<(), switchboard::store::StoreError> {
+        self.check()?;
+        self.inner.add_inference_spent(month, usd)
+    }
+}
+
+/// The recorder's failed writes reach the report through the engine:
+/// `history_paused` (since, reason) appears with the first failed round,
+/// stays with its first `since` while writes keep failing, rounds go on, and
+/// it is gone with the first write that works again. (The same with a real
+/// full disk: `faults::full_disk_under_the_history_keeps_monitoring_and_recording_resumes`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_history_writes_are_published_as_history_paused_until_they_work_again() {
+    let config = Config::parse(ENGINE_CONFIG, Path::new("/nonexistent/switchboard-test.toml")).unwrap();
+    let config = Config { path: None, ..config };
+    let source = Arc::new(ScriptedRounds {
+        round: AtomicU32::new(0),
+    });
+    let clock = Arc::new(SteppingClock {
+        base: Utc::now() - mins(10),
+        ticks: AtomicI64::new(0),
+    });
+    let (handle, _engine) = Engine::spawn(config, source.clone(), clock);
+    let store = Arc::new(FillableStore {
+        inner: MemoryStore::new(),
+        full: false.into(),
+    });
+    let _recorder = spawn_recorder(&handle, store.clone(), Duration::from_secs(3600));
+    let wait_for = |what: &'static str, pred: fn(&switchboard::model::StatusReport) -> bool| {
+        let handle = handle.clone();
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+            loop {
+                let report = handle.status();
+                if pred(&report) {
+                    return report;
+                }
+                assert!(tokio::time::Instant::now() < deadline, "waited for {what}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+
+    handle.check_now().await.unwrap();
+    assert!(handle.status().history_paused.is_none());
+    store.full.store(true, Ordering::SeqCst);
+    handle.check_now().await.unwrap();
+    let paused = wait_for("history_paused", |r| r.history_paused.is_some()).await;
+    let first = paused.history_paused.clone().unwrap();
+    assert!(first.reason.contains("database or disk is full"), "{first:?}");
+    let json = serde_json::to_value(&*paused).unwrap();
+    assert!(json["history_paused"]["since"].is_string(), "{json}");
+    assert!(json["history_paused"]["reason"].is_string(), "{json}");
+
+    // More failing rounds: monitoring goes on, the pause keeps its start.
+    for _ in 0..3 {
+        handle.check_now().await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(handle.status().history_paused.as_ref(), Some(&first));
+
+    store.full.store(false, Ordering::SeqCst);
+    handle.check_now().await.unwrap();
+    let resumed = wait_for("history_paused cleared", |r| r.history_paused.is_none()).await;
+    let json = serde_json::to_value(&*resumed).unwrap();
+    assert!(json.get("history_paused").is_none(), "{json}");
+    assert!(!store.checks(None, DateTime::<Utc>::MIN_UTC).unwrap().is_empty());
 }
 
 // ---------------------------------------------------------------- `switchboard history`

@@ -418,6 +418,7 @@ function noticesSig(report) {
   return JSON.stringify([
     report.config_error ?? null,
     report.engine_error ?? null,
+    report.history_paused ?? null,
     (report.providers ?? []).map((p) => p.credential),
     app.passive,
     passiveDismissed(),

@@ -212,6 +212,24 @@ export function notices(report) {
       ),
     );
   }
+  if (report.history_paused) {
+    const paused = report.history_paused;
+    out.push(
+      h(
+        "div",
+        { class: "notice tone-warn", role: "status", id: "history-paused" },
+        h("h2", { class: "notice-title" }, "History is paused"),
+        h(
+          "p",
+          {},
+          "Monitoring goes on, but checks and incidents are not being recorded (since ",
+          rel(paused.since),
+          "). Recording resumes by itself once the history database takes writes again, for example after disk space is freed:",
+        ),
+        h("pre", { class: "mono" }, String(paused.reason ?? "")),
+      ),
+    );
+  }
   const needKeys = (report.providers ?? []).filter((p) => p.credential !== "not_needed");
   const haveKey = needKeys.some((p) => p.credential === "keyring" || p.credential === "env");
   if (needKeys.length && !haveKey) {
@@ -365,7 +383,8 @@ export function cardBody(p, copy, infer = null) {
     const fact = (dt, dd, cls) => facts.push(h("div", { class: cls }, h("dt", {}, dt), h("dd", {}, dd)));
     fact("HTTP status", probe.http_status != null ? String(probe.http_status) : "no response");
     if (probe.error_type) fact("Error type", h("code", {}, probe.error_type));
-    fact("Latency", ms(probe.latency_ms));
+    // An error read from a coding agent's log has no latency to show.
+    if (probe.latency_ms != null) fact("Latency", ms(probe.latency_ms));
     fact("Last check", rel(probe.at));
     if (probe.retry_after_secs != null) fact("Retry after", `${probe.retry_after_secs} s`);
     if (probe.quota) fact("Quota", String(probe.quota).replace(/_/g, " "));
@@ -436,7 +455,7 @@ function modelsSection(p, infer) {
             h("code", { class: "model-id" }, m.id),
             m.seen_in_traffic ? h("span", { class: "muted" }, " (seen in gateway traffic)") : null,
             h("span", { class: "model-summary" }, m.summary),
-            m.probe ? h("span", { class: "muted" }, ` · ${ms(m.probe.latency_ms)}`) : null,
+            m.probe?.latency_ms != null ? h("span", { class: "muted" }, ` · ${ms(m.probe.latency_ms)}`) : null,
           ),
         ),
       ),

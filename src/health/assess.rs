@@ -83,7 +83,7 @@ mod tests {
             error_type: (status == Some(500)).then(|| "api_error".to_string()),
             message: (status == Some(500)).then(|| "Internal server error".to_string()),
             request_id: None,
-            latency_ms: 120,
+            latency_ms: Some(120),
             at: Utc::now(),
             retry_after_secs: None,
             class,

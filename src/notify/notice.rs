@@ -276,7 +276,7 @@ mod tests {
             error_type: (!etype.is_empty()).then(|| etype.to_string()),
             message: (!message.is_empty()).then(|| message.to_string()),
             request_id: (status >= 500).then(|| "req_probe".to_string()),
-            latency_ms: 120,
+            latency_ms: Some(120),
             at: t(0),
             retry_after_secs: None,
             class,
@@ -351,6 +351,7 @@ mod tests {
             passive: Default::default(),
             config_error: None,
             engine_error: None,
+            history_paused: None,
             overall: State::Outage,
             providers,
         }

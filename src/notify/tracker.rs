@@ -280,6 +280,7 @@ mod tests {
             passive: Default::default(),
             config_error: None,
             engine_error: None,
+            history_paused: None,
             overall: a,
             providers: vec![
                 p("a", "anthropic", "Claude API", a),

@@ -186,7 +186,8 @@ impl AgentError {
             error_type: self.error_type.clone(),
             message: Some(message),
             request_id: self.request_id.clone(),
-            latency_ms: 0,
+            // Read from a log: nothing was timed.
+            latency_ms: None,
             at: self.at,
             retry_after_secs: None,
             class,
@@ -434,5 +435,19 @@ mod tests {
         let r = error(Some(500), Some("api_error")).to_report().expect("500");
         assert_eq!(r.request_id.as_deref(), Some("req_1"));
         assert!(r.summary().contains("Claude Code"), "{}", r.summary());
+    }
+
+    /// Regression: the card of an agent's error said "Latency 0 ms"; a line
+    /// read from a log was never timed, so it carries no latency at all.
+    #[test]
+    fn an_agent_error_has_no_latency() {
+        let r = error(Some(500), Some("api_error")).to_report().expect("500");
+        assert_eq!(r.latency_ms, None);
+        let json = serde_json::to_value(&r).expect("json");
+        assert!(json["latency_ms"].is_null(), "{json}");
+        assert!(
+            json.as_object().is_some_and(|o| o.contains_key("latency_ms")),
+            "{json}"
+        );
     }
 }

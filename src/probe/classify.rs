@@ -155,7 +155,7 @@ pub fn unreachable(
         error_type: None,
         message: detail.as_deref().and_then(clean),
         request_id: None,
-        latency_ms: millis(latency),
+        latency_ms: Some(millis(latency)),
         at,
         retry_after_secs: None,
         class: ProbeClass::Unreachable { failure },
@@ -190,7 +190,7 @@ fn base(
         error_type: None,
         message: None,
         request_id,
-        latency_ms: millis(latency),
+        latency_ms: Some(millis(latency)),
         at,
         retry_after_secs,
         class: ProbeClass::ServerError,
@@ -364,7 +364,7 @@ mod tests {
         assert_eq!(r.class, ProbeClass::Ok);
         assert!(r.ok);
         assert_eq!(r.http_status, Some(200));
-        assert_eq!(r.latency_ms, 8000, "exactly slow_ms is still within it");
+        assert_eq!(r.latency_ms, Some(8000), "exactly slow_ms is still within it");
         assert_eq!(r.request_id.as_deref(), Some("req_ok"));
         assert_eq!((r.error_type, r.message), (None, None));
         assert_eq!(r.at, at());
@@ -394,7 +394,7 @@ mod tests {
         );
         assert_eq!(r.class, ProbeClass::Slow);
         assert!(!r.ok);
-        assert_eq!(r.latency_ms, 8001);
+        assert_eq!(r.latency_ms, Some(8001));
         assert_eq!(r.class.state(), crate::model::State::Degraded);
     }
 
@@ -739,7 +739,7 @@ mod tests {
         assert_eq!(r.message.as_deref(), Some("Internal server error"));
         // The body's id wins; the header is the fallback.
         assert_eq!(r.request_id.as_deref(), Some("req_011CSHoEeqs5C35K2UUqR7Fy"));
-        assert_eq!(r.latency_ms, 12_034);
+        assert_eq!(r.latency_ms, Some(12_034));
         assert_eq!(r.retry_after_secs, None);
         assert_eq!(r.summary(), "HTTP 500 api_error: Internal server error");
     }
@@ -857,7 +857,7 @@ mod tests {
             assert_eq!(r.class.state(), crate::model::State::Outage);
             assert_eq!(r.http_status, None);
             assert!(!r.ok);
-            assert_eq!(r.latency_ms, 3);
+            assert_eq!(r.latency_ms, Some(3));
             assert_eq!(r.message.as_deref(), Some("Connection refused (os error 111)"));
         }
         assert_eq!(unreachable(NetFailure::Dns, None, FAST, at()).message, None);

@@ -203,7 +203,7 @@ async fn execute(
         provider = %provider.id,
         class = ?report.class,
         http_status = ?report.http_status,
-        latency_ms = report.latency_ms,
+        latency_ms = ?report.latency_ms,
         "probe finished"
     );
     report
@@ -305,7 +305,7 @@ fn setup_report(error_type: &str, message: String, at: DateTime<Utc>) -> ProbeRe
         error_type: Some(error_type.to_string()),
         message: Some(message),
         request_id: None,
-        latency_ms: 0,
+        latency_ms: Some(0),
         at,
         retry_after_secs: None,
         class: ProbeClass::Auth,

@@ -5,7 +5,8 @@
 //! database is touched only inside `spawn_blocking`, one call at a time, so
 //! rows land in event order and the async runtime never waits on the disk.
 //! Failures are logged and the recorder carries on: losing history must never
-//! take monitoring down with it.
+//! take monitoring down with it. While writes fail (a full disk), the engine
+//! is told, and publishes `history_paused` until a write succeeds again.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,8 +18,8 @@ use tokio::time::MissedTickBehavior;
 use tracing::{debug, error, info, warn};
 
 use super::{CheckRow, HistoryStore, StoreError, RETENTION};
-use crate::engine::{EngineHandle, Event};
-use crate::model::StatusReport;
+use crate::engine::{EngineHandle, Event, HistoryReporter};
+use crate::model::{HistoryPaused, StatusReport};
 
 /// How often the recorder compacts (downsampling and retention). Rows only
 /// become due a bucket at a time, so more often would find nothing to do.
@@ -42,18 +43,53 @@ pub fn spawn_recorder(
 ) -> tokio::task::JoinHandle<()> {
     // Subscribe before spawning, so nothing published from here on is missed.
     let events = engine.subscribe();
-    tokio::spawn(record(events, store, compact_every))
+    let health = Health {
+        reporter: engine.history_reporter(),
+        paused: None,
+    };
+    tokio::spawn(record(events, store, health, compact_every))
+}
+
+/// Whether the history is being written, as last told to the engine.
+struct Health {
+    reporter: HistoryReporter,
+    paused: Option<HistoryPaused>,
+}
+
+impl Health {
+    /// Tells the engine when writes start failing, when the reason changes,
+    /// and when they work again; nothing while the state stays the same.
+    async fn note(&mut self, outcome: Result<(), String>) {
+        let outcome = outcome.map_err(|reason| crate::text::ellipsize(&reason, MAX_SUMMARY_CHARS));
+        let next = match (outcome, &self.paused) {
+            (Ok(()), None) => return,
+            (Ok(()), Some(_)) => None,
+            (Err(reason), Some(p)) if p.reason == reason => return,
+            (Err(reason), Some(p)) => Some(HistoryPaused {
+                since: p.since,
+                reason,
+            }),
+            (Err(reason), None) => Some(HistoryPaused {
+                since: Utc::now(),
+                reason,
+            }),
+        };
+        self.paused = next.clone();
+        self.reporter.set(next).await;
+    }
 }
 
 async fn record(
     mut events: tokio::sync::broadcast::Receiver<Event>,
     store: Arc<dyn HistoryStore>,
+    mut health: Health,
     compact_every: Duration,
 ) {
-    on_store(&store, "close interrupted incidents", |s| {
+    let outcome = on_store(&store, "close interrupted incidents", |s| {
         close_interrupted(s, Utc::now())
     })
     .await;
+    health.note(outcome).await;
     // `interval` panics on zero; its first tick is immediate.
     let mut compaction = tokio::time::interval(compact_every.max(Duration::from_secs(1)));
     compaction.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -62,13 +98,15 @@ async fn record(
     loop {
         tokio::select! {
             _ = compaction.tick() => {
-                on_store(&store, "compact", |s| s.compact(Utc::now())).await;
+                let outcome = on_store(&store, "compact", |s| s.compact(Utc::now())).await;
+                health.note(outcome).await;
             }
             event = events.recv() => match event {
                 Ok(Event::CheckFinished { report }) => {
                     let rows = check_rows(&report, &mut last_summaries, &mut last_probes);
                     if !rows.is_empty() {
-                        on_store(&store, "record checks", move |s| s.record_checks(&rows)).await;
+                        let outcome = on_store(&store, "record checks", move |s| s.record_checks(&rows)).await;
+                        health.note(outcome).await;
                     }
                 }
                 Ok(
@@ -76,7 +114,9 @@ async fn record(
                     | Event::IncidentAcknowledged { id, incident }
                     | Event::IncidentClosed { id, incident },
                 ) => {
-                    on_store(&store, "record an incident", move |s| s.upsert_incident(&id, &incident)).await;
+                    let outcome =
+                        on_store(&store, "record an incident", move |s| s.upsert_incident(&id, &incident)).await;
+                    health.note(outcome).await;
                 }
                 Ok(_) => {}
                 Err(RecvError::Lagged(missed)) => {
@@ -125,7 +165,7 @@ fn check_rows(
                 provider: p.id.clone(),
                 at: report.checked_at,
                 state: p.state,
-                latency_ms: p.probe.as_ref().map(|r| r.latency_ms),
+                latency_ms: p.probe.as_ref().and_then(|r| r.latency_ms),
                 http_status: p.probe.as_ref().and_then(|r| r.http_status),
                 summary,
             }
@@ -158,15 +198,22 @@ fn close_interrupted(store: &dyn HistoryStore, now: DateTime<Utc>) -> Result<(),
 }
 
 /// Runs `job` on the blocking pool and logs its failure; never panics.
-async fn on_store<F>(store: &Arc<dyn HistoryStore>, what: &'static str, job: F)
+/// Returns the failure in words (for `history_paused`).
+async fn on_store<F>(store: &Arc<dyn HistoryStore>, what: &'static str, job: F) -> Result<(), String>
 where
     F: FnOnce(&dyn HistoryStore) -> Result<(), StoreError> + Send + 'static,
 {
     let store = Arc::clone(store);
     match tokio::task::spawn_blocking(move || job(store.as_ref())).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => error!(error = %e, "history: could not {what}"),
-        Err(e) => error!(error = %e, "history: the task to {what} failed"),
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => {
+            error!(error = %e, "history: could not {what}");
+            Err(e.to_string())
+        }
+        Err(e) => {
+            error!(error = %e, "history: the task to {what} failed");
+            Err(format!("the task to {what} failed"))
+        }
     }
 }
 

@@ -18,6 +18,8 @@
 #    credential notice, "Check now", "Open status page", no key leaks.
 #    test_no_tray: nobody owns the watcher (stock GNOME): the dashboard opens
 #    at start, notifications still arrive, a relaunch reopens the window.
+#    test_kill9: kill -9 while the history is written, three times: the
+#    database passes SQLite's integrity check and keeps the rounds before.
 # WebKit paints nothing under Xvfb with compositing on: it is switched off.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."

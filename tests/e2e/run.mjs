@@ -16,6 +16,7 @@
 // (config, log, history) for a look after a failure.
 
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
@@ -604,6 +605,74 @@ describe("live: the card turns red without a reload", () => {
   });
 });
 
+// Holds SQLite's write lock on `db` (another program with the history open,
+// like a backup tool or the sqlite3 shell) until `release()`: every write of
+// `switchboard watch` fails with "database is locked" after its busy timeout,
+// the way a full disk fails them (tests/faults.rs has the real full disk).
+async function holdWriteLock(db) {
+  const script = [
+    "import sqlite3, sys",
+    "c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)",
+    "c.execute('BEGIN EXCLUSIVE')",
+    "print('locked', flush=True)",
+    "sys.stdin.read()",
+    "c.execute('ROLLBACK')",
+  ].join("\n");
+  const child = spawn("python3", ["-c", script, db], { stdio: ["pipe", "pipe", "inherit"] });
+  const exited = new Promise((r) => child.once("exit", r));
+  await new Promise((resolve, reject) => {
+    child.stdout.on("data", (d) => String(d).includes("locked") && resolve());
+    child.once("exit", (code) => reject(new Error(`python3 could not lock ${db} (exit ${code})`)));
+  });
+  return {
+    async release() {
+      child.stdin.end();
+      await exited;
+    },
+  };
+}
+
+describe("history paused: the history database refuses writes", () => {
+  let sb;
+  before(async () => {
+    sb = await startSwitchboard({ check: FAST_CHECK });
+  });
+  after(async () => {
+    await sb?.stop();
+  });
+
+  test("the API says history_paused, the page shows a banner with the reason, and both clear by themselves", async () => {
+    const { context, page, errors } = await openDashboard(browser, sb.base);
+    try {
+      assert.equal(await page.locator("#history-paused").count(), 0, "no banner while history is recorded");
+      const lock = await holdWriteLock(path.join(sb.dir, "xdg-data", "switchboard", "history.sqlite3"));
+      let report;
+      try {
+        report = await sb.waitForStatus((r) => r.history_paused, "history_paused", 30_000);
+        has(report.history_paused.reason, "database is locked");
+        const banner = page.locator("#history-paused");
+        await banner.waitFor({ timeout: LIVE_TIMEOUT_MS });
+        const text = await banner.innerText();
+        has(text, "History is paused");
+        has(text, "Monitoring goes on");
+        has(text, "database is locked");
+        // Monitoring does go on: the cards are still live.
+        await page.locator('#provider-anthropic .card-head .badge[data-state="operational"]').waitFor();
+        assert.deepEqual(await contrastProblems(page), []);
+        assert.deepEqual(await accessibilityProblems(page), []);
+        await page.locator("#notices").screenshot({ path: path.join(SCREENSHOTS, "history-paused.png") });
+      } finally {
+        await lock.release();
+      }
+      await sb.waitForStatus((r) => !r.history_paused, "history_paused cleared", 30_000);
+      await page.locator("#history-paused").waitFor({ state: "detached", timeout: LIVE_TIMEOUT_MS });
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
 describe("empty states that teach", () => {
   let sb;
   before(async () => {
@@ -711,6 +780,16 @@ describe("passive signals: the user's consent, then their own Claude Code errors
       assert.equal((await sb.get("/api/passive")).json[0].enabled, true);
       has(fs.readFileSync(sb.config, "utf8"), "claude_code = true");
 
+      // Every rendering of the card's facts while they are the agent's error (its
+      // request id): a round's probe, with a latency of its own, soon replaces them.
+      await page.evaluate(() => {
+        window.__agentFacts = [];
+        new MutationObserver(() => {
+          const dl = document.querySelector("#provider-anthropic dl.facts");
+          if (dl?.innerText.includes("req_e2e_")) window.__agentFacts.push(dl.innerText);
+        }).observe(document.body, { subtree: true, childList: true, characterData: true });
+      });
+
       // Claude Code writes a session with three failed requests (the shape its 2.1 CLI writes).
       const session = path.join(sb.home, ".claude", "projects", "-home-user-app");
       fs.mkdirSync(session, { recursive: true });
@@ -733,7 +812,20 @@ describe("passive signals: the user's consent, then their own Claude Code errors
       await seen.waitFor({ timeout: LIVE_TIMEOUT_MS });
       has(await seen.innerText(), "seen in your Claude Code sessions: 3 × HTTP 500 server_error in the last 5 min");
       assert.ok(!(await page.content()).includes("CANARY-E2E-PROMPT"));
+      // The README's picture: the card while its facts are still the agent's, when it can.
+      await page
+        .waitForFunction(() => document.querySelector("#provider-anthropic dl.facts")?.innerText.includes("req_e2e_"), null, {
+          timeout: 2000,
+        })
+        .catch(() => {});
       await page.locator("#provider-anthropic").screenshot({ path: path.join(SCREENSHOTS, "passive-card.png") });
+      // The agent's error has no latency: a line read from a log was never timed
+      // (the card said "Latency 0 ms").
+      await page.waitForFunction(() => window.__agentFacts.length > 0, null, { timeout: LIVE_TIMEOUT_MS });
+      for (const facts of await page.evaluate(() => window.__agentFacts)) {
+        has(facts, "HTTP status");
+        assert.doesNotMatch(facts, /Latency|\b0\s*ms/, facts);
+      }
       assert.deepEqual(await accessibilityProblems(page), []);
       assert.deepEqual(errors, []);
     } finally {
