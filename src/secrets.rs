@@ -222,7 +222,7 @@ fn reconnect_backoff(failures: u32) -> Duration {
 }
 
 /// Opens this platform's keyring (what the `keyring` crate's `v1` feature picks).
-fn open_platform_store() -> keyring_core::Result<PlatformStore> {
+fn open_platform_store() -> keyring::Result<PlatformStore> {
     #[cfg(target_os = "macos")]
     let store: PlatformStore = apple_native_keyring_store::keychain::Store::new()?;
     #[cfg(target_os = "windows")]
@@ -236,11 +236,11 @@ fn open_platform_store() -> keyring_core::Result<PlatformStore> {
     ))]
     return Ok(store);
     #[allow(unreachable_code)]
-    Err(keyring_core::Error::NoDefaultStore)
+    Err(keyring::Error::NoDefaultStore)
 }
 
-fn map_keyring_error(e: keyring_core::Error) -> SecretError {
-    use keyring_core::Error as E;
+fn map_keyring_error(e: keyring::Error) -> SecretError {
+    use keyring::Error as E;
     match e {
         E::NoDefaultStore => SecretError::Unavailable(
             "no default credential store (is a Secret Service running on the session bus?)".into(),
@@ -264,7 +264,7 @@ impl SecretStore for KeyringStore {
         self.with_entry(id, |entry| match entry.get_password() {
             Ok(v) if v.is_empty() => Ok(None),
             Ok(v) => Ok(Some(Secret(v))),
-            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(map_keyring_error(e)),
         })
     }
@@ -281,7 +281,7 @@ impl SecretStore for KeyringStore {
     fn delete(&self, id: &str) -> Result<bool, SecretError> {
         self.with_entry(id, |entry| match entry.delete_credential() {
             Ok(()) => Ok(true),
-            Err(keyring_core::Error::NoEntry) => Ok(false),
+            Err(keyring::Error::NoEntry) => Ok(false),
             Err(e) => Err(map_keyring_error(e)),
         })
     }
