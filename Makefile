@@ -105,7 +105,7 @@ setup:
 # One cargo run for both binaries: built apart, the dependencies the engine and
 # Tauri share would be compiled twice (Tauri asks for more features of 186 of
 # them, so the engine-only build's copies could not be reused).
-RELEASE_BUILD := build --release --locked -p switchboard --bin switchboard -p switchboard-desktop
+RELEASE_BUILD := build --release --locked -p switchboard --bin switchboard -p switchboard-desktop --bin switchboard-desktop
 build:
 	@$(STAGE) build $(CARGO) $(RELEASE_BUILD)
 

@@ -56,7 +56,7 @@ fi
 
 # The same run as `make build`: both binaries together, so the dependencies
 # they share are compiled once.
-"$cargo" build --release --locked -p switchboard --bin switchboard -p switchboard-desktop
+"$cargo" build --release --locked -p switchboard --bin switchboard -p switchboard-desktop --bin switchboard-desktop
 rel=$CARGO_TARGET_DIR/release
 # What dh_strip does: symbols and notes out. In place: cargo hard-links these
 # from deps/, and strip writes a new file, so its own copies stay as they are.
