@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -20,7 +21,16 @@ pub struct Traffic {
     logged: Mutex<HashSet<(String, String)>>,
     /// (provider, model) pairs used, and when last reported to the engine.
     models: Mutex<BTreeMap<(String, String), DateTime<Utc>>>,
+    /// Per provider: when a failed call was last logged, and how many
+    /// failures went unlogged since.
+    failure_logs: Mutex<BTreeMap<String, (Instant, u64)>>,
 }
+
+/// A provider's failed calls are logged at most this often: a client that
+/// keeps sending while an upstream is down would otherwise write one warning
+/// per request (about 1,000 lines a minute in the soak); the counters and the
+/// dashboard still see every one.
+const FAILURE_LOG_EVERY: Duration = Duration::from_secs(60);
 
 /// A model used again is reported to the engine at most this often: it
 /// keeps the model watched for 24 h, so once an hour is plenty, and the
@@ -88,12 +98,34 @@ impl Traffic {
         });
     }
 
-    pub fn failed(&self, id: &str, why: String) {
+    /// Counts a failed upstream call. Returns `Some(n)` when the caller should
+    /// log it, `n` being the failures left unlogged since the last log line
+    /// (at most one line per provider per [`FAILURE_LOG_EVERY`]).
+    pub fn failed(&self, id: &str, why: String) -> Option<u64> {
         self.with(id, |t| {
             t.errors += 1;
             t.last_error = Some(why);
             t.last_error_at = Some(Utc::now());
         });
+        self.failure_to_log(id, Instant::now())
+    }
+
+    fn failure_to_log(&self, id: &str, now: Instant) -> Option<u64> {
+        let mut logs = self.failure_logs.lock().unwrap_or_else(|e| e.into_inner());
+        match logs.get_mut(id) {
+            Some((at, unlogged)) if now.saturating_duration_since(*at) < FAILURE_LOG_EVERY => {
+                *unlogged += 1;
+                None
+            }
+            Some((at, unlogged)) => {
+                *at = now;
+                Some(std::mem::take(unlogged))
+            }
+            None => {
+                logs.insert(id.to_string(), (now, 0));
+                Some(0)
+            }
+        }
     }
 
     /// A request passed provider `id` by, for `why`. Returns whether this
@@ -137,7 +169,7 @@ mod tests {
         let t = Traffic::default();
         t.served("openai", true);
         t.served("openai", false);
-        t.failed("anthropic", "HTTP 500 api_error".into());
+        assert_eq!(t.failed("anthropic", "HTTP 500 api_error".into()), Some(0));
         let s = t.snapshot();
         assert_eq!(
             (s["openai"].requests, s["openai"].failovers, s["openai"].errors),
@@ -161,5 +193,40 @@ mod tests {
             Some("the request cannot be translated")
         );
         assert!(s["openai"].last_skip_at.is_some());
+    }
+
+    #[test]
+    fn failures_are_counted_every_time_and_logged_once_a_minute_per_provider() {
+        let t = Traffic::default();
+        let start = Instant::now();
+        assert_eq!(
+            t.failure_to_log("anthropic", start),
+            Some(0),
+            "the first is logged"
+        );
+        for s in 1..=30 {
+            assert_eq!(
+                t.failure_to_log("anthropic", start + Duration::from_secs(s)),
+                None
+            );
+        }
+        assert_eq!(
+            t.failure_to_log("openai", start + Duration::from_secs(5)),
+            Some(0),
+            "per provider"
+        );
+        assert_eq!(
+            t.failure_to_log("anthropic", start + FAILURE_LOG_EVERY + Duration::from_secs(1)),
+            Some(30),
+            "the next line says how many went unlogged"
+        );
+        assert_eq!(
+            t.failure_to_log("anthropic", start + FAILURE_LOG_EVERY + Duration::from_secs(2)),
+            None
+        );
+        for _ in 0..3 {
+            t.failed("ollama", "connection refused".into());
+        }
+        assert_eq!(t.snapshot()["ollama"].errors, 3, "counters see every failure");
     }
 }

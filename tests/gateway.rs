@@ -1466,3 +1466,88 @@ async fn skipped_providers_and_their_causes_are_in_the_traffic_report() {
     );
     assert!(gw.openai.calls().is_empty());
 }
+
+/// Collects what a `tracing` subscriber writes, for tests that read the log.
+#[derive(Clone, Default)]
+struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_client_retrying_through_a_failing_upstream_writes_one_warning_not_one_per_request() {
+    let anthropic = start_fake(anthropic_fake).await;
+    let openai = start_fake(openai_fake).await;
+    // The engine keeps the provider in the plan (no outage opens from these
+    // few failures), so every request really calls it and fails over.
+    let text = format!(
+        r#"
+use_catalog = false
+preferred = "anthropic"
+fallback = ["anthropic", "openai"]
+
+[check]
+interval_secs = 3600
+confirm_secs = 1
+failures_to_open = 100
+window_failures = 100
+window_checks = 100
+
+[[providers]]
+id = "anthropic"
+kind = "anthropic"
+base_url = "{a}"
+status_format = "none"
+
+[[providers]]
+id = "openai"
+kind = "openai"
+base_url = "{o}/v1"
+model = "gpt-4.1"
+status_format = "none"
+"#,
+        a = anthropic.url(),
+        o = openai.url(),
+    );
+    let gw = start_with(&text, anthropic, openai, HashMap::new()).await;
+    let log = LogCapture::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    // The test's runtime has one thread: the gateway's tasks log through this too.
+    let _default = tracing::subscriber::set_default(subscriber);
+    gw.anthropic.set(Mode::CallsFail(500, api_error_500()));
+    let mut body = claude_code_request();
+    body["stream"] = json!(false);
+    for _ in 0..8 {
+        let r = post(&gw, "/v1/messages", &body).await;
+        assert_eq!(provider_header(&r), "openai");
+    }
+    assert_eq!(
+        gw.anthropic.calls().len(),
+        8,
+        "every request tried anthropic first"
+    );
+    assert_eq!(
+        gw.traffic.snapshot()["anthropic"].errors,
+        8,
+        "every failure is counted"
+    );
+    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let warnings = text.matches("gateway call failed").count();
+    assert_eq!(
+        warnings, 1,
+        "one warning for the run of failures, not one per request:\n{text}"
+    );
+    assert!(text.contains("HTTP 500"), "the warning says what failed:\n{text}");
+}

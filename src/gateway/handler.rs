@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use serde_json::{json, Value};
 use tokio::time::Instant;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::keys::Keys;
 use super::relay::{Broken, EventSource, UpstreamEvent, Writer};
@@ -395,7 +395,7 @@ impl Gateway {
                 Attempt::Failed(failure) => {
                     let retry = failure.retryable(candidate.provider.failover_on_quota);
                     let words = failure.report.summary();
-                    self.traffic.failed(&id, words.clone());
+                    let log = self.traffic.failed(&id, words.clone());
                     if failure.is_provider_failure() {
                         self.engine.report_failure(&id, failure.report.clone());
                     }
@@ -407,7 +407,18 @@ impl Gateway {
                         self.traffic.served(&id, failover);
                         return self.failure_response(&req, candidate, &failure);
                     }
-                    warn!(provider = %id, "gateway call failed ({words}); trying the next provider");
+                    match log {
+                        Some(0) => {
+                            warn!(provider = %id, "gateway call failed ({words}); trying the next provider")
+                        }
+                        Some(more) => warn!(
+                            provider = %id,
+                            "gateway call failed ({words}); trying the next provider ({more} more failed calls to {id} since the last warning)"
+                        ),
+                        None => {
+                            debug!(provider = %id, "gateway call failed ({words}); trying the next provider")
+                        }
+                    }
                     last = Some((id, failure));
                 }
             }
@@ -826,8 +837,14 @@ impl Relay {
         };
         if let Some((status, message, report)) = failure {
             let id = &self.id;
-            warn!(provider = %id, "stream failed after the first bytes: {message}");
-            self.traffic.failed(id, message.clone());
+            match self.traffic.failed(id, message.clone()) {
+                Some(0) => warn!(provider = %id, "stream failed after the first bytes: {message}"),
+                Some(more) => warn!(
+                    provider = %id,
+                    "stream failed after the first bytes: {message} ({more} more failed calls to {id} since the last warning)"
+                ),
+                None => debug!(provider = %id, "stream failed after the first bytes: {message}"),
+            }
             if let Some(f) = report.filter(Failure::is_provider_failure) {
                 self.engine.report_failure(id, f.report);
             }
