@@ -548,7 +548,7 @@ pub(crate) fn model_report(
 ) -> ModelReport {
     let summary = summary.unwrap_or_else(|| match (last, inference_enabled) {
         (Some(c), _) => c.report.summary(),
-        (None, false) => "not checked: reachability only (inference checks off)".to_string(),
+        (None, false) => "not checked (inference checks off)".to_string(),
         (None, true) => "not checked yet".to_string(),
     });
     ModelReport {

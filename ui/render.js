@@ -452,10 +452,20 @@ function modelsSection(p, infer) {
             "li",
             { class: "model-row", dataset: { model: m.id, state: m.state } },
             h("span", { class: `model-state tone-text-${tone(m.state)}` }, icon(m.state, "icon"), stateLabel(m.state)),
-            h("code", { class: "model-id" }, m.id),
-            m.seen_in_traffic ? h("span", { class: "muted" }, " (seen in gateway traffic)") : null,
-            h("span", { class: "model-summary" }, m.summary),
-            m.probe?.latency_ms != null ? h("span", { class: "muted" }, ` · ${ms(m.probe.latency_ms)}`) : null,
+            // The id on the first line, what its last check said under it:
+            // a long id or a long error wraps in its own column.
+            h(
+              "div",
+              { class: "model-main" },
+              h("code", { class: "model-id" }, m.id),
+              m.seen_in_traffic ? h("span", { class: "muted" }, " (seen in gateway traffic)") : null,
+              h(
+                "div",
+                { class: "model-summary" },
+                m.summary,
+                m.probe?.latency_ms != null ? h("span", { class: "muted" }, ` · ${ms(m.probe.latency_ms)}`) : null,
+              ),
+            ),
           ),
         ),
       ),
