@@ -916,9 +916,12 @@ async fn every_provider_failing_returns_the_last_error_in_the_clients_protocol()
 
 // ---------------------------------------------------------------- Bedrock and Vertex
 
-fn bedrock_fake(_mode: &Mode, seen: &Seen) -> Response {
+fn bedrock_fake(mode: &Mode, seen: &Seen) -> Response {
     if seen.path.ends_with("/foundation-models") {
         return axum::Json(json!({"modelSummaries":[]})).into_response();
+    }
+    if let Mode::Status(status, body, headers) = mode {
+        return status_response(*status, body, headers);
     }
     let auth = seen
         .headers
@@ -955,7 +958,7 @@ fn bedrock_fake(_mode: &Mode, seen: &Seen) -> Response {
         .unwrap()
 }
 
-fn vertex_fake(_mode: &Mode, seen: &Seen) -> Response {
+fn vertex_fake(mode: &Mode, seen: &Seen) -> Response {
     let auth = seen
         .headers
         .get("authorization")
@@ -971,6 +974,9 @@ fn vertex_fake(_mode: &Mode, seen: &Seen) -> Response {
     if !seen.path.ends_with(":rawPredict") && !seen.path.ends_with(":streamRawPredict") {
         return axum::Json(json!({"name":"publishers/anthropic/models/claude-sonnet-4-5"})).into_response();
     }
+    if let Mode::Status(status, body, headers) = mode {
+        return status_response(*status, body, headers);
+    }
     if seen.body["anthropic_version"] != "vertex-2023-10-16" || seen.body.get("model").is_some() {
         return status_response(
             400,
@@ -981,8 +987,16 @@ fn vertex_fake(_mode: &Mode, seen: &Seen) -> Response {
     sse_response(sse(&anthropic_text_events("claude-sonnet-4-5")))
 }
 
-#[tokio::test]
-async fn claude_code_keeps_talking_to_claude_through_bedrock_and_vertex() {
+/// A gateway whose fallback runs anthropic → bedrock → vertex → openai, with
+/// AWS credentials in the environment and a Vertex token command.
+struct CloudGw {
+    gw: Gw,
+    bedrock: Fake,
+    vertex: Fake,
+    _dir: tempfile::TempDir,
+}
+
+async fn start_cloud_gateway() -> CloudGw {
     let anthropic = start_fake(anthropic_fake).await;
     let openai = start_fake(openai_fake).await;
     let bedrock_fake = start_fake(bedrock_fake).await;
@@ -1053,6 +1067,22 @@ status_format = "none"
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     let gw = start_with(&text, anthropic, openai, env).await;
+    CloudGw {
+        gw,
+        bedrock: bedrock_fake,
+        vertex: vertex_fake,
+        _dir: dir,
+    }
+}
+
+#[tokio::test]
+async fn claude_code_keeps_talking_to_claude_through_bedrock_and_vertex() {
+    let CloudGw {
+        gw,
+        bedrock: bedrock_fake,
+        vertex: vertex_fake,
+        _dir,
+    } = start_cloud_gateway().await;
     gw.anthropic.set(Mode::CallsFail(500, api_error_500()));
 
     let r = post(&gw, "/v1/messages", &claude_code_request()).await;
@@ -1116,6 +1146,101 @@ status_format = "none"
         "/v1/projects/my-project/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929:streamRawPredict"
     );
     assert_eq!(sent.last().unwrap().body["stream"], true);
+}
+
+#[tokio::test]
+async fn bedrock_and_vertex_errors_reach_an_anthropic_client_in_its_own_envelope() {
+    let CloudGw {
+        gw,
+        bedrock,
+        vertex,
+        _dir,
+    } = start_cloud_gateway().await;
+    gw.engine
+        .set_fallback(vec!["bedrock".into(), "vertex".into()])
+        .await
+        .unwrap();
+    gw.engine.set_preferred("bedrock").await.unwrap();
+    let mut body = claude_code_request();
+    body["stream"] = json!(false);
+
+    // A client error stays with the client: Bedrock's words, Anthropic's envelope.
+    bedrock.set(Mode::Status(
+        400,
+        json!({"message": "messages.1.content: Field required"}),
+        vec![
+            (
+                "x-amzn-ErrorType",
+                "ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/",
+            ),
+            ("x-amzn-RequestId", "2f0a7c1e-bedrock-request"),
+        ],
+    ));
+    let r = post(&gw, "/v1/messages", &body).await;
+    assert_eq!(
+        (r.status().as_u16(), provider_header(&r)),
+        (400, "bedrock".into())
+    );
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(
+        e,
+        json!({
+            "type": "error",
+            "error": {"type": "invalid_request_error", "message": "messages.1.content: Field required"},
+            "request_id": "2f0a7c1e-bedrock-request",
+        })
+    );
+    assert!(vertex.calls().is_empty(), "a 400 is not failed over");
+
+    // Google's envelope from Vertex (the only provider left after Bedrock
+    // is throttled): a 403 PERMISSION_DENIED is Anthropic's permission_error.
+    bedrock.set(Mode::Status(
+        429,
+        json!({"message": "Too many requests, please wait before trying again."}),
+        vec![(
+            "x-amzn-ErrorType",
+            "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/",
+        )],
+    ));
+    vertex.set(Mode::Status(
+        403,
+        json!({"error": {"code": 403, "message": "Permission 'aiplatform.endpoints.predict' denied on resource", "status": "PERMISSION_DENIED"}}),
+        vec![],
+    ));
+    let r = post(&gw, "/v1/messages", &body).await;
+    assert_eq!((r.status().as_u16(), provider_header(&r)), (403, "vertex".into()));
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["type"], "error");
+    assert_eq!(e["error"]["type"], "permission_error");
+    assert_eq!(
+        e["error"]["message"],
+        "Permission 'aiplatform.endpoints.predict' denied on resource"
+    );
+
+    // Vertex's model errors come in Anthropic's envelope already: passed on as they are.
+    let overloaded = json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}});
+    vertex.set(Mode::Status(529, overloaded.clone(), vec![]));
+    let r = post(&gw, "/v1/messages", &body).await;
+    assert_eq!((r.status().as_u16(), provider_header(&r)), (529, "vertex".into()));
+    assert_eq!(r.json::<Value>().await.unwrap(), overloaded);
+
+    // Throttled everywhere: the last answer, Bedrock's 429 when it is last in line.
+    gw.engine
+        .set_fallback(vec!["vertex".into(), "bedrock".into()])
+        .await
+        .unwrap();
+    gw.engine.set_preferred("vertex").await.unwrap();
+    let r = post(&gw, "/v1/messages", &body).await;
+    assert_eq!(
+        (r.status().as_u16(), provider_header(&r)),
+        (429, "bedrock".into())
+    );
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["type"], "rate_limit_error");
+    assert_eq!(
+        e["error"]["message"],
+        "Too many requests, please wait before trying again."
+    );
 }
 
 // ---------------------------------------------------------------- Responses API

@@ -16,14 +16,9 @@ use bytes::BytesMut;
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 
-// The error mapping below (these headers, `error_from_response`,
-// `MappedError::to_anthropic_json`) is only called by tests: the relay does
-// not map Bedrock's errors yet.
 /// Bedrock's request-id response header.
-#[allow(dead_code)]
 pub(crate) const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
 /// Bedrock's error-type response header (`ThrottlingException:http://...`).
-#[allow(dead_code)]
 pub(crate) const ERROR_TYPE_HEADER: &str = "x-amzn-errortype";
 /// Bytes buffered while waiting for the end of one frame. The event-stream
 /// format caps a message at 16 MiB; anything claiming more is not Bedrock.
@@ -233,7 +228,6 @@ pub struct MappedError {
 
 impl MappedError {
     /// The Anthropic error body: `{"type":"error","error":{"type","message"}}`.
-    #[allow(dead_code)]
     pub(crate) fn to_anthropic_json(&self) -> Value {
         let mut body = json!({
             "type": "error",
@@ -254,7 +248,6 @@ impl MappedError {
 
 /// Maps a Bedrock HTTP error answer (`{"message": ...}` with `x-amzn-ErrorType`)
 /// to the Anthropic status and error type a client expects.
-#[allow(dead_code)]
 pub(crate) fn error_from_response(status: u16, headers: &HeaderMap, body: &[u8]) -> MappedError {
     let header = |name: &str| {
         headers

@@ -719,6 +719,9 @@ impl Gateway {
             .status
             .and_then(|s| StatusCode::from_u16(s).ok())
             .unwrap_or(StatusCode::BAD_GATEWAY);
+        if let Some(response) = cloud_error_response(req, candidate, failure) {
+            return response;
+        }
         let same = candidate.dialect.protocol() == req.protocol && candidate.dialect != Dialect::Bedrock;
         if same && failure.status.is_some() && serde_json::from_slice::<Value>(&failure.body).is_ok() {
             let mut builder = Response::builder()
@@ -746,6 +749,44 @@ impl Gateway {
         }
         response
     }
+}
+
+/// Bedrock's `{"message"}` with `x-amzn-ErrorType`, and Google's
+/// `{"error":{"code","status"}}` from Vertex, in the envelope an Anthropic
+/// client reads (`{"type":"error","error":{"type","message"}}`), with the
+/// status and type their error names map to (`ThrottlingException` is a 429
+/// `rate_limit_error`, `ServiceUnavailableException` a 529
+/// `overloaded_error`). A Vertex answer already in Anthropic's envelope (model
+/// errors) and every other case are left to the caller.
+fn cloud_error_response(req: &ClientRequest, candidate: &Candidate, failure: &Failure) -> Option<Response> {
+    let code = failure.status?;
+    if req.protocol != Protocol::Anthropic {
+        return None;
+    }
+    let mapped = match candidate.dialect {
+        Dialect::Bedrock => super::bedrock::error_from_response(code, &failure.headers, &failure.body),
+        Dialect::Vertex => {
+            let envelope = serde_json::from_slice::<Value>(&failure.body).ok();
+            if envelope.is_some_and(|v| v["type"] == "error" && v["error"]["type"].is_string()) {
+                return None;
+            }
+            super::vertex::error_from_response(code, &failure.body)
+        }
+        Dialect::Anthropic | Dialect::OpenAiChat => return None,
+    };
+    let status = StatusCode::from_u16(mapped.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut builder = Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(PROVIDER_HEADER, provider_value(&candidate.provider.id));
+    if let Some(v) = failure.headers.get(header::RETRY_AFTER) {
+        builder = builder.header(header::RETRY_AFTER, v.clone());
+    }
+    Some(
+        builder
+            .body(Body::from(mapped.to_anthropic_json().to_string()))
+            .unwrap_or_else(|_| internal_error(Protocol::Anthropic)),
+    )
 }
 
 enum Attempt {

@@ -9,8 +9,6 @@ use super::bedrock::MappedError;
 /// Maps a Vertex error answer to the Anthropic status and type a client
 /// expects. Model errors arrive already in Anthropic's envelope and keep their
 /// type; Google's `{"error":{"code","message","status"}}` is mapped by status.
-// Only the unit tests call it: the relay does not map Vertex errors yet.
-#[allow(dead_code)]
 pub(crate) fn error_from_response(status: u16, body: &[u8]) -> MappedError {
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
     let error = parsed.as_ref().and_then(|v| v.get("error"));
