@@ -1612,34 +1612,9 @@ async fn a_client_retrying_through_a_failing_upstream_writes_one_warning_not_one
     let openai = start_fake(openai_fake).await;
     // The engine keeps the provider in the plan (no outage opens from these
     // few failures), so every request really calls it and fails over.
-    let text = format!(
-        r#"
-use_catalog = false
-preferred = "anthropic"
-fallback = ["anthropic", "openai"]
-
-[check]
-interval_secs = 3600
-confirm_secs = 1
-failures_to_open = 100
-window_failures = 100
-window_checks = 100
-
-[[providers]]
-id = "anthropic"
-kind = "anthropic"
-base_url = "{a}"
-status_format = "none"
-
-[[providers]]
-id = "openai"
-kind = "openai"
-base_url = "{o}/v1"
-model = "gpt-4.1"
-status_format = "none"
-"#,
-        a = anthropic.url(),
-        o = openai.url(),
+    let text = two_provider_config(&anthropic.url(), &openai.url(), "", "").replace(
+        "failures_to_open = 2",
+        "failures_to_open = 100\nwindow_failures = 100\nwindow_checks = 100",
     );
     let gw = start_with(&text, anthropic, openai, HashMap::new()).await;
     let log = LogCapture::default();
