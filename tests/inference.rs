@@ -360,7 +360,13 @@ async fn model_500_after_12s_is_invisible_to_reachability_and_an_outage_with_inf
         inference.describe()
     );
     assert_eq!(p.models.len(), 2);
-    assert!(p.models.iter().all(|m| m.summary.contains("reachability only")));
+    assert!(
+        p.models
+            .iter()
+            .all(|m| m.summary == "not checked (inference checks off)"),
+        "each model row says why it was not checked: {:?}",
+        p.models
+    );
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["providers"][0]["inference"]["enabled"], false);
     assert_eq!(json["providers"][0]["models"][0]["seen_in_traffic"], false);
