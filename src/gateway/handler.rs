@@ -241,10 +241,7 @@ pub(crate) async fn count_tokens(State(gw): State<Gateway>, headers: HeaderMap, 
             tried.push(format!("{id}: the answer broke off"));
             continue;
         };
-        return Response::builder()
-            .status(status)
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(PROVIDER_HEADER, provider_value(id))
+        return json_answer(status, id, &HeaderMap::new(), &[])
             .body(Body::from(bytes))
             .unwrap_or_else(|_| internal_error(Protocol::Anthropic));
     }
@@ -407,18 +404,11 @@ impl Gateway {
                         self.traffic.served(&id, failover);
                         return self.failure_response(&req, candidate, &failure);
                     }
-                    match log {
-                        Some(0) => {
-                            warn!(provider = %id, "gateway call failed ({words}); trying the next provider")
-                        }
-                        Some(more) => warn!(
-                            provider = %id,
-                            "gateway call failed ({words}); trying the next provider ({more} more failed calls to {id} since the last warning)"
-                        ),
-                        None => {
-                            debug!(provider = %id, "gateway call failed ({words}); trying the next provider")
-                        }
-                    }
+                    log_failed_call(
+                        &id,
+                        log,
+                        format_args!("gateway call failed ({words}); trying the next provider"),
+                    );
                     last = Some((id, failure));
                 }
             }
@@ -609,19 +599,13 @@ impl Gateway {
         };
         self.traffic.served(id, failover);
         info!(provider = %id, failover, ms = started.elapsed().as_millis() as u64, "gateway served");
-        let mut builder = Response::builder()
-            .status(StatusCode::OK)
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(PROVIDER_HEADER, provider_value(id));
-        if upstream_protocol == req.protocol {
-            for name in FORWARDED_HEADERS {
-                if let Some(v) = upstream_headers.get(*name) {
-                    builder = builder.header(*name, v.clone());
-                }
-            }
-        }
+        let forwarded = if upstream_protocol == req.protocol {
+            FORWARDED_HEADERS
+        } else {
+            &[]
+        };
         Attempt::Served(
-            builder
+            json_answer(StatusCode::OK, id, &upstream_headers, forwarded)
                 .body(Body::from(body))
                 .unwrap_or_else(|_| internal_error(req.protocol)),
         )
@@ -715,25 +699,21 @@ impl Gateway {
     /// The response for a provider's failure, in the client's protocol.
     fn failure_response(&self, req: &ClientRequest, candidate: &Candidate, failure: &Failure) -> Response {
         let id = &candidate.provider.id;
+        if let Some(mapped) = cloud_error(req, candidate, failure) {
+            let status = StatusCode::from_u16(mapped.status).unwrap_or(StatusCode::BAD_GATEWAY);
+            return json_answer(status, id, &failure.headers, &["retry-after"])
+                .body(Body::from(mapped.to_anthropic_json().to_string()))
+                .unwrap_or_else(|_| internal_error(Protocol::Anthropic));
+        }
         let status = failure
             .status
             .and_then(|s| StatusCode::from_u16(s).ok())
             .unwrap_or(StatusCode::BAD_GATEWAY);
-        if let Some(response) = cloud_error_response(req, candidate, failure) {
-            return response;
-        }
-        let same = candidate.dialect.protocol() == req.protocol && candidate.dialect != Dialect::Bedrock;
+        // Bedrock's and Google's envelopes were mapped above: what passes as
+        // is here is the upstream's own answer in the client's protocol.
+        let same = candidate.dialect.protocol() == req.protocol;
         if same && failure.status.is_some() && serde_json::from_slice::<Value>(&failure.body).is_ok() {
-            let mut builder = Response::builder()
-                .status(status)
-                .header(header::CONTENT_TYPE, "application/json")
-                .header(PROVIDER_HEADER, provider_value(id));
-            for name in FORWARDED_HEADERS {
-                if let Some(v) = failure.headers.get(*name) {
-                    builder = builder.header(*name, v.clone());
-                }
-            }
-            return builder
+            return json_answer(status, id, &failure.headers, FORWARDED_HEADERS)
                 .body(Body::from(failure.body.clone()))
                 .unwrap_or_else(|_| internal_error(req.protocol));
         }
@@ -752,41 +732,68 @@ impl Gateway {
 }
 
 /// Bedrock's `{"message"}` with `x-amzn-ErrorType`, and Google's
-/// `{"error":{"code","status"}}` from Vertex, in the envelope an Anthropic
-/// client reads (`{"type":"error","error":{"type","message"}}`), with the
-/// status and type their error names map to (`ThrottlingException` is a 429
-/// `rate_limit_error`, `ServiceUnavailableException` a 529
-/// `overloaded_error`). A Vertex answer already in Anthropic's envelope (model
-/// errors) and every other case are left to the caller.
-fn cloud_error_response(req: &ClientRequest, candidate: &Candidate, failure: &Failure) -> Option<Response> {
+/// `{"error":{"code","status"}}` from Vertex, in Anthropic's words for an
+/// Anthropic client: the status and type their error names map to
+/// (`ThrottlingException` is a 429 `rate_limit_error`,
+/// `ServiceUnavailableException` a 529 `overloaded_error`). `None` for a
+/// Vertex answer already in Anthropic's envelope (model errors) and every
+/// other case.
+fn cloud_error(
+    req: &ClientRequest,
+    candidate: &Candidate,
+    failure: &Failure,
+) -> Option<super::bedrock::MappedError> {
     let code = failure.status?;
     if req.protocol != Protocol::Anthropic {
         return None;
     }
-    let mapped = match candidate.dialect {
-        Dialect::Bedrock => super::bedrock::error_from_response(code, &failure.headers, &failure.body),
+    match candidate.dialect {
+        Dialect::Bedrock => Some(super::bedrock::error_from_response(
+            code,
+            &failure.headers,
+            &failure.body,
+        )),
         Dialect::Vertex => {
             let envelope = serde_json::from_slice::<Value>(&failure.body).ok();
             if envelope.is_some_and(|v| v["type"] == "error" && v["error"]["type"].is_string()) {
                 return None;
             }
-            super::vertex::error_from_response(code, &failure.body)
+            Some(super::vertex::error_from_response(code, &failure.body))
         }
-        Dialect::Anthropic | Dialect::OpenAiChat => return None,
-    };
-    let status = StatusCode::from_u16(mapped.status).unwrap_or(StatusCode::BAD_GATEWAY);
+        Dialect::Anthropic | Dialect::OpenAiChat => None,
+    }
+}
+
+/// A JSON answer on behalf of provider `id`, carrying the upstream's headers
+/// named in `forwarded`.
+fn json_answer(
+    status: StatusCode,
+    id: &str,
+    upstream: &HeaderMap,
+    forwarded: &[&str],
+) -> axum::http::response::Builder {
     let mut builder = Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "application/json")
-        .header(PROVIDER_HEADER, provider_value(&candidate.provider.id));
-    if let Some(v) = failure.headers.get(header::RETRY_AFTER) {
-        builder = builder.header(header::RETRY_AFTER, v.clone());
+        .header(PROVIDER_HEADER, provider_value(id));
+    for name in forwarded {
+        if let Some(v) = upstream.get(*name) {
+            builder = builder.header(*name, v.clone());
+        }
     }
-    Some(
-        builder
-            .body(Body::from(mapped.to_anthropic_json().to_string()))
-            .unwrap_or_else(|_| internal_error(Protocol::Anthropic)),
-    )
+    builder
+}
+
+/// Logs a failed upstream call as [`Traffic::failed`] asks: a warning at most
+/// once a minute per provider (saying how many went unlogged), debug otherwise.
+fn log_failed_call(id: &str, unlogged: Option<u64>, what: std::fmt::Arguments<'_>) {
+    match unlogged {
+        Some(0) => warn!(provider = %id, "{what}"),
+        Some(more) => {
+            warn!(provider = %id, "{what} ({more} more failed calls to {id} since the last warning)")
+        }
+        None => debug!(provider = %id, "{what}"),
+    }
 }
 
 enum Attempt {
@@ -878,14 +885,12 @@ impl Relay {
         };
         if let Some((status, message, report)) = failure {
             let id = &self.id;
-            match self.traffic.failed(id, message.clone()) {
-                Some(0) => warn!(provider = %id, "stream failed after the first bytes: {message}"),
-                Some(more) => warn!(
-                    provider = %id,
-                    "stream failed after the first bytes: {message} ({more} more failed calls to {id} since the last warning)"
-                ),
-                None => debug!(provider = %id, "stream failed after the first bytes: {message}"),
-            }
+            let log = self.traffic.failed(id, message.clone());
+            log_failed_call(
+                id,
+                log,
+                format_args!("stream failed after the first bytes: {message}"),
+            );
             if let Some(f) = report.filter(Failure::is_provider_failure) {
                 self.engine.report_failure(id, f.report);
             }
