@@ -232,17 +232,19 @@ async fn start_gateway(
     };
     match started.await {
         Ok((listener, addr, router)) => {
-            info.listen = Some(addr);
-            let task = tokio::spawn(async move {
-                if let Err(e) = crate::gateway::serve(listener, router, async {
-                    let _ = stop.await;
-                })
-                .await
-                {
-                    tracing::error!("the gateway stopped: {e}");
+            match crate::gateway::serve_on_own_thread(listener, router, async {
+                let _ = stop.await;
+            }) {
+                Ok(task) => {
+                    info.listen = Some(addr);
+                    (info, Some(task))
                 }
-            });
-            (info, Some(task))
+                Err(e) => {
+                    tracing::warn!("gateway not started: {e}");
+                    info.error = Some(e.to_string());
+                    (info, None)
+                }
+            }
         }
         Err(e) => {
             // The bind error already carries its cause; `{e:#}` would repeat it.

@@ -349,7 +349,13 @@ fn credentials(env: HashMap<String, String>) -> Credentials {
 async fn start_gateway(extra: &str, env: HashMap<String, String>) -> Gw {
     let anthropic = start_fake(anthropic_fake).await;
     let openai = start_fake(openai_fake).await;
-    let text = format!(
+    let text = two_providers(extra, &anthropic, &openai);
+    start_with(&text, anthropic, openai, env).await
+}
+
+/// The config of [`start_gateway`]: Anthropic preferred, OpenAI second, both at fakes.
+fn two_providers(extra: &str, anthropic: &Fake, openai: &Fake) -> String {
+    format!(
         r#"
 use_catalog = false
 preferred = "anthropic"
@@ -375,8 +381,7 @@ status_format = "none"
 "#,
         a = anthropic.url(),
         o = openai.url(),
-    );
-    start_with(&text, anthropic, openai, env).await
+    )
 }
 
 async fn start_with(text: &str, anthropic: Fake, openai: Fake, env: HashMap<String, String>) -> Gw {
@@ -1650,4 +1655,116 @@ async fn a_client_retrying_through_a_failing_upstream_writes_one_warning_not_one
         "one warning for the run of failures, not one per request:\n{text}"
     );
     assert!(text.contains("HTTP 500"), "the warning says what failed:\n{text}");
+}
+
+/// One whole HTTP/1.1 exchange over a plain blocking socket: the test's own
+/// runtime is held up for as long as it takes. The status code and the raw
+/// rest (headers and body).
+fn blocking_post(addr: SocketAddr, path: &str, body: &Value) -> (u16, String) {
+    use std::io::{Read, Write};
+    let body = body.to_string();
+    let mut socket = std::net::TcpStream::connect(addr).unwrap();
+    // Long enough for a loaded machine; a gateway that shares the blocked
+    // runtime never answers, and the read fails here instead of hanging.
+    socket.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        socket,
+        "POST {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-type: application/json\r\n\
+         x-api-key: {CLIENT_KEY}\r\nanthropic-version: 2023-06-01\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    socket
+        .read_to_string(&mut answer)
+        .expect("the gateway answers while the runtime that started it is blocked");
+    let (status_line, rest) = answer.split_once("\r\n").unwrap();
+    let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, rest.to_string())
+}
+
+/// Until nothing accepts on `addr` any more (the gateway's thread let go of
+/// its socket), or panics after 10 s.
+async fn until_closed(addr: SocketAddr) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(addr).is_ok() {
+        assert!(tokio::time::Instant::now() < deadline, "{addr} still accepts");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The running app serves the gateway on a thread of its own
+/// (`serve_on_own_thread`): a failover (Anthropic's 500 served by OpenAI,
+/// translated) completes while every worker of the runtime that started it is
+/// busy (here: blocked outright, on a one-thread runtime), and both ways of
+/// stopping it (the shutdown signal, aborting its task) let go of the port.
+#[tokio::test(flavor = "current_thread")]
+async fn the_gateway_on_its_own_thread_fails_over_while_the_runtime_that_started_it_is_blocked() {
+    // The fakes need a runtime of their own: this test blocks its runtime.
+    let fakes = tokio::runtime::Runtime::new().unwrap();
+    let anthropic = fakes.spawn(start_fake(anthropic_fake)).await.unwrap();
+    let openai = fakes.spawn(start_fake(openai_fake)).await.unwrap();
+    anthropic.set(Mode::CallsFail(500, api_error_500()));
+    let text = two_providers(r#"fallback = ["anthropic", "openai"]"#, &anthropic, &openai);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    let creds = credentials(HashMap::new());
+    let checker = Checker::new(creds.clone()).unwrap();
+    let (engine, _task) = Engine::spawn(
+        Config::load(&path).unwrap(),
+        Arc::new(checker),
+        Arc::new(SystemClock),
+    );
+    engine.check_now().await.unwrap();
+    let traffic = Arc::new(Traffic::default());
+    let start = || async {
+        let router = gateway::router(
+            engine.clone(),
+            creds.clone(),
+            traffic.clone(),
+            HostPolicy::loopback(),
+        )
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = gateway::serve_on_own_thread(listener, router, async {
+            let _ = stopped.await;
+        })
+        .unwrap();
+        (addr, stop, task)
+    };
+
+    let (addr, stop, task) = start().await;
+    let (status, rest) = blocking_post(
+        addr,
+        "/v1/messages",
+        &json!({"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"Say hi"}]}),
+    );
+    assert_eq!(status, 200, "{rest}");
+    assert!(
+        rest.to_ascii_lowercase()
+            .contains(&format!("{PROVIDER_HEADER}: openai")),
+        "served by the fallback:\n{rest}"
+    );
+    assert!(
+        rest.contains(r#""type":"message""#),
+        "an Anthropic message:\n{rest}"
+    );
+    assert_eq!(anthropic.calls().len(), 1, "Anthropic was tried first");
+    assert_eq!(openai.calls().len(), 1, "then OpenAI, translated");
+    assert_eq!(openai.calls()[0].path, "/v1/chat/completions");
+
+    // The shutdown signal: the task ends once the thread has stopped.
+    stop.send(()).unwrap();
+    task.await.unwrap();
+    until_closed(addr).await;
+
+    // Aborting the task stops the gateway too, like aborting a `serve` task.
+    let (addr, _stop, task) = start().await;
+    assert!(std::net::TcpStream::connect(addr).is_ok());
+    task.abort();
+    until_closed(addr).await;
+    fakes.shutdown_background();
 }

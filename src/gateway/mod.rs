@@ -91,6 +91,63 @@ pub async fn serve(
     serve_with(listener, router, crate::serve::Limits::GATEWAY, shutdown).await
 }
 
+/// Serves the gateway like [`serve`], on a thread of its own with a
+/// single-threaded runtime, and returns a task on the caller's runtime that
+/// ends when the gateway has stopped.
+///
+/// Why a thread: a proxied request is a few hundred microseconds of work split
+/// across the client socket, the upstream socket and the handler; on the
+/// shared multi-threaded runtime those wake-ups hop between worker threads
+/// (and compete with probes, the history and the dashboard), which measured
+/// as most of the latency the gateway adds. One thread that owns every
+/// gateway socket keeps each request's wake-ups where its data is.
+///
+/// Aborting (or dropping) the returned task stops the gateway at once, like
+/// aborting a task that ran [`serve`]; `shutdown` stops it gracefully.
+pub fn serve_on_own_thread(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<tokio::task::JoinHandle<()>, ServerError> {
+    let listener = listener.into_std().map_err(ServerError::Serve)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_name("gateway-blocking")
+        .build()
+        .map_err(ServerError::Serve)?;
+    // Dropped when the owning task is aborted: the gateway stops with it.
+    let (owner_tx, owner_gone) = tokio::sync::oneshot::channel::<()>();
+    let (done_tx, done) = tokio::sync::oneshot::channel::<()>();
+    std::thread::Builder::new()
+        .name("gateway".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let served = async move {
+                    let listener = TcpListener::from_std(listener).map_err(ServerError::Serve)?;
+                    serve(listener, router, shutdown).await
+                };
+                tokio::select! {
+                    result = served => if let Err(e) = result {
+                        tracing::error!("the gateway stopped: {e}");
+                    },
+                    _ = owner_gone => {}
+                }
+            });
+            // A keyring read stuck on D-Bus must not hold the process's exit.
+            runtime.shutdown_timeout(THREAD_SHUTDOWN_WAIT);
+            let _ = done_tx.send(());
+        })
+        .map_err(ServerError::Serve)?;
+    Ok(tokio::spawn(async move {
+        let _owner = owner_tx;
+        let _ = done.await;
+    }))
+}
+
+/// How long a stopping gateway thread waits for its blocking work (keyring
+/// reads, credential commands) before it leaves them behind.
+const THREAD_SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// [`serve`] with other limits (tests use short timeouts).
 pub(crate) async fn serve_with(
     listener: TcpListener,
