@@ -34,6 +34,12 @@
 #                             (every commit changes the binary's --version, so cargo
 #                             would rebuild it)
 #   BENCH_KEEP=1              keep the temp dir (configs, logs)
+#   BENCH_REPEAT=1            open-loop rounds per rate; each round runs every target
+#                             once, so a slow spell of this shared machine falls on
+#                             neighbours alike; the table shows the median round and
+#                             the range of the added p99
+#   BENCH_SAMPLES=DIR         also write every open-loop request (send time, latency)
+#                             to DIR/<api>-<target>-<mode>-<rate>.tsv
 #
 # What runs (all on this machine, nothing leaves 127.0.0.1):
 #   examples/bench_upstream.rs  the fake: Anthropic /v1/messages, OpenAI
@@ -399,8 +405,8 @@ peers=()
 [[ -z $tensorzero ]] || peers+=("tensorzero $tensorzero_version")
 [[ -z $ccr ]] || peers+=("claude-code-router $ccr_version")
 echo "# switchboard $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet 2>/dev/null || echo '+dirty')${baseline_bin:+, switchboard-base: $baseline_bin}; peers: ${peers[*]:-none}"
-echo "# bench/gateway.sh: BENCH_RATE=$rate BENCH_LOW_RATE=$low_rate BENCH_DURATION=$duration BENCH_CONCURRENCY=$concurrency BENCH_CLOSED_SECS=$closed_secs BENCH_APIS=$apis BENCH_MODES=$modes"
+echo "# bench/gateway.sh: BENCH_RATE=$rate BENCH_LOW_RATE=$low_rate BENCH_DURATION=$duration BENCH_CONCURRENCY=$concurrency BENCH_CLOSED_SECS=$closed_secs BENCH_REPEAT=${BENCH_REPEAT:-1} BENCH_APIS=$apis BENCH_MODES=$modes"
 "$bin/examples/bench_load" "${targets[@]}" --model claude-sonnet-4-5 \
     --rate "$rates" --duration "$duration" --concurrency "$concurrency" --closed-secs "$closed_secs" \
-    --modes "$modes"
+    --modes "$modes" --repeat "${BENCH_REPEAT:-1}" ${BENCH_SAMPLES:+--samples "$BENCH_SAMPLES"}
 echo "# load after: $(uptime | sed 's/.*load average/load average/')"

@@ -116,6 +116,17 @@ struct Args {
     /// Client worker threads.
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// Open loop: rounds per rate. In each round every target runs once, in
+    /// table order, so a slow spell of the machine falls on neighbours alike;
+    /// the table shows the median round, and "added" is the median of each
+    /// round's own difference (with its range when there are several).
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+    /// Also write every open-loop request (send time from the start, latency,
+    /// in ms) to DIR/<api>-<target>-<mode>-<rate>.tsv, to see when the slow
+    /// ones happened (bursts, a period) rather than only how slow p99 is.
+    #[arg(long, value_name = "DIR")]
+    samples: Option<std::path::PathBuf>,
 }
 
 struct Target {
@@ -189,12 +200,36 @@ struct AtRate {
     lat: Option<Latency>,
 }
 
+/// A target's open-loop rounds at one rate.
+#[derive(Default)]
 struct Latency {
-    p50: f64,
-    p99: f64,
+    /// (p50, p99) in ms, one per round, in round order.
+    rounds: Vec<(f64, f64)>,
+    /// The lowest answer rate of any round.
     served: f64,
     errors: usize,
     first_error: Option<String>,
+}
+
+impl Latency {
+    fn p50(&self) -> f64 {
+        median(self.rounds.iter().map(|r| r.0))
+    }
+
+    fn p99(&self) -> f64 {
+        median(self.rounds.iter().map(|r| r.1))
+    }
+}
+
+/// The median (the mean of the middle two for an even count); NaN when empty.
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.collect();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -227,10 +262,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 other => anyhow::bail!("unknown mode {other} (non-stream, stream)"),
             };
             let mode: &'static str = if stream { "stream" } else { "non-stream" };
+            let first = runs.len();
+            let mut reqs = Vec::new();
             for t in targets.iter().filter(|t| t.api == api) {
-                let outcome = match &t.url {
-                    Err(why) => Outcome::NotRun(format!("n/a: {why}")),
-                    Ok(url) => measure(&args, t, url, stream).await?,
+                let (outcome, req) = match &t.url {
+                    Err(why) => (Outcome::NotRun(format!("n/a: {why}")), None),
+                    Ok(url) => prepare(&args, t, url, stream).await?,
                 };
                 runs.push(Run {
                     api,
@@ -238,6 +275,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
                     mode,
                     outcome,
                 });
+                reqs.push(req);
+            }
+            for round in 0..args.repeat.max(1) {
+                for (run, req) in runs[first..].iter_mut().zip(&reqs) {
+                    if let (Outcome::Measured { at, .. }, Some(req)) = (&mut run.outcome, req) {
+                        open_round(&args, &run.target, req, at, round).await?;
+                    }
+                }
             }
         }
     }
@@ -245,7 +290,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn measure(args: &Args, t: &Target, url: &str, stream: bool) -> anyhow::Result<Outcome> {
+/// A target's first request, warm-up and closed loop: its ceiling, and which
+/// rates it can carry (`Outcome::Measured` with no rounds yet, and the request
+/// to send), or why it is not measured.
+async fn prepare(args: &Args, t: &Target, url: &str, stream: bool) -> anyhow::Result<(Outcome, Option<Req>)> {
     let label = format!(
         "{} {} {}",
         t.api.short(),
@@ -267,50 +315,100 @@ async fn measure(args: &Args, t: &Target, url: &str, stream: bool) -> anyhow::Re
     // One request first: a broken target is reported, not measured as 100% errors.
     if let Err(e) = one(&req).await {
         eprintln!("bench: {label}: first request failed: {e}");
-        return Ok(Outcome::NotRun(format!("failed: {}", e.replace('|', "/"))));
+        return Ok((Outcome::NotRun(format!("failed: {}", e.replace('|', "/"))), None));
     }
     eprintln!("bench: {label}: warm-up, then closed loop");
     closed(&req, args.concurrency.min(8), Duration::from_secs(1)).await;
     let (done, closed_errors) =
         closed(&req, args.concurrency, Duration::from_secs_f64(args.closed_secs)).await;
     let max_rps = done as f64 / args.closed_secs;
-    let mut at = Vec::new();
-    for &rate in &args.rates {
-        if max_rps < rate * 1.05 {
-            eprintln!("bench: {label}: skipping {rate} req/s (max {max_rps:.0} req/s)");
-            at.push(AtRate { rate, lat: None });
-            continue;
-        }
-        // Let the target drain before the next measurement.
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        eprintln!("bench: {label}: open loop at {rate} req/s");
-        let (mut lat, errors, first_error, elapsed) = open(&req, rate, args.duration).await;
-        lat.sort_unstable();
-        let pct = |p: f64| {
-            if lat.is_empty() {
-                f64::NAN
-            } else {
-                let i = ((lat.len() as f64 * p).ceil() as usize).saturating_sub(1);
-                lat[i].as_secs_f64() * 1000.0
+    let at = args
+        .rates
+        .iter()
+        .map(|&rate| {
+            // A rate above the ceiling is not run: its latency would be the
+            // queue the target builds, not what it adds per request.
+            let carried = max_rps >= rate * 1.05;
+            if !carried {
+                eprintln!("bench: {label}: skipping {rate} req/s (max {max_rps:.0} req/s)");
             }
-        };
-        at.push(AtRate {
-            rate,
-            lat: Some(Latency {
-                p50: pct(0.50),
-                p99: pct(0.99),
-                served: lat.len() as f64 / elapsed.as_secs_f64(),
-                errors,
-                first_error,
-            }),
-        });
-    }
+            AtRate {
+                rate,
+                lat: carried.then(Latency::default),
+            }
+        })
+        .collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    Ok(Outcome::Measured {
+    let outcome = Outcome::Measured {
         max_rps,
         closed_errors,
         at,
-    })
+    };
+    Ok((outcome, Some(req)))
+}
+
+/// One open-loop round of one target at each rate it carries.
+async fn open_round(
+    args: &Args,
+    name: &str,
+    req: &Req,
+    at: &mut [AtRate],
+    round: usize,
+) -> anyhow::Result<()> {
+    let mode = if req.stream { "stream" } else { "non-stream" };
+    for a in at.iter_mut() {
+        let Some(lat) = a.lat.as_mut() else { continue };
+        let rate = a.rate;
+        // Let the previous target drain before this measurement.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        eprintln!(
+            "bench: {} {name} {mode}: open loop at {rate} req/s (round {} of {})",
+            req.api.short(),
+            round + 1,
+            args.repeat.max(1)
+        );
+        let (timed, errors, first_error, elapsed) = open(req, rate, args.duration).await;
+        if let Some(dir) = &args.samples {
+            let suffix = if args.repeat > 1 {
+                format!("-round{}", round + 1)
+            } else {
+                String::new()
+            };
+            let file = dir.join(format!("{}-{name}-{mode}-{rate}{suffix}.tsv", req.api.short()));
+            let rows: String = timed
+                .iter()
+                .map(|(sent, d)| {
+                    format!(
+                        "{:.3}\t{:.3}\n",
+                        sent.as_secs_f64() * 1000.0,
+                        d.as_secs_f64() * 1000.0
+                    )
+                })
+                .collect();
+            std::fs::write(&file, rows)?;
+        }
+        let mut ms: Vec<f64> = timed.iter().map(|(_, d)| d.as_secs_f64() * 1000.0).collect();
+        ms.sort_by(f64::total_cmp);
+        let pct = |p: f64| {
+            if ms.is_empty() {
+                f64::NAN
+            } else {
+                ms[((ms.len() as f64 * p).ceil() as usize).saturating_sub(1)]
+            }
+        };
+        let served = ms.len() as f64 / elapsed.as_secs_f64();
+        lat.served = if lat.rounds.is_empty() {
+            served
+        } else {
+            lat.served.min(served)
+        };
+        lat.rounds.push((pct(0.50), pct(0.99)));
+        lat.errors += errors;
+        if lat.first_error.is_none() {
+            lat.first_error = first_error;
+        }
+    }
+    Ok(())
 }
 
 fn body(api: Api, model: &str, stream: bool) -> bytes::Bytes {
@@ -372,10 +470,14 @@ async fn one(req: &Req) -> Result<(), String> {
     Ok(())
 }
 
-/// Open loop: request i is sent at start + i/rate. Returns the latencies of
-/// the good ones (send to last byte), the error count, the first error, and
-/// the time from the start to the last answer.
-async fn open(req: &Req, rate: f64, duration: f64) -> (Vec<Duration>, usize, Option<String>, Duration) {
+/// Open loop: request i is sent at start + i/rate. Returns the good ones'
+/// send times (from the start) and latencies (send to last byte), the error
+/// count, the first error, and the time from the start to the last answer.
+async fn open(
+    req: &Req,
+    rate: f64,
+    duration: f64,
+) -> (Vec<(Duration, Duration)>, usize, Option<String>, Duration) {
     let n = (rate * duration).round().max(1.0) as usize;
     let start = tokio::time::Instant::now() + Duration::from_millis(20);
     let mut tasks = Vec::with_capacity(n);
@@ -386,7 +488,7 @@ async fn open(req: &Req, rate: f64, duration: f64) -> (Vec<Duration>, usize, Opt
         tasks.push(tokio::spawn(async move {
             let t = Instant::now();
             let r = one(&req).await;
-            (r, t.elapsed())
+            (r, t.duration_since(start.into_std()), t.elapsed())
         }));
     }
     let mut lat = Vec::with_capacity(n);
@@ -394,8 +496,8 @@ async fn open(req: &Req, rate: f64, duration: f64) -> (Vec<Duration>, usize, Opt
     let mut first_error = None;
     for t in tasks {
         match t.await {
-            Ok((Ok(()), d)) => lat.push(d),
-            Ok((Err(e), _)) => {
+            Ok((Ok(()), sent, d)) => lat.push((sent, d)),
+            Ok((Err(e), _, _)) => {
                 errors += 1;
                 first_error.get_or_insert(e);
             }
@@ -440,11 +542,18 @@ async fn closed(req: &Req, concurrency: usize, secs: Duration) -> (u64, u64) {
 
 fn print_table(args: &Args, apis: &[Api], runs: &[Run]) {
     println!();
+    let rounds = args.repeat.max(1);
     println!(
         "Latency: open loop, {} s per rate, from the send to the last byte; added: minus the first \
          target of the same API, mode and rate. Max req/s: closed loop, {} connections, {} s.",
         args.duration, args.concurrency, args.closed_secs
     );
+    if rounds > 1 {
+        println!(
+            "{rounds} rounds, the targets one after the other in each: latencies are the median round's; \
+             added is the median of each round's own difference, its range in brackets."
+        );
+    }
     println!();
     println!("| API | target | mode | req/s offered | p50 ms | p99 ms | added p50 ms | added p99 ms | max req/s | errors |");
     println!("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -490,16 +599,14 @@ fn print_table(args: &Args, apis: &[Api], runs: &[Run]) {
                         Some(l) => {
                             let base = baseline.and_then(|b| lat_of(api, b, mode, rate));
                             let (a50, a99) = match base {
-                                Some(b) if Some(r.target.as_str()) != baseline => {
-                                    (format!("{:.2}", l.p50 - b.p50), format!("{:.2}", l.p99 - b.p99))
-                                }
+                                Some(b) if Some(r.target.as_str()) != baseline => added(l, b),
                                 _ => ("—".to_string(), "—".to_string()),
                             };
                             println!(
                                 "| {api_name} | {} | {mode} | {rate} | {:.2} | {:.2} | {a50} | {a99} | {max} | {} |",
                                 r.target,
-                                l.p50,
-                                l.p99,
+                                l.p50(),
+                                l.p99(),
                                 l.errors + *closed_errors as usize
                             );
                             if l.served < rate * 0.95 {
@@ -527,4 +634,24 @@ fn print_table(args: &Args, apis: &[Api], runs: &[Run]) {
     for n in notes {
         println!("note: {n}");
     }
+}
+
+/// Added p50 and p99 of `l` over its baseline `b`: per round (each pair
+/// measured minutes apart at most), then the median; with several rounds the
+/// p99's range follows in brackets.
+fn added(l: &Latency, b: &Latency) -> (String, String) {
+    let diffs: Vec<(f64, f64)> = l
+        .rounds
+        .iter()
+        .zip(&b.rounds)
+        .map(|(l, b)| (l.0 - b.0, l.1 - b.1))
+        .collect();
+    let a50 = format!("{:.2}", median(diffs.iter().map(|d| d.0)));
+    let mut a99 = format!("{:.2}", median(diffs.iter().map(|d| d.1)));
+    if diffs.len() > 1 {
+        let lo = diffs.iter().map(|d| d.1).fold(f64::INFINITY, f64::min);
+        let hi = diffs.iter().map(|d| d.1).fold(f64::NEG_INFINITY, f64::max);
+        a99.push_str(&format!(" ({lo:.2}–{hi:.2})"));
+    }
+    (a50, a99)
 }
