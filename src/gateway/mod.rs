@@ -122,13 +122,17 @@ pub fn serve_on_own_thread(
         .name("gateway".into())
         .spawn(move || {
             runtime.block_on(async move {
-                let served = async move {
+                // A task, not `block_on`'s own future: waking that one from
+                // inside the runtime costs a write to the runtime's eventfd.
+                let served = tokio::spawn(async move {
                     let listener = TcpListener::from_std(listener).map_err(ServerError::Serve)?;
                     serve(listener, router, shutdown).await
-                };
+                });
                 tokio::select! {
-                    result = served => if let Err(e) = result {
-                        tracing::error!("the gateway stopped: {e}");
+                    result = served => match result {
+                        Ok(Err(e)) => tracing::error!("the gateway stopped: {e}"),
+                        Err(e) if e.is_panic() => tracing::error!("the gateway crashed: {e}"),
+                        _ => {}
                     },
                     _ = owner_gone => {}
                 }
