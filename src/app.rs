@@ -232,9 +232,10 @@ async fn start_gateway(
     };
     match started.await {
         Ok((listener, addr, router)) => {
-            match crate::gateway::serve_on_own_thread(listener, router, async {
+            let serving = crate::gateway::serve_on_own_thread(listener, router, async {
                 let _ = stop.await;
-            }) {
+            });
+            match serving.await {
                 Ok(task) => {
                     info.listen = Some(addr);
                     (info, Some(task))

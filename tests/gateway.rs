@@ -1732,6 +1732,7 @@ async fn the_gateway_on_its_own_thread_fails_over_while_the_runtime_that_started
         let task = gateway::serve_on_own_thread(listener, router, async {
             let _ = stopped.await;
         })
+        .await
         .unwrap();
         (addr, stop, task)
     };
