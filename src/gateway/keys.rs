@@ -222,13 +222,23 @@ mod tests {
             .remove(0)
     }
 
-    fn keys(store: &Arc<Gated>, ttl_ms: u64, stale_max_ms: u64) -> Keys {
+    /// Keys over an open keyring holding `sk-old`, read once; then the
+    /// keyring holds `sk-new`.
+    async fn primed(ttl_ms: u64, stale_max_ms: u64) -> (Arc<Gated>, Keys, Provider) {
+        let store = Arc::new(Gated::default());
+        store.set("anthropic", &Secret::new("sk-old")).unwrap();
+        store.set_open(true);
         let credentials = Credentials::new(store.clone(), Arc::new(|_| None));
-        Keys::with_ages(
+        let keys = Keys::with_ages(
             credentials,
             Duration::from_millis(ttl_ms),
             Duration::from_millis(stale_max_ms),
-        )
+        );
+        let p = anthropic();
+        assert_eq!(key_text(keys.get(&p).await), "sk-old");
+        assert_eq!(store.reads.load(Ordering::SeqCst), 1);
+        store.set("anthropic", &Secret::new("sk-new")).unwrap();
+        (store, keys, p)
     }
 
     fn key_text(key: Option<Secret>) -> String {
@@ -239,18 +249,10 @@ mod tests {
     /// the read's key is the next one handed out.
     #[tokio::test]
     async fn a_stale_key_answers_at_once_and_one_read_behind_it_brings_the_new_one() {
-        let store = Arc::new(Gated::default());
-        store.set("anthropic", &Secret::new("sk-old")).unwrap();
-        store.set_open(true);
-        let keys = keys(&store, 50, 60_000);
-        let p = anthropic();
-        assert_eq!(key_text(keys.get(&p).await), "sk-old");
-        assert_eq!(store.reads.load(Ordering::SeqCst), 1);
-
-        // The keyring now holds a new key and answers only when opened.
-        store.set("anthropic", &Secret::new("sk-new")).unwrap();
+        let (store, keys, p) = primed(300, 60_000).await;
+        // The keyring now answers only when opened.
         store.set_open(false);
-        tokio::time::sleep(Duration::from_millis(80)).await;
+        tokio::time::sleep(Duration::from_millis(350)).await;
         for _ in 0..5 {
             // A read in front of the request would wait for the closed
             // keyring forever; the deadline only turns that into a failure.
@@ -283,13 +285,7 @@ mod tests {
     /// so a key replaced meanwhile is the one used.
     #[tokio::test]
     async fn a_key_past_the_stale_window_is_read_before_the_request() {
-        let store = Arc::new(Gated::default());
-        store.set("anthropic", &Secret::new("sk-old")).unwrap();
-        store.set_open(true);
-        let keys = keys(&store, 20, 20);
-        let p = anthropic();
-        assert_eq!(key_text(keys.get(&p).await), "sk-old");
-        store.set("anthropic", &Secret::new("sk-new")).unwrap();
+        let (store, keys, p) = primed(20, 20).await;
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert_eq!(key_text(keys.get(&p).await), "sk-new");
         assert_eq!(store.reads.load(Ordering::SeqCst), 2);
@@ -298,13 +294,7 @@ mod tests {
     /// A key the provider rejected is read again before the next request.
     #[tokio::test]
     async fn an_invalidated_key_is_read_before_the_next_request() {
-        let store = Arc::new(Gated::default());
-        store.set("anthropic", &Secret::new("sk-old")).unwrap();
-        store.set_open(true);
-        let keys = keys(&store, 60_000, 60_000);
-        let p = anthropic();
-        assert_eq!(key_text(keys.get(&p).await), "sk-old");
-        store.set("anthropic", &Secret::new("sk-new")).unwrap();
+        let (_store, keys, p) = primed(60_000, 60_000).await;
         assert_eq!(key_text(keys.get(&p).await), "sk-old", "fresh: reused");
         keys.invalidate("anthropic");
         assert_eq!(key_text(keys.get(&p).await), "sk-new");
