@@ -120,8 +120,8 @@ struct Args {
     /// table order, so a slow spell of the machine falls on neighbours alike;
     /// the table shows the median round, and "added" is the median of each
     /// round's own difference (with its range when there are several).
-    #[arg(long, default_value_t = 1)]
-    repeat: usize,
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    repeat: u64,
     /// Also write every open-loop request (send time from the start, latency,
     /// in ms) to DIR/<api>-<target>-<mode>-<rate>.tsv, to see when the slow
     /// ones happened (bursts, a period) rather than only how slow p99 is.
@@ -261,7 +261,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 "non-stream" => false,
                 other => anyhow::bail!("unknown mode {other} (non-stream, stream)"),
             };
-            let mode: &'static str = if stream { "stream" } else { "non-stream" };
+            let mode = mode_name(stream);
             let first = runs.len();
             let mut reqs = Vec::new();
             for t in targets.iter().filter(|t| t.api == api) {
@@ -277,7 +277,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 });
                 reqs.push(req);
             }
-            for round in 0..args.repeat.max(1) {
+            for round in 0..args.repeat {
                 for (run, req) in runs[first..].iter_mut().zip(&reqs) {
                     if let (Outcome::Measured { at, .. }, Some(req)) = (&mut run.outcome, req) {
                         open_round(&args, &run.target, req, at, round).await?;
@@ -294,12 +294,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
 /// rates it can carry (`Outcome::Measured` with no rounds yet, and the request
 /// to send), or why it is not measured.
 async fn prepare(args: &Args, t: &Target, url: &str, stream: bool) -> anyhow::Result<(Outcome, Option<Req>)> {
-    let label = format!(
-        "{} {} {}",
-        t.api.short(),
-        t.name,
-        if stream { "stream" } else { "non-stream" }
-    );
+    let label = format!("{} {} {}", t.api.short(), t.name, mode_name(stream));
     let client = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs_f64(args.timeout))
@@ -348,14 +343,8 @@ async fn prepare(args: &Args, t: &Target, url: &str, stream: bool) -> anyhow::Re
 }
 
 /// One open-loop round of one target at each rate it carries.
-async fn open_round(
-    args: &Args,
-    name: &str,
-    req: &Req,
-    at: &mut [AtRate],
-    round: usize,
-) -> anyhow::Result<()> {
-    let mode = if req.stream { "stream" } else { "non-stream" };
+async fn open_round(args: &Args, name: &str, req: &Req, at: &mut [AtRate], round: u64) -> anyhow::Result<()> {
+    let mode = mode_name(req.stream);
     for a in at.iter_mut() {
         let Some(lat) = a.lat.as_mut() else { continue };
         let rate = a.rate;
@@ -365,7 +354,7 @@ async fn open_round(
             "bench: {} {name} {mode}: open loop at {rate} req/s (round {} of {})",
             req.api.short(),
             round + 1,
-            args.repeat.max(1)
+            args.repeat
         );
         let (timed, errors, first_error, elapsed) = open(req, rate, args.duration).await;
         if let Some(dir) = &args.samples {
@@ -409,6 +398,15 @@ async fn open_round(
         }
     }
     Ok(())
+}
+
+/// The table's name of a mode.
+fn mode_name(stream: bool) -> &'static str {
+    if stream {
+        "stream"
+    } else {
+        "non-stream"
+    }
 }
 
 fn body(api: Api, model: &str, stream: bool) -> bytes::Bytes {
@@ -542,7 +540,7 @@ async fn closed(req: &Req, concurrency: usize, secs: Duration) -> (u64, u64) {
 
 fn print_table(args: &Args, apis: &[Api], runs: &[Run]) {
     println!();
-    let rounds = args.repeat.max(1);
+    let rounds = args.repeat;
     println!(
         "Latency: open loop, {} s per rate, from the send to the last byte; added: minus the first \
          target of the same API, mode and rate. Max req/s: closed loop, {} connections, {} s.",

@@ -384,7 +384,13 @@ status_format = "none"
     )
 }
 
-async fn start_with(text: &str, anthropic: Fake, openai: Fake, env: HashMap<String, String>) -> Gw {
+/// The real engine on config `text`, its first round done (so the route plan
+/// sees real states), with the credentials the gateway gets and the config's
+/// directory (which must outlive the test).
+async fn engine_with(
+    text: &str,
+    env: HashMap<String, String>,
+) -> (EngineHandle, Credentials, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.toml");
     std::fs::write(&path, text).unwrap();
@@ -392,8 +398,12 @@ async fn start_with(text: &str, anthropic: Fake, openai: Fake, env: HashMap<Stri
     let creds = credentials(env);
     let checker = Checker::new(creds.clone()).unwrap();
     let (engine, _task) = Engine::spawn(config, Arc::new(checker), Arc::new(SystemClock));
-    // Let the first round finish so the route plan sees real states.
     engine.check_now().await.unwrap();
+    (engine, creds, dir)
+}
+
+async fn start_with(text: &str, anthropic: Fake, openai: Fake, env: HashMap<String, String>) -> Gw {
+    let (engine, creds, dir) = engine_with(text, env).await;
     let traffic = Arc::new(Traffic::default());
     let router = gateway::router(engine.clone(), creds, traffic.clone(), HostPolicy::loopback()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -1706,17 +1716,7 @@ async fn the_gateway_on_its_own_thread_fails_over_while_the_runtime_that_started
     let openai = fakes.spawn(start_fake(openai_fake)).await.unwrap();
     anthropic.set(Mode::CallsFail(500, api_error_500()));
     let text = two_providers(r#"fallback = ["anthropic", "openai"]"#, &anthropic, &openai);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("config.toml");
-    std::fs::write(&path, text).unwrap();
-    let creds = credentials(HashMap::new());
-    let checker = Checker::new(creds.clone()).unwrap();
-    let (engine, _task) = Engine::spawn(
-        Config::load(&path).unwrap(),
-        Arc::new(checker),
-        Arc::new(SystemClock),
-    );
-    engine.check_now().await.unwrap();
+    let (engine, creds, _dir) = engine_with(&text, HashMap::new()).await;
     let traffic = Arc::new(Traffic::default());
     let start = || async {
         let router = gateway::router(
