@@ -1769,3 +1769,200 @@ async fn the_gateway_on_its_own_thread_fails_over_while_the_runtime_that_started
     until_closed(addr).await;
     fakes.shutdown_background();
 }
+
+/// A request's head and body read off `socket` (enough HTTP/1.1 for a fake).
+async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<(String, Vec<u8>)> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let mut chunk = [0u8; 4096];
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let length = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0);
+    while buf.len() < head_end + length {
+        let mut chunk = [0u8; 4096];
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Some((head, buf[head_end..].to_vec()))
+}
+
+/// `events` as HTTP/1.1 chunks, one event each, as a provider streams them.
+fn chunked(events: &[String]) -> String {
+    events
+        .iter()
+        .map(|e| format!("{:x}\r\n{e}\r\n", e.len()))
+        .collect()
+}
+
+/// An Anthropic upstream that writes each answer in as few `write`s as
+/// possible, so what arrives together is known: a model list to a GET; to a
+/// POST, the head and the first `burst` of `events` (one HTTP chunk each) in
+/// one write, then, once `rest` is notified, the others and the end in a second.
+async fn start_burst_upstream(
+    events: Vec<String>,
+    burst: usize,
+    rest: Arc<tokio::sync::Notify>,
+) -> SocketAddr {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let (events, rest) = (events.clone(), rest.clone());
+            tokio::spawn(async move {
+                let Some((head, _)) = read_request(&mut socket).await else {
+                    return;
+                };
+                if head.starts_with("GET") {
+                    let models = json!({"data":[{"type":"model","id":"claude-sonnet-4-5"}],"has_more":false});
+                    let body = models.to_string();
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = socket.write_all(answer.as_bytes()).await;
+                    return;
+                }
+                let first = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nrequest-id: req_burst\r\n\
+                     transfer-encoding: chunked\r\nconnection: close\r\n\r\n{}",
+                    chunked(&events[..burst])
+                );
+                let _ = socket.write_all(first.as_bytes()).await;
+                rest.notified().await;
+                let last = format!("{}0\r\n\r\n", chunked(&events[burst..]));
+                let _ = socket.write_all(last.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
+/// The chunks of an HTTP/1.1 chunked body, in order (the empty last one left out).
+fn body_chunks(mut body: &str) -> Vec<String> {
+    let mut chunks = Vec::new();
+    loop {
+        let (size, rest) = body.split_once("\r\n").expect("a chunk size line");
+        let size = usize::from_str_radix(size.trim(), 16).expect("a hex chunk size");
+        if size == 0 {
+            return chunks;
+        }
+        chunks.push(rest[..size].to_string());
+        body = &rest[size + 2..];
+    }
+}
+
+/// A stream's events that arrive together leave the gateway together, in
+/// one write (one HTTP chunk), head included; and with bytes in hand it never
+/// waits for more: the client has the first burst while the upstream still
+/// holds the rest back. Before, each event was a write of its own, one
+/// wake-up of the client each.
+#[tokio::test]
+async fn stream_events_that_arrive_together_leave_in_one_write_and_none_waits_for_the_next() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let events: Vec<String> = anthropic_text_events("claude-sonnet-4-5")
+        .into_iter()
+        .map(|(name, data)| format!("event: {}\ndata: {data}\n\n", name.unwrap_or_default()))
+        .collect();
+    let burst = 4;
+    let rest = Arc::new(tokio::sync::Notify::new());
+    let upstream = start_burst_upstream(events.clone(), burst, rest.clone()).await;
+    let text = format!(
+        r#"
+use_catalog = false
+preferred = "anthropic"
+
+[check]
+interval_secs = 3600
+
+[[providers]]
+id = "anthropic"
+kind = "anthropic"
+base_url = "http://{upstream}"
+status_format = "none"
+"#
+    );
+    let (engine, creds, _dir) = engine_with(&text, HashMap::new()).await;
+    let router = gateway::router(engine, creds, Arc::default(), HostPolicy::loopback()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let _gateway = gateway::serve_on_own_thread(listener, router, std::future::pending())
+        .await
+        .unwrap();
+
+    let body = json!({"model":"claude-sonnet-4-5","max_tokens":64,"stream":true,
+                      "messages":[{"role":"user","content":"Say hello"}]})
+    .to_string();
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    socket
+        .write_all(
+            format!(
+                "POST /v1/messages HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-type: application/json\r\n\
+                 x-api-key: {CLIENT_KEY}\r\nanthropic-version: 2023-06-01\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let burst_seen = tokio::time::timeout(Duration::from_secs(10), async {
+        while !String::from_utf8_lossy(&answer).contains("\"Hello\"") {
+            let mut chunk = [0u8; 8192];
+            let n = socket.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the gateway closed before the first burst");
+            answer.extend_from_slice(&chunk[..n]);
+        }
+    })
+    .await;
+    assert!(
+        burst_seen.is_ok(),
+        "the events in hand reach the client before the upstream sends more:\n{}",
+        String::from_utf8_lossy(&answer)
+    );
+    rest.notify_one();
+    tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut answer))
+        .await
+        .expect("the stream ends")
+        .unwrap();
+
+    let answer = String::from_utf8(answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let chunks = body_chunks(body);
+    let events_of = |text: &str| -> Vec<(Option<String>, Value)> {
+        parse_sse(text)
+            .into_iter()
+            .map(|(n, d)| (n, serde_json::from_str(&d).unwrap()))
+            .collect()
+    };
+    assert_eq!(
+        chunks.iter().map(|c| events_of(c)).collect::<Vec<_>>(),
+        vec![
+            events_of(&events[..burst].concat()),
+            events_of(&events[burst..].concat())
+        ],
+        "two writes, as the upstream's two; got {} chunks:\n{chunks:#?}",
+        chunks.len()
+    );
+}

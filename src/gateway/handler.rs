@@ -7,7 +7,10 @@
 //! moves on to the next provider; after it, a failure ends the stream with an
 //! error event and is never retried, so no answer is ever duplicated or spliced.
 
+use std::future::Future as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -681,6 +684,8 @@ impl Gateway {
             ended: false,
         };
         relay.writer.write(first, &mut relay.out);
+        // Before the head is sent: what is ready leaves with it, in one write.
+        relay.gather().await;
         // The body is polled by the connection's own task: no relay task and
         // no channel between them, and what is ready leaves in one write.
         let body = futures::stream::unfold(relay, |mut relay| async move {
@@ -829,30 +834,60 @@ impl Relay {
     /// The client's next bytes: every event that is ready, written as one
     /// buffer; `None` after the end.
     async fn next_bytes(&mut self) -> Option<Bytes> {
-        while !self.ended {
-            let next = if self.out.is_empty() {
-                match tokio::time::timeout_at(self.deadline, self.source.next()).await {
-                    Ok(next) => next,
-                    Err(_) => Err(Broken(format!(
-                        "the stream ran past the total limit of {} s ([gateway] total_timeout_secs)",
-                        self.total_secs
-                    ))),
-                }
-            } else {
-                // Events that arrived together leave together: add what is
-                // here already, never wait with bytes in hand.
-                match self.source.next_ready() {
-                    Some(next) => next,
-                    None => break,
-                }
+        // An event the client's protocol has no words for writes nothing:
+        // wait for the next one rather than end the body.
+        while self.out.is_empty() && !self.ended {
+            let next = match tokio::time::timeout_at(self.deadline, self.source.next()).await {
+                Ok(next) => next,
+                Err(_) => Err(Broken(format!(
+                    "the stream ran past the total limit of {} s ([gateway] total_timeout_secs)",
+                    self.total_secs
+                ))),
             };
-            match next {
-                Ok(Some(event @ UpstreamEvent::Error { .. })) => self.end(Ok(Some(event))),
-                Ok(Some(event)) => self.writer.write(event, &mut self.out),
-                end => self.end(end),
-            }
+            self.take(next);
+            self.gather().await;
         }
         (!self.out.is_empty()).then(|| self.out.split().freeze())
+    }
+
+    /// Writes one upstream event (or the end) into `out`.
+    fn take(&mut self, next: Result<Option<UpstreamEvent>, Broken>) {
+        match next {
+            Ok(Some(event @ UpstreamEvent::Error { .. })) => self.end(Ok(Some(event))),
+            Ok(Some(event)) => self.writer.write(event, &mut self.out),
+            end => self.end(end),
+        }
+    }
+
+    /// Adds to `out` every event the upstream connection has received
+    /// already, so events that arrived together leave in one write.
+    ///
+    /// That connection is a task of its own that hands its frames over one
+    /// at a time, each after it has run again: ten events read in one
+    /// `recvfrom` reach the relay in ten turns, and taking only what was
+    /// handed over left them in ten writes, ten wake-ups of the client
+    /// (measured: 11 `writev` per proxied stream of 10 events, now 1). So
+    /// the relay lets the runtime turn, for as long as each turn brings
+    /// another event; a turn that brings none means the rest is still on
+    /// the network. A turn costs one `epoll_wait` that does not wait, far
+    /// less than a write and the client's wake-up it saves.
+    async fn gather(&mut self) {
+        let mut turned = false;
+        loop {
+            let mut took = false;
+            while !self.ended && self.out.len() < GATHER_MAX {
+                let Some(next) = self.source.next_ready() else {
+                    break;
+                };
+                self.take(next);
+                took = true;
+            }
+            if self.ended || self.out.len() >= GATHER_MAX || (turned && !took) {
+                return;
+            }
+            one_turn().await;
+            turned = true;
+        }
     }
 
     /// The stream is over: the client's end, or the error event that says
@@ -900,6 +935,52 @@ impl Relay {
             self.out.extend_from_slice(&error);
         }
     }
+}
+
+/// The most a stream gathers into one write: a flood of events still leaves
+/// in writes the client can start on.
+const GATHER_MAX: usize = 64 * 1024;
+
+/// Resolves after one turn of the runtime: every task that could run has
+/// run, and the I/O driver was asked (without waiting) what has arrived.
+///
+/// `tokio::task::yield_now` defers its wake-up to exactly that point, but
+/// resolves on its second poll whenever that comes; a stream body is polled
+/// again within the same turn (hyper's connection re-polls a body that was
+/// pending, to see whether it can write again), so here the turn is over
+/// only when the deferred wake-up has really come.
+async fn one_turn() {
+    struct Turned {
+        done: AtomicBool,
+        task: std::task::Waker,
+    }
+    impl std::task::Wake for Turned {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.done.store(true, Ordering::Release);
+            self.task.wake_by_ref();
+        }
+    }
+    let mut yield_now = std::pin::pin!(tokio::task::yield_now());
+    let mut turned: Option<Arc<Turned>> = None;
+    std::future::poll_fn(|cx| match &turned {
+        Some(t) if t.done.load(Ordering::Acquire) => Poll::Ready(()),
+        Some(_) => Poll::Pending,
+        None => {
+            let t = Arc::new(Turned {
+                done: AtomicBool::new(false),
+                task: cx.waker().clone(),
+            });
+            let waker = std::task::Waker::from(t.clone());
+            // Pending: the wake-up is deferred to the end of this turn.
+            let _ = yield_now.as_mut().poll(&mut Context::from_waker(&waker));
+            turned = Some(t);
+            Poll::Pending
+        }
+    })
+    .await
 }
 
 fn translate_whole(client: Protocol, bytes: &[u8]) -> Result<Bytes, serde_json::Error> {
