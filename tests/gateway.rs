@@ -1667,23 +1667,28 @@ async fn a_client_retrying_through_a_failing_upstream_writes_one_warning_not_one
     assert!(text.contains("HTTP 500"), "the warning says what failed:\n{text}");
 }
 
+/// An Anthropic client's POST of `body` to `path`, as raw HTTP/1.1 that
+/// closes the connection after the answer.
+fn raw_post(addr: SocketAddr, path: &str, body: &str) -> String {
+    format!(
+        "POST {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-type: application/json\r\n\
+         x-api-key: {CLIENT_KEY}\r\nanthropic-version: 2023-06-01\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
 /// One whole HTTP/1.1 exchange over a plain blocking socket: the test's own
 /// runtime is held up for as long as it takes. The status code and the raw
 /// rest (headers and body).
 fn blocking_post(addr: SocketAddr, path: &str, body: &Value) -> (u16, String) {
     use std::io::{Read, Write};
-    let body = body.to_string();
     let mut socket = std::net::TcpStream::connect(addr).unwrap();
     // Long enough for a loaded machine; a gateway that shares the blocked
     // runtime never answers, and the read fails here instead of hanging.
     socket.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        socket,
-        "POST {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-type: application/json\r\n\
-         x-api-key: {CLIENT_KEY}\r\nanthropic-version: 2023-06-01\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
+    socket
+        .write_all(raw_post(addr, path, &body.to_string()).as_bytes())
+        .unwrap();
     let mut answer = String::new();
     socket
         .read_to_string(&mut answer)
@@ -1770,41 +1775,6 @@ async fn the_gateway_on_its_own_thread_fails_over_while_the_runtime_that_started
     fakes.shutdown_background();
 }
 
-/// A request's head and body read off `socket` (enough HTTP/1.1 for a fake).
-async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<(String, Vec<u8>)> {
-    use tokio::io::AsyncReadExt;
-    let mut buf = Vec::new();
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let mut chunk = [0u8; 4096];
-        let n = socket.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-    let length = head
-        .lines()
-        .find_map(|l| {
-            let (name, value) = l.split_once(':')?;
-            name.eq_ignore_ascii_case("content-length")
-                .then(|| value.trim().parse::<usize>().ok())?
-        })
-        .unwrap_or(0);
-    while buf.len() < head_end + length {
-        let mut chunk = [0u8; 4096];
-        let n = socket.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    Some((head, buf[head_end..].to_vec()))
-}
-
 /// `events` as HTTP/1.1 chunks, one event each, as a provider streams them.
 fn chunked(events: &[String]) -> String {
     events
@@ -1829,7 +1799,7 @@ async fn start_burst_upstream(
         while let Ok((mut socket, _)) = listener.accept().await {
             let (events, rest) = (events.clone(), rest.clone());
             tokio::spawn(async move {
-                let Some((head, _)) = read_request(&mut socket).await else {
+                let Some((head, _)) = crate::common::read_request(&mut socket).await else {
                     return;
                 };
                 if head.starts_with("GET") {
@@ -1915,14 +1885,7 @@ status_format = "none"
     .to_string();
     let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
     socket
-        .write_all(
-            format!(
-                "POST /v1/messages HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-type: application/json\r\n\
-                 x-api-key: {CLIENT_KEY}\r\nanthropic-version: 2023-06-01\r\ncontent-length: {}\r\n\r\n{body}",
-                body.len()
-            )
-            .as_bytes(),
-        )
+        .write_all(raw_post(addr, "/v1/messages", &body).as_bytes())
         .await
         .unwrap();
     let mut answer = Vec::new();

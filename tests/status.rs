@@ -17,7 +17,7 @@ use switchboard::status::google_cloud::{GoogleCloud, MAX_HISTORY_FEED_BYTES};
 use switchboard::status::{
     page_verdict, PageFetch, PageVerdict, StatusAdapter, StatusPoller, MAX_FEED_BYTES,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
 use wiremock::matchers::{header, method, path};
@@ -1086,7 +1086,7 @@ mod contract {
         let addr = raw_server(move |mut stream| {
             let closed_tx = closed_tx.clone();
             async move {
-                read_request_head(&mut stream).await;
+                let _ = crate::common::read_request(&mut stream).await;
                 let head =
                     "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
                 if stream.write_all(head.as_bytes()).await.is_err() {
@@ -1131,7 +1131,7 @@ mod contract {
     /// One byte a second: the poll ends at the timeout it was given.
     pub async fn drip_feed_ends_within_the_timeout(kind: Kind) {
         let addr = raw_server(|mut stream| async move {
-            read_request_head(&mut stream).await;
+            let _ = crate::common::read_request(&mut stream).await;
             let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 4096\r\n\r\n";
             if stream.write_all(head.as_bytes()).await.is_err() {
                 return;
@@ -1164,7 +1164,7 @@ mod contract {
     /// Accepts the connection, never answers: no HTTP response is `Unreachable`.
     pub async fn silent_server_is_unreachable_at_the_timeout(kind: Kind) {
         let addr = raw_server(|mut stream| async move {
-            read_request_head(&mut stream).await;
+            let _ = crate::common::read_request(&mut stream).await;
             tokio::time::sleep(Duration::from_secs(60)).await;
         })
         .await;
@@ -1354,16 +1354,4 @@ where
         }
     });
     addr
-}
-
-/// Reads until the end of the request head (the fakes ignore what was asked).
-async fn read_request_head(stream: &mut TcpStream) {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => head.extend_from_slice(&buf[..n]),
-        }
-    }
 }

@@ -684,10 +684,10 @@ impl Gateway {
             ended: false,
         };
         relay.writer.write(first, &mut relay.out);
-        // Before the head is sent: what is ready leaves with it, in one write.
+        // Before the head is sent, so what is ready leaves with it. The body
+        // is polled by the connection's own task: no relay task and no
+        // channel between them.
         relay.gather().await;
-        // The body is polled by the connection's own task: no relay task and
-        // no channel between them, and what is ready leaves in one write.
         let body = futures::stream::unfold(relay, |mut relay| async move {
             let bytes = relay.next_bytes().await?;
             Some((Ok::<_, std::io::Error>(bytes), relay))
