@@ -19,8 +19,8 @@ pub struct Traffic {
     inner: Mutex<BTreeMap<String, ProviderTraffic>>,
     /// (provider, cause) pairs already logged: each skip cause is logged once.
     logged: Mutex<HashSet<(String, String)>>,
-    /// (provider, model) pairs used, and when last reported to the engine.
-    models: Mutex<BTreeMap<(String, String), DateTime<Utc>>>,
+    /// Per provider, the models used and when each was last reported to the engine.
+    models: Mutex<BTreeMap<String, BTreeMap<String, DateTime<Utc>>>>,
     /// Per provider: when a failed call was last logged, and how many
     /// failures went unlogged since.
     failure_logs: Mutex<BTreeMap<String, (Instant, u64)>>,
@@ -75,18 +75,35 @@ impl Traffic {
     /// failed). Returns whether the engine should hear of it now (first use,
     /// or the last report is older than [`MODEL_REPORT_EVERY`]).
     pub(crate) fn used_model(&self, id: &str, model: &str) -> bool {
-        let now = Utc::now();
+        self.used_model_at(id, model, Utc::now())
+    }
+
+    fn used_model_at(&self, id: &str, model: &str, now: DateTime<Utc>) -> bool {
         let mut models = self.models.lock().unwrap_or_else(|e| e.into_inner());
-        let key = (id.to_string(), model.to_string());
-        if models.get(&key).is_some_and(|at| now - *at < MODEL_REPORT_EVERY) {
+        // Looked up by reference: every gateway request asks, and almost
+        // always the answer is "reported recently".
+        let last = models.get(id).and_then(|m| m.get(model)).copied();
+        if last.is_some_and(|at| now - at < MODEL_REPORT_EVERY) {
             return false;
         }
-        if models.len() >= MAX_MODELS_REMEMBERED && !models.contains_key(&key) {
-            if let Some(oldest) = models.iter().min_by_key(|(_, at)| **at).map(|(k, _)| k.clone()) {
-                models.remove(&oldest);
+        if last.is_none() && models.values().map(BTreeMap::len).sum::<usize>() >= MAX_MODELS_REMEMBERED {
+            let oldest = models
+                .iter()
+                .flat_map(|(id, m)| m.iter().map(move |(model, at)| (*at, id.clone(), model.clone())))
+                .min();
+            if let Some((_, id, model)) = oldest {
+                if let Some(m) = models.get_mut(&id) {
+                    m.remove(&model);
+                    if m.is_empty() {
+                        models.remove(&id);
+                    }
+                }
             }
         }
-        models.insert(key, now);
+        models
+            .entry(id.to_string())
+            .or_default()
+            .insert(model.to_string(), now);
         true
     }
 
@@ -177,6 +194,57 @@ mod tests {
         );
         assert_eq!(s["anthropic"].errors, 1);
         assert_eq!(s["anthropic"].last_error.as_deref(), Some("HTTP 500 api_error"));
+    }
+
+    #[test]
+    fn a_model_is_reported_on_first_use_then_hourly_and_at_most_256_are_remembered() {
+        let t = Traffic::default();
+        let start = Utc::now();
+        let at = |minutes| start + chrono::Duration::minutes(minutes);
+        assert!(t.used_model_at("anthropic", "claude-sonnet-4-5", at(0)));
+        assert!(!t.used_model_at("anthropic", "claude-sonnet-4-5", at(59)));
+        assert!(
+            t.used_model_at("openai", "claude-sonnet-4-5", at(1)),
+            "per provider"
+        );
+        assert!(
+            t.used_model_at("anthropic", "claude-opus-4-1", at(2)),
+            "per model"
+        );
+        assert!(
+            t.used_model_at("anthropic", "claude-sonnet-4-5", at(61)),
+            "an hour on"
+        );
+        assert!(!t.used_model_at("anthropic", "claude-sonnet-4-5", at(62)));
+        // Full: a new pair pushes out the pair reported longest ago
+        // ("openai" at minute 1), and only that one.
+        for i in 0..MAX_MODELS_REMEMBERED - 3 {
+            assert!(t.used_model_at("ollama", &format!("m{i}"), at(3)));
+        }
+        assert!(t.used_model_at("ollama", "one-more", at(4)));
+        let remembered = |id: &str, model: &str| {
+            t.models
+                .lock()
+                .expect("lock")
+                .get(id)
+                .is_some_and(|m| m.contains_key(model))
+        };
+        assert!(!remembered("openai", "claude-sonnet-4-5"));
+        assert!(
+            !t.models.lock().expect("lock").contains_key("openai"),
+            "no empty provider left"
+        );
+        assert!(remembered("anthropic", "claude-opus-4-1") && remembered("ollama", "one-more"));
+        assert!(!t.used_model_at("anthropic", "claude-sonnet-4-5", at(63)));
+        assert_eq!(
+            t.models
+                .lock()
+                .expect("lock")
+                .values()
+                .map(BTreeMap::len)
+                .sum::<usize>(),
+            MAX_MODELS_REMEMBERED
+        );
     }
 
     #[test]

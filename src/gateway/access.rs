@@ -25,9 +25,8 @@
 //! (there is none: an allowed origin gets its answer only through a
 //! same-origin proxy or a non-browser client).
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderMap, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::translate;
@@ -49,16 +48,13 @@ pub(crate) enum Refusal {
     Token { given: bool },
 }
 
-/// Every gateway request passes through here before routing.
-pub(super) async fn guard(State(engine): State<EngineHandle>, request: Request, next: Next) -> Response {
+/// Every gateway request is asked here before routing (by the gateway's
+/// door, see `handler::door`): the answer to send instead, when refused.
+pub(super) fn refusal(engine: &EngineHandle, request: &Request) -> Option<Response> {
     let config = engine.current_config();
-    match check(&config.gateway, request.method(), request.headers()) {
-        Ok(()) => next.run(request).await,
-        Err(refusal) => {
-            tracing::warn!(path = %request.uri().path(), "gateway request refused: {}", message(&refusal));
-            refusal_response(protocol_of_path(request.uri().path()), &refusal)
-        }
-    }
+    let refusal = check(&config.gateway, request.method(), request.headers()).err()?;
+    tracing::warn!(path = %request.uri().path(), "gateway request refused: {}", message(&refusal));
+    Some(refusal_response(protocol_of_path(request.uri().path()), &refusal))
 }
 
 /// The decision, pure: config and request head in, refusal out.

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -92,8 +92,16 @@ impl Plans {
     }
 }
 
-/// Refuses requests whose `Host` is not this machine (DNS rebinding), as the dashboard does.
-pub(crate) async fn check_host(State(gw): State<Gateway>, request: Request, next: Next) -> Response {
+/// Every gateway request passes this door before routing, and is turned
+/// away in this order: a `Host` that is not this machine (DNS rebinding, as
+/// the dashboard refuses it); what [`super::access`] refuses (web pages, non-JSON
+/// bodies, a missing client token); then `HEAD` on any path is answered at once
+/// (Claude Code checks connectivity with `HEAD /api/hello` at start; an empty
+/// 200 says "reachable", whatever the path).
+///
+/// One layer for the three: each `from_fn` layer costs every request a
+/// clone of the service behind it and a boxed future.
+pub(crate) async fn door(State(gw): State<Gateway>, request: Request, next: Next) -> Response {
     let host = request
         .headers()
         .get(header::HOST)
@@ -108,7 +116,32 @@ pub(crate) async fn check_host(State(gw): State<Gateway>, request: Request, next
             None,
         );
     }
+    if let Some(refused) = super::access::refusal(&gw.engine, &request) {
+        return refused;
+    }
+    if request.method() == axum::http::Method::HEAD {
+        return StatusCode::OK.into_response();
+    }
     next.run(request).await
+}
+
+/// A call's head and body, as the handlers take them: the headers moved out
+/// of the request rather than copied (axum's `HeaderMap` extractor clones
+/// them), the body read whole under [`super::BODY_LIMIT`] as `Bytes` reads it.
+pub(crate) struct Call {
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Call {
+    type Rejection = <Bytes as FromRequest<S>>::Rejection;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        let headers = std::mem::take(&mut parts.headers);
+        let body = Bytes::from_request(Request::from_parts(parts, body), state).await?;
+        Ok(Call { headers, body })
+    }
 }
 
 fn protocol_of_path(path: &str) -> Protocol {
@@ -119,11 +152,11 @@ fn protocol_of_path(path: &str) -> Protocol {
     }
 }
 
-pub(crate) async fn messages(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn messages(State(gw): State<Gateway>, Call { headers, body }: Call) -> Response {
     gw.handle(Protocol::Anthropic, &headers, body).await
 }
 
-pub(crate) async fn chat_completions(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn chat_completions(State(gw): State<Gateway>, Call { headers, body }: Call) -> Response {
     gw.handle(Protocol::OpenAi, &headers, body).await
 }
 
@@ -131,7 +164,7 @@ pub(crate) async fn chat_completions(State(gw): State<Gateway>, headers: HeaderM
 /// Completions at the door, served like `/v1/chat/completions` (same route,
 /// same failover), answered as Responses objects and events. See
 /// [`translate::responses_to_chat_request`] for what is carried.
-pub(crate) async fn responses(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn responses(State(gw): State<Gateway>, Call { headers, body }: Call) -> Response {
     let invalid = |message: &str| {
         error_response(
             Protocol::OpenAi,
@@ -177,15 +210,6 @@ pub(crate) async fn responses_websocket() -> Response {
     )
 }
 
-/// `HEAD` on any path: Claude Code checks connectivity with `HEAD /api/hello`
-/// at start; an empty 200 says "reachable" at once, whatever the path.
-pub(crate) async fn head_anywhere(request: Request, next: Next) -> Response {
-    if request.method() == axum::http::Method::HEAD {
-        return StatusCode::OK.into_response();
-    }
-    next.run(request).await
-}
-
 /// `POST /v1/messages/count_tokens` (Claude Code may ask it to size its
 /// context): answered by the Anthropic APIs of the route in order, failing
 /// over like a generation (an error status, a dead or hung connection moves
@@ -193,7 +217,7 @@ pub(crate) async fn head_anywhere(request: Request, next: Next) -> Response {
 /// (Bedrock and Vertex are not asked); when none can answer, an estimate
 /// (about four bytes of text a token) is returned, marked as such with
 /// `"estimated": true` and the [`ESTIMATE_HEADER`] header.
-pub(crate) async fn count_tokens(State(gw): State<Gateway>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn count_tokens(State(gw): State<Gateway>, Call { headers, body }: Call) -> Response {
     let req = match parse(Protocol::Anthropic, body, &headers) {
         Ok(r) => r,
         Err(response) => return *response,

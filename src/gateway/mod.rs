@@ -55,7 +55,7 @@ pub fn router(
     hosts: HostPolicy,
 ) -> Result<Router, crate::http::ClientError> {
     let state = handler::Gateway {
-        engine: engine.clone(),
+        engine,
         keys: Arc::new(keys::Keys::new(credentials)),
         client: crate::http::gateway_client()?,
         traffic,
@@ -73,11 +73,9 @@ pub fn router(
         .route("/v1/models", get(handler::models))
         .fallback(handler::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(handler::head_anywhere))
-        // Who may spend the user's credits: web pages only when allowed, JSON
-        // bodies only, the optional client token (see `access`).
-        .layer(middleware::from_fn_with_state(engine, access::guard))
-        .layer(middleware::from_fn_with_state(state.clone(), handler::check_host))
+        // Who may spend the user's credits: this machine only, web pages only
+        // when allowed, JSON bodies only, the optional client token.
+        .layer(middleware::from_fn_with_state(state.clone(), handler::door))
         .with_state(state))
 }
 
