@@ -26,6 +26,7 @@
 #   BENCH_LITELLM_WORKERS=2   LiteLLM proxy worker processes (one per core here)
 #   BENCH_TENSORZERO=1        0: leave TensorZero out
 #   BENCH_CCR=1               0: leave claude-code-router out
+#   BENCH_FLOOR=1             0: leave out the "floor" rows (examples/bench_floor.rs)
 #   BENCH_BASELINE_BIN=PATH   another switchboard binary (e.g. an older commit's
 #                             release build): measured in the same run as
 #                             "switchboard-base" rows, so before/after compare
@@ -65,6 +66,10 @@
 #                               ~/.cache/switchboard-ccr), `ccr start` with a temp HOME:
 #                               Router default anthropic, `fallback` to openai. It routes
 #                               Anthropic /v1/messages only, so the other rows say n/a
+#   examples/bench_floor.rs     "floor": the barest proxy hyper makes (one thread, every
+#                               request passed on as it came, no routing, checks, keys or
+#                               translation): what one more local hop costs on this machine,
+#                               the least any gateway here can add
 #   examples/bench_load.rs      the load generator and the table
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -82,6 +87,7 @@ litellm_workers=${BENCH_LITELLM_WORKERS:-2}
 with_tensorzero=${BENCH_TENSORZERO:-1}
 with_ccr=${BENCH_CCR:-1}
 baseline_bin=${BENCH_BASELINE_BIN-}
+with_floor=${BENCH_FLOOR:-1}
 
 log() { printf 'gateway bench: %s\n' "$*" >&2; }
 die() {
@@ -94,10 +100,13 @@ has_api() { [[ ,$apis, == *,$1,* ]]; }
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/switchboard-target}
 if [[ ${BENCH_BUILD:-1} == 1 ]]; then
     log "building (release)"
-    cargo build --quiet --release --locked --bin switchboard --example bench_upstream --example bench_load
+    cargo build --quiet --release --locked --bin switchboard --example bench_upstream --example bench_load \
+        --example bench_floor
 fi
 bin=$CARGO_TARGET_DIR/release
-for b in switchboard examples/bench_upstream examples/bench_load; do
+floor_bin=
+[[ $with_floor != 1 ]] || floor_bin=examples/bench_floor
+for b in switchboard examples/bench_upstream examples/bench_load $floor_bin; do
     [[ -x $bin/$b ]] || die "$bin/$b is missing (BENCH_BUILD=0 uses the binaries already built)"
 done
 
@@ -153,6 +162,18 @@ for _ in $(seq 100); do [[ -s $tmp/upstream.addr ]] && break; sleep 0.05; done
 upstream=http://$(head -1 "$tmp/upstream.addr")
 wait_http "$upstream/v1/models" "the fake upstream"
 log "fake upstream on $upstream"
+
+# ---- the floor: a bare proxy -----------------------------------------------------
+
+floor=
+if [[ $with_floor == 1 ]]; then
+    setsid "$bin/examples/bench_floor" "$upstream" >"$tmp/floor.addr" 2>"$tmp/floor.log" &
+    pids+=($!)
+    for _ in $(seq 100); do [[ -s $tmp/floor.addr ]] && break; sleep 0.05; done
+    floor=http://$(head -1 "$tmp/floor.addr")
+    wait_http "$floor/v1/models" "the floor proxy"
+    log "floor (bare hyper proxy) on $floor"
+fi
 
 # ---- Switchboard ----------------------------------------------------------------
 
@@ -378,6 +399,7 @@ ccr_why="claude-code-router routes Anthropic /v1/messages only (its other handle
 for api in ${apis//,/ }; do
     case $api in messages | chat | responses) ;; *) die "unknown API $api in BENCH_APIS (messages, chat, responses)" ;; esac
     add "$api" direct "$upstream"
+    [[ -z $floor ]] || add "$api" floor "$floor"
     add "$api" switchboard "$switchboard"
     [[ $api != responses ]] || add "$api" switchboard-pass "$switchboard_pass"
     if [[ -n $base ]]; then
