@@ -160,40 +160,19 @@ pub(crate) async fn chat_completions(State(gw): State<Gateway>, Call { headers, 
     gw.handle(Protocol::OpenAi, &headers, body).await
 }
 
-/// `POST /v1/responses` (OpenAI Responses API): translated to Chat
-/// Completions at the door, served like `/v1/chat/completions` (same route,
-/// same failover), answered as Responses objects and events. See
-/// [`translate::responses_to_chat_request`] for what is carried.
+/// `POST /v1/responses` (OpenAI Responses API): passed as is to OpenAI,
+/// translated to Chat Completions for any other provider (when one is
+/// tried, see [`upstream::ResponsesBody`]), served like
+/// `/v1/chat/completions` (same route, same failover), answered as Responses
+/// objects and events. See [`translate::responses_to_chat_request`] for what
+/// is carried.
 pub(crate) async fn responses(State(gw): State<Gateway>, Call { headers, body }: Call) -> Response {
-    let invalid = |message: &str| {
-        error_response(
-            Protocol::OpenAi,
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            message,
-            None,
-        )
-    };
-    let value: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => return invalid(&format!("the body is not valid JSON: {e}")),
-    };
-    // Untranslatable (state kept at OpenAI, hosted-tool items): only OpenAI
-    // itself can serve it; the routing reads model and stream from the original.
-    let (bytes, untranslatable) =
-        match translate::responses_to_chat_request(&value, "").map(|chat| serde_json::to_vec(&chat)) {
-            Ok(Ok(b)) => (Bytes::from(b), None),
-            Ok(Err(e)) => return invalid(&e.to_string()),
-            Err(e) => (body.clone(), Some(e)),
-        };
-    let mut req = match parse(Protocol::OpenAi, bytes, &headers) {
+    // `model` and `stream` have the same names and meaning in both APIs.
+    let mut req = match parse(Protocol::OpenAi, body, &headers) {
         Ok(r) => r,
         Err(response) => return *response,
     };
-    req.responses = Some(upstream::ResponsesBody {
-        original: body,
-        untranslatable,
-    });
+    req.responses = Some(upstream::ResponsesBody::default());
     gw.serve(req).await
 }
 
@@ -454,11 +433,15 @@ impl Gateway {
                     ),
                 }
             }
-            None if req.responses.as_ref().is_some_and(|r| r.untranslatable.is_some()) => {
+            None if req
+                .responses
+                .as_ref()
+                .is_some_and(|r| r.untranslatable().is_some()) =>
+            {
                 let why = req
                     .responses
                     .as_ref()
-                    .and_then(|r| r.untranslatable.as_ref())
+                    .and_then(|r| r.untranslatable())
                     .map(|e| e.to_string())
                     .unwrap_or_default();
                 error_response(

@@ -36,20 +36,41 @@ pub(crate) struct ClientRequest {
     /// Anthropic headers worth passing on to Anthropic-dialect upstreams.
     pub(crate) anthropic_version: Option<HeaderValue>,
     pub(crate) anthropic_beta: Option<HeaderValue>,
-    /// The client spoke the Responses API: `raw` is its request translated
-    /// to Chat Completions (when it could be), and answers go back as
-    /// Responses objects/events.
+    /// The client spoke the Responses API (`raw` is its body as sent, which
+    /// OpenAI's own API gets): answers go back as Responses objects/events.
     pub(crate) responses: Option<ResponsesBody>,
 }
 
-/// A Responses API request as the client sent it.
-#[derive(Debug)]
+/// What a Responses API request becomes for providers that do not speak it.
+#[derive(Debug, Default)]
 pub(crate) struct ResponsesBody {
-    /// The original body: what OpenAI's own API gets (see [`native_responses`]).
-    pub(crate) original: Bytes,
-    /// Why it could not be translated to Chat Completions (e.g.
-    /// `previous_response_id`): then only OpenAI itself can serve it.
-    pub(crate) untranslatable: Option<translate::TranslateError>,
+    /// The request translated to Chat Completions, made when the first
+    /// provider that needs it is tried: a request that OpenAI serves as is
+    /// (Codex's, tens of kilobytes of instructions and tools) is never parsed
+    /// whole. `Err`: why it cannot be (e.g. `previous_response_id`), so only
+    /// OpenAI itself can serve it.
+    chat: std::sync::OnceLock<Result<Bytes, translate::TranslateError>>,
+}
+
+impl ResponsesBody {
+    /// The Chat Completions translation of `raw`, the Responses body.
+    fn chat(&self, raw: &[u8]) -> Result<&Bytes, &translate::TranslateError> {
+        self.chat
+            .get_or_init(|| {
+                let value: Value = serde_json::from_slice(raw)
+                    .map_err(|e| translate::TranslateError::Invalid(e.to_string()))?;
+                let chat = translate::responses_to_chat_request(&value, "")?;
+                serde_json::to_vec(&chat)
+                    .map(Bytes::from)
+                    .map_err(|e| translate::TranslateError::Invalid(e.to_string()))
+            })
+            .as_ref()
+    }
+
+    /// Why the request could not be translated, once a provider needed it.
+    pub(crate) fn untranslatable(&self) -> Option<&translate::TranslateError> {
+        self.chat.get().and_then(|c| c.as_ref().err())
+    }
 }
 
 /// Whether `candidate` gets a Responses request as is, at
@@ -152,47 +173,50 @@ pub(crate) fn body_for(
         provider: candidate.provider.id.clone(),
         source,
     };
-    if let Some(responses) = &req.responses {
-        if native_responses(req, candidate) {
+    // The Chat Completions body the rest works from: a Responses request's
+    // translation, unless the candidate takes it as is.
+    let raw = match &req.responses {
+        Some(_) if native_responses(req, candidate) => {
             if req.model() == Some(model) || model.is_empty() {
-                return Ok(UpstreamBody::Raw(responses.original.clone()));
+                return Ok(UpstreamBody::Raw(req.raw.clone()));
             }
-            let mut body: Value = serde_json::from_slice(&responses.original)?;
+            let mut body = req.value()?;
             if let Some(object) = body.as_object_mut() {
                 object.insert("model".into(), Value::String(model.to_string()));
             }
             return Ok(UpstreamBody::Json(body));
         }
-        if let Some(why) = &responses.untranslatable {
-            return Err(translate_error(why.clone()));
-        }
-    }
+        Some(responses) => responses
+            .chat(&req.raw)
+            .map_err(|why| translate_error(why.clone()))?,
+        None => &req.raw,
+    };
     let mut body = match (req.protocol, candidate.dialect.protocol()) {
         // Bedrock and Vertex follow the public Messages API: no system turns
         // inside `messages` (Claude Code sends them).
         (Protocol::Anthropic, Protocol::Anthropic)
             if matches!(candidate.dialect, Dialect::Bedrock | Dialect::Vertex) =>
         {
-            let mut typed: anthropic::MessagesRequest = serde_json::from_slice(&req.raw)?;
+            let mut typed: anthropic::MessagesRequest = serde_json::from_slice(raw)?;
             if !translate::fold_system_turns(&mut typed) && (req.model() == Some(model) || model.is_empty()) {
-                return Ok(UpstreamBody::Raw(req.raw.clone()));
+                return Ok(UpstreamBody::Raw(raw.clone()));
             }
             serde_json::to_value(typed)?
         }
         (from, to) if from == to => {
             if req.model() == Some(model) || model.is_empty() {
-                return Ok(UpstreamBody::Raw(req.raw.clone()));
+                return Ok(UpstreamBody::Raw(raw.clone()));
             }
-            req.value()?
+            serde_json::from_slice(raw)?
         }
         (Protocol::Anthropic, _) => {
-            let typed: anthropic::MessagesRequest = serde_json::from_slice(&req.raw)?;
+            let typed: anthropic::MessagesRequest = serde_json::from_slice(raw)?;
             let mut out = translate::anthropic_to_openai_request(&typed, model).map_err(translate_error)?;
             fit_output_limit(&mut out, candidate.provider.kind);
             serde_json::to_value(out)?
         }
         (Protocol::OpenAi, _) => {
-            let typed: openai::ChatRequest = serde_json::from_slice(&req.raw)?;
+            let typed: openai::ChatRequest = serde_json::from_slice(raw)?;
             let out = translate::openai_to_anthropic_request(&typed, model).map_err(translate_error)?;
             serde_json::to_value(out)?
         }
@@ -426,6 +450,91 @@ mod tests {
         assert!(!failure(400, &error("invalid_request_error")).is_provider_failure());
         assert!(!failure(404, &error("not_found_error")).is_provider_failure());
         assert!(!failure(413, &error("request_too_large")).is_provider_failure());
+    }
+
+    fn candidate(kind: &str, base: &str, dialect: Dialect) -> Candidate {
+        let text = format!(
+            "use_catalog = false\n[[providers]]\nid = \"{kind}\"\nkind = \"{kind}\"\nbase_url = \"{base}\"\nmodel = \"m-{kind}\"\n"
+        );
+        let provider = crate::config::Config::parse(&text, std::path::Path::new("/x.toml"))
+            .expect("valid test config")
+            .providers
+            .remove(0);
+        Candidate {
+            provider,
+            dialect,
+            state: crate::model::State::Operational,
+            keep_client_model: true,
+        }
+    }
+
+    fn responses_request(body: serde_json::Value) -> ClientRequest {
+        let raw = Bytes::from(serde_json::to_vec(&body).expect("json"));
+        let mut req = ClientRequest::parse(Protocol::OpenAi, raw, &HeaderMap::new()).expect("a JSON object");
+        req.responses = Some(ResponsesBody::default());
+        req
+    }
+
+    #[test]
+    fn a_responses_request_is_translated_only_when_a_provider_needs_it() {
+        let openai = candidate("openai", "http://127.0.0.1:1/v1", Dialect::OpenAiChat);
+        let anthropic = candidate("anthropic", "http://127.0.0.1:2", Dialect::Anthropic);
+        let translated = |req: &ClientRequest| req.responses.as_ref().is_some_and(|r| r.chat.get().is_some());
+
+        let req = responses_request(serde_json::json!({
+            "model": "gpt-5-codex", "stream": true, "instructions": "Be brief.",
+            "input": [{"role": "user", "content": [{"type": "input_text", "text": "hi"}]}]
+        }));
+        assert_eq!((req.model(), req.stream()), (Some("gpt-5-codex"), true));
+        match body_for(&req, &openai, "gpt-5-codex") {
+            Ok(UpstreamBody::Raw(raw)) => assert_eq!(raw, req.raw, "OpenAI gets the body as sent"),
+            other => panic!("expected the raw body, got {other:?}"),
+        }
+        assert!(!translated(&req), "served as is: never parsed whole");
+        match body_for(&req, &anthropic, "m-anthropic") {
+            Ok(UpstreamBody::Json(v)) => {
+                assert_eq!(v["model"], "m-anthropic");
+                assert_eq!(v["system"], "Be brief.");
+                assert_eq!(v["messages"][0]["role"], "user");
+            }
+            other => panic!("expected a Messages body, got {other:?}"),
+        }
+        assert!(
+            translated(&req),
+            "translated for the first provider that needed it"
+        );
+        assert!(req
+            .responses
+            .as_ref()
+            .is_some_and(|r| r.untranslatable().is_none()));
+
+        // State kept at OpenAI: only OpenAI can serve it, and the reason is kept.
+        let req = responses_request(serde_json::json!({
+            "model": "gpt-5-codex", "previous_response_id": "resp_1", "input": "and then?"
+        }));
+        assert!(matches!(
+            body_for(&req, &openai, "gpt-5-codex"),
+            Ok(UpstreamBody::Raw(_))
+        ));
+        assert!(
+            req.responses
+                .as_ref()
+                .is_some_and(|r| r.untranslatable().is_none()),
+            "not asked yet"
+        );
+        assert!(matches!(
+            body_for(&req, &anthropic, "m-anthropic"),
+            Err(PrepareError::Translate { .. })
+        ));
+        let why = req
+            .responses
+            .as_ref()
+            .and_then(|r| r.untranslatable())
+            .map(|e| e.to_string());
+        assert!(
+            why.is_some_and(|w| w.contains("previous_response_id")),
+            "the reason is kept"
+        );
     }
 
     #[test]
