@@ -89,9 +89,10 @@ impl Traffic {
         if last.is_none() && models.values().map(BTreeMap::len).sum::<usize>() >= MAX_MODELS_REMEMBERED {
             let oldest = models
                 .iter()
-                .flat_map(|(id, m)| m.iter().map(move |(model, at)| (*at, id.clone(), model.clone())))
-                .min();
-            if let Some((_, id, model)) = oldest {
+                .flat_map(|(id, m)| m.iter().map(move |(model, at)| (*at, id, model)))
+                .min()
+                .map(|(_, id, model)| (id.clone(), model.clone()));
+            if let Some((id, model)) = oldest {
                 if let Some(m) = models.get_mut(&id) {
                     m.remove(&model);
                     if m.is_empty() {

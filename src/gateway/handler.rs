@@ -419,8 +419,11 @@ impl Gateway {
                 }
             }
         }
-        match last {
-            Some((id, failure)) => {
+        // A Responses request no OpenAI API could take as is, and no other
+        // provider could take translated.
+        let untranslatable = req.responses.as_ref().and_then(|r| r.untranslatable());
+        match (last, untranslatable) {
+            (Some((id, failure)), _) => {
                 let candidate = plan.iter().find(|c| c.provider.id == id);
                 match candidate {
                     Some(c) => self.failure_response(&req, c, &failure),
@@ -433,26 +436,14 @@ impl Gateway {
                     ),
                 }
             }
-            None if req
-                .responses
-                .as_ref()
-                .is_some_and(|r| r.untranslatable().is_some()) =>
-            {
-                let why = req
-                    .responses
-                    .as_ref()
-                    .and_then(|r| r.untranslatable())
-                    .map(|e| e.to_string())
-                    .unwrap_or_default();
-                error_response(
-                    protocol,
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request_error",
-                    &format!("{why}; no OpenAI API in the route could take it as is"),
-                    None,
-                )
-            }
-            None => {
+            (None, Some(why)) => error_response(
+                protocol,
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                &format!("{why}; no OpenAI API in the route could take it as is"),
+                None,
+            ),
+            (None, None) => {
                 let why = if skipped.is_empty() {
                     "no provider that can serve requests is enabled (check `preferred` and `fallback`)"
                         .to_string()
