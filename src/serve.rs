@@ -10,18 +10,23 @@
 //!   costs this process no descriptor, instead of exhausting descriptors
 //!   until nothing (the dashboard included) can be opened.
 //!
-//! Every request carries the peer's address as axum's `ConnectInfo`, which
-//! the dashboard uses to tell this machine from others. Shutdown is graceful:
-//! accepting stops, connections finish their request in flight.
+//! What answers is a [`Answer`]: the dashboard's axum router (every request
+//! carries the peer's address as axum's `ConnectInfo`, which the dashboard
+//! uses to tell this machine from others), or the gateway, which dispatches
+//! on its own. Shutdown is graceful: accepting stops, connections finish
+//! their request in flight.
 //! Left out: TLS and HTTP/2 (loopback plain HTTP/1.1 is what the clients use).
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
+use axum::response::Response;
 use axum::Router;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
@@ -55,11 +60,39 @@ impl Limits {
     };
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then stops
+/// What a server answers each request with. One value per server, cloned
+/// per connection.
+pub(crate) trait Answer: Clone + Send + 'static {
+    fn answer(
+        &self,
+        request: hyper::Request<Incoming>,
+        peer: SocketAddr,
+    ) -> impl Future<Output = Response> + Send + use<Self>;
+}
+
+impl Answer for Router {
+    fn answer(
+        &self,
+        mut request: hyper::Request<Incoming>,
+        peer: SocketAddr,
+    ) -> impl Future<Output = Response> + Send + use<> {
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let mut router = self.clone();
+        let call = tower_service::Service::call(&mut router, request.map(axum::body::Body::new));
+        async move {
+            match call.await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        }
+    }
+}
+
+/// Serves `answer` on `listener` until `shutdown` resolves, then stops
 /// accepting and waits for open connections to finish their current request.
 pub(crate) async fn serve(
     listener: TcpListener,
-    router: Router,
+    answer: impl Answer,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -89,15 +122,13 @@ pub(crate) async fn serve(
         };
         // Streams are many small writes: no Nagle delay on them.
         let _ = tcp.set_nodelay(true);
-        let router = router.clone();
+        let answer = answer.clone();
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
-            let service =
-                hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-                    request.extensions_mut().insert(ConnectInfo(peer));
-                    let mut router = router.clone();
-                    tower_service::Service::call(&mut router, request.map(axum::body::Body::new))
-                });
+            let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+                let answered = answer.answer(request, peer);
+                async move { Ok::<_, Infallible>(answered.await) }
+            });
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_read_timeout)

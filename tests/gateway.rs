@@ -408,7 +408,7 @@ async fn start_with(text: &str, anthropic: Fake, openai: Fake, env: HashMap<Stri
     let router = gateway::router(engine.clone(), creds, traffic.clone(), HostPolicy::loopback()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(gateway::serve(listener, router, std::future::pending()));
     Gw {
         url: format!("http://{addr}"),
         engine,
@@ -1434,6 +1434,70 @@ async fn head_anywhere_and_websocket_upgrades_are_answered_at_once() {
         .await
         .unwrap();
     assert_eq!(r.status(), 405, "no upgrade: the client falls back to HTTP");
+    assert!(gw.anthropic.calls().is_empty() && gw.openai.calls().is_empty());
+}
+
+/// The gateway's own dispatch (no axum router): an unknown path, a known one
+/// asked with the wrong method and a body over the cap each get an error in
+/// the protocol of the path, and none reaches a provider.
+#[tokio::test]
+async fn unknown_paths_wrong_methods_and_oversized_bodies_are_answered_in_the_clients_protocol() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    let client = reqwest::Client::new();
+
+    let r = client
+        .post(format!("{}/v1/complete", gw.url))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let error: Value = r.json().await.unwrap();
+    assert_eq!(error["type"], "error", "Anthropic's shape: {error}");
+    assert_eq!(error["error"]["type"], "not_found_error");
+    assert!(error["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("/v1/complete"));
+
+    let r = client
+        .get(format!("{}/v1/chat/completions", gw.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["allow"], "POST");
+    let error: Value = r.json().await.unwrap();
+    assert_eq!(
+        error["error"]["type"], "invalid_request_error",
+        "OpenAI's shape: {error}"
+    );
+    assert!(error.get("type").is_none(), "OpenAI's shape: {error}");
+
+    let r = client
+        .post(format!("{}/v1/models", gw.url))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["allow"], "GET");
+
+    // Over the 32 MiB cap: refused before any provider is asked.
+    let big = format!(
+        r#"{{"model":"x","max_tokens":1,"messages":[],"pad":"{}"}}"#,
+        "a".repeat(33 << 20)
+    );
+    let r = client
+        .post(format!("{}/v1/messages", gw.url))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let error: Value = r.json().await.unwrap();
+    assert_eq!(error["error"]["type"], "request_too_large", "{error}");
     assert!(gw.anthropic.calls().is_empty() && gw.openai.calls().is_empty());
 }
 

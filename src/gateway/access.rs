@@ -25,8 +25,7 @@
 //! (there is none: an allowed origin gets its answer only through a
 //! same-origin proxy or a non-browser client).
 
-use axum::extract::Request;
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::translate;
@@ -50,7 +49,7 @@ pub(crate) enum Refusal {
 
 /// Every gateway request is asked here before routing (by the gateway's
 /// door, see `handler::door`): the answer to send instead, when refused.
-pub(super) fn refusal(engine: &EngineHandle, request: &Request) -> Option<Response> {
+pub(super) fn refusal<B>(engine: &EngineHandle, request: &Request<B>) -> Option<Response> {
     let config = engine.current_config();
     let refusal = check(&config.gateway, request.method(), request.headers()).err()?;
     tracing::warn!(path = %request.uri().path(), "gateway request refused: {}", message(&refusal));

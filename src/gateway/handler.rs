@@ -13,11 +13,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
-use axum::extract::{FromRequest, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::Next;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt as _;
+use hyper::body::Incoming;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
@@ -92,56 +92,155 @@ impl Plans {
     }
 }
 
-/// Every gateway request passes this door before routing, and is turned
-/// away in this order: a `Host` that is not this machine (DNS rebinding, as
-/// the dashboard refuses it); what [`super::access`] refuses (web pages, non-JSON
-/// bodies, a missing client token); then `HEAD` on any path is answered at once
-/// (Claude Code checks connectivity with `HEAD /api/hello` at start; an empty
-/// 200 says "reachable", whatever the path).
-///
-/// One layer for the three: each `from_fn` layer costs every request a
-/// clone of the service behind it and a boxed future.
-pub(crate) async fn door(State(gw): State<Gateway>, request: Request, next: Next) -> Response {
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
-    if !gw.hosts.allows(host) {
-        return error_response(
-            protocol_of_path(request.uri().path()),
-            StatusCode::FORBIDDEN,
-            "permission_error",
-            "this gateway only answers requests addressed to localhost",
+impl Gateway {
+    /// Answers one request: the door, then the endpoint its method and path
+    /// name. Takes the shared state by `Arc`, as hyper wants a future that
+    /// owns what it uses.
+    pub(super) async fn answer(self: Arc<Self>, request: hyper::Request<Incoming>) -> Response {
+        if let Some(turned_away) = self.door(&request) {
+            return turned_away;
+        }
+        let (parts, body) = request.into_parts();
+        let endpoint = match Endpoint::of(parts.uri.path()) {
+            Some(e) => e,
+            None => return not_found(parts.uri.path()),
+        };
+        match (endpoint, parts.method) {
+            (Endpoint::Models, Method::GET) => self.models(),
+            (Endpoint::Responses, Method::GET) => responses_websocket(),
+            (endpoint, Method::POST) => {
+                let protocol = endpoint.protocol();
+                let body = match read_body(body, protocol).await {
+                    Ok(b) => b,
+                    Err(response) => return *response,
+                };
+                let headers = &parts.headers;
+                match endpoint {
+                    Endpoint::Messages => self.handle(protocol, headers, body).await,
+                    Endpoint::ChatCompletions => self.handle(protocol, headers, body).await,
+                    Endpoint::Responses => self.responses(headers, body).await,
+                    Endpoint::CountTokens => self.count_tokens(headers, body).await,
+                    Endpoint::Models => method_not_allowed(endpoint, "GET"),
+                }
+            }
+            (endpoint, _) => method_not_allowed(endpoint, endpoint.method()),
+        }
+    }
+
+    /// Every gateway request passes this door before its endpoint, and is
+    /// turned away in this order: a `Host` that is not this machine (DNS
+    /// rebinding, as the dashboard refuses it); what [`super::access`]
+    /// refuses (web pages, non-JSON bodies, a missing client token); then
+    /// `HEAD` on any path is answered at once (Claude Code checks
+    /// connectivity with `HEAD /api/hello` at start; an empty 200 says
+    /// "reachable", whatever the path).
+    fn door(&self, request: &hyper::Request<Incoming>) -> Option<Response> {
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        if !self.hosts.allows(host) {
+            return Some(error_response(
+                protocol_of_path(request.uri().path()),
+                StatusCode::FORBIDDEN,
+                "permission_error",
+                "this gateway only answers requests addressed to localhost",
+                None,
+            ));
+        }
+        if let Some(refused) = super::access::refusal(&self.engine, request) {
+            return Some(refused);
+        }
+        (request.method() == Method::HEAD).then(|| StatusCode::OK.into_response())
+    }
+}
+
+/// The gateway's endpoints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Endpoint {
+    Messages,
+    ChatCompletions,
+    Responses,
+    CountTokens,
+    Models,
+}
+
+impl Endpoint {
+    fn of(path: &str) -> Option<Endpoint> {
+        Some(match path {
+            "/v1/messages" => Endpoint::Messages,
+            "/v1/chat/completions" => Endpoint::ChatCompletions,
+            "/v1/responses" => Endpoint::Responses,
+            "/v1/messages/count_tokens" => Endpoint::CountTokens,
+            "/v1/models" => Endpoint::Models,
+            _ => return None,
+        })
+    }
+
+    /// The protocol of the endpoint's requests and errors.
+    fn protocol(self) -> Protocol {
+        match self {
+            Endpoint::ChatCompletions | Endpoint::Responses => Protocol::OpenAi,
+            Endpoint::Messages | Endpoint::CountTokens | Endpoint::Models => Protocol::Anthropic,
+        }
+    }
+
+    /// The methods it answers, for `Allow`.
+    fn method(self) -> &'static str {
+        match self {
+            Endpoint::Models => "GET",
+            Endpoint::Responses => "GET, POST",
+            _ => "POST",
+        }
+    }
+}
+
+/// A request body, read whole under [`super::BODY_LIMIT`]; or the answer
+/// that says why it could not be (413 in the client's protocol when too
+/// large, 400 when the client stopped sending it).
+async fn read_body(body: Incoming, protocol: Protocol) -> Result<Bytes, Box<Response>> {
+    match http_body_util::Limited::new(body, super::BODY_LIMIT)
+        .collect()
+        .await
+    {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(Box::new(error_response(
+            protocol,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            match translate::error_types_for_status(413) {
+                (anthropic, _) if protocol == Protocol::Anthropic => anthropic,
+                (_, openai) => openai,
+            },
+            &format!(
+                "the request body is larger than the gateway accepts ({} MiB)",
+                super::BODY_LIMIT / (1024 * 1024)
+            ),
             None,
-        );
+        ))),
+        Err(e) => Err(Box::new(error_response(
+            protocol,
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            &format!("the request body could not be read: {e}"),
+            None,
+        ))),
     }
-    if let Some(refused) = super::access::refusal(&gw.engine, &request) {
-        return refused;
-    }
-    if request.method() == axum::http::Method::HEAD {
-        return StatusCode::OK.into_response();
-    }
-    next.run(request).await
 }
 
-/// A call's head and body, as the handlers take them: the headers moved out
-/// of the request rather than copied (axum's `HeaderMap` extractor clones
-/// them), the body read whole under [`super::BODY_LIMIT`] as `Bytes` reads it.
-pub(crate) struct Call {
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl<S: Send + Sync> FromRequest<S> for Call {
-    type Rejection = <Bytes as FromRequest<S>>::Rejection;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let (mut parts, body) = request.into_parts();
-        let headers = std::mem::take(&mut parts.headers);
-        let body = Bytes::from_request(Request::from_parts(parts, body), state).await?;
-        Ok(Call { headers, body })
-    }
+/// A known path asked with a method it does not answer.
+fn method_not_allowed(endpoint: Endpoint, allow: &'static str) -> Response {
+    let mut response = error_response(
+        endpoint.protocol(),
+        StatusCode::METHOD_NOT_ALLOWED,
+        "invalid_request_error",
+        &format!("this endpoint answers {allow} only"),
+        None,
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    response
 }
 
 fn protocol_of_path(path: &str) -> Protocol {
@@ -152,34 +251,10 @@ fn protocol_of_path(path: &str) -> Protocol {
     }
 }
 
-pub(crate) async fn messages(State(gw): State<Gateway>, Call { headers, body }: Call) -> Response {
-    gw.handle(Protocol::Anthropic, &headers, body).await
-}
-
-pub(crate) async fn chat_completions(State(gw): State<Gateway>, Call { headers, body }: Call) -> Response {
-    gw.handle(Protocol::OpenAi, &headers, body).await
-}
-
-/// `POST /v1/responses` (OpenAI Responses API): passed as is to OpenAI,
-/// translated to Chat Completions for any other provider (when one is
-/// tried, see [`upstream::ResponsesBody`]), served like
-/// `/v1/chat/completions` (same route, same failover), answered as Responses
-/// objects and events. See [`translate::responses_to_chat_request`] for what
-/// is carried.
-pub(crate) async fn responses(State(gw): State<Gateway>, Call { headers, body }: Call) -> Response {
-    // `model` and `stream` have the same names and meaning in both APIs.
-    let mut req = match parse(Protocol::OpenAi, body, &headers) {
-        Ok(r) => r,
-        Err(response) => return *response,
-    };
-    req.responses = Some(upstream::ResponsesBody::default());
-    gw.serve(req).await
-}
-
 /// `GET /v1/responses`: the Codex CLI first tries a WebSocket upgrade here
 /// (seven times) before it falls back to HTTP; a plain refusal at once lets
 /// it fall back without the waits.
-pub(crate) async fn responses_websocket() -> Response {
+fn responses_websocket() -> Response {
     error_response(
         Protocol::OpenAi,
         StatusCode::METHOD_NOT_ALLOWED,
@@ -189,128 +264,145 @@ pub(crate) async fn responses_websocket() -> Response {
     )
 }
 
-/// `POST /v1/messages/count_tokens` (Claude Code may ask it to size its
-/// context): answered by the Anthropic APIs of the route in order, failing
-/// over like a generation (an error status, a dead or hung connection moves
-/// on; the client's own 4xx is answered). Only Anthropic counts Claude tokens
-/// (Bedrock and Vertex are not asked); when none can answer, an estimate
-/// (about four bytes of text a token) is returned, marked as such with
-/// `"estimated": true` and the [`ESTIMATE_HEADER`] header.
-pub(crate) async fn count_tokens(State(gw): State<Gateway>, Call { headers, body }: Call) -> Response {
-    let req = match parse(Protocol::Anthropic, body, &headers) {
-        Ok(r) => r,
-        Err(response) => return *response,
-    };
-    let (config, plan) = gw.plan(Protocol::Anthropic);
-    let wait = config.gateway.headers_timeout;
-    let mut tried = Vec::new();
-    for candidate in plan.iter().filter(|c| c.dialect == Dialect::Anthropic) {
-        let id = &candidate.provider.id;
-        let auth = match gw.auth(candidate).await {
-            Ok(a) => a,
-            Err(why) => {
-                gw.skipped(id, &why);
-                continue;
-            }
+impl Gateway {
+    /// `POST /v1/responses` (OpenAI Responses API): passed as is to OpenAI,
+    /// translated to Chat Completions for any other provider (when one is
+    /// tried, see [`upstream::ResponsesBody`]), served like
+    /// `/v1/chat/completions` (same route, same failover), answered as Responses
+    /// objects and events. See [`translate::responses_to_chat_request`] for what
+    /// is carried.
+    async fn responses(&self, headers: &HeaderMap, body: Bytes) -> Response {
+        // `model` and `stream` have the same names and meaning in both APIs.
+        let mut req = match parse(Protocol::OpenAi, body, headers) {
+            Ok(r) => r,
+            Err(response) => return *response,
         };
-        let request = upstream::build(
-            &gw.client,
-            &req,
-            candidate,
-            &upstream::UpstreamBody::Raw(req.raw.clone()),
-            &auth,
-        )
-        .map(|mut r| {
-            let url = crate::http::join_path(r.url(), "count_tokens");
-            *r.url_mut() = url;
-            r
-        });
-        let Ok(request) = request else { continue };
-        let answer = match tokio::time::timeout(wait, gw.client.execute(request)).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) => {
-                tried.push(format!("{id}: {}", crate::probe::classify::root_cause(&e)));
-                continue;
-            }
-            Err(_) => {
-                tried.push(format!("{id}: no answer within {} s", wait.as_secs()));
-                continue;
-            }
+        req.responses = Some(upstream::ResponsesBody::default());
+        self.serve(req).await
+    }
+
+    /// `POST /v1/messages/count_tokens` (Claude Code may ask it to size its
+    /// context): answered by the Anthropic APIs of the route in order, failing
+    /// over like a generation (an error status, a dead or hung connection moves
+    /// on; the client's own 4xx is answered). Only Anthropic counts Claude tokens
+    /// (Bedrock and Vertex are not asked); when none can answer, an estimate
+    /// (about four bytes of text a token) is returned, marked as such with
+    /// `"estimated": true` and the [`ESTIMATE_HEADER`] header.
+    async fn count_tokens(&self, headers: &HeaderMap, body: Bytes) -> Response {
+        let req = match parse(Protocol::Anthropic, body, headers) {
+            Ok(r) => r,
+            Err(response) => return *response,
         };
-        let status = answer.status();
-        if status.is_server_error() || matches!(status.as_u16(), 402 | 408 | 429) {
-            tried.push(format!("{id}: HTTP {}", status.as_u16()));
-            continue;
+        let (config, plan) = self.plan(Protocol::Anthropic);
+        let wait = config.gateway.headers_timeout;
+        let mut tried = Vec::new();
+        for candidate in plan.iter().filter(|c| c.dialect == Dialect::Anthropic) {
+            let id = &candidate.provider.id;
+            let auth = match self.auth(candidate).await {
+                Ok(a) => a,
+                Err(why) => {
+                    self.skipped(id, &why);
+                    continue;
+                }
+            };
+            let request = upstream::build(
+                &self.client,
+                &req,
+                candidate,
+                &upstream::UpstreamBody::Raw(req.raw.clone()),
+                &auth,
+            )
+            .map(|mut r| {
+                let url = crate::http::join_path(r.url(), "count_tokens");
+                *r.url_mut() = url;
+                r
+            });
+            let Ok(request) = request else { continue };
+            let answer = match tokio::time::timeout(wait, self.client.execute(request)).await {
+                Ok(Ok(r)) => r,
+                Ok(Err(e)) => {
+                    tried.push(format!("{id}: {}", crate::probe::classify::root_cause(&e)));
+                    continue;
+                }
+                Err(_) => {
+                    tried.push(format!("{id}: no answer within {} s", wait.as_secs()));
+                    continue;
+                }
+            };
+            let status = answer.status();
+            if status.is_server_error() || matches!(status.as_u16(), 402 | 408 | 429) {
+                tried.push(format!("{id}: HTTP {}", status.as_u16()));
+                continue;
+            }
+            let read = super::limits::read_capped(answer, super::limits::MAX_COUNT_TOKENS_BYTES);
+            let Ok(Ok(bytes)) = tokio::time::timeout(wait, read).await else {
+                tried.push(format!("{id}: the answer broke off"));
+                continue;
+            };
+            return json_answer(status, id, &HeaderMap::new(), &[])
+                .body(Body::from(bytes))
+                .unwrap_or_else(|_| internal_error(Protocol::Anthropic));
         }
-        let read = super::limits::read_capped(answer, super::limits::MAX_COUNT_TOKENS_BYTES);
-        let Ok(Ok(bytes)) = tokio::time::timeout(wait, read).await else {
-            tried.push(format!("{id}: the answer broke off"));
-            continue;
-        };
-        return json_answer(status, id, &HeaderMap::new(), &[])
-            .body(Body::from(bytes))
-            .unwrap_or_else(|_| internal_error(Protocol::Anthropic));
+        if !tried.is_empty() {
+            warn!(
+                "count_tokens: no Anthropic API answered ({}); estimating",
+                tried.join("; ")
+            );
+        }
+        let estimate = translate::estimate_tokens(&req.raw);
+        let mut response = axum::Json(json!({"input_tokens": estimate, "estimated": true})).into_response();
+        response
+            .headers_mut()
+            .insert(ESTIMATE_HEADER, HeaderValue::from_static("estimate"));
+        response
     }
-    if !tried.is_empty() {
-        warn!(
-            "count_tokens: no Anthropic API answered ({}); estimating",
-            tried.join("; ")
-        );
+
+    /// `GET /v1/models`: one list both SDKs can read (OpenAI's `object`/`owned_by`
+    /// and Anthropic's `type`/`display_name`/`has_more` side by side), naming the
+    /// model each serving provider is configured with.
+    fn models(&self) -> Response {
+        let mut seen = Vec::new();
+        let data: Vec<Value> = self
+            .plan(Protocol::Anthropic)
+            .1
+            .iter()
+            .filter_map(|c| {
+                let model = c.provider.model.clone()?;
+                if seen.contains(&model) {
+                    return None;
+                }
+                seen.push(model.clone());
+                Some(json!({
+                    "id": model,
+                    "object": "model",
+                    "type": "model",
+                    "created": 0,
+                    "created_at": "1970-01-01T00:00:00Z",
+                    "owned_by": c.provider.id,
+                    "display_name": format!("{} on {}", model, c.provider.name),
+                }))
+            })
+            .collect();
+        let first = data.first().and_then(|m| m.get("id")).cloned();
+        let last = data.last().and_then(|m| m.get("id")).cloned();
+        axum::Json(json!({
+            "object": "list",
+            "data": data,
+            "has_more": false,
+            "first_id": first,
+            "last_id": last,
+        }))
+        .into_response()
     }
-    let estimate = translate::estimate_tokens(&req.raw);
-    let mut response = axum::Json(json!({"input_tokens": estimate, "estimated": true})).into_response();
-    response
-        .headers_mut()
-        .insert(ESTIMATE_HEADER, HeaderValue::from_static("estimate"));
-    response
 }
 
 /// Set on a `count_tokens` answer the gateway estimated itself.
 pub const ESTIMATE_HEADER: &str = "x-switchboard-token-count";
 
-/// `GET /v1/models`: one list both SDKs can read (OpenAI's `object`/`owned_by`
-/// and Anthropic's `type`/`display_name`/`has_more` side by side), naming the
-/// model each serving provider is configured with.
-pub(crate) async fn models(State(gw): State<Gateway>) -> Response {
-    let mut seen = Vec::new();
-    let data: Vec<Value> = gw
-        .plan(Protocol::Anthropic)
-        .1
-        .iter()
-        .filter_map(|c| {
-            let model = c.provider.model.clone()?;
-            if seen.contains(&model) {
-                return None;
-            }
-            seen.push(model.clone());
-            Some(json!({
-                "id": model,
-                "object": "model",
-                "type": "model",
-                "created": 0,
-                "created_at": "1970-01-01T00:00:00Z",
-                "owned_by": c.provider.id,
-                "display_name": format!("{} on {}", model, c.provider.name),
-            }))
-        })
-        .collect();
-    let first = data.first().and_then(|m| m.get("id")).cloned();
-    let last = data.last().and_then(|m| m.get("id")).cloned();
-    axum::Json(json!({
-        "object": "list",
-        "data": data,
-        "has_more": false,
-        "first_id": first,
-        "last_id": last,
-    }))
-    .into_response()
-}
-
 /// Any other path: an error in the protocol the client most likely speaks.
-pub(crate) async fn not_found(request: Request) -> Response {
-    let path = request.uri().path().to_string();
+fn not_found(path: &str) -> Response {
     error_response(
-        protocol_of_path(&path),
+        protocol_of_path(path),
         StatusCode::NOT_FOUND,
         "not_found_error",
         &format!("the Switchboard gateway has no endpoint {path}; it serves /v1/messages, /v1/chat/completions, /v1/responses and /v1/models"),
