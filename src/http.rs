@@ -15,8 +15,17 @@ pub const USER_AGENT: &str = concat!(
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot build the HTTP client: {0}")]
-pub struct ClientError(#[from] reqwest::Error);
+pub enum ClientError {
+    #[error("cannot build the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The gateway's own client (`gateway::client`): no TLS setup.
+    #[error("cannot set up TLS for the gateway's client: {0}")]
+    Tls(String),
+}
+
+/// Idle connections kept per provider for gateway calls: coding agents run
+/// many requests in parallel, and a warm connection pays no handshake.
+pub(crate) const GATEWAY_POOL_PER_HOST: usize = 64;
 
 /// Redirects followed before giving up (`status.anthropic.com` → `status.claude.com` is one).
 const MAX_REDIRECTS: usize = 5;
@@ -58,7 +67,7 @@ pub(crate) fn gateway_client() -> Result<reqwest::Client, ClientError> {
     Ok(builder()
         .redirect(reqwest::redirect::Policy::none())
         .tcp_nodelay(true)
-        .pool_max_idle_per_host(64)
+        .pool_max_idle_per_host(GATEWAY_POOL_PER_HOST)
         .build()?)
 }
 
@@ -71,11 +80,16 @@ fn builder() -> reqwest::ClientBuilder {
 
 /// Maps a transport error (no HTTP response) to why it failed.
 pub(crate) fn net_failure(err: &reqwest::Error) -> crate::model::NetFailure {
-    use crate::model::NetFailure;
     if err.is_timeout() {
-        return NetFailure::Timeout;
+        return crate::model::NetFailure::Timeout;
     }
-    // reqwest does not expose the cause as a type; walk the source chain.
+    net_failure_of(err)
+}
+
+/// [`net_failure`] for any error: what its source chain says. Neither
+/// reqwest nor hyper exposes the cause as a type.
+pub(crate) fn net_failure_of(err: &(dyn std::error::Error + 'static)) -> crate::model::NetFailure {
+    use crate::model::NetFailure;
     let mut chain = String::new();
     let mut source: Option<&dyn std::error::Error> = Some(err);
     while let Some(e) = source {

@@ -71,6 +71,20 @@ impl Env {
             .env_remove("GEMINI_API_KEY")
             .env_remove("RUST_LOG")
             .stdin(std::process::Stdio::null());
+        // Calls go to the tests' fakes on 127.0.0.1, never through a proxy
+        // this machine may name.
+        for name in [
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+            "NO_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "all_proxy",
+            "no_proxy",
+        ] {
+            c.env_remove(name);
+        }
         // The catalog's Bedrock and Vertex would otherwise probe real AWS and
         // Google with whatever credentials this machine has.
         for name in [
@@ -808,4 +822,91 @@ fn version_names_the_release_and_the_commit() {
         String::from_utf8_lossy(&out.stdout),
         format!("switchboard {} ({head})\n", env!("CARGO_PKG_VERSION"))
     );
+}
+
+/// A proxy the environment names (`HTTP_PROXY`, as reqwest and curl read it)
+/// carries the gateway's calls: the gateway's own client hands them to
+/// reqwest, which speaks to proxies. The provider's host does not resolve,
+/// so only the proxy can have answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_calls_go_through_the_proxy_the_environment_names() {
+    let proxy = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .and(header("x-api-key", "sk-ant-via-proxy"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "id": "msg_proxy", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+            "content": [{"type": "text", "text": "through the proxy"}],
+            "stop_reason": "end_turn", "stop_sequence": null,
+            "usage": {"input_tokens": 3, "output_tokens": 3}
+        })))
+        .mount(&proxy)
+        .await;
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (server, gateway) = (free(), free());
+    let cfg = format!(
+        r#"use_catalog = false
+preferred = "anthropic"
+
+[check]
+interval_secs = 3600
+
+[server]
+listen = "127.0.0.1:{server}"
+
+[gateway]
+enabled = true
+listen = "127.0.0.1:{gateway}"
+
+[[providers]]
+id = "anthropic"
+kind = "anthropic"
+base_url = "http://upstream.invalid"
+status_format = "none"
+api_key_env = "ANTHROPIC_API_KEY"
+model = "claude-sonnet-4-5"
+"#
+    );
+    let env = Env::new(&cfg);
+    let mut cmd = env.cmd(&["watch"]);
+    cmd.env("ANTHROPIC_API_KEY", "sk-ant-via-proxy")
+        .env("HTTP_PROXY", proxy.uri())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let body = serde_json::json!({
+        "model": "claude-sonnet-4-5", "max_tokens": 16,
+        "messages": [{"role": "user", "content": "hi"}]
+    });
+    let mut answer = None;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if let Ok(r) = client
+            .post(format!("http://127.0.0.1:{gateway}/v1/messages"))
+            .json(&body)
+            .send()
+            .await
+        {
+            answer = Some((r.status().as_u16(), r.text().await.unwrap()));
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let (status, text) = answer.expect("the gateway never answered");
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("through the proxy"), "{text}");
+    let seen = proxy.received_requests().await.unwrap();
+    let call = seen
+        .iter()
+        .find(|r| r.url.path() == "/v1/messages")
+        .expect("the proxy carried the call");
+    assert_eq!(call.url.host_str(), Some("upstream.invalid"), "{}", call.url);
 }

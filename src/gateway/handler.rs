@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
+use super::client::UpstreamResponse;
 use super::keys::Keys;
 use super::relay::{Broken, EventSource, UpstreamEvent, Writer};
 use super::route::{self, Candidate, Dialect};
@@ -41,11 +42,10 @@ pub const PROVIDER_HEADER: &str = "x-switchboard-provider";
 const FORWARDED_HEADERS: &[&str] = &["retry-after", "request-id", "x-request-id"];
 
 /// Shared by every request.
-#[derive(Clone)]
 pub(crate) struct Gateway {
     pub(super) engine: EngineHandle,
     pub(super) keys: Arc<Keys>,
-    pub(super) client: reqwest::Client,
+    pub(super) client: super::client::UpstreamClient,
     pub(super) traffic: Arc<Traffic>,
     pub(super) hosts: HostPolicy,
     pub(super) plans: Arc<Plans>,
@@ -306,7 +306,7 @@ impl Gateway {
                 }
             };
             let request = upstream::build(
-                &self.client,
+                self.client.builder(),
                 &req,
                 candidate,
                 &upstream::UpstreamBody::Raw(req.raw.clone()),
@@ -318,7 +318,7 @@ impl Gateway {
                 r
             });
             let Ok(request) = request else { continue };
-            let answer = match tokio::time::timeout(wait, self.client.execute(request)).await {
+            let answer = match tokio::time::timeout(wait, self.client.send(request)).await {
                 Ok(Ok(r)) => r,
                 Ok(Err(e)) => {
                     tried.push(format!("{id}: {}", crate::probe::classify::root_cause(&e)));
@@ -565,7 +565,7 @@ impl Gateway {
             Ok(b) => b,
             Err(e) => return Attempt::Skip(e.to_string()),
         };
-        let request = match upstream::build(&self.client, req, candidate, &body, &auth) {
+        let request = match upstream::build(self.client.builder(), req, candidate, &body, &auth) {
             Ok(r) => r,
             Err(e) => return Attempt::Skip(e.to_string()),
         };
@@ -577,7 +577,7 @@ impl Gateway {
         } else {
             limits.total_timeout
         };
-        let response = match tokio::time::timeout(wait, self.client.execute(request)).await {
+        let response = match tokio::time::timeout(wait, self.client.send(request)).await {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => return Attempt::Failed(Failure::transport(&e, started)),
             Err(_) => {
@@ -636,7 +636,7 @@ impl Gateway {
         &self,
         req: &ClientRequest,
         candidate: &Candidate,
-        response: reqwest::Response,
+        response: UpstreamResponse,
         started: Instant,
         failover: bool,
         limits: &GatewayConfig,
@@ -711,7 +711,7 @@ impl Gateway {
         &self,
         req: &ClientRequest,
         candidate: &Candidate,
-        response: reqwest::Response,
+        response: UpstreamResponse,
         started: Instant,
         failover: bool,
         limits: &GatewayConfig,

@@ -3,8 +3,8 @@
 //! own caps in the decoders (`sse::MAX_LINE_BYTES`, Bedrock's frame limit).
 //!
 //! An upstream that sends more is broken or hostile; reading it whole would
-//! let one answer take the process's memory. Left out: request bodies (the
-//! router's `DefaultBodyLimit`) and error bodies (`upstream::read_failure`).
+//! let one answer take the process's memory. Left out: request bodies
+//! (`handler::read_body`'s cap) and error bodies (`upstream::read_failure`).
 
 use bytes::{Bytes, BytesMut};
 
@@ -19,14 +19,17 @@ pub(crate) const MAX_COUNT_TOKENS_BYTES: usize = 64 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ReadError {
     #[error("{0}")]
-    Transport(#[from] reqwest::Error),
+    Transport(#[from] super::client::CallError),
     #[error("the upstream's answer is larger than the gateway's limit of {} KiB", .cap / 1024)]
     TooLarge { cap: usize },
 }
 
 /// Reads `response` whole, refusing (and dropping the connection) as soon as
 /// it announces or sends more than `cap` bytes.
-pub(crate) async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Bytes, ReadError> {
+pub(crate) async fn read_capped(
+    mut response: super::client::UpstreamResponse,
+    cap: usize,
+) -> Result<Bytes, ReadError> {
     if response.content_length().is_some_and(|n| n > cap as u64) {
         return Err(ReadError::TooLarge { cap });
     }

@@ -10,6 +10,7 @@
 
 mod access;
 pub mod bedrock;
+mod client;
 mod handler;
 mod keys;
 pub(crate) mod limits;
@@ -54,7 +55,7 @@ pub fn router(
     Ok(Router(Arc::new(handler::Gateway {
         engine,
         keys: Arc::new(keys::Keys::new(credentials)),
-        client: crate::http::gateway_client()?,
+        client: client::UpstreamClient::new()?,
         traffic,
         hosts,
         plans: Arc::default(),

@@ -43,7 +43,7 @@ enum Decoder {
 
 /// Reads events from an upstream streaming response.
 pub(crate) struct EventSource {
-    response: reqwest::Response,
+    response: super::client::UpstreamResponse,
     /// Longest silence tolerated (`[gateway] idle_timeout_secs`).
     idle: Duration,
     decoder: Decoder,
@@ -57,7 +57,7 @@ pub(crate) struct EventSource {
 pub(crate) struct Broken(pub String);
 
 impl EventSource {
-    pub(crate) fn new(response: reqwest::Response, dialect: Dialect, idle: Duration) -> Self {
+    pub(crate) fn new(response: super::client::UpstreamResponse, dialect: Dialect, idle: Duration) -> Self {
         let decoder = match dialect {
             Dialect::Bedrock => Decoder::Bedrock(EventStreamDecoder::new()),
             other => Decoder::Sse(SseDecoder::default(), other.protocol()),
@@ -82,8 +82,8 @@ impl EventSource {
             if self.ended {
                 return Some(Ok(None));
             }
-            // Polled once; dropping the pending read loses nothing (reqwest's
-            // `chunk` takes a frame only when one is ready).
+            // Polled once; dropping the pending read loses nothing (`chunk`
+            // takes a frame only when one is ready).
             let chunk = match self.response.chunk().now_or_never()? {
                 Ok(chunk) => chunk,
                 Err(e) => {

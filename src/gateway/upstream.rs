@@ -340,12 +340,17 @@ impl Failure {
     }
 
     /// A failure without an HTTP answer (or a stream that broke before the client saw a byte).
-    pub(crate) fn transport(err: &reqwest::Error, started: Instant) -> Failure {
+    pub(crate) fn transport(err: &super::client::CallError, started: Instant) -> Failure {
         Failure {
             status: None,
             headers: HeaderMap::new(),
             body: Vec::new(),
-            report: crate::probe::transport_error(err, started.elapsed(), chrono::Utc::now()),
+            report: crate::probe::unreachable(
+                err.net_failure(),
+                Some(crate::probe::classify::root_cause(err)),
+                started.elapsed(),
+                chrono::Utc::now(),
+            ),
         }
     }
 
@@ -383,7 +388,7 @@ impl Failure {
 /// The body is read until `wait` after the call started.
 pub(crate) async fn read_failure(
     kind: ProviderKind,
-    response: reqwest::Response,
+    response: super::client::UpstreamResponse,
     started: Instant,
     wait: Duration,
 ) -> Failure {
