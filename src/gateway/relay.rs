@@ -517,7 +517,7 @@ impl Writer {
         match &mut self.mode {
             Mode::ToResponses(_, responses) => {
                 let (kind, data) = responses.failed(openai_type, message);
-                sse::encode(Some(kind), &data.to_string())
+                sse::encode(Some(kind), &data.to_value().to_string())
             }
             Mode::ResponsesPass => sse::encode(
                 Some("error"),

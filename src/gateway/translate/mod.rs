@@ -95,7 +95,8 @@ pub use response::{
     usage_to_anthropic, usage_to_openai,
 };
 pub use responses::{
-    chat_to_responses_response, responses_to_chat_request, ChunksToResponses, ResponsesEvent,
+    chat_to_responses_response, responses_to_chat_request, ChunksToResponses, Delta, EventData,
+    ResponsesEvent,
 };
 pub use stream::{ChunksToEvents, EventsToChunks};
 

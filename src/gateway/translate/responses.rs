@@ -443,7 +443,45 @@ pub fn chat_to_responses_response(resp: &o::ChatResponse) -> Value {
 }
 
 /// One Responses stream event: its `type` (also the SSE event name) and data.
-pub type ResponsesEvent = (&'static str, Value);
+pub type ResponsesEvent = (&'static str, EventData);
+
+/// A Responses stream event's data, serialized into the stream as it is.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum EventData {
+    Json(Value),
+    Delta(Delta),
+}
+
+impl EventData {
+    /// As a JSON value (tests read events this way).
+    pub fn to_value(&self) -> Value {
+        match self {
+            EventData::Json(v) => v.clone(),
+            EventData::Delta(d) => serde_json::to_value(d).unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// A delta event (`response.output_text.delta`,
+/// `response.function_call_arguments.delta`): one per upstream chunk, so it
+/// is a struct serialized straight into the stream rather than a `Value`
+/// built first (a map node and a key string per field). The fields are in
+/// the order a `Value` map writes them (by name), so the bytes are the same.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Delta {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_index: Option<u32>,
+    delta: String,
+    item_id: String,
+    /// Always empty (`[]`) on text deltas: no log probabilities are carried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logprobs: Option<[u8; 0]>,
+    output_index: usize,
+    sequence_number: u64,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
 
 /// Chat Completions chunks -> Responses stream events: `response.created`,
 /// `response.in_progress`, then per output item `response.output_item.added`,
@@ -498,7 +536,13 @@ impl ChunksToResponses {
         data["type"] = json!(kind);
         data["sequence_number"] = json!(self.sequence);
         self.sequence += 1;
-        out.push((kind, data));
+        out.push((kind, EventData::Json(data)));
+    }
+
+    fn delta(&mut self, mut delta: Delta, out: &mut Vec<ResponsesEvent>) {
+        delta.sequence_number = self.sequence;
+        self.sequence += 1;
+        out.push((delta.kind, EventData::Delta(delta)));
     }
 
     fn base(&self, status: &str) -> Value {
@@ -571,10 +615,17 @@ impl ChunksToResponses {
             return;
         };
         all.push_str(text);
-        let id = id.clone();
-        self.event(
-            "response.output_text.delta",
-            json!({"item_id": id, "output_index": index, "content_index": 0, "delta": text, "logprobs": []}),
+        let item_id = id.clone();
+        self.delta(
+            Delta {
+                content_index: Some(0),
+                delta: text.to_owned(),
+                item_id,
+                logprobs: Some([]),
+                output_index: index,
+                sequence_number: 0,
+                kind: "response.output_text.delta",
+            },
             out,
         );
     }
@@ -615,10 +666,17 @@ impl ChunksToResponses {
             return;
         };
         arguments.push_str(&delta);
-        let id = id.clone();
-        self.event(
-            "response.function_call_arguments.delta",
-            json!({"item_id": id, "output_index": position, "delta": delta}),
+        let item_id = id.clone();
+        self.delta(
+            Delta {
+                content_index: None,
+                delta,
+                item_id,
+                logprobs: None,
+                output_index: position,
+                sequence_number: 0,
+                kind: "response.function_call_arguments.delta",
+            },
             out,
         );
     }
@@ -723,6 +781,7 @@ impl ChunksToResponses {
         response["output"] = Value::Array(self.final_items());
         let mut out = Vec::new();
         self.event("response.failed", json!({"response": response}), &mut out);
-        out.pop().unwrap_or(("response.failed", Value::Null))
+        out.pop()
+            .unwrap_or(("response.failed", EventData::Json(Value::Null)))
     }
 }

@@ -2267,6 +2267,7 @@ fn chat_chunks_become_responses_events_with_a_function_call() {
     }
     events.extend(writer.finish());
     assert!(writer.finish().is_empty(), "the end is written once");
+    let events: Vec<(&str, Value)> = events.into_iter().map(|(n, d)| (n, d.to_value())).collect();
     let names: Vec<&str> = events.iter().map(|(n, _)| *n).collect();
     assert_eq!(names.first(), Some(&"response.created"));
     assert_eq!(names.last(), Some(&"response.completed"));
@@ -2383,4 +2384,51 @@ fn claude_code_system_turns_fold_for_bedrock_and_vertex() {
         serde_json::to_value(&req.messages).unwrap(),
         json!([{"role": "user", "content": "hi"}])
     );
+}
+
+/// The delta events are structs serialized straight into the stream (one per
+/// upstream chunk); their bytes are what the `Value` they replaced wrote, so
+/// no client sees a difference.
+#[test]
+fn responses_delta_events_serialize_exactly_as_the_json_values_they_replaced() {
+    let text_chunk = |content: &str| -> o::ChatChunk {
+        serde_json::from_value(json!({
+            "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 7, "model": "gpt-4.1",
+            "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": null}]
+        }))
+        .unwrap()
+    };
+    let call_chunk: o::ChatChunk = serde_json::from_value(json!({
+        "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 7, "model": "gpt-4.1",
+        "choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
+            "function": {"name": "shell", "arguments": "{\"cmd\": \"ls \\\"a b\\\"\"}"}}]},
+            "finish_reason": null}]
+    }))
+    .unwrap();
+    let mut writer = ChunksToResponses::new("gpt-4.1");
+    let mut events = writer.push(&text_chunk("Hi \"there\"\n"));
+    events.extend(writer.push(&text_chunk("é")));
+    events.extend(writer.push(&call_chunk));
+    let deltas: Vec<_> = events
+        .iter()
+        .filter(|(_, d)| matches!(d, crate::gateway::translate::EventData::Delta(_)))
+        .collect();
+    assert_eq!(
+        deltas.len(),
+        3,
+        "two text deltas and one arguments delta: {events:?}"
+    );
+    for (kind, data) in deltas {
+        let written = serde_json::to_string(data).unwrap();
+        let v = data.to_value();
+        let old = if *kind == "response.output_text.delta" {
+            json!({"item_id": v["item_id"], "output_index": v["output_index"], "content_index": 0,
+                   "delta": v["delta"], "logprobs": [], "type": kind,
+                   "sequence_number": v["sequence_number"]})
+        } else {
+            json!({"item_id": v["item_id"], "output_index": v["output_index"], "delta": v["delta"],
+                   "type": kind, "sequence_number": v["sequence_number"]})
+        };
+        assert_eq!(written, old.to_string(), "{kind}");
+    }
 }
