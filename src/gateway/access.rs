@@ -169,7 +169,9 @@ fn refusal_response(protocol: Protocol, refusal: &Refusal) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-fn protocol_of_path(path: &str) -> Protocol {
+/// The protocol a request most likely speaks, by its path: for the errors
+/// the gateway answers before (or without) an endpoint.
+pub(super) fn protocol_of_path(path: &str) -> Protocol {
     if path.contains("chat/completions") || path.contains("/responses") {
         Protocol::OpenAi
     } else {

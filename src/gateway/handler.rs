@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
+use super::access::protocol_of_path;
 use super::client::UpstreamResponse;
 use super::keys::Keys;
 use super::relay::{Broken, EventSource, UpstreamEvent, Writer};
@@ -44,11 +45,11 @@ const FORWARDED_HEADERS: &[&str] = &["retry-after", "request-id", "x-request-id"
 /// Shared by every request.
 pub(crate) struct Gateway {
     pub(super) engine: EngineHandle,
-    pub(super) keys: Arc<Keys>,
+    pub(super) keys: Keys,
     pub(super) client: super::client::UpstreamClient,
     pub(super) traffic: Arc<Traffic>,
     pub(super) hosts: HostPolicy,
-    pub(super) plans: Arc<Plans>,
+    pub(super) plans: Plans,
 }
 
 /// The route plans of the config and engine report in use, per client
@@ -108,7 +109,7 @@ impl Gateway {
         match (endpoint, parts.method) {
             (Endpoint::Models, Method::GET) => self.models(),
             (Endpoint::Responses, Method::GET) => responses_websocket(),
-            (endpoint, Method::POST) => {
+            (endpoint, Method::POST) if endpoint != Endpoint::Models => {
                 let protocol = endpoint.protocol();
                 let body = match read_body(body, protocol).await {
                     Ok(b) => b,
@@ -116,14 +117,12 @@ impl Gateway {
                 };
                 let headers = &parts.headers;
                 match endpoint {
-                    Endpoint::Messages => self.handle(protocol, headers, body).await,
-                    Endpoint::ChatCompletions => self.handle(protocol, headers, body).await,
                     Endpoint::Responses => self.responses(headers, body).await,
                     Endpoint::CountTokens => self.count_tokens(headers, body).await,
-                    Endpoint::Models => method_not_allowed(endpoint, "GET"),
+                    _ => self.handle(protocol, headers, body).await,
                 }
             }
-            (endpoint, _) => method_not_allowed(endpoint, endpoint.method()),
+            (endpoint, _) => method_not_allowed(endpoint),
         }
     }
 
@@ -208,10 +207,7 @@ async fn read_body(body: Incoming, protocol: Protocol) -> Result<Bytes, Box<Resp
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(Box::new(error_response(
             protocol,
             StatusCode::PAYLOAD_TOO_LARGE,
-            match translate::error_types_for_status(413) {
-                (anthropic, _) if protocol == Protocol::Anthropic => anthropic,
-                (_, openai) => openai,
-            },
+            error_type(protocol, StatusCode::PAYLOAD_TOO_LARGE),
             &format!(
                 "the request body is larger than the gateway accepts ({} MiB)",
                 super::BODY_LIMIT / (1024 * 1024)
@@ -228,8 +224,18 @@ async fn read_body(body: Incoming, protocol: Protocol) -> Result<Bytes, Box<Resp
     }
 }
 
+/// The error `type` the client's protocol uses for `status`.
+fn error_type(protocol: Protocol, status: StatusCode) -> &'static str {
+    let (anthropic, openai) = translate::error_types_for_status(status.as_u16());
+    match protocol {
+        Protocol::Anthropic => anthropic,
+        Protocol::OpenAi => openai,
+    }
+}
+
 /// A known path asked with a method it does not answer.
-fn method_not_allowed(endpoint: Endpoint, allow: &'static str) -> Response {
+fn method_not_allowed(endpoint: Endpoint) -> Response {
+    let allow = endpoint.method();
     let mut response = error_response(
         endpoint.protocol(),
         StatusCode::METHOD_NOT_ALLOWED,
@@ -241,14 +247,6 @@ fn method_not_allowed(endpoint: Endpoint, allow: &'static str) -> Response {
         .headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static(allow));
     response
-}
-
-fn protocol_of_path(path: &str) -> Protocol {
-    if path.contains("chat/completions") || path.contains("/responses") {
-        Protocol::OpenAi
-    } else {
-        Protocol::Anthropic
-    }
 }
 
 /// `GET /v1/responses`: the Codex CLI first tries a WebSocket upgrade here
@@ -812,13 +810,14 @@ impl Gateway {
                 .body(Body::from(failure.body.clone()))
                 .unwrap_or_else(|_| internal_error(req.protocol));
         }
-        let (anthropic_type, openai_type) = translate::error_types_for_status(status.as_u16());
-        let error_type = match req.protocol {
-            Protocol::Anthropic => anthropic_type,
-            Protocol::OpenAi => openai_type,
-        };
         let message = format!("{}: {}", candidate.provider.name, failure.report.summary());
-        let mut response = error_response(req.protocol, status, error_type, &message, Some(id));
+        let mut response = error_response(
+            req.protocol,
+            status,
+            error_type(req.protocol, status),
+            &message,
+            Some(id),
+        );
         if let Some(v) = failure.headers.get(header::RETRY_AFTER) {
             response.headers_mut().insert(header::RETRY_AFTER, v.clone());
         }

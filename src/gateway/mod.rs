@@ -54,11 +54,11 @@ pub fn router(
 ) -> Result<Router, crate::http::ClientError> {
     Ok(Router(Arc::new(handler::Gateway {
         engine,
-        keys: Arc::new(keys::Keys::new(credentials)),
+        keys: keys::Keys::new(credentials),
         client: client::UpstreamClient::new()?,
         traffic,
         hosts,
-        plans: Arc::default(),
+        plans: handler::Plans::default(),
     })))
 }
 
@@ -69,8 +69,8 @@ pub fn router(
 /// Its own dispatch rather than an axum `Router`: five fixed paths need no
 /// route table, and every request through axum paid for its boxed services
 /// and futures, a clone of the state per layer and handler, and the
-/// extractors' copies (about a tenth of a proxied request's time here, see
-/// the README's benchmark).
+/// extractors' copies (26 of 109 allocations of a plain Messages request,
+/// see the README's benchmark).
 #[derive(Clone)]
 pub struct Router(Arc<handler::Gateway>);
 
