@@ -760,7 +760,7 @@ impl Gateway {
         let mut relay = Relay {
             source,
             writer,
-            out: BytesMut::new(),
+            out: BytesMut::with_capacity(RELAY_BUFFER),
             deadline,
             total_secs,
             id,
@@ -1029,6 +1029,12 @@ impl Relay {
 /// The most a stream gathers into one write: a flood of events still leaves
 /// in writes the client can start on.
 const GATHER_MAX: usize = 64 * 1024;
+
+/// The relay's first output buffer. Each write hands the client what was
+/// gathered and keeps the rest of the buffer, so a short answer's stream
+/// (a few KiB) is written without growing it: from empty it was copied into a
+/// new buffer at each doubling.
+const RELAY_BUFFER: usize = 8 * 1024;
 
 /// Resolves after one turn of the runtime: every task that could run has
 /// run, and the I/O driver was asked (without waiting) what has arrived.

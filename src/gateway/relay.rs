@@ -25,7 +25,13 @@ pub(crate) enum UpstreamEvent {
     /// JSON as the upstream wrote it, relayed as is when no translation is needed.
     Anthropic { kind: String, data: String },
     /// An OpenAI chunk's `data` JSON, and whether it carries a finish reason.
-    OpenAi { data: String, finished: bool },
+    /// `kind`: the data's `type`, which Responses API events have (read
+    /// once here, where the data is scanned anyway) and chunks do not.
+    OpenAi {
+        data: String,
+        finished: bool,
+        kind: Option<String>,
+    },
     /// OpenAI's `data: [DONE]`.
     Done,
     /// The upstream reported an error inside the stream.
@@ -230,10 +236,19 @@ fn push_sse(
                     openai_stream_error(&value["response"]["error"])
                 }
                 (_, Some(error)) if !error.is_null() => openai_stream_error(&error),
-                _ => UpstreamEvent::OpenAi {
-                    finished: head.choices.0,
-                    data,
-                },
+                (kind, _) => {
+                    // As for Anthropic events: the SSE name is the `type`.
+                    let kind = match (kind, name) {
+                        (None, _) => None,
+                        (Some(kind), Some(name)) if name == kind => Some(name),
+                        (Some(kind), _) => Some(kind.to_owned()),
+                    };
+                    UpstreamEvent::OpenAi {
+                        finished: head.choices.0,
+                        data,
+                        kind,
+                    }
+                }
             }
         }
     });
@@ -425,11 +440,11 @@ impl Writer {
                 }
                 sse::encode_into(out, Some(&kind), &data);
             }
-            (Mode::OpenAiPass, UpstreamEvent::OpenAi { data, finished }) => {
+            (Mode::OpenAiPass, UpstreamEvent::OpenAi { data, finished, .. }) => {
                 self.complete |= finished;
                 sse::encode_into(out, None, &data);
             }
-            (Mode::ToAnthropic(chunks), UpstreamEvent::OpenAi { data, finished }) => {
+            (Mode::ToAnthropic(chunks), UpstreamEvent::OpenAi { data, finished, .. }) => {
                 self.complete |= finished;
                 if let Ok(chunk) = serde_json::from_str::<openai::ChatChunk>(&data) {
                     write_anthropic(chunks.push(&chunk), out);
@@ -446,18 +461,15 @@ impl Writer {
                     self.finish(out);
                 }
             }
-            (Mode::ResponsesPass, UpstreamEvent::OpenAi { data, .. }) => {
-                let kind = serde_json::from_str::<EventHead>(&data)
-                    .map(|h| h.kind)
-                    .unwrap_or_default();
-                if RESPONSES_END_EVENTS.contains(&&*kind) {
+            (Mode::ResponsesPass, UpstreamEvent::OpenAi { data, kind, .. }) => {
+                let kind = kind.filter(|k| !k.is_empty());
+                if kind.as_deref().is_some_and(|k| RESPONSES_END_EVENTS.contains(&k)) {
                     self.complete = true;
                     self.done = true;
                 }
-                let name = if kind.is_empty() { None } else { Some(&*kind) };
-                sse::encode_into(out, name, &data);
+                sse::encode_into(out, kind.as_deref(), &data);
             }
-            (Mode::ToResponses(None, responses), UpstreamEvent::OpenAi { data, finished }) => {
+            (Mode::ToResponses(None, responses), UpstreamEvent::OpenAi { data, finished, .. }) => {
                 self.complete |= finished;
                 if let Ok(chunk) = serde_json::from_str::<openai::ChatChunk>(&data) {
                     write_responses(responses.push(&chunk), out);
@@ -570,4 +582,55 @@ fn write_json(out: &mut BytesMut, event: Option<&str>, value: &impl serde::Seria
         return;
     }
     out.extend_from_slice(b"\n\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(name: Option<&str>, data: &str) -> sse::SseEvent {
+        sse::SseEvent {
+            event: name.map(str::to_owned),
+            data: data.to_owned(),
+        }
+    }
+
+    /// OpenAI's Responses events pass through named by their `type`, read
+    /// once when they arrive, whatever name (or none) the upstream's SSE gave
+    /// them; the end event completes the stream.
+    #[test]
+    fn responses_events_pass_through_named_by_their_type() {
+        let mut pending = VecDeque::new();
+        for (name, data) in [
+            (
+                Some("response.created"),
+                r#"{"type":"response.created","sequence_number":0}"#,
+            ),
+            (None, r#"{"type":"response.output_text.delta","delta":"hi"}"#),
+            (
+                Some("message"),
+                r#"{"type":"response.completed","response":{"error":null}}"#,
+            ),
+        ] {
+            push_sse(&mut pending, Protocol::OpenAi, event(name, data)).unwrap();
+        }
+        let mut writer = Writer::responses_pass();
+        let mut out = BytesMut::new();
+        for e in pending {
+            assert!(!writer.complete(), "complete before its end event");
+            writer.write(e, &mut out);
+        }
+        assert!(writer.complete());
+        let text = std::str::from_utf8(&out).unwrap();
+        let names: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("event: ")).collect();
+        assert_eq!(
+            names,
+            [
+                "response.created",
+                "response.output_text.delta",
+                "response.completed"
+            ]
+        );
+        assert!(text.contains(r#"data: {"type":"response.output_text.delta","delta":"hi"}"#));
+    }
 }

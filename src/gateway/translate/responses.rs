@@ -343,8 +343,161 @@ fn response_id(chat_id: &str) -> String {
     format!("resp_{bare}")
 }
 
-fn usage(usage: Option<&o::ChatUsage>) -> Value {
-    let Some(u) = usage else { return Value::Null };
+// The answer's side is written as typed structs serialized straight into the
+// client's bytes: a `Value` built first costs a key string and a map node per
+// field, and a stream writes about a dozen of these objects (measured: 584
+// allocations per translated stream of ten upstream events before, see the
+// README's allocation table). Every struct lists its fields in name order,
+// the order a `Value` map writes them in, so the bytes are the ones the
+// `Value`s wrote and no client sees a difference.
+
+/// A Responses object: `response.*` events carry one, and a whole
+/// (non-streamed) answer is one.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ResponseObject {
+    created_at: u64,
+    error: Option<ResponseError>,
+    id: String,
+    incomplete_details: Option<Incomplete>,
+    model: String,
+    object: &'static str,
+    output: Vec<OutputItem>,
+    /// What a request without these fields gets from OpenAI; the gateway
+    /// does not echo the request's tools.
+    parallel_tool_calls: bool,
+    status: &'static str,
+    tool_choice: &'static str,
+    tools: [u8; 0],
+    usage: Option<ResponseUsage>,
+}
+
+impl ResponseObject {
+    fn new(id: &str, created: u64, model: &str, status: &'static str, output: Vec<OutputItem>) -> Self {
+        ResponseObject {
+            created_at: created,
+            error: None,
+            id: id.to_owned(),
+            incomplete_details: None,
+            model: model.to_owned(),
+            object: "response",
+            output,
+            parallel_tool_calls: true,
+            status,
+            tool_choice: "auto",
+            tools: [],
+            usage: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+struct ResponseError {
+    code: String,
+    message: String,
+}
+
+/// Why an answer is `incomplete`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+struct Incomplete {
+    reason: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+struct ResponseUsage {
+    input_tokens: u64,
+    input_tokens_details: CachedTokens,
+    output_tokens: u64,
+    output_tokens_details: ReasoningTokens,
+    total_tokens: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+struct CachedTokens {
+    cached_tokens: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+struct ReasoningTokens {
+    reasoning_tokens: u64,
+}
+
+/// One output item: the assistant's text, or a function call.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+enum OutputItem {
+    Message(MessageItem),
+    Call(CallItem),
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+struct MessageItem {
+    /// Empty while the item is in progress and has no text yet.
+    content: Vec<OutputText>,
+    id: String,
+    role: &'static str,
+    status: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+struct CallItem {
+    arguments: String,
+    call_id: String,
+    id: String,
+    name: String,
+    status: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+/// An `output_text` content part (no annotations are carried).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+struct OutputText {
+    annotations: [u8; 0],
+    text: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+impl OutputText {
+    fn new(text: &str) -> Self {
+        OutputText {
+            annotations: [],
+            text: text.to_owned(),
+            kind: "output_text",
+        }
+    }
+}
+
+fn message_item(id: &str, text: &str, status: &'static str) -> OutputItem {
+    let content = if status == "in_progress" && text.is_empty() {
+        Vec::new()
+    } else {
+        vec![OutputText::new(text)]
+    };
+    OutputItem::Message(MessageItem {
+        content,
+        id: id.to_owned(),
+        role: "assistant",
+        status,
+        kind: "message",
+    })
+}
+
+fn call_item(id: &str, call_id: &str, name: &str, arguments: &str, status: &'static str) -> OutputItem {
+    OutputItem::Call(CallItem {
+        arguments: arguments.to_owned(),
+        call_id: call_id.to_owned(),
+        id: id.to_owned(),
+        name: name.to_owned(),
+        status,
+        kind: "function_call",
+    })
+}
+
+fn usage(usage: Option<&o::ChatUsage>) -> Option<ResponseUsage> {
+    let u = usage?;
     let cached = u
         .prompt_tokens_details
         .as_ref()
@@ -356,68 +509,44 @@ fn usage(usage: Option<&o::ChatUsage>) -> Value {
         .and_then(|d| d.get("reasoning_tokens"))
         .and_then(Value::as_u64)
         .unwrap_or(0);
-    json!({
-        "input_tokens": u.prompt_tokens,
-        "input_tokens_details": {"cached_tokens": cached},
-        "output_tokens": u.completion_tokens,
-        "output_tokens_details": {"reasoning_tokens": reasoning},
-        "total_tokens": if u.total_tokens > 0 { u.total_tokens } else { u.prompt_tokens + u.completion_tokens },
-    })
-}
-
-/// `status` and `incomplete_details` from a finish reason.
-fn status(finish: Option<&o::FinishReason>) -> (&'static str, Value) {
-    match finish {
-        Some(o::FinishReason::Length) => ("incomplete", json!({"reason": "max_output_tokens"})),
-        Some(o::FinishReason::ContentFilter) => ("incomplete", json!({"reason": "content_filter"})),
-        _ => ("completed", Value::Null),
-    }
-}
-
-fn response_object(id: &str, created: u64, model: &str, status: &str, output: Vec<Value>) -> Value {
-    json!({
-        "id": id,
-        "object": "response",
-        "created_at": created,
-        "status": status,
-        "error": null,
-        "incomplete_details": null,
-        "model": model,
-        "output": output,
-        "parallel_tool_calls": true,
-        "tool_choice": "auto",
-        "tools": [],
-        "usage": null,
-    })
-}
-
-fn message_item(id: &str, text: &str, status: &str) -> Value {
-    json!({
-        "id": id,
-        "type": "message",
-        "status": status,
-        "role": "assistant",
-        "content": if status == "in_progress" && text.is_empty() {
-            json!([])
+    Some(ResponseUsage {
+        input_tokens: u.prompt_tokens,
+        input_tokens_details: CachedTokens {
+            cached_tokens: cached,
+        },
+        output_tokens: u.completion_tokens,
+        output_tokens_details: ReasoningTokens {
+            reasoning_tokens: reasoning,
+        },
+        total_tokens: if u.total_tokens > 0 {
+            u.total_tokens
         } else {
-            json!([{"type": "output_text", "text": text, "annotations": []}])
+            u.prompt_tokens + u.completion_tokens
         },
     })
 }
 
-fn call_item(id: &str, call_id: &str, name: &str, arguments: &str, status: &str) -> Value {
-    json!({
-        "id": id,
-        "type": "function_call",
-        "status": status,
-        "call_id": call_id,
-        "name": name,
-        "arguments": arguments,
-    })
+/// `status` and `incomplete_details` from a finish reason.
+fn status(finish: Option<&o::FinishReason>) -> (&'static str, Option<Incomplete>) {
+    match finish {
+        Some(o::FinishReason::Length) => (
+            "incomplete",
+            Some(Incomplete {
+                reason: "max_output_tokens",
+            }),
+        ),
+        Some(o::FinishReason::ContentFilter) => (
+            "incomplete",
+            Some(Incomplete {
+                reason: "content_filter",
+            }),
+        ),
+        _ => ("completed", None),
+    }
 }
 
 /// A whole Chat Completions answer as a Responses object.
-pub fn chat_to_responses_response(resp: &o::ChatResponse) -> Value {
+pub fn chat_to_responses_response(resp: &o::ChatResponse) -> ResponseObject {
     let id = response_id(&resp.id);
     let choice = resp.choices.first();
     let mut output = Vec::new();
@@ -436,10 +565,11 @@ pub fn chat_to_responses_response(resp: &o::ChatResponse) -> Value {
         }
     }
     let (state, incomplete) = status(choice.and_then(|c| c.finish_reason.as_ref()));
-    let mut out = response_object(&id, resp.created, &resp.model, state, output);
-    out["incomplete_details"] = incomplete;
-    out["usage"] = usage(resp.usage.as_ref());
-    out
+    ResponseObject {
+        incomplete_details: incomplete,
+        usage: usage(resp.usage.as_ref()),
+        ..ResponseObject::new(&id, resp.created, &resp.model, state, output)
+    }
 }
 
 /// One Responses stream event: its `type` (also the SSE event name) and data.
@@ -449,25 +579,81 @@ pub type ResponsesEvent = (&'static str, EventData);
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(untagged)]
 pub enum EventData {
-    Json(Value),
+    /// `response.created`, `.in_progress`, `.completed`, `.incomplete`, `.failed`.
+    Response(ResponseEvent),
+    /// `response.output_item.added` and `.done`.
+    Item(ItemEvent),
+    /// `response.content_part.added` and `.done`.
+    Part(PartEvent),
+    /// `response.output_text.delta`, `response.function_call_arguments.delta`.
     Delta(Delta),
+    /// `response.output_text.done`.
+    TextDone(TextDone),
+    /// `response.function_call_arguments.done`.
+    ArgumentsDone(ArgumentsDone),
 }
 
 impl EventData {
     /// As a JSON value (tests read events this way).
     pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// Numbers the event: the caller's running count.
+    fn sequence(mut self, number: u64) -> Self {
+        match &mut self {
+            EventData::Response(e) => e.sequence_number = number,
+            EventData::Item(e) => e.sequence_number = number,
+            EventData::Part(e) => e.sequence_number = number,
+            EventData::Delta(e) => e.sequence_number = number,
+            EventData::TextDone(e) => e.sequence_number = number,
+            EventData::ArgumentsDone(e) => e.sequence_number = number,
+        }
+        self
+    }
+
+    /// The event's `type`.
+    fn kind(&self) -> &'static str {
         match self {
-            EventData::Json(v) => v.clone(),
-            EventData::Delta(d) => serde_json::to_value(d).unwrap_or(Value::Null),
+            EventData::Response(e) => e.kind,
+            EventData::Item(e) => e.kind,
+            EventData::Part(e) => e.kind,
+            EventData::Delta(e) => e.kind,
+            EventData::TextDone(e) => e.kind,
+            EventData::ArgumentsDone(e) => e.kind,
         }
     }
 }
 
-/// A delta event (`response.output_text.delta`,
-/// `response.function_call_arguments.delta`): one per upstream chunk, so it
-/// is a struct serialized straight into the stream rather than a `Value`
-/// built first (a map node and a key string per field). The fields are in
-/// the order a `Value` map writes them (by name), so the bytes are the same.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ResponseEvent {
+    response: ResponseObject,
+    sequence_number: u64,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ItemEvent {
+    item: OutputItem,
+    output_index: usize,
+    sequence_number: u64,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PartEvent {
+    content_index: u32,
+    item_id: String,
+    output_index: usize,
+    part: OutputText,
+    sequence_number: u64,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+/// A delta event: one per upstream chunk.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Delta {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -481,6 +667,56 @@ pub struct Delta {
     sequence_number: u64,
     #[serde(rename = "type")]
     kind: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TextDone {
+    content_index: u32,
+    item_id: String,
+    logprobs: [u8; 0],
+    output_index: usize,
+    sequence_number: u64,
+    text: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ArgumentsDone {
+    arguments: String,
+    item_id: String,
+    output_index: usize,
+    sequence_number: u64,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+fn response_event(kind: &'static str, response: ResponseObject) -> EventData {
+    EventData::Response(ResponseEvent {
+        response,
+        sequence_number: 0,
+        kind,
+    })
+}
+
+fn item_event(kind: &'static str, output_index: usize, item: OutputItem) -> EventData {
+    EventData::Item(ItemEvent {
+        item,
+        output_index,
+        sequence_number: 0,
+        kind,
+    })
+}
+
+fn part_event(kind: &'static str, item_id: &str, output_index: usize, text: &str) -> EventData {
+    EventData::Part(PartEvent {
+        content_index: 0,
+        item_id: item_id.to_owned(),
+        output_index,
+        part: OutputText::new(text),
+        sequence_number: 0,
+        kind,
+    })
 }
 
 /// Chat Completions chunks -> Responses stream events: `response.created`,
@@ -532,21 +768,15 @@ impl ChunksToResponses {
         }
     }
 
-    fn event(&mut self, kind: &'static str, mut data: Value, out: &mut Vec<ResponsesEvent>) {
-        data["type"] = json!(kind);
-        data["sequence_number"] = json!(self.sequence);
+    /// Numbers `data` and adds it to `out`.
+    fn event(&mut self, data: EventData, out: &mut Vec<ResponsesEvent>) {
+        let data = data.sequence(self.sequence);
         self.sequence += 1;
-        out.push((kind, EventData::Json(data)));
+        out.push((data.kind(), data));
     }
 
-    fn delta(&mut self, mut delta: Delta, out: &mut Vec<ResponsesEvent>) {
-        delta.sequence_number = self.sequence;
-        self.sequence += 1;
-        out.push((delta.kind, EventData::Delta(delta)));
-    }
-
-    fn base(&self, status: &str) -> Value {
-        response_object(&self.id, self.created, &self.model, status, Vec::new())
+    fn base(&self, status: &'static str) -> ResponseObject {
+        ResponseObject::new(&self.id, self.created, &self.model, status, Vec::new())
     }
 
     /// The events for one chunk.
@@ -560,12 +790,8 @@ impl ChunksToResponses {
                 self.model = chunk.model.clone();
             }
             let response = self.base("in_progress");
-            self.event(
-                "response.created",
-                json!({"response": response.clone()}),
-                &mut out,
-            );
-            self.event("response.in_progress", json!({"response": response}), &mut out);
+            self.event(response_event("response.created", response.clone()), &mut out);
+            self.event(response_event("response.in_progress", response), &mut out);
         }
         if let Some(u) = &chunk.usage {
             self.usage = Some(u.clone());
@@ -592,16 +818,14 @@ impl ChunksToResponses {
                 let i = self.items.len();
                 let id = format!("msg_{}_{i}", self.id.trim_start_matches("resp_"));
                 self.event(
-                    "response.output_item.added",
-                    json!({"output_index": i, "item": message_item(&id, "", "in_progress")}),
+                    item_event(
+                        "response.output_item.added",
+                        i,
+                        message_item(&id, "", "in_progress"),
+                    ),
                     out,
                 );
-                self.event(
-                    "response.content_part.added",
-                    json!({"item_id": id, "output_index": i, "content_index": 0,
-                           "part": {"type": "output_text", "text": "", "annotations": []}}),
-                    out,
-                );
+                self.event(part_event("response.content_part.added", &id, i, ""), out);
                 self.items.push(OpenItem::Message {
                     id,
                     text: String::new(),
@@ -616,8 +840,8 @@ impl ChunksToResponses {
         };
         all.push_str(text);
         let item_id = id.clone();
-        self.delta(
-            Delta {
+        self.event(
+            EventData::Delta(Delta {
                 content_index: Some(0),
                 delta: text.to_owned(),
                 item_id,
@@ -625,7 +849,7 @@ impl ChunksToResponses {
                 output_index: index,
                 sequence_number: 0,
                 kind: "response.output_text.delta",
-            },
+            }),
             out,
         );
     }
@@ -644,8 +868,11 @@ impl ChunksToResponses {
                 let call_id = call.id.clone().unwrap_or_else(|| format!("call_{p}"));
                 let name = function.name.clone().unwrap_or_default();
                 self.event(
-                    "response.output_item.added",
-                    json!({"output_index": p, "item": call_item(&id, &call_id, &name, "", "in_progress")}),
+                    item_event(
+                        "response.output_item.added",
+                        p,
+                        call_item(&id, &call_id, &name, "", "in_progress"),
+                    ),
                     out,
                 );
                 self.items.push(OpenItem::Call {
@@ -667,8 +894,8 @@ impl ChunksToResponses {
         };
         arguments.push_str(&delta);
         let item_id = id.clone();
-        self.delta(
-            Delta {
+        self.event(
+            EventData::Delta(Delta {
                 content_index: None,
                 delta,
                 item_id,
@@ -676,7 +903,7 @@ impl ChunksToResponses {
                 output_index: position,
                 sequence_number: 0,
                 kind: "response.function_call_arguments.delta",
-            },
+            }),
             out,
         );
     }
@@ -686,23 +913,25 @@ impl ChunksToResponses {
         let Some(item) = self.items.get_mut(index) else {
             return;
         };
-        let events: Vec<(&'static str, Value)> = match item {
+        let events: Vec<EventData> = match item {
             OpenItem::Message { done: true, .. } | OpenItem::Call { done: true, .. } => return,
             OpenItem::Message { id, text, done } => {
                 *done = true;
                 vec![
-                    (
-                        "response.output_text.done",
-                        json!({"item_id": id, "output_index": index, "content_index": 0, "text": text, "logprobs": []}),
-                    ),
-                    (
-                        "response.content_part.done",
-                        json!({"item_id": id, "output_index": index, "content_index": 0,
-                               "part": {"type": "output_text", "text": text, "annotations": []}}),
-                    ),
-                    (
+                    EventData::TextDone(TextDone {
+                        content_index: 0,
+                        item_id: id.clone(),
+                        logprobs: [],
+                        output_index: index,
+                        sequence_number: 0,
+                        text: text.clone(),
+                        kind: "response.output_text.done",
+                    }),
+                    part_event("response.content_part.done", id, index, text),
+                    item_event(
                         "response.output_item.done",
-                        json!({"output_index": index, "item": message_item(id, text, "completed")}),
+                        index,
+                        message_item(id, text, "completed"),
                     ),
                 ]
             }
@@ -715,23 +944,27 @@ impl ChunksToResponses {
             } => {
                 *done = true;
                 vec![
-                    (
-                        "response.function_call_arguments.done",
-                        json!({"item_id": id, "output_index": index, "arguments": arguments}),
-                    ),
-                    (
+                    EventData::ArgumentsDone(ArgumentsDone {
+                        arguments: arguments.clone(),
+                        item_id: id.clone(),
+                        output_index: index,
+                        sequence_number: 0,
+                        kind: "response.function_call_arguments.done",
+                    }),
+                    item_event(
                         "response.output_item.done",
-                        json!({"output_index": index, "item": call_item(id, call_id, name, arguments, "completed")}),
+                        index,
+                        call_item(id, call_id, name, arguments, "completed"),
                     ),
                 ]
             }
         };
-        for (kind, data) in events {
-            self.event(kind, data, out);
+        for data in events {
+            self.event(data, out);
         }
     }
 
-    fn final_items(&self) -> Vec<Value> {
+    fn final_items(&self) -> Vec<OutputItem> {
         self.items
             .iter()
             .map(|item| match item {
@@ -762,26 +995,32 @@ impl ChunksToResponses {
             self.close(index, &mut out);
         }
         let (state, incomplete) = status(self.finish.as_ref());
-        let mut response = response_object(&self.id, self.created, &self.model, state, self.final_items());
-        response["incomplete_details"] = incomplete;
-        response["usage"] = usage(self.usage.as_ref());
+        let response = ResponseObject {
+            incomplete_details: incomplete,
+            usage: usage(self.usage.as_ref()),
+            ..ResponseObject::new(&self.id, self.created, &self.model, state, self.final_items())
+        };
         let kind = if state == "completed" {
             "response.completed"
         } else {
             "response.incomplete"
         };
-        self.event(kind, json!({"response": response}), &mut out);
+        self.event(response_event(kind, response), &mut out);
         out
     }
 
     /// A failure after the stream began: `response.failed`, with the error.
     pub(crate) fn failed(&mut self, code: &str, message: &str) -> ResponsesEvent {
-        let mut response = self.base("failed");
-        response["error"] = json!({"code": code, "message": message});
-        response["output"] = Value::Array(self.final_items());
-        let mut out = Vec::new();
-        self.event("response.failed", json!({"response": response}), &mut out);
-        out.pop()
-            .unwrap_or(("response.failed", EventData::Json(Value::Null)))
+        let response = ResponseObject {
+            error: Some(ResponseError {
+                code: code.to_owned(),
+                message: message.to_owned(),
+            }),
+            output: self.final_items(),
+            ..self.base("failed")
+        };
+        let data = response_event("response.failed", response).sequence(self.sequence);
+        self.sequence += 1;
+        ("response.failed", data)
     }
 }

@@ -2313,7 +2313,7 @@ fn chat_chunks_become_responses_events_with_a_function_call() {
         "usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
     }))
     .unwrap();
-    let resp = chat_to_responses_response(&whole);
+    let resp = serde_json::to_value(chat_to_responses_response(&whole)).unwrap();
     assert_eq!(resp["id"], "resp_1");
     assert_eq!(resp["status"], "incomplete");
     assert_eq!(resp["incomplete_details"]["reason"], "max_output_tokens");
@@ -2386,11 +2386,11 @@ fn claude_code_system_turns_fold_for_bedrock_and_vertex() {
     );
 }
 
-/// The delta events are structs serialized straight into the stream (one per
-/// upstream chunk); their bytes are what the `Value` they replaced wrote, so
-/// no client sees a difference.
+/// The events are structs serialized straight into the stream; their bytes
+/// are what the `Value`s they replaced wrote (a map writes its keys in name
+/// order), so no client sees a difference. Every kind of event is checked.
 #[test]
-fn responses_delta_events_serialize_exactly_as_the_json_values_they_replaced() {
+fn responses_events_serialize_exactly_as_the_json_values_they_replaced() {
     let text_chunk = |content: &str| -> o::ChatChunk {
         serde_json::from_value(json!({
             "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 7, "model": "gpt-4.1",
@@ -2402,33 +2402,79 @@ fn responses_delta_events_serialize_exactly_as_the_json_values_they_replaced() {
         "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 7, "model": "gpt-4.1",
         "choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
             "function": {"name": "shell", "arguments": "{\"cmd\": \"ls \\\"a b\\\"\"}"}}]},
-            "finish_reason": null}]
+            "finish_reason": "length"}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7,
+            "prompt_tokens_details": {"cached_tokens": 2}, "completion_tokens_details": {"reasoning_tokens": 1}}
     }))
     .unwrap();
-    let mut writer = ChunksToResponses::new("gpt-4.1");
-    let mut events = writer.push(&text_chunk("Hi \"there\"\n"));
-    events.extend(writer.push(&text_chunk("é")));
-    events.extend(writer.push(&call_chunk));
-    let deltas: Vec<_> = events
-        .iter()
-        .filter(|(_, d)| matches!(d, crate::gateway::translate::EventData::Delta(_)))
-        .collect();
+    let stream = |end: &dyn Fn(&mut ChunksToResponses) -> Vec<crate::gateway::translate::ResponsesEvent>| {
+        let mut writer = ChunksToResponses::new("gpt-4.1");
+        let mut events = writer.push(&text_chunk("Hi \"there\"\n"));
+        events.extend(writer.push(&text_chunk("é")));
+        events.extend(writer.push(&call_chunk));
+        events.extend(end(&mut writer));
+        events
+    };
+    let mut events = stream(&|w| w.finish());
+    events.extend(stream(&|w| vec![w.failed("server_error", "broke \"here\"")]));
+    let mut kinds: Vec<&str> = events.iter().map(|(kind, _)| *kind).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
     assert_eq!(
-        deltas.len(),
-        3,
-        "two text deltas and one arguments delta: {events:?}"
+        kinds,
+        [
+            "response.content_part.added",
+            "response.content_part.done",
+            "response.created",
+            "response.failed",
+            "response.function_call_arguments.delta",
+            "response.function_call_arguments.done",
+            "response.in_progress",
+            "response.incomplete",
+            "response.output_item.added",
+            "response.output_item.done",
+            "response.output_text.delta",
+            "response.output_text.done",
+        ]
     );
-    for (kind, data) in deltas {
-        let written = serde_json::to_string(data).unwrap();
-        let v = data.to_value();
-        let old = if *kind == "response.output_text.delta" {
-            json!({"item_id": v["item_id"], "output_index": v["output_index"], "content_index": 0,
-                   "delta": v["delta"], "logprobs": [], "type": kind,
-                   "sequence_number": v["sequence_number"]})
-        } else {
-            json!({"item_id": v["item_id"], "output_index": v["output_index"], "delta": v["delta"],
-                   "type": kind, "sequence_number": v["sequence_number"]})
-        };
-        assert_eq!(written, old.to_string(), "{kind}");
+    for (kind, data) in &events {
+        let value = data.to_value();
+        assert_eq!(value["type"], *kind);
+        assert_eq!(serde_json::to_string(data).unwrap(), value.to_string(), "{kind}");
     }
+    let text_delta = events
+        .iter()
+        .find(|(k, _)| *k == "response.output_text.delta")
+        .unwrap();
+    assert_eq!(
+        text_delta.1.to_value(),
+        json!({"item_id": "msg_1_0", "output_index": 0, "content_index": 0, "delta": "Hi \"there\"\n",
+               "logprobs": [], "type": "response.output_text.delta", "sequence_number": 4})
+    );
+    let incomplete = &events
+        .iter()
+        .find(|(k, _)| *k == "response.incomplete")
+        .unwrap()
+        .1
+        .to_value()["response"];
+    assert_eq!(
+        incomplete["incomplete_details"],
+        json!({"reason": "max_output_tokens"})
+    );
+    assert_eq!(
+        incomplete["usage"],
+        json!({"input_tokens": 3, "input_tokens_details": {"cached_tokens": 2}, "output_tokens": 4,
+               "output_tokens_details": {"reasoning_tokens": 1}, "total_tokens": 7})
+    );
+    let whole: o::ChatResponse = serde_json::from_value(json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-4.1",
+        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": "ok",
+            "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
+    }))
+    .unwrap();
+    let whole = chat_to_responses_response(&whole);
+    let value = serde_json::to_value(&whole).unwrap();
+    assert_eq!(serde_json::to_string(&whole).unwrap(), value.to_string());
+    assert_eq!(value["output"][1]["type"], "function_call");
 }
