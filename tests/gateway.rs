@@ -1331,6 +1331,24 @@ async fn responses_stream_is_served_by_anthropic_as_typed_events() {
 }
 
 #[tokio::test]
+async fn a_whole_responses_answer_is_served_by_anthropic_as_a_response_object() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    let r = post(&gw, "/v1/responses", &codex_style_request(false)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(provider_header(&r), "anthropic");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["object"], "response");
+    assert!(body["id"].as_str().unwrap().starts_with("resp_"), "{body}");
+    assert_eq!(body["status"], "completed");
+    assert_eq!(body["output"][0]["type"], "message");
+    assert_eq!(body["output"][0]["content"][0]["text"], "Hello world");
+    assert_eq!(body["usage"]["input_tokens"], 25);
+    assert_eq!(body["usage"]["output_tokens"], 15);
+    assert_eq!(body["usage"]["total_tokens"], 40);
+    assert_eq!(gw.anthropic.calls()[0].path, "/v1/messages");
+}
+
+#[tokio::test]
 async fn responses_go_to_openai_as_they_are_state_included() {
     let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
     gw.anthropic.set(Mode::CallsFail(500, api_error_500()));

@@ -659,34 +659,18 @@ impl Gateway {
             }
         };
         let upstream_protocol = candidate.dialect.protocol();
-        let body = if upstream_protocol == req.protocol {
-            bytes
-        } else {
-            match translate_whole(req.protocol, &bytes) {
-                Ok(b) => b,
-                Err(e) => {
-                    return Attempt::Failed(Failure::broken_stream(
-                        format!("unreadable answer: {e}"),
-                        started,
-                    ))
-                }
-            }
-        };
         let body = if req.responses.is_some() && !upstream::native_responses(req, candidate) {
-            match serde_json::from_slice::<openai::ChatResponse>(&body)
-                .map(|chat| translate::chat_to_responses_response(&chat))
-                .and_then(|resp| serde_json::to_vec(&resp))
-            {
-                Ok(b) => Bytes::from(b),
-                Err(e) => {
-                    return Attempt::Failed(Failure::broken_stream(
-                        format!("unreadable answer: {e}"),
-                        started,
-                    ))
-                }
-            }
+            responses_whole(upstream_protocol, &bytes)
+        } else if upstream_protocol == req.protocol {
+            Ok(bytes)
         } else {
-            body
+            translate_whole(req.protocol, &bytes)
+        };
+        let body = match body {
+            Ok(body) => body,
+            Err(e) => {
+                return Attempt::Failed(Failure::broken_stream(format!("unreadable answer: {e}"), started))
+            }
         };
         self.traffic.served(id, failover);
         info!(provider = %id, failover, ms = started.elapsed().as_millis() as u64, "gateway served");
@@ -1090,6 +1074,23 @@ fn translate_whole(client: Protocol, bytes: &[u8]) -> Result<Bytes, serde_json::
         }
     };
     Ok(Bytes::from(out))
+}
+
+/// A whole answer for a Responses API client served through Chat
+/// Completions: read as a Chat Completions answer (Anthropic's translated to
+/// one as a struct, not written out and read again), written as a Responses
+/// object.
+fn responses_whole(upstream: Protocol, bytes: &[u8]) -> Result<Bytes, serde_json::Error> {
+    let chat = match upstream {
+        Protocol::OpenAi => serde_json::from_slice::<openai::ChatResponse>(bytes)?,
+        Protocol::Anthropic => {
+            let upstream: anthropic::MessagesResponse = serde_json::from_slice(bytes)?;
+            translate::anthropic_to_openai_response(&upstream)
+        }
+    };
+    Ok(Bytes::from(serde_json::to_vec(
+        &translate::chat_to_responses_response(&chat),
+    )?))
 }
 
 fn provider_value(id: &str) -> HeaderValue {
