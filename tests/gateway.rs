@@ -1330,18 +1330,25 @@ async fn responses_stream_is_served_by_anthropic_as_typed_events() {
     assert_eq!(tools, ["get_weather"], "hosted tools stay at OpenAI");
 }
 
-#[tokio::test]
-async fn a_whole_responses_answer_is_served_by_anthropic_as_a_response_object() {
-    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
-    let r = post(&gw, "/v1/responses", &codex_style_request(false)).await;
+/// A plain Codex-style Responses request's answer, served by `provider`: a
+/// completed response object with the fakes' text.
+async fn whole_response_served_by(gw: &Gw, provider: &str) -> Value {
+    let r = post(gw, "/v1/responses", &codex_style_request(false)).await;
     assert_eq!(r.status(), 200);
-    assert_eq!(provider_header(&r), "anthropic");
+    assert_eq!(provider_header(&r), provider);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["object"], "response");
     assert!(body["id"].as_str().unwrap().starts_with("resp_"), "{body}");
     assert_eq!(body["status"], "completed");
     assert_eq!(body["output"][0]["type"], "message");
     assert_eq!(body["output"][0]["content"][0]["text"], "Hello world");
+    body
+}
+
+#[tokio::test]
+async fn a_whole_responses_answer_is_served_by_anthropic_as_a_response_object() {
+    let gw = start_gateway(r#"fallback = ["anthropic", "openai"]"#, HashMap::new()).await;
+    let body = whole_response_served_by(&gw, "anthropic").await;
     assert_eq!(body["usage"]["input_tokens"], 25);
     assert_eq!(body["usage"]["output_tokens"], 15);
     assert_eq!(body["usage"]["total_tokens"], 40);
@@ -1401,15 +1408,7 @@ async fn responses_fail_over_to_chat_completions_servers_and_need_no_state() {
         .replace(r#"kind = "openai""#, r#"kind = "openai-compatible""#);
     let gw = start_with(&text, anthropic, openai, HashMap::new()).await;
     gw.anthropic.set(Mode::CallsFail(500, api_error_500()));
-    let r = post(&gw, "/v1/responses", &codex_style_request(false)).await;
-    assert_eq!(r.status(), 200);
-    assert_eq!(provider_header(&r), "openai");
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(body["object"], "response");
-    assert!(body["id"].as_str().unwrap().starts_with("resp_"), "{body}");
-    assert_eq!(body["status"], "completed");
-    assert_eq!(body["output"][0]["type"], "message");
-    assert_eq!(body["output"][0]["content"][0]["text"], "Hello world");
+    let body = whole_response_served_by(&gw, "openai").await;
     assert!(body["usage"]["total_tokens"].as_u64().unwrap() > 0, "{body}");
     let sent = gw.openai.calls();
     let chat = sent.last().unwrap();
