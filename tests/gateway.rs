@@ -656,6 +656,23 @@ async fn an_upstream_dying_mid_stream_ends_with_an_error_event_and_no_splice() {
         .filter_map(|v| v["choices"][0]["delta"]["content"].as_str().map(str::to_string))
         .collect();
     assert_eq!(contents, "Hello", "the text before the break, not repeated");
+
+    // A Responses client of a translated Anthropic stream: `response.failed`.
+    gw.engine.set_preferred("anthropic").await.unwrap();
+    let r = post(&gw, "/v1/responses", &codex_style_request(true)).await;
+    assert_eq!(provider_header(&r), "anthropic");
+    let events = parse_sse(&r.text().await.unwrap());
+    let (name, data) = events.last().unwrap();
+    assert_eq!(name.as_deref(), Some("response.failed"));
+    let failed: Value = serde_json::from_str(data).unwrap();
+    assert_eq!(failed["type"], "response.failed");
+    assert_eq!(failed["sequence_number"], events.len() - 1);
+    assert_eq!(failed["response"]["status"], "failed");
+    assert!(failed["response"]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("mid-stream"));
+    assert_eq!(failed["response"]["output"][0]["content"][0]["text"], "Hello");
 }
 
 #[tokio::test]

@@ -529,7 +529,9 @@ impl Writer {
         match &mut self.mode {
             Mode::ToResponses(_, responses) => {
                 let (kind, data) = responses.failed(openai_type, message);
-                sse::encode(Some(kind), &data.to_value().to_string())
+                // These structs always serialize; `null` as the value they replaced gave.
+                let data = serde_json::to_string(&data).unwrap_or_else(|_| "null".to_owned());
+                sse::encode(Some(kind), &data)
             }
             Mode::ResponsesPass => sse::encode(
                 Some("error"),

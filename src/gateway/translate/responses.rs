@@ -594,7 +594,8 @@ pub enum EventData {
 }
 
 impl EventData {
-    /// As a JSON value (tests read events this way).
+    /// As a JSON value (tests read events this way; the stream serializes
+    /// the event itself).
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
@@ -770,9 +771,14 @@ impl ChunksToResponses {
 
     /// Numbers `data` and adds it to `out`.
     fn event(&mut self, data: EventData, out: &mut Vec<ResponsesEvent>) {
+        out.push(self.numbered(data));
+    }
+
+    /// `data` with the next sequence number, and its `type`.
+    fn numbered(&mut self, data: EventData) -> ResponsesEvent {
         let data = data.sequence(self.sequence);
         self.sequence += 1;
-        out.push((data.kind(), data));
+        (data.kind(), data)
     }
 
     fn base(&self, status: &'static str) -> ResponseObject {
@@ -1019,8 +1025,6 @@ impl ChunksToResponses {
             output: self.final_items(),
             ..self.base("failed")
         };
-        let data = response_event("response.failed", response).sequence(self.sequence);
-        self.sequence += 1;
-        ("response.failed", data)
+        self.numbered(response_event("response.failed", response))
     }
 }
